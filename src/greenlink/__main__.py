@@ -1,0 +1,3 @@
+from greenlink.cli.main import app
+
+app(prog_name="greenlink")

@@ -1,0 +1,229 @@
+"""The ``greenlink`` command line: thin Typer commands over :mod:`greenlink.pipeline`.
+
+Exit codes: 0 success (and, for ``check``, every rule passed), 1 some rule failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from greenlink.errors import GreenlinkError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Plan, verify and prove green-power direct connection (绿电直连).")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _mount_subcommands() -> None:
+    from greenlink.cli.rules_cmd import rules_app
+
+    app.add_typer(rules_app, name="rules", help="List, show and compare policy rule sets.")
+
+
+def example_dir() -> Path:
+    """The bundled example park (Jiangsu)."""
+    return Path(str(resources.files("greenlink") / "examples" / "jiangsu_park"))
+
+
+def fail(exc: GreenlinkError) -> None:
+    err_console.print(f"[bold red]error:[/] {len(exc.problems)} problem(s)")
+    for problem in exc.problems:
+        err_console.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn user errors into a clear message and exit code 2 (never a traceback)."""
+    try:
+        yield
+    except GreenlinkError as exc:
+        fail(exc)
+
+
+@contextmanager
+def progress_bar(total_steps: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
+    if not enabled:
+        yield lambda _m: None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=False) as bar:
+        task = bar.add_task("starting", total=total_steps)
+
+        def say(message: str) -> None:
+            bar.update(task, description=message, advance=1)
+
+        yield say
+        bar.update(task, description="done", completed=total_steps)
+
+
+def _parse_sets(values: list[str] | None) -> dict[str, float | str | bool]:
+    out: dict[str, float | str | bool] = {}
+    for item in values or []:
+        if "=" not in item:
+            raise GreenlinkError(f"--set {item!r}: expected RULE=VALUE, e.g. "
+                                 "--set self_use_share_of_generation=0.7")
+        key, raw = item.split("=", 1)
+        value: float | str | bool
+        if raw.lower() in ("true", "false"):
+            value = raw.lower() == "true"
+        else:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+        out[key.strip()] = value
+    return out
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    shares = summary["shares"]
+    table = Table(title=summary["scenario"]["name"], show_header=True)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    totals = summary["totals_kwh"]
+    table.add_row("generation (available)", f"{totals['generation_kwh'] / 1e6:,.2f} GWh")
+    table.add_row("load", f"{totals['load_kwh'] / 1e6:,.2f} GWh")
+    table.add_row("green share of consumption", f"{shares['green_share_of_consumption']:.1%}")
+    table.add_row("hourly-matched share (CFE)", f"{shares['hourly_matched_share']:.1%}")
+    table.add_row("annual-matched share", f"{shares['annual_matched_share']:.1%}")
+    table.add_row("self-use share of generation", f"{shares['self_use_share_of_generation']:.1%}")
+    table.add_row("export share of generation", f"{shares['export_share_of_generation']:.1%}")
+    if summary["specific_yield_kwh_per_kwp"]:
+        table.add_row("PV specific yield",
+                      f"{summary['specific_yield_kwh_per_kwp']['park']:,.0f} kWh/kWp")
+    policy = summary.get("policy") or {}
+    if policy:
+        table.add_row(f"policy {policy.get('ruleset_id', '')}",
+                      "[green]all rules pass[/]" if policy.get("all_passed")
+                      else "[red]some rules fail[/]")
+    console.print(table)
+
+
+def _simulate_to(scenario: Path, out: Path, quiet: bool) -> dict[str, Any]:
+    from greenlink.pipeline import run_scenario, write_outputs
+
+    with progress_bar(7, enabled=not quiet) as say:
+        result = run_scenario(scenario, progress=say)
+        written = write_outputs(result, out, progress=say)
+    if not quiet:
+        _print_summary(result.summary)
+        for name, path in written.items():
+            console.print(f"wrote {name}: {path}", highlight=False)
+    return result.summary
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-demo"),
+         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Simulate the bundled Jiangsu example park and write flows, summary and report."""
+    with user_errors():
+        _simulate_to(example_dir() / "park.toml", out, quiet)
+
+
+@app.command()
+def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+             out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-out"),
+             quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Simulate a scenario year: flows.parquet/csv, summary.json and report.html in OUT."""
+    with user_errors():
+        _simulate_to(scenario, out, quiet)
+
+
+@app.command()
+def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run")]) -> None:
+    """Re-render report.html from a run's flows.parquet and summary.json."""
+    import pandas as pd
+
+    from greenlink.report.html import write_report
+
+    with user_errors():
+        flows_path, summary_path = folder / "flows.parquet", folder / "summary.json"
+        for p in (flows_path, summary_path):
+            if not p.is_file():
+                raise GreenlinkError(f"{p}: not found (expected the output of greenlink simulate)")
+        flows = pd.read_parquet(flows_path).set_index("interval_start")
+        summary = json.loads(summary_path.read_text(encoding="utf-8"))
+        path = write_report(folder / "report.html", flows, summary)
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+             series: Annotated[bool, typer.Option(help="also read every time series")] = True
+             ) -> None:
+    """Check a scenario file (and its series); list every problem at once."""
+    from greenlink.inputs import build_inputs
+    from greenlink.scenario.load import load_scenario
+
+    with user_errors():
+        loaded = load_scenario(scenario)
+        if series:
+            build_inputs(loaded)
+    sc = loaded.scenario
+    console.print(f"[green]ok[/] {scenario}: {len(sc.users)} users, {len(sc.pv)} PV plants, "
+                  f"{len(sc.wind)} wind plants, {len(sc.batteries)} batteries, "
+                  f"{len(sc.products)} products")
+
+
+@app.command()
+def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+          ruleset: Annotated[str | None, typer.Option(help="rule-set id or TOML file")] = None,
+          set_: Annotated[list[str] | None, typer.Option(
+              "--set", help="what-if: RULE=VALUE overrides a threshold (repeatable)")] = None,
+          as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Simulate and check the policy rules: exit 0 all pass, 1 some fail, 2 bad input."""
+    from greenlink.pipeline import run_scenario
+
+    with user_errors():
+        result = run_scenario(scenario, ruleset=ruleset, overrides=_parse_sets(set_))
+    policy = result.policy
+    if as_json:
+        typer.echo(json.dumps(policy.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from greenlink.policy.render import policy_table
+
+        console.print(policy_table(policy))
+    raise typer.Exit(code=0 if policy.all_passed else 1)
+
+
+@app.command()
+def init(folder: Annotated[Path, typer.Argument(help="folder to create")]) -> None:
+    """Write a commented starter scenario (a copy of the example park) into FOLDER."""
+    with user_errors():
+        target = folder / "park.toml"
+        if target.exists():
+            raise GreenlinkError(f"{target}: already exists (choose an empty folder)")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(example_dir() / "park.toml", target)
+        shutil.copytree(example_dir() / "series", folder / "series", dirs_exist_ok=True)
+    console.print(f"wrote {target} and {folder / 'series'}; edit them, then run "
+                  f"[bold]greenlink validate {target}[/]")
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] = None) -> None:
+    """Print (or write) the JSON Schema of the scenario file."""
+    from greenlink.scenario.schema import scenario_json_schema
+
+    text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        typer.echo(text, nl=False)
+
+
+_mount_subcommands()

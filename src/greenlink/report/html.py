@@ -1,0 +1,510 @@
+"""One self-contained HTML report (inline CSS and SVG, no network) from flows and summary.
+
+``render_report`` turns the flows table and the ``summary.json`` content (see
+``docs/formats.md``) into HTML text; ``write_report`` writes it to a file. Tables of policy
+results and products are rendered generically from their records, with special formatting for
+the known keys (pass/fail verdicts, shares as %, margins in percentage points).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, cast
+
+import jinja2
+import pandas as pd
+from markupsafe import Markup
+
+from greenlink.report.plots import report_plots
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+TEMPLATE_NAME = "report.html.j2"
+MISSING = "–"
+
+_OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
+_HEADERS = {
+    "sku": "SKU", "cn_code": "CN code", "rule_id": "Rule", "kpi": "KPI", "operator": "Op.",
+    "passed": "Verdict", "rests_on_assumption": "Rests on assumption", "user_id": "User",
+    "is_cbam_good": "CBAM good?", "cbam_counts_indirect": "Indirect counted?",
+    "id": "ID", "title": "Title", "value": "Value", "threshold": "Threshold",
+    "margin": "Margin", "scope": "Scope", "period": "Period", "name": "Name", "kind": "Kind",
+}
+_WORDS = {
+    "kwh": "kWh", "mwh": "MWh", "kw": "kW", "kwp": "kWp", "dc": "DC", "ac": "AC", "pv": "PV",
+    "tco2": "tCO₂", "tco2e": "tCO₂e", "kgco2": "kgCO₂", "kgco2e": "kgCO₂e", "co2": "CO₂",
+    "co2e": "CO₂e", "cbam": "CBAM", "cn": "CN", "id": "ID", "sku": "SKU", "kpi": "KPI",
+    "pct": "%",
+}
+_POLICY_ORDER = ("rule_id", "title", "scope", "user_id", "period", "kpi", "operator",
+                 "threshold", "value", "margin", "passed", "rests_on_assumption")
+_PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "user_id", "is_cbam_good", "cbam_good",
+                  "cbam_counts_indirect", "indirect_counted", "electricity_kwh_per_t",
+                  "electricity_mwh_per_year", "green_share_annual", "green_share_hourly",
+                  "green_share_of_consumption", "indirect_emissions_grid_t",
+                  "indirect_emissions_direct_line_t", "cbam_relevant_indirect_saving_t")
+_USER_ORDER = ("name", "id", "kind", "load_kwh", "green_kwh", "grid_kwh",
+               "green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
+_DETAILS = "Details"
+_RELATIVE_KEYS = ("threshold", "value", "margin")
+_CODE_KEYS = ("sku", "cn_code", "rule_id", "id", "user_id")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One formatted table cell: display text, CSS class ('' for none) and, for the details
+    column, ``(label, text)`` pairs shown in a collapsible list."""
+
+    text: str
+    css: str = ""
+    details: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready for the template: header labels, rows of cells, optional row classes."""
+
+    headers: list[str]
+    rows: list[list[Cell]]
+    row_css: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline figure: label, formatted value and a short explanation."""
+
+    label: str
+    value: str
+    detail: str = ""
+    unit: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# formatting
+
+
+def is_number(value: object) -> bool:
+    """True for real numbers (not booleans, not NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not (isinstance(value, float) and math.isnan(value))
+
+
+def format_number(value: object) -> str:
+    """Format a number for a table: thousands separators, about three significant digits."""
+    if not is_number(value):
+        return MISSING if value is None or isinstance(value, float) else str(value)
+    number = float(cast(float, value))
+    if isinstance(value, int) or abs(number) >= 1000:
+        return f"{number:,.0f}"
+    if abs(number) >= 10:
+        return f"{number:,.1f}"
+    if number == 0:
+        return "0"
+    return f"{number:.3g}"
+
+
+def format_share(value: object, signed: bool = False) -> str:
+    """Format a fraction (0..1) as a percentage with one decimal, e.g. ``0.724 -> '72.4 %'``."""
+    if not is_number(value):
+        return MISSING
+    sign = "+" if signed else ""
+    return f"{float(cast(float, value)) * 100:{sign}.1f} %"
+
+
+def format_points(value: object) -> str:
+    """Format a difference of fractions in percentage points, e.g. ``0.05 -> '+5.0 pp'``."""
+    if not is_number(value):
+        return MISSING
+    return f"{float(cast(float, value)) * 100:+.1f} pp"
+
+
+def format_value(value: object) -> str:
+    """Format any JSON value (number, bool, text, list, mapping) as short display text."""
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(v) for v in value)
+    return str(value)
+
+
+def header_label(key: str, boolean: bool = False) -> str:
+    """Readable column header for a record key (``cbam_good`` -> ``CBAM good?``)."""
+    if key in _HEADERS:
+        label = _HEADERS[key]
+    else:
+        words = [_WORDS.get(w.lower(), w) for w in key.replace(".", " ").split("_") if w]
+        label = " ".join(words)
+        label = label[:1].upper() + label[1:]
+    return f"{label}?" if boolean and not label.endswith("?") else label
+
+
+def is_share_key(key: str) -> bool:
+    """True when a key names a fraction that is shown as a percentage."""
+    return "share" in key.lower() or key.lower().endswith("_fraction")
+
+
+def is_share_record(record: Mapping[str, Any]) -> bool:
+    """True when a policy record's ``kpi`` (or ``unit``) says its values are fractions."""
+    kpi = str(record.get("kpi", "")).lower()
+    unit = str(record.get("unit", "")).lower()
+    return "share" in kpi or "fraction" in kpi or unit in ("fraction", "share", "1")
+
+
+def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
+    """Format one value of a record for display, with a CSS class for special keys.
+
+    Parameters
+    ----------
+    key : str
+        Record key (column).
+    value : object
+        The value.
+    record : mapping
+        The whole record, for context (``kpi`` decides whether threshold/value/margin are
+        shares).
+
+    Returns
+    -------
+    Cell
+        Text and CSS class: ``pass``/``fail`` for verdicts, ``assumption`` for verdicts resting
+        on an assumption, ``num`` for numbers, ``code`` for identifiers (never wrapped),
+        ``na`` for missing values.
+    """
+    if key == "passed":
+        if value is None:
+            status = str(record.get("status") or "not checked").replace("_", " ")
+            return Cell(status, "na")
+        return Cell("pass", "pass") if bool(value) else Cell("fail", "fail")
+    if key == "rests_on_assumption":
+        if not value:
+            return Cell("no")
+        return Cell("yes" if value is True else format_value(value), "assumption")
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return Cell(MISSING, "na")
+    if key in _CODE_KEYS and isinstance(value, str):
+        return Cell(value, "code")
+    if key == "operator" and isinstance(value, str):
+        return Cell(_OPERATORS.get(value.strip(), value))
+    if is_number(value):
+        if key in _RELATIVE_KEYS and is_share_record(record):
+            text = format_points(value) if key == "margin" else format_share(value)
+            return Cell(text, "num")
+        if is_share_key(key):
+            return Cell(format_share(value), "num")
+        if key == "margin":
+            sign = "+" if float(value) > 0 else ""
+            return Cell(sign + format_number(value), "num")
+        return Cell(format_number(value), "num")
+    if isinstance(value, bool):
+        return Cell("yes" if value else "no", "yes" if value else "no")
+    return Cell(format_value(value))
+
+
+# --------------------------------------------------------------------------------------------
+# tables
+
+
+def column_keys(records: Iterable[Mapping[str, Any]], preferred: Sequence[str] = ()) -> list[str]:
+    """Union of the records' keys: ``preferred`` ones first (where present), then the rest in
+    order of first appearance."""
+    seen: dict[str, None] = {}
+    for record in records:
+        for key in record:
+            seen.setdefault(str(key), None)
+    first = [k for k in preferred if k in seen]
+    return first + [k for k in seen if k not in first]
+
+
+def records_table(records: Sequence[Mapping[str, Any]], preferred: Sequence[str] = (),
+                  main_only: bool = False) -> Table:
+    """Render a list of records as a :class:`Table` with one column per key.
+
+    Parameters
+    ----------
+    records : sequence of mapping
+        Records (e.g. ``summary["policy"]["results"]``), keys may differ between records.
+    preferred : sequence of str
+        Keys shown first, in this order, when present.
+    main_only : bool
+        When true and at least two ``preferred`` keys are present, only those get a column of
+        their own; every other key goes into a last, collapsible "Details" column. Keys whose
+        values are mappings or long texts always go there.
+
+    Returns
+    -------
+    Table
+        Headers, formatted cells, and a row class ``failed`` / ``assumption`` where applicable.
+    """
+    keys = column_keys(records, preferred)
+    present = [k for k in preferred if k in keys]
+    columns = [k for k in keys if not _is_detail_key(k, records)]
+    if main_only and len(present) >= 2:
+        columns = [k for k in columns if k in present]
+    if "passed" in columns and "status" in columns:
+        columns.remove("status")  # the verdict cell shows the status when there is no verdict
+    hidden = [k for k in keys if k not in columns and not (k == "status" and "passed" in keys)]
+    boolean = {k: all(isinstance(r.get(k), bool) for r in records if r.get(k) is not None)
+               and any(r.get(k) is not None for r in records) for k in columns}
+    headers = [header_label(k, boolean[k] and k not in ("passed", "rests_on_assumption"))
+               for k in columns]
+    rows = [[format_cell(k, r.get(k), r) for k in columns] for r in records]
+    if hidden:
+        headers.append(_DETAILS)
+        for row, record in zip(rows, records, strict=True):
+            row.append(details_cell(record, hidden))
+    return Table(headers, rows, [_row_class(r) for r in records])
+
+
+def _is_detail_key(key: str, records: Sequence[Mapping[str, Any]]) -> bool:
+    """True when a key's values are mappings, lists of mappings or long texts."""
+    for record in records:
+        value = record.get(key)
+        if isinstance(value, Mapping) or (isinstance(value, str) and len(value) > 60):
+            return True
+        if isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value):
+            return True
+    return False
+
+
+def details_cell(record: Mapping[str, Any], keys: Sequence[str]) -> Cell:
+    """The collapsible "Details" cell of a record: one ``(label, text)`` pair per non-empty key.
+
+    The summary line is the record's ``reason`` (or ``cbam_note``) when it has one.
+    """
+    pairs = []
+    for key in keys:
+        value = record.get(key)
+        if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if isinstance(value, Mapping):
+            for sub, item in value.items():
+                if item not in (None, ""):
+                    pairs.append((f"{header_label(key)} ({sub})", format_value(item)))
+            continue
+        pairs.append((header_label(key), format_cell(key, value, record).text))
+    summary = next((str(record[k]) for k in ("reason", "cbam_note") if record.get(k)), "")
+    if len(summary) > 60:
+        summary = summary[:57].rstrip() + "…"
+    return Cell(summary or (f"{len(pairs)} more" if pairs else MISSING), "details",
+                tuple(pairs))
+
+
+def _row_class(record: Mapping[str, Any]) -> str:
+    classes = []
+    if record.get("passed") is False:
+        classes.append("failed")
+    if record.get("rests_on_assumption"):
+        classes.append("assumption")
+    return " ".join(classes)
+
+
+def policy_table(policy: Mapping[str, Any]) -> Table:
+    """Table of ``summary["policy"]["results"]`` (rule, KPI, threshold, value, margin, verdict;
+    clause, source, reason and other keys in the details column)."""
+    return records_table(list(policy.get("results") or []), _POLICY_ORDER, main_only=True)
+
+
+def product_table(products: Sequence[Mapping[str, Any]]) -> Table:
+    """Table of ``summary["products"]`` (SKU, CN code, CBAM flags, electricity, green shares,
+    indirect emissions grid vs direct line; every other key in the details column)."""
+    return records_table(list(products), _PRODUCT_ORDER, main_only=True)
+
+
+def ruleset_label(policy: Mapping[str, Any]) -> str:
+    """Display name of the rule set: its title, document number and version, or the plain text.
+    """
+    ruleset = policy.get("ruleset")
+    if not isinstance(ruleset, Mapping):
+        return "" if ruleset is None else str(ruleset)
+    name = str(ruleset.get("title") or ruleset.get("id") or "")
+    extra = [str(ruleset[k]) for k in ("document_number", "version") if ruleset.get(k)]
+    return f"{name} ({', '.join(extra)})" if extra and name else name or ", ".join(extra)
+
+
+def user_table(users: Sequence[Mapping[str, Any]]) -> Table:
+    """Table of ``summary["users"]`` (name, kind, energy, the three green shares)."""
+    return records_table(list(users), _USER_ORDER)
+
+
+def assumption_notes(results: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per policy result whose verdict rests on an assumption."""
+    notes = []
+    for result in results:
+        flag = result.get("rests_on_assumption")
+        if not flag:
+            continue
+        rule = str(result.get("rule_id") or result.get("title") or "rule")
+        notes.append(rule if flag is True else f"{rule}: {format_value(flag)}")
+    return notes
+
+
+def key_value_rows(mapping: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """``(label, formatted value)`` pairs of a flat mapping (e.g. ``totals_kwh``)."""
+    return [(header_label(str(k)), format_cell(str(k), v, {}).text)
+            for k, v in (mapping or {}).items()]
+
+
+# --------------------------------------------------------------------------------------------
+# page context
+
+
+def headline_kpis(summary: Mapping[str, Any]) -> list[Kpi]:
+    """The six headline figures of the report.
+
+    Parameters
+    ----------
+    summary : mapping
+        ``summary.json`` content.
+
+    Returns
+    -------
+    list of Kpi
+        Green share, hourly-matched share, self-use share, export share, specific yield and
+        import cost (``–`` where the summary lacks them).
+    """
+    shares = summary.get("shares") or {}
+    cost = summary.get("cost") or {}
+    currency = cost.get("currency") or (summary.get("scenario") or {}).get("currency") or ""
+    yield_ = (summary.get("specific_yield_kwh_per_kwp") or {}).get("park")
+    import_cost = cost.get("import_cost")
+    return [
+        Kpi("Green share", format_share(shares.get("green_share_of_consumption")),
+            "of consumption, physically delivered"),
+        Kpi("Hourly-matched share", format_share(shares.get("hourly_matched_share")),
+            "of consumption, matched hour by hour"),
+        Kpi("Self-use share", format_share(shares.get("self_use_share_of_generation")),
+            "of generation used in the park"),
+        Kpi("Export share", format_share(shares.get("export_share_of_generation")),
+            "of generation fed into the grid"),
+        Kpi("Specific yield", format_number(yield_) if is_number(yield_) else MISSING,
+            "park PV, per kWp DC", "kWh/kWp" if is_number(yield_) else ""),
+        Kpi("Import cost", format_number(import_cost) if is_number(import_cost) else MISSING,
+            _cost_detail(cost, currency), currency if is_number(import_cost) else ""),
+    ]
+
+
+def _cost_detail(cost: Mapping[str, Any], currency: str) -> str:
+    parts = []
+    if is_number(cost.get("grid_only_cost")):
+        parts.append(f"grid only {format_number(cost['grid_only_cost'])}")
+    if is_number(cost.get("net_cost")):
+        parts.append(f"net {format_number(cost['net_cost'])}")
+    return f"{', '.join(parts)} {currency}".strip() if parts else "grid electricity bought"
+
+
+def installed_version() -> str:
+    """Version of the installed greenlink package (``unknown`` when not installed)."""
+    try:
+        return metadata.version("greenlink")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def default_title(summary: Mapping[str, Any]) -> str:
+    """Report title from the scenario name and year."""
+    scenario = summary.get("scenario") or {}
+    name = scenario.get("name") or "Scenario"
+    year = scenario.get("year")
+    return f"{name} — green power report" + (f" {year}" if year else "")
+
+
+def report_context(flows: pd.DataFrame, summary: Mapping[str, Any],
+                   title: str | None = None) -> dict[str, Any]:
+    """Everything the template needs, as plain values (SVG marked safe, all else escaped).
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table (``interval_start`` as tz-aware column or index).
+    summary : mapping
+        ``summary.json`` content.
+    title : str, optional
+        Page title; default from the scenario name and year.
+
+    Returns
+    -------
+    dict
+        Template context.
+    """
+    policy = summary.get("policy") or {}
+    results = list(policy.get("results") or [])
+    plots = {k: Markup(v) for k, v in report_plots(flows, summary).items()}
+    return {
+        "title": title or default_title(summary),
+        "scenario": summary.get("scenario") or {},
+        "weather": summary.get("weather") or {},
+        "capacity": key_value_rows(summary.get("capacity")),
+        "kpis": headline_kpis(summary),
+        "plots": plots,
+        "users": user_table(summary.get("users") or []),
+        "policy": policy,
+        "ruleset": ruleset_label(policy),
+        "policy_table": policy_table(policy),
+        "assumptions": assumption_notes(results),
+        "products": product_table(summary.get("products") or []),
+        "totals": key_value_rows(summary.get("totals_kwh")),
+        "cost": key_value_rows(summary.get("cost")),
+        "grid": key_value_rows(summary.get("grid")),
+        "balance_error": summary.get("energy_balance_max_abs_error_kwh"),
+        "version": installed_version(),
+        "result_version": summary.get("greenlink_version"),
+    }
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                             trim_blocks=True,
+                             lstrip_blocks=True)
+    env.filters["share"] = format_share
+    env.filters["number"] = format_number
+    env.filters["value"] = format_value
+    return env
+
+
+def render_report(flows: pd.DataFrame, summary: Mapping[str, Any],
+                  title: str | None = None) -> str:
+    """Render the self-contained HTML report.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table as documented in ``docs/formats.md`` (``interval_start`` tz-aware, as a
+        column or as the index).
+    summary : mapping
+        ``summary.json`` content.
+    title : str, optional
+        Page title; default from the scenario name and year.
+
+    Returns
+    -------
+    str
+        A complete HTML document with inline CSS and inline SVG figures; it references no
+        network resource.
+    """
+    template = _environment().get_template(TEMPLATE_NAME)
+    return template.render(**report_context(flows, summary, title))
+
+
+def write_report(path: str | Path, flows: pd.DataFrame, summary: Mapping[str, Any],
+                 title: str | None = None) -> Path:
+    """Render the report (see :func:`render_report`) and write it as UTF-8 to ``path``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_report(flows, summary, title), encoding="utf-8")
+    return target

@@ -1,0 +1,583 @@
+"""Report figures: matplotlib figures rendered to small inline SVG strings.
+
+Only :class:`matplotlib.figure.Figure` is used (no pyplot), so importing this module neither picks
+a backend nor touches global matplotlib state. Every public ``*_svg`` function takes the flows
+table (see ``docs/formats.md``) or parts of ``summary.json`` and returns one ``<svg>`` element as
+text, ready to be placed inline in an HTML page.
+
+Conventions: ``interval_start`` labels the **beginning** of an interval, energy columns hold kWh
+per interval; the battery state of charge is the stored energy at the **end** of the interval.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import matplotlib
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from greenlink.errors import InputError, Problem
+
+SEASONS: dict[str, tuple[int, int, int]] = {
+    "Winter (DJF)": (12, 1, 2),
+    "Spring (MAM)": (3, 4, 5),
+    "Summer (JJA)": (6, 7, 8),
+    "Autumn (SON)": (9, 10, 11),
+}
+
+COLOURS: dict[str, str] = {
+    "generation": "#f2b01e",
+    "load": "#222222",
+    "green_direct": "#2e7d32",
+    "green_battery": "#8bc34a",
+    "grid": "#9e9e9e",
+    "import": "#757575",
+    "export": "#1e88e5",
+    "curtailed": "#fb8c00",
+    "charge": "#8e24aa",
+    "discharge": "#ce93d8",
+    "soc_green": "#66bb6a",
+    "soc_grid": "#bdbdbd",
+    "annual": "#a5d6a7",
+    "hourly": "#43a047",
+    "physical": "#1b5e20",
+}
+
+_RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "greenlink"}
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MAX_LINE_POINTS = 1000
+
+
+# --------------------------------------------------------------------------------------------
+# flows table helpers
+
+
+def normalize_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Return the flows table indexed by its tz-aware ``interval_start``, sorted by time.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table with ``interval_start`` either as a column or as the index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same data with a tz-aware :class:`pandas.DatetimeIndex` named ``interval_start``.
+
+    Raises
+    ------
+    InputError
+        If there is no ``interval_start`` or its timestamps are not timezone-aware.
+    """
+    table = flows.set_index("interval_start") if "interval_start" in flows.columns else flows
+    index = table.index
+    if not isinstance(index, pd.DatetimeIndex):
+        try:
+            index = pd.DatetimeIndex(index)
+        except (TypeError, ValueError) as exc:
+            raise InputError(Problem("flows table has no time stamps", location="interval_start",
+                                     expected="a column or index of timestamps")) from exc
+    if index.tz is None:
+        raise InputError(Problem("interval_start is not timezone-aware", location="interval_start",
+                                 expected="tz-aware timestamps (interval-beginning)"))
+    table = table.set_axis(index.rename("interval_start"), axis=0)
+    return table.sort_index()
+
+
+def time_index(flows: pd.DataFrame) -> pd.DatetimeIndex:
+    """The time index of a normalized flows table (see :func:`normalize_flows`)."""
+    return pd.DatetimeIndex(flows.index)
+
+
+def interval_hours(index: pd.DatetimeIndex) -> float:
+    """Length of one interval in hours (median spacing of the index; 1 h for a single row)."""
+    if len(index) < 2:
+        return 1.0
+    steps = pd.Series(index[1:] - index[:-1])
+    return float(steps.median().total_seconds()) / 3600.0
+
+
+def column(flows: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of ``flows`` as floats, or zeros when the column is absent."""
+    if name in flows.columns:
+        return flows[name].astype(float).fillna(0.0)
+    return pd.Series(0.0, index=flows.index, name=name)
+
+
+def energy_unit(max_kwh: float) -> tuple[str, float]:
+    """Pick kWh, MWh or GWh for values up to ``max_kwh``; return the unit and its divisor."""
+    if max_kwh >= 5e6:
+        return "GWh", 1e6
+    if max_kwh >= 5e3:
+        return "MWh", 1e3
+    return "kWh", 1.0
+
+
+def power_unit(max_kw: float) -> tuple[str, float]:
+    """Pick kW or MW for values up to ``max_kw``; return the unit and its divisor."""
+    if max_kw >= 5e3:
+        return "MW", 1e3
+    return "kW", 1.0
+
+
+def plain_text(text: object) -> str:
+    """Text safe for matplotlib labels: ``$`` would start mathtext, so it is escaped."""
+    return str(text).replace("$", r"\$")
+
+
+# --------------------------------------------------------------------------------------------
+# SVG output
+
+
+def figure_to_svg(fig: Figure, prefix: str) -> str:
+    """Render ``fig`` to an inline ``<svg>`` element.
+
+    Text stays text (small, selectable), the XML prolog and metadata are dropped, and every
+    ``id`` is prefixed so that several figures can live in one HTML document.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        Figure to render.
+    prefix : str
+        Prefix for element ids, unique within the page (letters, digits and ``-``).
+
+    Returns
+    -------
+    str
+        The ``<svg ...>...</svg>`` element.
+    """
+    buffer = io.StringIO()
+    with matplotlib.rc_context(_RC), warnings.catch_warnings():
+        # text stays text: the browser draws glyphs (e.g. CJK) that matplotlib's font lacks
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
+                    pad_inches=0.05)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    svg = svg.replace('id="', f'id="{prefix}-').replace('href="#', f'href="#{prefix}-')
+    svg = svg.replace("url(#", f"url(#{prefix}-")
+    return svg.replace("<svg ", f'<svg class="plot" role="img" aria-label="{prefix}" ', 1)
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig.set_facecolor("white")
+    return fig
+
+
+def _style_axes(ax: Axes) -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.tick_params(labelsize=8)
+
+
+def _empty_panel(ax: Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
+            fontsize=9, color="#757575")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+# --------------------------------------------------------------------------------------------
+# (1) typical day per season
+
+_PROFILE_SERIES: tuple[tuple[str, str, str], ...] = (
+    ("generation_kwh", "generation", "Generation (available)"),
+    ("load_kwh", "load", "Load"),
+    ("battery_charge_kwh", "charge", "Battery charge"),
+    ("battery_discharge_kwh", "discharge", "Battery discharge"),
+    ("import_kwh", "import", "Grid import"),
+    ("export_kwh", "export", "Export"),
+)
+
+
+def season_of_month(month: int) -> str:
+    """Meteorological season name (northern hemisphere) of a month number 1..12."""
+    for name, months in SEASONS.items():
+        if month in months:
+            return name
+    raise ValueError(f"month must be 1..12, got {month}")
+
+
+def seasonal_profiles(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Mean power (kW) by time of day for each season that has data.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Normalized flows table (see :func:`normalize_flows`).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Per season, a table indexed by the interval start as hours after midnight (local time),
+        with one column per profile series (``generation_kwh``, ``load_kwh``, ...), in kW.
+    """
+    hours = interval_hours(time_index(flows))
+    index = time_index(flows)
+    names = [name for name, _, _ in _PROFILE_SERIES]
+    power = pd.DataFrame({name: column(flows, name).to_numpy() / hours for name in names})
+    time_of_day = np.round(index.hour + index.minute / 60.0, 6)
+    seasons = np.array([season_of_month(m) for m in range(1, 13)])[index.month - 1]
+    power["time_of_day"] = time_of_day
+    power["season"] = seasons
+    grouped = power.groupby(["season", "time_of_day"], sort=True).mean()
+    present = set(grouped.index.get_level_values(0))
+    return {name: cast(pd.DataFrame, grouped.loc[name]) for name in SEASONS if name in present}
+
+
+def _step_xy(profile: pd.Series, step_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points for a step line where each value holds from its interval start to its end."""
+    x = np.append(profile.index.to_numpy(dtype=float), profile.index[-1] + step_h)
+    y = np.append(profile.to_numpy(dtype=float), profile.iloc[-1])
+    return x, y
+
+
+def seasonal_profile_svg(flows: pd.DataFrame) -> str:
+    """Figure (1): typical-day profile per season, four small panels sharing one y axis.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table (``interval_start`` as column or index).
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+    flows = normalize_flows(flows)
+    profiles = seasonal_profiles(flows)
+    step_h = interval_hours(time_index(flows))
+    peak = max((float(p.to_numpy().max()) for p in profiles.values()), default=0.0)
+    unit, divisor = power_unit(peak)
+    fig = _new_figure(10.0, 3.0)
+    axes = fig.subplots(1, 4, sharey=True)
+    for ax, season in zip(axes, SEASONS, strict=True):
+        _style_axes(ax)
+        ax.set_title(season, fontsize=9)
+        if season not in profiles:
+            _empty_panel(ax, "no data in this season")
+            continue
+        profile = profiles[season]
+        for name, key, label in _PROFILE_SERIES:
+            x, y = _step_xy(profile[name] / divisor, step_h)
+            if key == "generation":
+                ax.fill_between(x, y, step="post", color=COLOURS[key], alpha=0.25, linewidth=0)
+            ax.step(x, y, where="post", color=COLOURS[key], linewidth=1.2 if key == "load" else 1.0,
+                    label=label)
+        ax.set_xlim(0, 24)
+        ax.set_xticks([0, 6, 12, 18, 24])
+        ax.set_xticklabels(["0h", "6h", "12h", "18h", "24h"])
+    axes[0].set_ylabel(f"mean power [{unit}]", fontsize=8)
+    handles, labels = next(((a.get_legend_handles_labels()) for a in axes if a.lines), ([], []))
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8,
+                   frameon=False)
+    return figure_to_svg(fig, "seasonal")
+
+
+# --------------------------------------------------------------------------------------------
+# (2) monthly energy by source
+
+
+def monthly_energy(flows: pd.DataFrame) -> pd.DataFrame:
+    """Monthly energy (kWh) by source for the monthly figure.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Normalized flows table (see :func:`normalize_flows`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month (index ``"YYYY-MM"``) with columns ``green_direct``,
+        ``green_battery``, ``grid``, ``load``, ``export`` and ``curtailed`` (kWh).
+        ``grid`` is the load not served green (``load - green_to_load``).
+    """
+    index = time_index(flows)
+    load = column(flows, "load_kwh")
+    green_to_load = column(flows, "green_to_load_kwh")
+    parts = pd.DataFrame({
+        "green_direct": column(flows, "green_direct_kwh").to_numpy(),
+        "green_battery": column(flows, "battery_discharge_green_kwh").to_numpy(),
+        "grid": (load - green_to_load).clip(lower=0.0).to_numpy(),
+        "load": load.to_numpy(),
+        "export": column(flows, "export_kwh").to_numpy(),
+        "curtailed": column(flows, "curtailed_kwh").to_numpy(),
+    })
+    parts["month"] = [f"{y:04d}-{m:02d}" for y, m in zip(index.year, index.month, strict=True)]
+    return parts.groupby("month", sort=True).sum()
+
+
+def _month_labels(months: Sequence[str]) -> list[str]:
+    years = {m[:4] for m in months}
+    if len(years) == 1:
+        return [_MONTH_ABBR[int(m[5:7]) - 1] for m in months]
+    return [f"{_MONTH_ABBR[int(m[5:7]) - 1]}\n{m[:4]}" for m in months]
+
+
+def monthly_energy_svg(flows: pd.DataFrame) -> str:
+    """Figure (2): monthly energy by source (stacked) against load, export/curtailment below 0.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table (``interval_start`` as column or index).
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+    table = monthly_energy(normalize_flows(flows))
+    peak = float(max(table["load"].max(), (table["export"] + table["curtailed"]).max(), 0.0))
+    unit, divisor = energy_unit(peak)
+    data = table / divisor
+    x = np.arange(len(data))
+    fig = _new_figure(10.0, 3.4)
+    ax = fig.add_subplot()
+    _style_axes(ax)
+    bottom = np.zeros(len(data))
+    for key, label in (("green_direct", "Green, direct"), ("green_battery", "Green, via battery"),
+                       ("grid", "Grid")):
+        ax.bar(x, data[key], 0.7, bottom=bottom, color=COLOURS[key], label=label)
+        bottom = bottom + data[key].to_numpy()
+    ax.bar(x, -data["export"], 0.7, color=COLOURS["export"], label="Export")
+    ax.bar(x, -data["curtailed"], 0.7, bottom=-data["export"], color=COLOURS["curtailed"],
+           label="Curtailed")
+    ax.plot(x, data["load"], color=COLOURS["load"], marker="_", markersize=18, linestyle="none",
+            markeredgewidth=1.6, label="Load")
+    ax.axhline(0.0, color="#424242", linewidth=0.8)
+    ax.set_xticks(x)
+    ax.set_xticklabels(_month_labels(list(data.index)))
+    ax.set_xlim(-0.6, len(data) - 0.4)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):,.0f}"))
+    ax.set_ylabel(f"energy [{unit}]\n← export / curtailed   supply →", fontsize=8)
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False)
+    return figure_to_svg(fig, "monthly")
+
+
+# --------------------------------------------------------------------------------------------
+# (3) battery state of charge over a week
+
+
+def busiest_week_start(flows: pd.DataFrame) -> pd.Timestamp:
+    """Local midnight starting the 7 days with the most battery discharge (most cycling).
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Normalized flows table (see :func:`normalize_flows`).
+
+    Returns
+    -------
+    pandas.Timestamp
+        Tz-aware start of the week; the first day of data when there is less than a week.
+    """
+    index = time_index(flows)
+    throughput = column(flows, "battery_discharge_kwh") + column(flows, "battery_charge_kwh")
+    daily = throughput.groupby(index.normalize()).sum()
+    days = pd.DatetimeIndex(daily.index)
+    if len(days) <= 7:
+        return days[0]
+    weekly = daily.rolling(7).sum().shift(-6).iloc[: len(days) - 6].to_numpy()
+    return days[int(np.argmax(weekly))]
+
+
+def week_slice(flows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``flows`` from ``start`` (inclusive) to 7 days later (exclusive)."""
+    index = time_index(flows)
+    end = start + pd.Timedelta(days=7)
+    return flows.loc[(index >= start) & (index < end)]
+
+
+def _thin(values: np.ndarray, max_points: int) -> np.ndarray:
+    step = max(1, int(np.ceil(len(values) / max_points)))
+    return values[::step]
+
+
+def battery_week_svg(flows: pd.DataFrame, start: str | pd.Timestamp | None = None) -> str:
+    """Figure (3): battery state of charge (total and green part) over one week.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table (``interval_start`` as column or index).
+    start : str or pandas.Timestamp, optional
+        First day of the week (local time if naive). Default: the week with the most cycling.
+
+    Returns
+    -------
+    str
+        Inline SVG. The state of charge is drawn at the **end** of each interval.
+    """
+    flows = normalize_flows(flows)
+    tz = time_index(flows).tz
+    if start is None:
+        begin = busiest_week_start(flows)
+    else:
+        begin = pd.Timestamp(start)
+        begin = begin.tz_localize(tz) if begin.tzinfo is None else begin.tz_convert(tz)
+    week = week_slice(flows, begin)
+    fig = _new_figure(10.0, 2.8)
+    ax = fig.add_subplot()
+    _style_axes(ax)
+    soc = column(week, "battery_soc_kwh").to_numpy()
+    if len(week) == 0 or not np.any(soc > 0):
+        _empty_panel(ax, "no battery energy stored in this week")
+        return figure_to_svg(fig, "battery")
+    green = np.minimum(column(week, "battery_soc_green_kwh").to_numpy(), soc)
+    step = pd.Timedelta(hours=interval_hours(time_index(flows)))
+    ends = (pd.DatetimeIndex(week.index).tz_localize(None) + step).to_numpy()
+    ends, soc, green = (_thin(v, _MAX_LINE_POINTS) for v in (ends, soc, green))
+    unit, divisor = energy_unit(float(soc.max()))
+    ax.fill_between(ends, 0, green / divisor, color=COLOURS["soc_green"], linewidth=0,
+                    label="Green part")
+    ax.fill_between(ends, green / divisor, soc / divisor, color=COLOURS["soc_grid"],
+                    linewidth=0, label="Grid part")
+    ax.plot(ends, soc / divisor, color="#212121", linewidth=1.0, label="Total stored")
+    ax.set_ylim(bottom=0)
+    ax.set_xlim(ends[0], ends[-1])
+    ax.xaxis.set_major_locator(mdates.DayLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+    ax.set_ylabel(f"stored energy [{unit}]", fontsize=8)
+    ax.set_title(f"Week from {begin:%Y-%m-%d} (local time, state at end of interval)",
+                 fontsize=9, loc="left")
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False)
+    return figure_to_svg(fig, "battery")
+
+
+# --------------------------------------------------------------------------------------------
+# (4) green share per user
+
+SHARE_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("annual_matched_share", "annual", "Annual-matched"),
+    ("hourly_matched_share", "hourly", "Hourly-matched"),
+    ("green_share_of_consumption", "physical", "Physically delivered"),
+)
+
+
+def user_share_table(users: Sequence[Mapping[str, Any]],
+                     park: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Green shares per user (and the park) for the user figure.
+
+    Parameters
+    ----------
+    users : sequence of mapping
+        ``summary["users"]``: each with ``id``/``name`` and the three share keys.
+    park : mapping, optional
+        ``summary["shares"]``; when given, a first row ``"Park"`` is added.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: display names; columns: the share keys of :data:`SHARE_KINDS` (fractions, NaN
+        where missing).
+    """
+    keys = [key for key, _, _ in SHARE_KINDS]
+    rows: list[dict[str, float]] = []
+    names: list[str] = []
+    if park:
+        names.append("Park")
+        rows.append({k: _as_float(park.get(k)) for k in keys})
+    for user in users:
+        names.append(str(user.get("name") or user.get("id") or "?"))
+        rows.append({k: _as_float(user.get(k)) for k in keys})
+    return pd.DataFrame(rows, index=pd.Index(names), columns=keys)
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(cast(float, value))
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def user_share_svg(users: Sequence[Mapping[str, Any]],
+                   park: Mapping[str, Any] | None = None) -> str:
+    """Figure (4): green share per user, annual-matched vs hourly-matched vs physical.
+
+    Parameters
+    ----------
+    users : sequence of mapping
+        ``summary["users"]``.
+    park : mapping, optional
+        ``summary["shares"]``, drawn as a first group ``"Park"``.
+
+    Returns
+    -------
+    str
+        Inline SVG.
+    """
+    table = user_share_table(users, park)
+    groups = len(table)
+    fig = _new_figure(min(10.0, 3.0 + 0.9 * max(groups, 1)), 3.0)
+    ax = fig.add_subplot()
+    _style_axes(ax)
+    if groups == 0:
+        _empty_panel(ax, "no users")
+        return figure_to_svg(fig, "users")
+    x = np.arange(groups)
+    width = 0.8 / len(SHARE_KINDS)
+    for i, (key, colour, label) in enumerate(SHARE_KINDS):
+        values = table[key].to_numpy(dtype=float)
+        offset = (i - (len(SHARE_KINDS) - 1) / 2) * width
+        bars = ax.bar(x + offset, np.nan_to_num(values), width, color=COLOURS[colour], label=label)
+        if groups <= 8:
+            text = ["" if np.isnan(v) else f"{v:.0%}" for v in values]
+            ax.bar_label(bars, labels=text, fontsize=6.5, padding=1.5, color="#424242")
+    ax.set_xticks(x)
+    ax.set_xticklabels([plain_text(n) for n in table.index], rotation=0 if groups <= 6 else 30,
+                       ha="center" if groups <= 6 else "right")
+    ax.set_ylim(0, 1.1)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_ylabel("green share of consumption", fontsize=8)
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False)
+    return figure_to_svg(fig, "users")
+
+
+# --------------------------------------------------------------------------------------------
+# all figures
+
+
+def report_plots(flows: pd.DataFrame, summary: Mapping[str, Any],
+                 week_start: str | pd.Timestamp | None = None) -> dict[str, str]:
+    """All four report figures as inline SVG, keyed by ``seasonal``, ``monthly``, ``battery``
+    and ``users``.
+
+    Parameters
+    ----------
+    flows : pandas.DataFrame
+        Flows table (``interval_start`` as column or index).
+    summary : mapping
+        ``summary.json`` content; ``users`` and ``shares`` feed the per-user figure.
+    week_start : str or pandas.Timestamp, optional
+        Start of the battery week; default the week with the most cycling.
+
+    Returns
+    -------
+    dict of str to str
+        Figure key to SVG text.
+    """
+    table = normalize_flows(flows)
+    return {
+        "seasonal": seasonal_profile_svg(table),
+        "monthly": monthly_energy_svg(table),
+        "battery": battery_week_svg(table, week_start),
+        "users": user_share_svg(summary.get("users") or [], summary.get("shares") or None),
+    }

@@ -1,0 +1,323 @@
+"""The scenario: one validated description of a park (pydantic models).
+
+The same models serve the TOML file, the CLI and (later) the API body; the JSON Schema in
+``docs/scenario.schema.json`` is generated from them (``greenlink schema``).
+
+Conventions: energy in kWh, power in kW, shares as fractions 0..1, money in ``currency``;
+time series are labelled by interval *beginning* and must be timezone-aware.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$",
+                          description="identifier: lower-case letters, digits, '_' or '-'")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class Strict(BaseModel):
+    """Base model: unknown keys are errors (with a suggestion), values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeriesRef(Strict):
+    """A column of a CSV or Parquet file holding one time series.
+
+    The file needs a timezone-aware timestamp column (``timestamp_column``) and one row per
+    interval of the scenario year.
+    """
+
+    path: str = Field(description="CSV or Parquet file, relative to the scenario file")
+    column: str = Field(description="column holding the values")
+    unit: Literal["kW", "kWh", "MW", "MWh", "fraction"] = Field(
+        "kW", description="kW/MW: mean power over the interval; kWh/MWh: energy in the interval; "
+        "fraction: a capacity factor 0..1")
+    timestamp_column: str = Field("interval_start", description="timestamp column name")
+    label: Literal["interval_beginning", "interval_ending"] = Field(
+        "interval_beginning", description="what the timestamps mark; interval-ending labels are "
+        "shifted to greenlink's interval-beginning convention on read")
+    timezone: str | None = Field(None, description="only for files whose time stamps carry no UTC "
+                                 "offset: the IANA zone they are local to (DST gaps and overlaps "
+                                 "are then errors)")
+
+
+class Site(Strict):
+    name: str = ""
+    latitude: float = Field(ge=-90, le=90, description="degrees north")
+    longitude: float = Field(ge=-180, le=180, description="degrees east")
+    altitude_m: float = Field(0.0, ge=-500, le=9000)
+    timezone: str = Field(description="IANA zone, e.g. Asia/Shanghai")
+    province: str = Field("", description="ISO 3166-2 code, e.g. CN-JS (selects grid factors and "
+                          "provincial rules)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                             "'Asia/Shanghai'") from exc
+        return value
+
+
+class TimeBase(Strict):
+    year: int = Field(ge=2000, le=2100)
+    interval_minutes: Literal[15, 60] = Field(60, description="15 (quarter-hourly) or 60 (hourly)")
+
+
+class Weather(Strict):
+    kind: Literal["epw", "pvgis_tmy", "tmy3", "synthetic"] = "epw"
+    path: str | None = Field(None, description="weather file (not for kind = synthetic); "
+                             "'builtin:nanjing' names the shipped Nanjing TMYx file")
+    time_shift: Literal["auto"] | int = Field(
+        "auto", description="'auto' detects the shift of the time stamps against the sun "
+        "(15-minute steps); an integer forces it, in minutes")
+    calibration: Literal["none", "station"] = Field(
+        "none", description="'station' scales irradiance to a CMA station's monthly means")
+    station: str | None = Field(None, description="WMO station id for calibration or synthetic "
+                                "weather; default the nearest shipped station")
+    seed: int = Field(0, description="seed of the synthetic weather generator")
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> Weather:
+        if self.kind != "synthetic" and not self.path:
+            raise ValueError(f"weather kind {self.kind!r} needs a 'path'")
+        return self
+
+
+class User(Strict):
+    id: Id
+    name: str = ""
+    kind: Literal["factory", "data_centre", "commercial", "hydrogen", "other"] = "factory"
+    load: SeriesRef
+    share: Fraction | None = Field(None, description="fixed share of green generation "
+                                   "(allocation = fixed_shares)")
+    priority: int | None = Field(None, ge=1, description="1 is served first "
+                                 "(allocation = priority)")
+    contracted_kw: NonNegative | None = Field(None, description="contracted green capacity "
+                                              "(allocation = contracted_capacity)")
+
+
+class PVPlant(Strict):
+    id: Id
+    name: str = ""
+    capacity_kw_dc: Positive = Field(description="module nameplate, kWp")
+    dc_ac_ratio: float = Field(1.2, ge=0.8, le=2.0)
+    tilt_deg: float = Field(ge=0, le=90)
+    azimuth_deg: float = Field(180.0, ge=0, lt=360, description="180 = south")
+    losses_percent: float = Field(14.0, ge=0, lt=100, description="PVWatts system losses")
+    inverter_efficiency: Fraction = 0.96
+    gamma_pdc_per_k: float = Field(-0.0037, ge=-0.01, le=0)
+    mounting: Literal["open_rack", "roof"] = "open_rack"
+    max_capacity_kw_dc: Positive | None = Field(None, description="upper bound for sizing "
+                                                "(roof or land area)")
+
+
+class WindPlant(Strict):
+    id: Id
+    name: str = ""
+    capacity_kw: Positive
+    capacity_factor: SeriesRef = Field(description="capacity factor series, unit = fraction")
+
+
+class Battery(Strict):
+    id: Id
+    name: str = ""
+    energy_kwh: Positive
+    power_kw: Positive = Field(description="charge and discharge power at the terminals")
+    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    soc_min: Fraction = 0.05
+    soc_max: Fraction = 0.95
+    soc_initial: Fraction = 0.5
+    grid_charging: bool = Field(False, description="may charge from the grid in the tariff's "
+                                "cheapest period")
+
+    @model_validator(mode="after")
+    def _soc_order(self) -> Battery:
+        if self.soc_min >= self.soc_max:
+            raise ValueError(f"soc_min ({self.soc_min}) must be below soc_max ({self.soc_max})")
+        if not self.soc_min <= self.soc_initial <= self.soc_max:
+            raise ValueError(f"soc_initial ({self.soc_initial}) must lie between soc_min "
+                             f"({self.soc_min}) and soc_max ({self.soc_max})")
+        return self
+
+
+class Grid(Strict):
+    connection_capacity_kw: Positive = Field(description="capacity of the grid connection point")
+    import_limit_kw: Positive
+    export_limit_kw: NonNegative = Field(0.0, description="feed-in cap at the connection point")
+    reverse_flow_allowed: bool = Field(True, description="false: no export at all (provinces "
+                                       "without a continuously running spot market)")
+    voltage_kv: Positive = 10.0
+
+    @model_validator(mode="after")
+    def _within_connection(self) -> Grid:
+        for name in ("import_limit_kw", "export_limit_kw"):
+            if getattr(self, name) > self.connection_capacity_kw:
+                raise ValueError(f"{name} ({getattr(self, name):g} kW) is above the "
+                                 f"connection capacity ({self.connection_capacity_kw:g} kW)")
+        return self
+
+
+_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class TouWindow(Strict):
+    period: str
+    start: str = Field(description="HH:MM, inclusive")
+    end: str = Field(description="HH:MM, exclusive; 24:00 = midnight")
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(
+        None, description="restrict this window to some months of the season")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value) or (value.startswith("24") and value != "24:00"):
+            raise ValueError(f"{value!r} is not a time of day HH:MM")
+        return value
+
+    def minutes(self) -> tuple[int, int]:
+        def m(v: str) -> int:
+            h, mm = v.split(":")
+            return int(h) * 60 + int(mm)
+
+        return m(self.start), m(self.end)
+
+
+class TouSeason(Strict):
+    name: str
+    months: list[Annotated[int, Field(ge=1, le=12)]]
+    default_period: str = Field(description="period of every time not in a window")
+    windows: list[TouWindow] = Field(default_factory=list, description="later windows override "
+                                     "earlier ones")
+
+
+class Tariff(Strict):
+    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    name: str = ""
+    source: str = ""
+    prices_per_kwh: dict[str, NonNegative] = Field(description="price of each period")
+    export_price_per_kwh: NonNegative = 0.0
+    seasons: list[TouSeason]
+
+    @model_validator(mode="after")
+    def _complete(self) -> Tariff:
+        months = sorted(m for s in self.seasons for m in s.months)
+        if months != list(range(1, 13)):
+            raise ValueError(f"seasons must cover each month exactly once, got months {months}")
+        for s in self.seasons:
+            for p in [s.default_period, *(w.period for w in s.windows)]:
+                if p not in self.prices_per_kwh:
+                    raise ValueError(f"season {s.name!r} uses period {p!r} which has no price "
+                                     f"(known: {', '.join(self.prices_per_kwh)})")
+        return self
+
+    def period_of(self, month: int, minute_of_day: int) -> str:
+        season = next(s for s in self.seasons if month in s.months)
+        period = season.default_period
+        for w in season.windows:
+            start, end = w.minutes()
+            if (w.months is None or month in w.months) and start <= minute_of_day < end:
+                period = w.period
+        return period
+
+
+class Product(Strict):
+    sku: str = Field(min_length=1)
+    name: str = ""
+    cn_code: str = Field(description="8-digit Combined Nomenclature code, e.g. '7604 29 10'")
+    user: str = Field(description="id of the user that makes it")
+    electricity_kwh_per_t: NonNegative
+    direct_emissions_t_per_t: NonNegative = 0.0
+    annual_output_t: NonNegative
+
+    @field_validator("cn_code")
+    @classmethod
+    def _cn(cls, value: str) -> str:
+        digits = value.replace(" ", "").replace(".", "")
+        if not re.fullmatch(r"\d{8}", digits):
+            raise ValueError(f"CN code {value!r} is not 8 digits (write e.g. '7604 29 10' or "
+                             "'76042910')")
+        return digits
+
+
+class Allocation(Strict):
+    method: Literal["pro_rata", "fixed_shares", "priority", "contracted_capacity"] = "pro_rata"
+    battery_colour_rule: Literal["pro_rata", "fifo"] = Field(
+        "pro_rata", description="how battery discharge is split into green and grid origin")
+
+
+class Policy(Strict):
+    ruleset: str = Field("cn-ndrc-nea-2025-650", description="rule-set id or path")
+    parameters: dict[str, str | float | int | bool] = Field(default_factory=dict)
+
+
+class Carbon(Strict):
+    grid_factor_year: int | None = Field(None, description="year of the grid emission factor; "
+                                         "default the latest published")
+
+
+class Scenario(Strict):
+    """A park: site, time base, users, plants, storage, grid, tariff, products."""
+
+    schema_version: Literal[1] = 1
+    name: str
+    description: str = ""
+    site: Site
+    time: TimeBase
+    weather: Weather | None = None
+    allocation: Allocation = Allocation()
+    users: list[User] = Field(min_length=1)
+    pv: list[PVPlant] = Field(default_factory=list)
+    wind: list[WindPlant] = Field(default_factory=list)
+    batteries: list[Battery] = Field(default_factory=list)
+    grid: Grid
+    tariff: Tariff
+    products: list[Product] = Field(default_factory=list)
+    policy: Policy = Policy()
+    carbon: Carbon = Carbon()
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        errors: list[str] = []
+        ids = [u.id for u in self.users] + [p.id for p in self.pv] + [w.id for w in self.wind] \
+            + [b.id for b in self.batteries]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            errors.append(f"ids must be unique across users, plants and batteries: {dup}")
+        user_ids = {u.id for u in self.users}
+        for i, p in enumerate(self.products):
+            if p.user not in user_ids:
+                errors.append(f"products[{i}] ({p.sku}) references user {p.user!r}, which is not "
+                              f"defined (users: {', '.join(sorted(user_ids))})")
+        if self.pv and self.weather is None:
+            errors.append("PV plants need a [weather] table")
+        method = self.allocation.method
+        need = {"fixed_shares": "share", "priority": "priority",
+                "contracted_capacity": "contracted_kw"}.get(method)
+        if need:
+            missing = [u.id for u in self.users if getattr(u, need) is None]
+            if missing:
+                errors.append(f"allocation method {method!r} needs '{need}' on every user; "
+                              f"missing for {missing}")
+        if method == "fixed_shares":
+            total = sum(u.share or 0.0 for u in self.users)
+            if abs(total - 1.0) > 1e-6:
+                errors.append(f"user shares must add up to 1, they add up to {total:g}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    @property
+    def user_ids(self) -> list[str]:
+        return [u.id for u in self.users]
