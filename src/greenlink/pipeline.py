@@ -41,14 +41,17 @@ def evaluate_policy(inputs: ParkInputs, flows: pd.DataFrame, ruleset: str | None
                     overrides: Mapping[str, float | str | bool] | None = None) -> Any:
     """Check the scenario's (or the given) rule set on simulated flows."""
     from greenlink.policy.evaluate import evaluate
-    from greenlink.policy.ruleset import load_ruleset, override
+    from greenlink.policy.ruleset import load_ruleset
 
     sc = inputs.scenario
-    rules = load_ruleset(ruleset or sc.policy.ruleset)
-    if overrides:
-        rules = override(rules, dict(overrides))
-    return evaluate(rules, flows, sc.user_ids, structural_kpis(inputs),
-                    parameters=dict(sc.policy.parameters))
+    name = ruleset or sc.policy.ruleset
+    path = (inputs.source.parent / name) if inputs.source and name.endswith(".toml") else name
+    rules = load_ruleset(path)
+    what_ifs: dict[str, object] = {**sc.policy.parameters, **(overrides or {})}
+    check_date = sc.policy.check_date or max(
+        d for d in (flows.index[-1].date(), rules.dates.in_force) if d is not None)
+    return evaluate(rules, flows, sc.user_ids, structural_kpis(inputs), what_ifs or None,
+                    check_date=check_date)
 
 
 def product_table(inputs: ParkInputs, summary: dict[str, Any]) -> pd.DataFrame:

@@ -46,7 +46,8 @@ def structural_kpis(inputs: ParkInputs) -> dict[str, Any]:
 
 def _kpi_lookup(kpis: pd.DataFrame) -> dict[tuple[str, str], float]:
     year = kpis[kpis["period"] == kpis["period"].iloc[0]] if len(kpis) else kpis
-    return {(str(r.scope), str(r.kpi)): float(r.value) for r in year.itertuples()}
+    return {(str(r.scope), str(r.kpi)): float(r.value)  # type: ignore[arg-type]
+            for r in year.itertuples()}
 
 
 def summarise(inputs: ParkInputs, flows: pd.DataFrame) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def summarise(inputs: ParkInputs, flows: pd.DataFrame) -> dict[str, Any]:
                ("green_share_of_consumption", "annual_matched_share", "hourly_matched_share")},
         })
     monthly = flows[[c for c in PARK_ENERGY_COLUMNS if c != "import_over_limit_kwh"]]
-    monthly = monthly.groupby(flows.index.strftime("%Y-%m")).sum()
+    monthly = monthly.groupby(pd.DatetimeIndex(flows.index).strftime("%Y-%m")).sum()
     prices = inputs.price_per_kwh
     import_cost = float(np.dot(flows["import_kwh"].to_numpy(), prices))
     export_revenue = float(flows["export_kwh"].sum() * sc.tariff.export_price_per_kwh)

@@ -118,34 +118,57 @@ def synthetic_summary(flows: pd.DataFrame) -> dict[str, Any]:
                  "grid_only_cost": 234567.0, "net_cost": 121111.7},
         "grid": {"import_over_limit_kwh": 0.0, "intervals_over_import_limit": 0},
         "energy_balance_max_abs_error_kwh": 1e-9,
-        "policy": {"ruleset": "CN-2025-650", "all_passed": False, "results": [
-            {"rule_id": "self_use_min", "title": "Self-use ≥ 60 % of generation",
-             "kpi": "self_use_share_of_generation", "operator": ">=", "threshold": 0.6,
-             "value": 0.81, "margin": 0.21, "passed": True, "scope": "park",
-             "user_id": None, "period": "year", "rests_on_assumption": False},
-            {"rule_id": "green_share_min", "title": "Green share ≥ 35 %",
-             "kpi": "green_share_of_consumption", "operator": ">=", "threshold": 0.35,
-             "value": 0.30, "margin": -0.05, "passed": False, "scope": "user",
-             "user_id": "fab", "period": "year",
-             "rests_on_assumption": "export counted as self-use <assumed>"},
-            {"rule_id": "import_limit", "title": "No import over limit",
-             "kpi": "intervals_over_import_limit", "operator": "<=", "threshold": 0,
-             "value": 0, "margin": 0, "passed": True, "scope": "park", "user_id": None,
-             "period": "year", "rests_on_assumption": False},
-        ]},
+        "policy": {
+            "ruleset": {"id": "cn-ndrc-nea-2025-650", "version": "2025-05",
+                        "title": "Green-power direct connection",
+                        "document_number": "发改能源〔2025〕650号"},
+            "all_passed": False, "rests_on_assumption": True,
+            "results": [
+                _rule("self_use_min", "Self-use ≥ 60 % of generation",
+                      "self_use_share_of_generation", ">=", 0.6, 0.81, 0.21, True),
+                {**_rule("green_share_min", "Green share ≥ 35 %", "green_share_of_consumption",
+                         ">=", 0.35, 0.30, -0.05, False, scope="fab"),
+                 "rests_on_assumption": "export counted as self-use <assumed>"},
+                _rule("import_limit", "No import over limit", "intervals_over_import_limit",
+                      "<=", 0, 0, 0, True),
+                {**_rule("reverse_flow", "No reverse flow before 2030", "reverse_flow_allowed",
+                         "==", False, None, None, None), "status": "not_applicable",
+                 "reason": "applies from 2030-01-01"},
+            ]},
         "products": [
-            {"sku": "AL-6061", "cn_code": "7604 29", "cbam_good": True,
-             "indirect_counted": True, "electricity_kwh_per_t": 15200.0,
-             "green_share_of_consumption": 0.31, "hourly_matched_share": 0.35,
-             "indirect_emissions_grid_tco2_per_t": 8.1,
-             "indirect_emissions_direct_line_tco2_per_t": 5.6},
-            {"sku": "PUMP-X", "cn_code": "8413 70", "cbam_good": False,
-             "indirect_counted": False, "electricity_kwh_per_t": 900.0,
-             "green_share_of_consumption": 0.31, "hourly_matched_share": 0.35,
-             "indirect_emissions_grid_tco2_per_t": 0.48,
-             "indirect_emissions_direct_line_tco2_per_t": 0.33},
+            _product("AL-6061", "7604 29", True, True, 15200.0, 8.1, 5.6),
+            _product("PUMP-X", "8413 70", False, False, 900.0, 0.48, 0.33),
         ],
     }
+
+
+def _rule(rule_id: str, title: str, kpi: str, op: str, threshold: Any, value: Any,
+          margin: Any, passed: bool | None, scope: str = "park") -> dict[str, Any]:
+    """A policy result shaped like greenlink.policy.evaluate.RuleResult.to_dict()."""
+    status = "pass" if passed else "fail"
+    return {"rule_id": rule_id, "title": title, "kpi": kpi, "operator": op,
+            "threshold": threshold, "scope": scope, "period": "year", "value": value,
+            "margin": margin, "passed": passed, "status": status, "confidence": "high",
+            "clause": {"zh": "第三条", "en": "Article 3: self-use share of generation"},
+            "source": "NDRC/NEA 2025 No. 650", "rests_on_assumption": False, "reason": None}
+
+
+def _product(sku: str, cn: str, cbam: bool, indirect: bool, kwh_per_t: float, grid_t: float,
+             direct_t: float) -> dict[str, Any]:
+    """A product record shaped like greenlink.carbon.products rows."""
+    return {"sku": sku, "name": f"{sku} product", "cn_code": cn, "user_id": "fab",
+            "annual_output_t": 1000.0, "electricity_kwh_per_t": kwh_per_t,
+            "electricity_mwh_per_year": kwh_per_t, "green_share_annual": 0.49,
+            "green_share_hourly": 0.38, "green_share_of_consumption": 0.31,
+            "ef_t_per_mwh": 0.5366, "ef_source": "MEE 2022 national average",
+            "indirect_emissions_grid_t": grid_t * 1000, "indirect_emissions_direct_line_t":
+            direct_t * 1000, "specific_indirect_grid_t_per_t": grid_t,
+            "specific_indirect_direct_line_t_per_t": direct_t, "direct_emissions_t": 0.0,
+            "specific_direct_t_per_t": 0.0, "is_cbam_good": cbam, "sector": "aluminium",
+            "cbam_counts_indirect": indirect,
+            "cbam_relevant_indirect_saving_t": (grid_t - direct_t) * 1000 if indirect else 0.0,
+            "cbam_note": "Annex I good: CBAM counts indirect emissions" if cbam else
+            "not a CBAM good (CN code outside Annex I)"}
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +191,7 @@ def test_synthetic_flows_balance(small: tuple[pd.DataFrame, dict[str, Any]]) -> 
 
 def test_no_network_references(html: str) -> None:
     lower = html.lower()
+    assert "http" not in lower
     assert "<script" not in lower
     assert "<link" not in lower
     assert "@import" not in lower
@@ -187,6 +211,8 @@ def test_policy_rows_and_verdicts(html: str) -> None:
         assert rule in html
     assert html.count('<td class="pass">') == 2
     assert html.count('<td class="fail">') == 1
+    assert "not applicable" in html and "applies from 2030-01-01" in html
+    assert "Green-power direct connection (发改能源〔2025〕650号, 2025-05)" in html
     assert "−5.0 pp" in html or "-5.0 pp" in html
     assert "81.0 %" in html
     assert "not all rules pass" in html
@@ -197,7 +223,8 @@ def test_users_products_and_escaping(html: str) -> None:
     assert "Fab &amp; Co &lt;Works&gt;" in html
     assert "Office 办公楼" in html
     assert "<Works>" not in html
-    for text in ("AL-6061", "7604 29", "CBAM good?", "SKU", "CN code"):
+    for text in ("AL-6061", "7604 29", "CBAM good?", "Indirect counted?", "SKU", "CN code",
+                 "Indirect emissions direct line t", "Green share hourly", "49.0 %"):
         assert text in html
 
 
@@ -284,8 +311,13 @@ def test_cell_formatting() -> None:
     assert header_label("cbam_good", boolean=True) == "CBAM good?"
     assert header_label("electricity_kwh_per_t") == "Electricity kWh per t"
     table = policy_table({"results": [{"passed": True, "rule_id": "r", "extra": [1, 2]}]})
-    assert table.headers[:2] == ["Rule", "Verdict"]
-    assert table.rows[0][2].text == "1, 2"
+    assert table.headers == ["Rule", "Verdict", "Details"]
+    assert table.rows[0][2].details == (("Extra", "1, 2"),)
+    unknown = policy_table({"results": [{"a": 1, "b_share": 0.5}]})
+    assert unknown.headers == ["A", "B share"]
+    assert unknown.rows[0][1].text == "50.0 %"
+    not_checked = format_cell("passed", None, {"status": "not_applicable"})
+    assert (not_checked.text, not_checked.css) == ("not applicable", "na")
 
 
 def test_plain_text_escapes_mathtext() -> None:

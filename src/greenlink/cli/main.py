@@ -106,7 +106,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
                       f"{summary['specific_yield_kwh_per_kwp']['park']:,.0f} kWh/kWp")
     policy = summary.get("policy") or {}
     if policy:
-        table.add_row(f"policy {policy.get('ruleset_id', '')}",
+        table.add_row(f"policy {policy.get('ruleset', {}).get('id', '')}",
                       "[green]all rules pass[/]" if policy.get("all_passed")
                       else "[red]some rules fail[/]")
     console.print(table)
@@ -193,9 +193,11 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     if as_json:
         typer.echo(json.dumps(policy.to_dict(), indent=2, ensure_ascii=False))
     else:
-        from greenlink.policy.render import policy_table
+        from greenlink.policy.render import policy_notes, policy_table
 
         console.print(policy_table(policy))
+        for note in policy_notes(policy):
+            console.print(f"  {note}", style="dim", highlight=False)
     raise typer.Exit(code=0 if policy.all_passed else 1)
 
 
@@ -214,11 +216,14 @@ def init(folder: Annotated[Path, typer.Argument(help="folder to create")]) -> No
 
 
 @app.command()
-def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] = None) -> None:
-    """Print (or write) the JSON Schema of the scenario file."""
-    from greenlink.scenario.schema import scenario_json_schema
+def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
+           markdown: Annotated[bool, typer.Option(help="field reference in Markdown")] = False
+           ) -> None:
+    """Print (or write) the JSON Schema of the scenario file (or its Markdown reference)."""
+    from greenlink.scenario.schema import scenario_json_schema, scenario_reference_markdown
 
-    text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    text = (scenario_reference_markdown() if markdown
+            else json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n")
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")

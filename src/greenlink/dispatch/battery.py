@@ -23,7 +23,7 @@ from numba import njit
 
 
 @njit(cache=True)
-def run_batteries(surplus_kwh, deficit_kwh, cheap, import_headroom_kwh,  # noqa: PLR0913
+def run_batteries(surplus_kwh, deficit_kwh, cheap, import_headroom_kwh,
                   max_kwh_per_interval, eta_charge, eta_discharge, e_min_kwh, e_max_kwh,
                   e_initial_kwh, grid_charging, fifo):  # pragma: no cover - compiled
     n_t = surplus_kwh.shape[0]

@@ -41,11 +41,11 @@ _WORDS = {
 }
 _POLICY_ORDER = ("rule_id", "title", "scope", "user_id", "period", "kpi", "operator",
                  "threshold", "value", "margin", "passed", "rests_on_assumption")
-_PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "user_id", "is_cbam_good", "cbam_good",
+_PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "is_cbam_good", "cbam_good",
                   "cbam_counts_indirect", "indirect_counted", "electricity_kwh_per_t",
                   "electricity_mwh_per_year", "green_share_annual", "green_share_hourly",
                   "green_share_of_consumption", "indirect_emissions_grid_t",
-                  "indirect_emissions_direct_line_t", "cbam_relevant_indirect_saving_t")
+                  "indirect_emissions_direct_line_t")
 _USER_ORDER = ("name", "id", "kind", "load_kwh", "green_kwh", "grid_kwh",
                "green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
 _DETAILS = "Details"
@@ -193,6 +193,8 @@ def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
         return Cell(MISSING, "na")
     if key in _CODE_KEYS and isinstance(value, str):
         return Cell(value, "code")
+    if key == "kpi" and isinstance(value, str):
+        return Cell(value.replace("_", "_\u200b"), "ident")  # may break after underscores
     if key == "operator" and isinstance(value, str):
         return Cell(_OPERATORS.get(value.strip(), value))
     if is_number(value):

@@ -142,8 +142,9 @@ def plain_text(text: object) -> str:
 def figure_to_svg(fig: Figure, prefix: str) -> str:
     """Render ``fig`` to an inline ``<svg>`` element.
 
-    Text stays text (small, selectable), the XML prolog and metadata are dropped, and every
-    ``id`` is prefixed so that several figures can live in one HTML document.
+    Text stays text (small, selectable), the XML prolog, metadata and namespace declarations
+    (implied for SVG inside HTML) are dropped, and every ``id`` is prefixed so that several
+    figures can live in one HTML document.
 
     Parameters
     ----------
@@ -166,6 +167,8 @@ def figure_to_svg(fig: Figure, prefix: str) -> str:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    # the HTML parser puts inline <svg> in the SVG namespace (and knows xlink:href) by itself
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
     svg = svg.replace('id="', f'id="{prefix}-').replace('href="#', f'href="#{prefix}-')
     svg = svg.replace("url(#", f"url(#{prefix}-")
     return svg.replace("<svg ", f'<svg class="plot" role="img" aria-label="{prefix}" ', 1)

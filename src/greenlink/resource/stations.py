@@ -1,4 +1,7 @@
-"""Station climatology shipped as data: monthly mean GHI of CMA stations (see data/weather/SOURCES.md)."""
+"""Station climatology shipped as data: monthly mean GHI of CMA stations.
+
+See ``data/weather/SOURCES.md`` for the source of the table.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ import pandas as pd
 
 from greenlink.errors import InputError, Problem
 
-_MONTH_COLUMNS = [f"ghi_{m}_kwh_m2" for m in
-                  ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")]
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_COLUMNS = [f"ghi_{m}_kwh_m2" for m in _MONTHS]
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,10 @@ def station_climate(station_id: str) -> StationClimate:
     table = station_table()
     key = station_id[:5] if len(station_id) == 6 and station_id.endswith("0") else station_id
     if key not in table.index:
-        raise InputError(Problem(f"unknown weather station {station_id!r}", location="weather.station",
+        raise InputError(Problem(f"unknown weather station {station_id!r}",
+                                 location="weather.station",
                                  expected="one of " + ", ".join(table.index)))
-    return _row_to_climate(key, table.loc[key])
+    return _row_to_climate(key, table.loc[key])  # type: ignore[arg-type]
 
 
 def nearest_station(latitude: float, longitude: float) -> StationClimate:
@@ -84,4 +88,4 @@ def nearest_station(latitude: float, longitude: float) -> StationClimate:
                           + math.cos(lat1) * math.cos(lat2) * math.cos(lon2 - lon1)))
         if d < best_d:
             best, best_d = str(sid), d
-    return _row_to_climate(best, table.loc[best])
+    return _row_to_climate(best, table.loc[best])  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ time series are labelled by interval *beginning* and must be timezone-aware.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -259,7 +260,11 @@ class Allocation(Strict):
 
 class Policy(Strict):
     ruleset: str = Field("cn-ndrc-nea-2025-650", description="rule-set id or path")
-    parameters: dict[str, str | float | int | bool] = Field(default_factory=dict)
+    parameters: dict[str, str | float | int | bool] = Field(
+        default_factory=dict, description="rule-set parameters and threshold what-ifs")
+    check_date: date | None = Field(
+        None, description="date the rules are checked at (effective dates, 2030 steps); default "
+        "the later of the simulated year's last day and the rule set's in-force date")
 
 
 class Carbon(Strict):

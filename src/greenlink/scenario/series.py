@@ -227,4 +227,4 @@ def read_series(ref: SeriesRef, base_dir: Path, index: pd.DatetimeIndex, what: s
 def _step_minutes(ts: pd.DatetimeIndex) -> int:
     if len(ts) < 2:
         return 0
-    return int(round(float(np.median(np.diff(ts.as_unit("ns").asi8))) / 60e9))
+    return round(float(np.median(np.diff(ts.as_unit("ns").asi8))) / 60e9)
