@@ -14,19 +14,17 @@ from datetime import date
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$",
-                          description="identifier: lower-case letters, digits, '_' or '-'")]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-
-
-class Strict(BaseModel):
-    """Base model: unknown keys are errors (with a suggestion), values are checked on assignment."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from greenlink.scenario import contracts as _contracts
+from greenlink.scenario import installations as _installations
+from greenlink.scenario import meters as _meters
+from greenlink.scenario import optimization as _optimization
+from greenlink.scenario.base import Fraction, Id, NonNegative, Positive, Strict
+from greenlink.scenario.contracts import Contract
+from greenlink.scenario.installations import Installation
+from greenlink.scenario.meters import Meter
+from greenlink.scenario.optimization import OptimizationSpec
 
 
 class SeriesRef(Strict):
@@ -291,6 +289,14 @@ class Scenario(Strict):
     products: list[Product] = Field(default_factory=list)
     policy: Policy = Policy()
     carbon: Carbon = Carbon()
+    meters: list[Meter] = Field(default_factory=list, description="meters at the park's "
+                                "boundaries (verification with meter data)")
+    contracts: list[Contract] = Field(default_factory=list, description="PPAs and green supply "
+                                      "agreements")
+    installations: list[Installation] = Field(default_factory=list, description="CBAM "
+                                              "installations and their production processes")
+    optimize: OptimizationSpec | None = Field(None, description="what to size and optimise, "
+                                              "with costs and targets")
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
@@ -319,6 +325,8 @@ class Scenario(Strict):
             total = sum(u.share or 0.0 for u in self.users)
             if abs(total - 1.0) > 1e-6:
                 errors.append(f"user shares must add up to 1, they add up to {total:g}")
+        for extension in (_meters, _contracts, _installations, _optimization):
+            errors.extend(extension.cross_check(self))
         if errors:
             raise ValueError("; ".join(errors))
         return self
