@@ -200,3 +200,11 @@ def test_parquet_series(tmp_path: Path, suffix: str) -> None:
     path = write_park(tmp_path, park_toml("loads" + suffix), frame, loads_name="loads" + suffix)
     code, out = run_validate(path)
     assert code == 0, out
+
+
+def test_reference_error_reported_with_field_errors(tmp_path: Path) -> None:
+    text = (park_toml().replace('user = "a"', 'user = "zz"')
+            .replace("capacity_kw = 3000", "capacity_kw = -1"))
+    out = expect_error(write_park(tmp_path, text), "wind[0].capacity_kw",
+                       "products[0] references user 'zz'")
+    assert "2 problem(s)" in out

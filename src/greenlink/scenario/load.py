@@ -195,7 +195,35 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        raise InputError(_problems_from_validation(exc, file, text, raw)) from None
+        problems = _problems_from_validation(exc, file, text, raw)
+        problems.extend(_reference_problems(raw, file, text, problems))
+        raise InputError(problems) from None
+
+
+def _reference_problems(raw: dict[str, Any], file: str, text: str,
+                        known: list[Problem]) -> list[Problem]:
+    """References between tables, checked on the raw data when field errors stopped the model.
+
+    (pydantic runs the model-level cross-checks only once every field is valid; this keeps the
+    "all problems at once" promise for the commonest cross-reference.)
+    """
+    users = raw.get("users")
+    products = raw.get("products")
+    if not isinstance(users, list) or not isinstance(products, list):
+        return []
+    ids = {u.get("id") for u in users if isinstance(u, dict)}
+    index = line_index(text)
+    out = []
+    for i, product in enumerate(products):
+        ref = product.get("user") if isinstance(product, dict) else None
+        message = f"products[{i}] references user {ref!r}, which is not defined"
+        if isinstance(ref, str) and ref not in ids and not any(message in p.message
+                                                               for p in known):
+            line = _find_line(index, ("products", i, "user"))
+            out.append(Problem(message, file=file,
+                               location=(f"line {line}, " if line else "") + f"products[{i}].user",
+                               expected="the id of a [[users]] entry"))
+    return out
 
 
 def load_scenario(path: str | Path) -> LoadedScenario:
