@@ -82,6 +82,11 @@ def run_scenario(source: str | Path | LoadedScenario, progress: Progress | None 
     summary["policy"] = policy.to_dict()
     products = product_table(inputs, summary) if inputs.scenario.products else pd.DataFrame()
     summary["products"] = _records(products)
+    if inputs.scenario.installations:
+        from greenlink.carbon.cbam_service import summary_section
+
+        say("CBAM embedded emissions and liability")
+        summary["cbam"] = summary_section(loaded, flows)
     return RunResult(inputs=inputs, flows=flows, summary=summary, policy=policy)
 
 

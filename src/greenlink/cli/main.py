@@ -7,66 +7,57 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from greenlink.cli.common import console, err_console, fail, progress_bar, user_errors
 from greenlink.errors import GreenlinkError
+
+__all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan, verify and prove green-power direct connection (绿电直连).")
-console = Console()
-err_console = Console(stderr=True)
 
 
 def _mount_subcommands() -> None:
+    from greenlink.cli.cbam_cmd import cbam_app
+    from greenlink.cli.evidence_cmd import evidence_app, keys_app
+    from greenlink.cli.ingest_cmd import ingest
+    from greenlink.cli.optimize_cmd import optimize, sweep
+    from greenlink.cli.registry_cmd import registry_app
     from greenlink.cli.rules_cmd import rules_app
+    from greenlink.cli.serve_cmd import serve, users_app
+    from greenlink.cli.settle_cmd import contracts_app, settle
+
+    app.command("serve", help="Start the REST API and web dashboard.")(serve)
+    app.add_typer(users_app, name="users", help="Service accounts: create users, demo users.")
+
+    app.add_typer(evidence_app, name="evidence",
+                  help="Signed evidence packs: build, verify offline.")
+    app.add_typer(keys_app, name="keys", help="Signing keys: generate, show, rotate.")
+    app.command("optimize", help="Size PV, battery (and wind) at least cost under the rules "
+                "and targets; dispatch every interval (HiGHS).")(optimize)
+    app.command("sweep", help="Run many optimisation variants on Dask; trade-off table and "
+                "Pareto front.")(sweep)
+    app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
+    app.add_typer(registry_app, name="registry",
+                  help="Granular certificates: issue, transfer, claim, verify.")
+
+    app.command("settle")(settle)
+    app.add_typer(contracts_app, name="contracts", help="Contracts: list, what-ifs.")
 
     app.add_typer(rules_app, name="rules", help="List, show and compare policy rule sets.")
+    app.add_typer(cbam_app, name="cbam", help="EU CBAM: goods, embedded emissions, liability, "
+                  "exposure, Scope 2, PACT, the Commission's template.")
 
 
 def example_dir() -> Path:
     """The bundled example park (Jiangsu)."""
     return Path(str(resources.files("greenlink") / "examples" / "jiangsu_park"))
-
-
-def fail(exc: GreenlinkError) -> None:
-    err_console.print(f"[bold red]error:[/] {len(exc.problems)} problem(s)")
-    for problem in exc.problems:
-        err_console.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn user errors into a clear message and exit code 2 (never a traceback)."""
-    try:
-        yield
-    except GreenlinkError as exc:
-        fail(exc)
-
-
-@contextmanager
-def progress_bar(total_steps: int, enabled: bool = True) -> Iterator[Callable[[str], None]]:
-    if not enabled:
-        yield lambda _m: None
-        return
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=False) as bar:
-        task = bar.add_task("starting", total=total_steps)
-
-        def say(message: str) -> None:
-            bar.update(task, description=message, advance=1)
-
-        yield say
-        bar.update(task, description="done", completed=total_steps)
 
 
 def _parse_sets(values: list[str] | None) -> dict[str, float | str | bool]:
@@ -115,7 +106,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def _simulate_to(scenario: Path, out: Path, quiet: bool) -> dict[str, Any]:
     from greenlink.pipeline import run_scenario, write_outputs
 
-    with progress_bar(7, enabled=not quiet) as say:
+    with progress_bar(8, enabled=not quiet) as say:
         result = run_scenario(scenario, progress=say)
         written = write_outputs(result, out, progress=say)
     if not quiet:

@@ -454,6 +454,7 @@ def report_context(flows: pd.DataFrame, summary: Mapping[str, Any],
         "policy_table": policy_table(policy),
         "assumptions": assumption_notes(results),
         "products": product_table(summary.get("products") or []),
+        "cbam": cbam_tables(summary.get("cbam") or {}),
         "totals": key_value_rows(summary.get("totals_kwh")),
         "cost": key_value_rows(summary.get("cost")),
         "grid": key_value_rows(summary.get("grid")),
@@ -461,6 +462,28 @@ def report_context(flows: pd.DataFrame, summary: Mapping[str, Any],
         "version": installed_version(),
         "result_version": summary.get("greenlink_version"),
     }
+
+
+def cbam_tables(cbam: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per CBAM installation: the SEE table (route, evidence), liability per year, top SKUs."""
+    out = []
+    for inst in cbam.get("installations") or []:
+        out.append({
+            "id": inst.get("id"), "user": inst.get("user"),
+            "processes": records_table(inst.get("processes") or [], (
+                "process", "cn_code", "sector", "annex_ii", "activity_t", "electricity_mwh",
+                "green_mwh_claimed", "ef_route", "ef_t_per_mwh", "see_direct_t_per_t",
+                "see_indirect_t_per_t", "see_indirect_grid_t_per_t", "cbam_saving_t_per_t",
+                "footprint_saving_t_per_t", "missing_evidence"), main_only=True),
+            "liability": records_table(inst.get("liability_per_year") or [], (
+                "year", "tonnes", "certificates_grid", "certificates_dc", "cost_grid_eur",
+                "cost_dc_eur", "saving_eur", "cost_default_eur")),
+            "exposure": records_table(inst.get("exposure_by_sku") or [], (
+                "rank", "sku", "tonnes_per_year", "cost_grid_eur", "cost_dc_eur", "saving_eur"),
+                main_only=True),
+            "assumptions": list(inst.get("assumptions") or []),
+        })
+    return out
 
 
 def _environment() -> jinja2.Environment:

@@ -1,0 +1,42 @@
+"""Login and API tokens."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from greenlink.api.deps import Caller, Ctx
+from greenlink.api.routes import ERRORS
+from greenlink.api.schemas import LoginIn, MePublic, TokenCreate, TokenIssued, TokenPublic
+from greenlink.service import accounts
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
+
+
+@router.post("/login", response_model=TokenIssued)
+def login(body: LoginIn, ctx: Ctx) -> TokenIssued:
+    """Exchange email and password for a session token."""
+    t = accounts.login(ctx, body.email, body.password)
+    return TokenIssued(id=t.id, name=t.name, token=t.secret, expires_at=t.expires_at)
+
+
+@router.get("/me", response_model=MePublic)
+def me(caller: Caller) -> MePublic:
+    return MePublic(user_id=caller.user_id, email=caller.email, role=caller.role,
+                    organisation_id=caller.organisation_id)
+
+
+@router.post("/tokens", response_model=TokenIssued, status_code=201)
+def create_token(body: TokenCreate, caller: Caller, ctx: Ctx) -> TokenIssued:
+    """A named API token; the secret is shown only in this response."""
+    t = accounts.create_token(ctx, caller, body.name, body.ttl_hours)
+    return TokenIssued(id=t.id, name=t.name, token=t.secret, expires_at=t.expires_at)
+
+
+@router.get("/tokens", response_model=list[TokenPublic])
+def list_tokens(caller: Caller, ctx: Ctx) -> list[TokenPublic]:
+    return [TokenPublic.model_validate(t) for t in accounts.list_tokens(ctx, caller)]
+
+
+@router.delete("/tokens/{token_id}", response_model=TokenPublic)
+def revoke_token(token_id: int, caller: Caller, ctx: Ctx) -> TokenPublic:
+    return TokenPublic.model_validate(accounts.revoke_token(ctx, caller, token_id))

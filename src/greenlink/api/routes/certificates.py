@@ -1,0 +1,98 @@
+"""Park meter files (ingest + validation report) and the park's certificate registry."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+
+from greenlink.api.deps import Caller, Ctx
+from greenlink.api.routes import ERRORS
+from greenlink.api.schemas import (
+    BundleMoved,
+    CancelIn,
+    HoldingsPublic,
+    IssueResultPublic,
+    MeterIngestPublic,
+    MeterIngestReport,
+    TransferIn,
+    VerifyPublic,
+)
+from greenlink.service import certificates
+from greenlink.service.uploads import UploadedFile
+
+router = APIRouter(prefix="/parks/{park_id}", tags=["certificates"], responses=ERRORS)
+
+
+@router.post("/meter-files", response_model=MeterIngestPublic, status_code=201)
+def ingest_meter_files(park_id: int, files: Annotated[list[UploadFile], File(
+        description="meter files (CSV or Parquet, long or wide layout; docs/metering.md)")],
+                       caller: Caller, ctx: Ctx) -> MeterIngestPublic:
+    """Validate and store park meter files; the validation report is kept with the ingest."""
+    uploads = [UploadedFile(f.filename or "meters.csv", f.file.read()) for f in files]
+    return MeterIngestPublic.model_validate(
+        certificates.ingest_meter_files(ctx, caller, park_id, uploads))
+
+
+@router.get("/meter-files", response_model=list[MeterIngestPublic])
+def list_meter_ingests(park_id: int, caller: Caller, ctx: Ctx) -> list[MeterIngestPublic]:
+    return [MeterIngestPublic.model_validate(m)
+            for m in certificates.list_meter_ingests(ctx, caller, park_id)]
+
+
+@router.get("/meter-files/{ingest_id}", response_model=MeterIngestReport)
+def meter_ingest_report(park_id: int, ingest_id: int, caller: Caller,
+                        ctx: Ctx) -> MeterIngestReport:
+    """The validation report (a tenant sees its own meters only)."""
+    return MeterIngestReport(**certificates.meter_ingest_report(ctx, caller, park_id, ingest_id))
+
+
+@router.post("/certificates/issue", response_model=IssueResultPublic)
+def issue(park_id: int, caller: Caller, ctx: Ctx) -> IssueResultPublic:
+    """Issue hourly certificates into the ``park`` account from the ingested meter data."""
+    return IssueResultPublic(**certificates.issue_certificates(ctx, caller, park_id))
+
+
+@router.get("/certificates", response_model=HoldingsPublic)
+def holdings(park_id: int, caller: Caller, ctx: Ctx,
+             account_id: Annotated[str | None, Query(max_length=100)] = None,
+             status: Annotated[str | None, Query(max_length=30)] = None,
+             limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+             offset: Annotated[int, Query(ge=0)] = 0) -> HoldingsPublic:
+    """Certificate holdings (bundles and Wh per account and status)."""
+    return HoldingsPublic(**certificates.holdings(ctx, caller, park_id, account_id, status,
+                                                  limit, offset))
+
+
+@router.post("/certificates/{bundle_id}/transfer", response_model=BundleMoved)
+def transfer(park_id: int, bundle_id: int, body: TransferIn, caller: Caller,
+             ctx: Ctx) -> BundleMoved:
+    """Transfer a bundle (or part of it) to an account that whitelists the sender."""
+    return BundleMoved(bundle_id=certificates.transfer(ctx, caller, park_id, bundle_id,
+                                                       body.to_account, body.quantity_wh))
+
+
+@router.post("/certificates/{bundle_id}/cancel", response_model=BundleMoved)
+def cancel(park_id: int, bundle_id: int, body: CancelIn, caller: Caller,
+           ctx: Ctx) -> BundleMoved:
+    """Cancel (claim) a bundle for a beneficiary and purpose."""
+    return BundleMoved(bundle_id=certificates.cancel(ctx, caller, park_id, bundle_id,
+                                                     body.beneficiary, body.purpose,
+                                                     body.quantity_wh))
+
+
+@router.get("/certificates/verify", response_model=VerifyPublic)
+def verify(park_id: int, caller: Caller, ctx: Ctx) -> VerifyPublic:
+    """The registry's tamper-evidence check (hash chain and every bundle row)."""
+    return VerifyPublic(**certificates.verify(ctx, caller, park_id))
+
+
+@router.get("/certificates/export", response_class=Response,
+            responses={200: {"content": {"application/json": {}}}})
+def export(park_id: int, caller: Caller, ctx: Ctx,
+           status: Annotated[str | None, Query(max_length=30)] = None) -> Response:
+    """Bundles with the EnergyTag GC / FEA field names, as a JSON download."""
+    return Response(certificates.export_energytag(ctx, caller, park_id, status),
+                    media_type="application/json", headers={
+                        "Content-Disposition":
+                            f'attachment; filename="greenlink-park-{park_id}-gc.json"'})

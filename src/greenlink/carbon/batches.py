@@ -1,0 +1,310 @@
+"""Production batches and shipments: electricity and green share from the hourly flows.
+
+A batch (line = process id, SKU, start, end, tonnes) takes the electricity its line drew in the
+intervals it ran in: the user's metered consumption ``<user>.load_kwh`` × the line's share, and
+the green part from ``<user>.green_kwh`` × the same share (the MWh-weighted rule of IR 2025/2547
+Art 9(1) inside the user). Partial intervals count pro rata to the time overlap. A shipment
+(customer, SKU, tonnes, batches) takes the tonne-weighted average of its batches' specific values.
+
+All tables are tidy pandas DataFrames; the energy integral uses cumulative sums, so 10,000
+batches over a year of 15-minute data cost a few milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from greenlink.carbon.embedded import GoodSee, round_see
+from greenlink.errors import InputError, Problem
+
+BATCH_COLUMNS = ("batch_id", "process", "sku", "start", "end", "tonnes")
+SHIPMENT_COLUMNS = ("shipment_id", "customer", "sku", "cn_code", "tonnes", "batches", "date")
+
+
+def interval_starts(flows: pd.DataFrame) -> pd.DatetimeIndex:
+    """Interval-beginning timestamps of a flows table (its index, or an ``interval_start``
+    column as in the CSV/Parquet files)."""
+    if "interval_start" in flows.columns:
+        return pd.DatetimeIndex(flows["interval_start"])
+    return pd.DatetimeIndex(flows.index)
+
+
+def _require(table: pd.DataFrame, columns: tuple[str, ...], file: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(Problem(f"missing columns {missing}", file=file,
+                                 expected="columns " + ", ".join(columns)))
+
+
+def read_batches(path: str | Path, tz: str) -> pd.DataFrame:
+    """Read and check a batches CSV (columns ``batch_id, process, sku, start, end, tonnes``).
+
+    Naive timestamps are taken in ``tz``. Raises :class:`InputError` for a negative or missing
+    tonnage, an end not after its start, or duplicate ids.
+    """
+    file = str(path)
+    table = pd.read_csv(path, dtype={"batch_id": str, "process": str, "sku": str})
+    return check_batches(table, tz, file)
+
+
+def _to_time(values: pd.Series, tz: str, file: str, column: str) -> pd.Series:
+    try:
+        times = pd.to_datetime(values, format="ISO8601")
+    except (ValueError, TypeError) as exc:
+        raise InputError(Problem(f"unreadable timestamps in {column}: {exc}", file=file,
+                                 location=column, expected="ISO 8601 date-times")) from None
+    if times.dt.tz is None:
+        return times.dt.tz_localize(tz)
+    return times.dt.tz_convert(tz)
+
+
+def check_batches(table: pd.DataFrame, tz: str, file: str = "batches") -> pd.DataFrame:
+    """Validate a batches table and return it with tz-aware ``start``/``end``."""
+    _require(table, BATCH_COLUMNS, file)
+    out = table.loc[:, list(BATCH_COLUMNS)].copy()
+    out["batch_id"] = out["batch_id"].astype(str)
+    out["process"] = out["process"].astype(str)
+    tonnes = pd.to_numeric(out["tonnes"], errors="coerce")
+    bad = tonnes.isna() | (tonnes <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(Problem(f"batch {out['batch_id'].iat[i]}: tonnage "
+                                 f"{table['tonnes'].iat[i]!r} is not positive", file=file,
+                                 location=f"row {i + 2}, tonnes",
+                                 expected="a positive number of tonnes"))
+    out["tonnes"] = tonnes.astype(float)
+    out["start"] = _to_time(out["start"], tz, file, "start")
+    out["end"] = _to_time(out["end"], tz, file, "end")
+    wrong = out["end"] <= out["start"]
+    if wrong.any():
+        i = int(np.flatnonzero(wrong.to_numpy())[0])
+        raise InputError(Problem(f"batch {out['batch_id'].iat[i]} ends before it starts",
+                                 file=file, location=f"row {i + 2}, end",
+                                 expected="end after start"))
+    dup = out["batch_id"].duplicated()
+    if dup.any():
+        raise InputError(Problem(f"duplicate batch id {out.loc[dup, 'batch_id'].iat[0]}",
+                                 file=file, location="batch_id", expected="unique ids"))
+    ordered = out.sort_values(["process", "start"])
+    same = ordered["process"].eq(ordered["process"].shift())
+    overlap = same & (ordered["start"] < ordered["end"].shift())
+    if overlap.any():
+        row = ordered[overlap].iloc[0]
+        raise InputError(Problem(f"batch {row['batch_id']} overlaps the previous batch on line "
+                                 f"{row['process']}", file=file, location="start",
+                                 expected="batches on one line one after another"))
+    return out
+
+
+def batch_energy(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
+                 line_share: Mapping[str, float], file: str = "batches") -> pd.DataFrame:
+    """Electricity and green energy of each batch from the hourly flows.
+
+    Parameters
+    ----------
+    batches : DataFrame
+        From :func:`check_batches`.
+    flows : DataFrame
+        The flows table (docs/formats.md) with ``interval_start``, ``<user>.load_kwh`` and
+        ``<user>.green_kwh``.
+    user : str
+        The installation's user.
+    line_share : mapping process id → share of the user's consumption drawn by that line.
+
+    Returns
+    -------
+    DataFrame
+        The batch columns plus ``electricity_mwh``, ``green_mwh``, ``green_share``.
+
+    Notes
+    -----
+    With cumulative energy ``C(k) = Σ_{j<k} e_j`` and position ``x = (t − t0)/Δt``, the energy
+    between ``a`` and ``b`` is ``C(b) − C(a)`` with ``C(x) = C(⌊x⌋) + (x − ⌊x⌋) e_⌊x⌋``.
+
+    Raises
+    ------
+    InputError
+        A batch outside the metered (simulated) hours, or a line with no share.
+    """
+    for col in (f"{user}.load_kwh", f"{user}.green_kwh"):
+        if col not in flows.columns:
+            raise InputError(Problem(f"flows table has no column {col}", location=col,
+                                     expected="per-user load and green columns (formats.md)"))
+    starts = interval_starts(flows)
+    t0 = starts[0]
+    dt = starts[1] - starts[0] if len(starts) > 1 else pd.Timedelta(hours=1)
+    t_end = starts[-1] + dt
+    outside = (batches["start"] < t0) | (batches["end"] > t_end)
+    if outside.any():
+        row = batches[outside].iloc[0]
+        raise InputError(Problem(f"batch {row['batch_id']} ({row['start']} – {row['end']}) lies "
+                                 f"outside the metered hours {t0} – {t_end}", file=file,
+                                 location=f"batch {row['batch_id']}",
+                                 expected="batches inside the period of the flows table"))
+    unknown = sorted(set(batches["process"]) - set(line_share))
+    if unknown:
+        raise InputError(Problem(f"batches name unknown lines {unknown}", file=file,
+                                 location="process",
+                                 expected="process ids of the installation: "
+                                          + ", ".join(sorted(line_share))))
+    load = flows[f"{user}.load_kwh"].to_numpy(dtype=float)
+    green = flows[f"{user}.green_kwh"].to_numpy(dtype=float)
+    step_ns = float(dt.value)
+    base = t0.value
+
+    def integral(series: np.ndarray, a_ns: np.ndarray, b_ns: np.ndarray) -> np.ndarray:
+        cum = np.concatenate(([0.0], np.cumsum(series)))
+        padded = np.concatenate((series, [0.0]))
+
+        def at(t: np.ndarray) -> np.ndarray:
+            x = (t - base) / step_ns
+            k = np.floor(x).astype(np.int64)
+            k = np.clip(k, 0, len(series))
+            return cum[k] + (x - k) * padded[k]
+        return at(b_ns) - at(a_ns)
+
+    a = pd.DatetimeIndex(batches["start"]).as_unit("ns").asi8.astype(float)
+    b = pd.DatetimeIndex(batches["end"]).as_unit("ns").asi8.astype(float)
+    share = batches["process"].map(line_share).to_numpy(dtype=float)
+    out = batches.copy()
+    out["electricity_mwh"] = integral(load, a, b) * share / 1000.0
+    out["green_mwh"] = np.minimum(integral(green, a, b) * share / 1000.0, out["electricity_mwh"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["green_share"] = np.where(out["electricity_mwh"] > 0,
+                                      out["green_mwh"] / out["electricity_mwh"], 0.0)
+    return out
+
+
+def batch_footprints(energy: pd.DataFrame, see: Mapping[str, GoodSee], grid_ef_t_per_mwh: float,
+                     source_ef_t_per_mwh: float | None,
+                     benchmark_a: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Specific embedded emissions per batch, grid-only and with the direct connection.
+
+    Direct SEE is the line's period value (fuels are not metered per batch). Indirect SEE uses
+    the batch's own electricity: grid-only ``E/t × EF_grid``; with the direct connection
+    ``(G × EF_src + (E − G) × EF_grid)/t`` when the evidence holds (``source_ef`` given),
+    else the grid value again. Precursors add their per-tonne part of the line.
+    """
+    t = energy["tonnes"].to_numpy(dtype=float)
+    e = energy["electricity_mwh"].to_numpy(dtype=float)
+    g = energy["green_mwh"].to_numpy(dtype=float)
+    proc = energy["process"]
+
+    lines = list(proc.unique())
+
+    def col(attr: str) -> np.ndarray:
+        return proc.map({p: float(getattr(see[p], attr)) for p in lines}).to_numpy(dtype=float)
+
+    see_dir = col("see_direct_t_per_t")
+    own_ind = col("indirect_emissions_t") / col("activity_t")
+    prec_ind = col("see_indirect_t_per_t") - own_ind
+    annex_ii = col("annex_ii").astype(bool)
+    prec_counted = col("indirect_counted_t_per_t") - np.where(annex_ii, 0.0, own_ind)
+    ind_grid = e * grid_ef_t_per_mwh / t
+    if source_ef_t_per_mwh is None:
+        ind_dc = ind_grid
+    else:
+        ind_dc = (g * source_ef_t_per_mwh + (e - g) * grid_ef_t_per_mwh) / t
+    out = energy.copy()
+    out["cn_code"] = proc.map({p: see[p].cn_code for p in lines})
+    out["annex_ii"] = annex_ii
+    out["electricity_mwh_per_t"] = e / t
+    out["see_direct_t_per_t"] = see_dir
+    out["see_indirect_grid_t_per_t"] = ind_grid + prec_ind
+    out["see_indirect_dc_t_per_t"] = ind_dc + prec_ind
+    out["see_counted_grid_t_per_t"] = see_dir + np.where(annex_ii, 0.0, ind_grid) + prec_counted
+    out["see_counted_dc_t_per_t"] = see_dir + np.where(annex_ii, 0.0, ind_dc) + prec_counted
+    out["footprint_grid_t_per_t"] = see_dir + ind_grid + prec_ind
+    out["footprint_dc_t_per_t"] = see_dir + ind_dc + prec_ind
+    if benchmark_a is not None:
+        out["benchmark_a_t_per_t"] = proc.map(benchmark_a).to_numpy(dtype=float)
+    return out
+
+
+def read_shipments(path: str | Path, tz: str) -> pd.DataFrame:
+    """Read and check a shipments CSV (``shipment_id, customer, sku, cn_code, tonnes, batches,
+    date``; ``batches`` separated by ``;``)."""
+    table = pd.read_csv(path, dtype={"shipment_id": str, "customer": str, "sku": str,
+                                     "cn_code": str, "batches": str})
+    return check_shipments(table, tz, str(path))
+
+
+def check_shipments(table: pd.DataFrame, tz: str, file: str = "shipments") -> pd.DataFrame:
+    """Validate a shipments table; ``date`` becomes tz-aware, ``year`` is added."""
+    _require(table, SHIPMENT_COLUMNS, file)
+    out = table.copy()
+    tonnes = pd.to_numeric(out["tonnes"], errors="coerce")
+    bad = tonnes.isna() | (tonnes <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(Problem(f"shipment {out['shipment_id'].iat[i]}: tonnage "
+                                 f"{table['tonnes'].iat[i]!r} is not positive", file=file,
+                                 location=f"row {i + 2}, tonnes",
+                                 expected="a positive number of tonnes"))
+    out["tonnes"] = tonnes.astype(float)
+    out["date"] = _to_time(out["date"], tz, file, "date")
+    out["year"] = out["date"].dt.year
+    if "importer" not in out.columns:
+        out["importer"] = ""
+    out["importer"] = out["importer"].fillna("").astype(str)
+    return out
+
+
+_AGG = ("electricity_mwh_per_t", "see_direct_t_per_t", "see_indirect_grid_t_per_t",
+        "see_indirect_dc_t_per_t", "see_counted_grid_t_per_t", "see_counted_dc_t_per_t",
+        "footprint_grid_t_per_t", "footprint_dc_t_per_t")
+
+
+def shipment_footprints(shipments: pd.DataFrame, batch_table: pd.DataFrame,
+                        file: str = "shipments") -> pd.DataFrame:
+    """Tonne-weighted specific values of each shipment's batches, plus its green share.
+
+    Raises
+    ------
+    InputError
+        A shipment names an unknown batch, a batch of another SKU, or more tonnes than its
+        batches produced.
+    """
+    links = shipments[["shipment_id", "sku", "tonnes", "batches"]].copy()
+    links["batch_id"] = links["batches"].fillna("").astype(str).str.split(";")
+    links = links.explode("batch_id")
+    links["batch_id"] = links["batch_id"].str.strip()
+    idx = batch_table.set_index("batch_id")
+    unknown = ~links["batch_id"].isin(idx.index)
+    if unknown.any():
+        row = links[unknown].iloc[0]
+        raise InputError(Problem(f"shipment {row['shipment_id']} names unknown batch "
+                                 f"{row['batch_id']!r}", file=file, location="batches",
+                                 expected="batch ids of the batches file, separated by ';'"))
+    joined = links.join(idx, on="batch_id", rsuffix="_batch")
+    wrong = joined["sku"] != joined["sku_batch"]
+    if wrong.any():
+        row = joined[wrong].iloc[0]
+        raise InputError(Problem(f"shipment {row['shipment_id']} (SKU {row['sku']}) names batch "
+                                 f"{row['batch_id']} of SKU {row['sku_batch']}", file=file,
+                                 location="batches", expected="batches of the shipped SKU"))
+    w = joined["tonnes_batch"]
+    cols = [*_AGG, *(["benchmark_a_t_per_t"] if "benchmark_a_t_per_t" in joined else [])]
+    agg = joined[cols].mul(w, axis=0)
+    agg["w"] = w
+    agg["electricity_mwh"] = joined["electricity_mwh"]
+    agg["green_mwh"] = joined["green_mwh"]
+    agg["shipment_id"] = joined["shipment_id"]
+    sums = agg.groupby("shipment_id", sort=False).sum()
+    result = shipments.set_index("shipment_id")
+    over = result["tonnes"] > sums["w"].reindex(result.index) * (1 + 1e-9)
+    if over.any():
+        sid = over[over].index[0]
+        raise InputError(Problem(f"shipment {sid} ships {result.loc[sid, 'tonnes']:g} t but its "
+                                 f"batches made {sums.loc[sid, 'w']:g} t", file=file,
+                                 location=f"shipment {sid}", expected="at most the batch tonnes"))
+    for c in cols:
+        result[c] = sums[c] / sums["w"]
+    result["green_share"] = (sums["green_mwh"] / sums["electricity_mwh"]).fillna(0.0)
+    result["batch_tonnes"] = sums["w"]
+    result["see_counted_dc_rounded"] = result["see_counted_dc_t_per_t"].map(round_see)
+    return result.reset_index()

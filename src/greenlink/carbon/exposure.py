@@ -1,0 +1,43 @@
+"""Exposure map: every SKU and customer contract ranked by CBAM cost 2026–2034.
+
+Each shipment's annual volume is projected onto every year 2026–2034 (same tonnes, same specific
+emissions, the year's phase-in and mark-up); the cost is summed per SKU or per customer, with and
+without the direct connection, and ranked so the highest exposure comes first.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from greenlink.carbon.cbam_data import YEARS
+from greenlink.carbon.liability import PriceAssumptions, shipment_liability
+
+
+def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN",
+                 prices: PriceAssumptions | None = None,
+                 years: tuple[int, ...] = YEARS) -> pd.DataFrame:
+    """CBAM cost 2026–2034 per ``by`` (``"sku"`` or ``"customer"``), highest first.
+
+    Parameters
+    ----------
+    shipments : DataFrame
+        Shipment footprints (:func:`greenlink.carbon.batches.shipment_footprints`).
+    by : str
+        Grouping column.
+
+    Returns
+    -------
+    DataFrame
+        ``by, tonnes_per_year, cost_grid_eur, cost_dc_eur, saving_eur, cost_default_eur``,
+        one column ``cost_dc_<year>_eur`` per year, sorted by ``cost_grid_eur`` descending, and
+        ``rank``.
+    """
+    liab = shipment_liability(shipments, years=years, country=country, prices=prices)
+    totals = liab.groupby(by)[["cost_grid_eur", "cost_dc_eur", "saving_eur",
+                               "cost_default_eur"]].sum()
+    totals.insert(0, "tonnes_per_year", shipments.groupby(by)["tonnes"].sum())
+    per_year = liab.pivot_table(index=by, columns="year", values="cost_dc_eur", aggfunc="sum")
+    per_year.columns = [f"cost_dc_{y}_eur" for y in per_year.columns]
+    table = totals.join(per_year).sort_values("cost_grid_eur", ascending=False)
+    table["rank"] = range(1, len(table) + 1)
+    return table.reset_index()

@@ -1,0 +1,215 @@
+"""SQLAlchemy 2 models of the registry, following the EnergyTag Granular Certificate standard.
+
+Field names of :class:`GranularCertificateBundle` and :class:`IssuanceMetaData` are those of the
+FEA demonstration registry (``gc_registry/certificate/schemas.py``), so the two map field for
+field; greenlink adds ``claim_purpose`` (what a cancellation is for), ``parent_bundle_id``
+(lineage of splits) and ``issued_event_seq`` / ``last_event_seq`` (the audit-log events that
+created and last changed the row).
+
+Units: every quantity in **Wh** (whole numbers); one certificate = one Wh (``face_value`` = 1) and
+each Wh has a sequential id per device, so a bundle is the id range
+``[certificate_bundle_id_range_start, certificate_bundle_id_range_end]`` with
+``bundle_quantity = end − start + 1``. Times are UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+          "pk": "pk_%(table_name)s"}
+
+# certificate_bundle_status values (FEA CertificateStatus)
+ACTIVE = "Active"
+CANCELLED = "Cancelled"
+CLAIMED = "Claimed"
+EXPIRED = "Expired"
+WITHDRAWN = "Withdrawn"
+LOCKED = "Locked"
+RESERVED = "Reserved"
+BUNDLE_SPLIT = "Bundle Split"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    """A registry account (a producer, a park operator, a tenant)."""
+
+    __tablename__ = "gc_account"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class AccountWhitelist(Base):
+    """``account_id`` accepts transfers from ``sender_account_id`` (FEA account whitelist)."""
+
+    __tablename__ = "gc_account_whitelist"
+    account_id: Mapped[str] = mapped_column(ForeignKey("gc_account.id"), primary_key=True)
+    sender_account_id: Mapped[str] = mapped_column(ForeignKey("gc_account.id"),
+                                                   primary_key=True)
+
+
+class Device(Base):
+    """A production (or storage) device; ``next_wh_id`` is the next free certificate id."""
+
+    __tablename__ = "gc_device"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_name: Mapped[str] = mapped_column(String(200), default="")
+    account_id: Mapped[str] = mapped_column(ForeignKey("gc_account.id"))
+    meter_data_id: Mapped[str] = mapped_column(String(64), default="")
+    grid: Mapped[str] = mapped_column(String(100), default="")
+    energy_source: Mapped[str] = mapped_column(String(50))
+    technology_type: Mapped[str] = mapped_column(String(50))
+    operational_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    capacity: Mapped[float] = mapped_column(Float)  # kW
+    peak_demand: Mapped[float] = mapped_column(Float, default=0.0)  # kW
+    location: Mapped[str] = mapped_column(String(200), default="")
+    is_storage: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_wh_id: Mapped[int] = mapped_column(BigInteger, default=1)
+
+
+class IssuanceMetaData(Base):
+    """Issuance metadata shared by many bundles (FEA ``IssuanceMetaData``)."""
+
+    __tablename__ = "gc_issuance_metadata"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    country_of_issuance: Mapped[str] = mapped_column(String(10))
+    connected_grid_identification: Mapped[str] = mapped_column(String(100))
+    issuing_body: Mapped[str] = mapped_column(String(200))
+    legal_status: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    issuance_purpose: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    support_received: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    quality_scheme_reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    dissemination_level: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    issue_market_zone: Mapped[str] = mapped_column(String(100))
+
+
+class GranularCertificateBundle(Base):
+    """A bundle of certificates (1 Wh each) with consecutive ids (FEA
+    ``GranularCertificateBundle``).
+
+    ``account_id``, ``device_id`` and ``metadata_id`` refer to ``gc_account``, ``gc_device`` and
+    ``gc_issuance_metadata``; the registry checks them under its write lock instead of
+    foreign-key triggers, which would cost a third of the bulk-issuance time on PostgreSQL.
+    """
+
+    __tablename__ = "gc_bundle"
+    __table_args__ = (Index("ix_gc_bundle_account_status", "account_id",
+                            "certificate_bundle_status"),
+                      # one issuance per device and hour: the guard against issuing twice
+                      # (split children share device and hour; storage releases are separate)
+                      Index("uq_gc_bundle_device_hour", "device_id",
+                            "production_starting_interval", unique=True,
+                            postgresql_where=text("parent_bundle_id IS NULL AND NOT is_storage"),
+                            sqlite_where=text("parent_bundle_id IS NULL AND NOT is_storage")))
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    issuance_id: Mapped[str] = mapped_column(String(120))
+    hash: Mapped[str] = mapped_column(String(64))
+    certificate_bundle_status: Mapped[str] = mapped_column(String(20))
+    account_id: Mapped[str] = mapped_column(String(64))
+    metadata_id: Mapped[int] = mapped_column(Integer)
+    beneficiary: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    claim_purpose: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    certificate_bundle_id_range_start: Mapped[int] = mapped_column(BigInteger)
+    certificate_bundle_id_range_end: Mapped[int] = mapped_column(BigInteger)
+    bundle_quantity: Mapped[int] = mapped_column(BigInteger)
+    face_value: Mapped[int] = mapped_column(Integer, default=1)
+    energy_carrier: Mapped[str] = mapped_column(String(20), default="Electricity")
+    energy_source: Mapped[str] = mapped_column(String(50))
+    issuance_post_energy_carrier_conversion: Mapped[bool] = mapped_column(Boolean,
+                                                                          default=False)
+    emissions_factor_production_device: Mapped[float | None] = mapped_column(Float,
+                                                                              nullable=True)
+    emissions_factor_source: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    production_starting_interval: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    production_ending_interval: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issuance_datestamp: Mapped[date] = mapped_column(Date)
+    expiry_datestamp: Mapped[date] = mapped_column(Date)
+    is_storage: Mapped[bool] = mapped_column(Boolean, default=False)
+    sdr_allocation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    storage_efficiency_factor: Mapped[float | None] = mapped_column(Float, nullable=True)
+    is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_bundle_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    issued_event_seq: Mapped[int] = mapped_column(BigInteger)
+    last_event_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class StorageChargeRecord(Base):
+    """Energy put into storage: certificates cancelled into the storage device (SCR)."""
+
+    __tablename__ = "gc_storage_charge_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("gc_device.id"))
+    charging_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    charging_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    charge_wh: Mapped[int] = mapped_column(BigInteger)
+    remaining_wh: Mapped[int] = mapped_column(BigInteger)
+    gc_allocation_bundle_ids: Mapped[str] = mapped_column(Text)  # comma-separated
+
+
+class StorageDischargeRecord(Base):
+    """Energy released from storage and the charge records it draws on (SDR, FIFO)."""
+
+    __tablename__ = "gc_storage_discharge_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("gc_device.id"))
+    discharging_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    discharging_end: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    discharge_wh: Mapped[int] = mapped_column(BigInteger)
+    drawn_charge_wh: Mapped[int] = mapped_column(BigInteger)
+    loss_wh: Mapped[int] = mapped_column(BigInteger)
+    allocation_method: Mapped[str] = mapped_column(String(20))
+    storage_efficiency_factor: Mapped[float] = mapped_column(Float)
+    scr_allocations: Mapped[str] = mapped_column(Text)  # "scr_id:wh,..."
+
+
+class Consumption(Base):
+    """Metered consumption of a beneficiary in one hour: the ceiling of its hourly claims."""
+
+    __tablename__ = "gc_consumption"
+    beneficiary: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    consumption_wh: Mapped[int] = mapped_column(BigInteger)
+    claimed_wh: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Event(Base):
+    """Append-only audit log; ``hash = sha256(prev_hash | seq | at | kind | payload)``."""
+
+    __tablename__ = "gc_event"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(String(40))  # ISO 8601 UTC
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[str] = mapped_column(Text)  # canonical JSON
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainHead(Base):
+    """One row: the last event. Locking it serialises writers (the chain is a total order)."""
+
+    __tablename__ = "gc_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,132 @@
+"""Statements (per user and month) and the EnergyTag GC export.
+
+A statement puts side by side, for one beneficiary and one calendar month (park time zone):
+
+* matched green energy from the meters, hour by hour (``greenlink.metering.actuals``):
+  ``Σ_h green_kwh``, the user's load and the hourly matched share ``Σ green / Σ load``;
+* the certificates claimed (cancelled) for the beneficiary whose production hour lies in that
+  month, by purpose, in Wh, with their bundle ids and id ranges.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from greenlink.certificates.models import CLAIMED
+from greenlink.certificates.registry import Registry
+
+EXPORT_FIELDS = [
+    "id", "issuance_id", "hash", "certificate_bundle_status", "account_id", "metadata_id",
+    "beneficiary", "claim_purpose", "certificate_bundle_id_range_start",
+    "certificate_bundle_id_range_end", "bundle_quantity", "face_value", "energy_carrier",
+    "energy_source", "issuance_post_energy_carrier_conversion",
+    "emissions_factor_production_device", "emissions_factor_source", "device_id",
+    "production_starting_interval", "production_ending_interval", "issuance_datestamp",
+    "expiry_datestamp", "is_storage", "sdr_allocation_id", "storage_efficiency_factor",
+    "is_deleted",
+]
+
+
+def export_bundles(registry: Registry, path: Path, *, status: str | None = None,
+                   account_id: str | None = None) -> int:
+    """Write bundles with the EnergyTag / FEA field names as ``.json`` or ``.csv``; count."""
+    frame = registry.bundles(status=status, account_id=account_id)[EXPORT_FIELDS]
+    for col in ("production_starting_interval", "production_ending_interval"):
+        frame[col] = pd.to_datetime(frame[col], utc=True).map(lambda t: t.isoformat())
+    for col in ("issuance_datestamp", "expiry_datestamp"):
+        frame[col] = frame[col].astype(str)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".json":
+        records = json.loads(frame.to_json(orient="records"))
+        tmp.write_text(json.dumps({"standard": "EnergyTag Granular Certificate Scheme Standard "
+                                   "(2024); field names of the FEA registry "
+                                   "GranularCertificateBundle", "bundles": records},
+                                  indent=1, ensure_ascii=False))
+    else:
+        frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return len(frame)
+
+
+def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str,
+                      month: str, timezone: str) -> dict[str, Any]:
+    """Statement of one user and month (``month`` as ``YYYY-MM``).
+
+    ``matched`` is :func:`greenlink.metering.actuals.hourly_matched` output.
+    """
+    start = pd.Timestamp(f"{month}-01", tz=timezone)
+    end = start + pd.offsets.MonthBegin(1)
+    rows = matched[(matched["user_id"] == user_id)
+                   & (matched["hour_start"] >= start) & (matched["hour_start"] < end)]
+    whole = rows[rows["production_line"] == ""]
+    load = float(whole["load_kwh"].sum())
+    green = float(whole["green_kwh"].sum())
+    lines = (rows[rows["production_line"] != ""].groupby("production_line")[
+        ["load_kwh", "green_kwh"]].sum())
+    bundles = registry.bundles(status=CLAIMED)
+    if len(bundles):
+        t = pd.to_datetime(bundles["production_starting_interval"], utc=True)
+        bundles = bundles[(bundles["beneficiary"] == user_id) & (t >= start) & (t < end)]
+    by_purpose = (bundles.groupby("claim_purpose")["bundle_quantity"].sum().astype(int)
+                  .to_dict() if len(bundles) else {})
+    return {
+        "user_id": user_id, "month": month, "timezone": timezone,
+        "metered": {"load_kwh": load, "matched_green_kwh": green,
+                    "hourly_matched_share": green / load if load > 0 else 0.0,
+                    "production_lines": {str(k): {"load_kwh": float(v["load_kwh"]),
+                                                  "matched_green_kwh": float(v["green_kwh"])}
+                                         for k, v in lines.iterrows()}},
+        "certificates": {"claimed_wh": int(bundles["bundle_quantity"].sum()) if len(bundles)
+                         else 0, "by_purpose_wh": {str(k): int(v) for k, v in
+                                                    by_purpose.items()},
+                         "bundles": _bundle_list(bundles)},
+        "claims_within_matched_energy": (int(bundles["bundle_quantity"].sum())
+                                         if len(bundles) else 0) <= round(green * 1000),
+    }
+
+
+def _bundle_list(bundles: pd.DataFrame) -> list[dict[str, Any]]:
+    records: list[dict[Any, Any]] = bundles.to_dict(orient="records")
+    return [{"id": int(b["id"]), "device_id": str(b["device_id"]),
+             "hour_start_utc": pd.Timestamp(b["production_starting_interval"]).isoformat(),
+             "range": [int(b["certificate_bundle_id_range_start"]),
+                       int(b["certificate_bundle_id_range_end"])],
+             "wh": int(b["bundle_quantity"]), "purpose": str(b["claim_purpose"])}
+            for b in records]
+
+
+def statement_html(statement: dict[str, Any]) -> str:
+    """A small self-contained HTML page of a statement."""
+    e = html.escape
+    m = statement["metered"]
+    c = statement["certificates"]
+    lines = "".join(f"<tr><td>{e(k)}</td><td>{v['load_kwh']:,.1f}</td>"
+                    f"<td>{v['matched_green_kwh']:,.1f}</td></tr>"
+                    for k, v in m["production_lines"].items())
+    purposes = "".join(f"<tr><td>{e(k)}</td><td>{v:,}</td></tr>"
+                       for k, v in c["by_purpose_wh"].items())
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<title>Green energy statement {e(statement['user_id'])} {e(statement['month'])}</title>
+<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}td,th{{padding:.2em .8em;
+text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head><body>
+<h1>Green energy statement</h1>
+<p>User <b>{e(statement['user_id'])}</b>, month <b>{e(statement['month'])}</b>
+({e(statement['timezone'])}).</p>
+<h2>Metered, matched hour by hour</h2>
+<table><tr><th>quantity</th><th>kWh</th></tr>
+<tr><td>consumption</td><td>{m['load_kwh']:,.1f}</td></tr>
+<tr><td>matched green energy</td><td>{m['matched_green_kwh']:,.1f}</td></tr>
+<tr><td>hourly matched share</td><td>{m['hourly_matched_share']:.1%}</td></tr></table>
+{'<h3>Production lines</h3><table><tr><th>line</th><th>load kWh</th><th>green kWh</th></tr>'
+ + lines + '</table>' if lines else ''}
+<h2>Granular certificates claimed</h2>
+<p>{c['claimed_wh']:,} Wh in {len(c['bundles'])} bundle(s);
+claims within matched energy: <b>{statement['claims_within_matched_energy']}</b>.</p>
+<table><tr><th>purpose</th><th>Wh</th></tr>{purposes}</table>
+</body></html>
+"""

@@ -1,0 +1,188 @@
+"""``greenlink cbam``: CBAM goods, embedded emissions, liability, exposure, template, Scope 2."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from greenlink.carbon import cbam_service as svc
+from greenlink.cli.common import user_errors
+
+cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
+                            "liability 2026–2034, exposure map, Commission template, Scope 2.",
+                       no_args_is_help=True)
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jiangsu_park" / "park.toml"
+ScenarioOpt = Annotated[Path, typer.Option("--scenario", "-s", help="scenario TOML file "
+                                           "(default: the Jiangsu example park)")]
+FlowsOpt = Annotated[Path | None, typer.Option("--flows", help="flows.parquet/csv of a run "
+                                               "(default: simulate the scenario)")]
+InstOpt = Annotated[str, typer.Option("--installation", "-i", help="installation id")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _print(obj: Any) -> None:
+    typer.echo(svc.dumps(_clean(obj)))
+
+
+@cbam_app.command()
+def goods(codes: Annotated[list[str], typer.Argument(help="8-digit CN codes")],
+          as_json: JsonOpt = False) -> None:
+    """Is each CN code a CBAM good; sector, goods category, indirect emissions counted."""
+    with user_errors():
+        rows = svc.goods(codes)
+        if as_json:
+            _print(rows)
+            return
+        for r in rows:
+            status = "CBAM good" if r["is_cbam_good"] else "not a CBAM good"
+            extra = (f"{r['sector']}, {r['goods_category']}, indirect emissions "
+                     f"{'counted' if r['indirect_emissions_counted'] else 'NOT counted'}"
+                     if r["is_cbam_good"] else (r["note"] or ""))
+            typer.echo(f"{r['cn_code']}  {status}  {extra}")
+
+
+@cbam_app.command()
+def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+        audit: Annotated[bool, typer.Option("--audit", help="print the audit trail")] = False,
+        as_json: JsonOpt = False) -> None:
+    """Specific embedded emissions per process, the electricity EF route and why."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        report = svc.see_report(svc.accounts_for(loaded, table, installation))
+        if as_json:
+            _print(report if audit else {k: v for k, v in report.items() if k != "audit"})
+            return
+        for p in report["processes"]:
+            typer.echo(f"{p['process']} CN {p['cn_code']}: SEE direct {p['see_direct_t_per_t']}"
+                       f", indirect {p['see_indirect_t_per_t']} (grid-only "
+                       f"{p['see_indirect_grid_t_per_t']}) t CO2e/t; counted for CBAM "
+                       f"{p['see_counted_t_per_t']}; route {p['ef_route']} "
+                       f"({p['ef_template_code']}): {p['route_reason']}")
+            if p["missing_evidence"]:
+                typer.echo(f"  missing evidence: {p['missing_evidence']}")
+        if audit:
+            for a in report["audit"]:
+                typer.echo(f"  [{a['subject']}] {a['quantity']} = {a['value']:.6g} {a['unit']}"
+                           f"  ({a['source']})")
+
+
+@cbam_app.command()
+def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+              price: Annotated[float | None, typer.Option(help="CBAM price EUR/t (default: "
+                                                          "Q1 2026, 75.36)")] = None,
+              as_json: JsonOpt = False) -> None:
+    """CBAM certificates and cost per shipment and year: grid-only vs direct connection."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        report = svc.liability_report(svc.accounts_for(loaded, table, installation, price))
+        if as_json:
+            _print(report)
+            return
+        for y in report["per_year"]:
+            typer.echo(f"{y['year']}: {y['tonnes']:.0f} t; certificates grid-only "
+                       f"{y['certificates_grid']:.0f}, with direct connection "
+                       f"{y['certificates_dc']:.0f}, default values {y['certificates_default']:.0f}"
+                       f"; cost EUR {y['cost_dc_eur']:,.0f} (saving {y['saving_eur']:,.0f})")
+        for note in report["assumptions"]:
+            typer.echo(f"assumption: {note}")
+
+
+@cbam_app.command()
+def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+             by: Annotated[str, typer.Option(help="sku or customer")] = "sku",
+             as_json: JsonOpt = False) -> None:
+    """Rank SKUs or customers by CBAM cost 2026–2034, with and without direct connection."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        frame = svc.exposure_report(svc.accounts_for(loaded, table, installation), by)
+        if as_json:
+            _print(frame.to_dict("records"))
+            return
+        for r in frame.to_dict("records"):
+            typer.echo(f"{r['rank']}. {r[by]}: {r['tonnes_per_year']:.0f} t/yr; 2026–2034 EUR "
+                       f"{r['cost_grid_eur']:,.0f} grid-only, {r['cost_dc_eur']:,.0f} with direct "
+                       f"connection (saving {r['saving_eur']:,.0f})")
+
+
+@cbam_app.command()
+def template(installation: InstOpt,
+             out: Annotated[Path, typer.Option("--out", help="xlsx file to write")],
+             scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+             recalc: Annotated[bool, typer.Option(help="recalculate with LibreOffice and "
+                                                  "compare")] = False) -> None:
+    """Fill the Commission's communication template for an installation."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        result = svc.template(svc.accounts_for(loaded, table, installation), out, recalc)
+        _print(result)
+
+
+@cbam_app.command()
+def scope2(scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Scope 2 location- and market-based per user and the hourly-matched (24/7) score."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        rows = [r.__dict__ for r in svc.scope2_report(loaded, table)]
+        if as_json:
+            _print(rows)
+            return
+        for r in rows:
+            typer.echo(f"{r['user']}: location-based {r['location_based_t']:,.0f} t, "
+                       f"market-based {r['market_based_t']:,.0f} t, 24/7 score "
+                       f"{r['hourly_matched_score']:.1%}")
+
+
+@cbam_app.command()
+def declaration(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE,
+                flows: FlowsOpt = None) -> None:
+    """Buyer-facing green electricity declaration per shipment (JSON)."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        _print(svc.declarations(svc.accounts_for(loaded, table, installation)))
+
+
+@cbam_app.command()
+def pact(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+         company: Annotated[str, typer.Option(help="company name")] = "",
+         out: Annotated[Path | None, typer.Option(help="JSON file to write")] = None) -> None:
+    """Product carbon footprints in the WBCSD PACT ProductFootprint shape."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        acc = svc.accounts_for(loaded, table, installation)
+        data = svc.pact_footprints(acc, company or acc.installation.operator or installation)
+        if out is None:
+            _print(data)
+        else:
+            out.write_text(svc.dumps(data), encoding="utf-8")
+            typer.echo(f"wrote {out}")
+
+
+@cbam_app.command()
+def claim(installation: InstOpt,
+          registry: Annotated[str, typer.Option(help="registry database URL")],
+          account: Annotated[str, typer.Option(help="registry account holding the "
+                                               "certificates")],
+          scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None) -> None:
+    """Cancel the certificates of the hours each batch ran in (no double claim)."""
+    with user_errors():
+        loaded, table = svc.context(scenario, flows)
+        acc = svc.accounts_for(loaded, table, installation)
+        done = svc.claim_batches(acc, table, registry, account)
+        typer.echo(f"claims: {len(done)} batch-hours, cancelled "
+                   f"{done['cancelled_wh'].sum() / 1e6:,.3f} MWh, not backed "
+                   f"{done['shortfall_wh'].sum() / 1e6:,.3f} MWh")

@@ -1,0 +1,178 @@
+"""``greenlink registry ...``: the granular-certificate registry from the command line.
+
+Every command takes ``--db URL`` (default ``sqlite:///greenlink-registry.sqlite``, or the
+``GREENLINK_REGISTRY_URL`` environment variable); the schema is migrated on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """``greenlink.cli.main.user_errors``, imported when used (main mounts this module, so a
+    top-level import would be circular)."""
+    from greenlink.cli.main import user_errors as main_user_errors
+
+    with main_user_errors():
+        yield
+
+registry_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                           help="Granular certificates: issue, transfer, claim, verify.")
+console = Console()
+
+Db = Annotated[str, typer.Option("--db", envvar="GREENLINK_REGISTRY_URL",
+                                 help="database URL (SQLite file or postgresql://…)")]
+DEFAULT_DB = "sqlite:///greenlink-registry.sqlite"
+
+
+def _open(db: str):  # type: ignore[no-untyped-def]
+    from greenlink.certificates.db import open_registry
+
+    return open_registry(db)
+
+
+@registry_app.command()
+def account(account_id: str, name: str = "",
+            accepts_from: Annotated[list[str] | None, typer.Option(
+                help="accounts this one accepts transfers from (whitelist)")] = None,
+            db: Db = DEFAULT_DB) -> None:
+    """Create an account (or add senders to its whitelist if it exists)."""
+    from greenlink.certificates.models import Account
+
+    with user_errors():
+        reg = _open(db)
+        with reg.sessions() as s:
+            exists = s.get(Account, account_id) is not None
+        if not exists:
+            reg.add_account(account_id, name, accepts_from or [])
+        else:
+            for sender in accepts_from or []:
+                reg.whitelist(account_id, sender)
+        console.print(f"account {account_id}: ok")
+
+
+@registry_app.command()
+def issue(scenario: Annotated[Path, typer.Option("--scenario", "-s")],
+          store: Annotated[Path | None, typer.Option(help="meter store")] = None,
+          account_id: Annotated[str, typer.Option("--account")] = "park",
+          db: Db = DEFAULT_DB) -> None:
+    """Issue hourly certificates from the park's metered generation (new hours only)."""
+    from greenlink.certificates.from_meters import issue_from_store
+    from greenlink.cli.ingest_cmd import default_store
+    from greenlink.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario).scenario
+        r = issue_from_store(_open(db), sc, store or default_store(scenario),
+                             account_id=account_id)
+        console.print(f"issued {r.bundles} bundles ({r.wh:,} Wh); skipped "
+                      f"{r.skipped_incomplete_hours} incomplete and "
+                      f"{r.skipped_already_issued} already issued hours")
+
+
+@registry_app.command()
+def transfer(bundle_id: int, to: Annotated[str, typer.Option("--to")],
+             from_account: Annotated[str | None, typer.Option("--from")] = None,
+             quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
+             db: Db = DEFAULT_DB) -> None:
+    """Transfer a bundle (or part of it) to an account that whitelists the sender."""
+    with user_errors():
+        new_id = _open(db).transfer(bundle_id, to, from_account=from_account,
+                                    quantity_wh=quantity)
+        console.print(f"bundle {new_id} now belongs to {to}")
+
+
+@registry_app.command()
+def split(bundle_id: int, quantity: Annotated[int, typer.Option(help="Wh of the first part")],
+          db: Db = DEFAULT_DB) -> None:
+    """Split a bundle into two (id ranges stay consecutive)."""
+    with user_errors():
+        a, b = _open(db).split(bundle_id, quantity)
+        console.print(f"bundle {bundle_id} split into {a} and {b}")
+
+
+@registry_app.command()
+def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option()],
+           purpose: Annotated[str, typer.Option(help="tenant_scope2 | product_batch | "
+                                                "shipment | sold_as_certificate")],
+           quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
+           from_account: Annotated[str | None, typer.Option("--from")] = None,
+           db: Db = DEFAULT_DB) -> None:
+    """Cancel (claim) a bundle for a beneficiary and purpose."""
+    with user_errors():
+        new_id = _open(db).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
+                                  quantity_wh=quantity, account_id=from_account)
+        console.print(f"bundle {new_id} claimed for {beneficiary} ({purpose})")
+
+
+@registry_app.command()
+def withdraw(bundle_id: int, reason: str = "", db: Db = DEFAULT_DB) -> None:
+    """Withdraw a bundle (issuing body: the meter data behind it were wrong)."""
+    with user_errors():
+        _open(db).withdraw(bundle_id, reason=reason)
+        console.print(f"bundle {bundle_id} withdrawn")
+
+
+@registry_app.command()
+def verify(db: Db = DEFAULT_DB) -> None:
+    """Walk the hash chain and every bundle row; exit 1 at the first broken link."""
+    with user_errors():
+        result = _open(db).verify()
+    if result.ok:
+        console.print(f"ok: {result.events} events, {result.bundles} bundles, chain intact")
+        return
+    console.print(f"[bold red]TAMPERED[/]: {len(result.problems)} problem(s); first: "
+                  f"{result.problems[0]}", soft_wrap=True)
+    for p in result.problems[1:]:
+        console.print(f"  • {p}", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+@registry_app.command()
+def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)")],
+              month: Annotated[str, typer.Option(help="YYYY-MM")],
+              scenario: Annotated[Path, typer.Option("--scenario", "-s")],
+              out: Annotated[Path, typer.Option(help="folder for <user>_<month>.json/.html")],
+              store: Annotated[Path | None, typer.Option(help="meter store")] = None,
+              db: Db = DEFAULT_DB) -> None:
+    """Monthly statement of matched green energy and claimed certificates (JSON + HTML)."""
+    from greenlink.certificates.from_meters import matched_from_store
+    from greenlink.certificates.statement import monthly_statement, statement_html
+    from greenlink.cli.ingest_cmd import default_store
+    from greenlink.errors import InputError
+    from greenlink.scenario.load import load_scenario
+
+    with user_errors():
+        sc = load_scenario(scenario).scenario
+        if user not in sc.user_ids:
+            raise InputError(f"unknown user {user!r} (users: {', '.join(sc.user_ids)})")
+        matched = matched_from_store(sc, store or default_store(scenario))
+        st = monthly_statement(_open(db), matched, user_id=user, month=month,
+                               timezone=sc.site.timezone)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{user}_{month}.json").write_text(json.dumps(st, indent=1))
+        (out / f"{user}_{month}.html").write_text(statement_html(st))
+        console.print(f"{user} {month}: matched {st['metered']['matched_green_kwh']:,.1f} kWh, "
+                      f"claimed {st['certificates']['claimed_wh']:,} Wh → {out}")
+
+
+@registry_app.command()
+def export(out: Annotated[Path, typer.Option(help=".json or .csv")],
+           status: Annotated[str | None, typer.Option(help="e.g. Active, Claimed")] = None,
+           account_id: Annotated[str | None, typer.Option("--account")] = None,
+           db: Db = DEFAULT_DB) -> None:
+    """Export bundles with the EnergyTag GC fields (FEA names) as JSON or CSV."""
+    from greenlink.certificates.statement import export_bundles
+
+    with user_errors():
+        n = export_bundles(_open(db), out, status=status, account_id=account_id)
+        console.print(f"{n} bundles → {out}")

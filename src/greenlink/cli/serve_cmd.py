@@ -1,0 +1,92 @@
+"""``greenlink serve`` (the web service) and ``greenlink users`` (accounts, demo seeding)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from greenlink.cli.common import console, user_errors
+from greenlink.service.roles import Role
+
+if TYPE_CHECKING:
+    from greenlink.service.context import ServiceContext
+
+users_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                        help="Create service accounts (the first admin/operator) and demo users.")
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="database URL (default sqlite:///<data>/service.db; "
+                 "postgresql+psycopg://user@host/db for PostgreSQL)")]
+DataOption = Annotated[Path | None, typer.Option(
+    "--data", help="folder for stored parks and results (default ./greenlink-service)")]
+
+
+def serve(db: DbOption = None, data: DataOption = None,
+          host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+          max_upload_mb: Annotated[float, typer.Option(help="largest request body [MB]")] = 20.0,
+          ) -> None:
+    """Start the web service (API at /api/v1, docs at /docs, dashboard at /); migrations are
+    applied on start."""
+    import uvicorn
+
+    from greenlink.api.app import create_app
+    from greenlink.service.settings import make_settings
+
+    with user_errors():
+        settings = make_settings(db, data, max_request_bytes=int(max_upload_mb * 1024 * 1024))
+        app = create_app(settings)
+    console.print(f"greenlink service on http://{host}:{port}/  (data {settings.data_dir})",
+                  highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _open(db: str | None, data: Path | None) -> ServiceContext:
+    from greenlink.service.context import open_service
+    from greenlink.service.settings import make_settings
+
+    return open_service(make_settings(db, data), start_runner=False)
+
+
+@users_app.command("create")
+def create_user(email: Annotated[str, typer.Argument(help="login email")],
+                role: Annotated[Role, typer.Option(help="role of the user")],
+                organisation: Annotated[str, typer.Option("--org", help="organisation name "
+                                                          "(created if missing)")],
+                password: Annotated[str, typer.Option(prompt=True, hide_input=True,
+                                                      confirmation_prompt=True)],
+                db: DbOption = None, data: DataOption = None) -> None:
+    """Create a user (e.g. the first admin or park operator)."""
+    from greenlink.service.accounts import create_user as create
+
+    with user_errors():
+        ctx = _open(db, data)
+        try:
+            user = create(ctx, None, email, password, role, organisation, create_org=True)
+        finally:
+            ctx.close()
+    console.print(f"created {user.email} ({user.role}) in organisation {organisation!r}",
+                  highlight=False)
+
+
+@users_app.command("demo")
+def demo(password: Annotated[str, typer.Option(help="password of every demo account "
+                                               "(demo only!)")] = "greenlink-demo",
+         db: DbOption = None, data: DataOption = None) -> None:
+    """Create demo accounts and upload the example park (operator, verifier, importer, admin and
+    one tenant per example user)."""
+    from greenlink.service.demo import seed_demo
+
+    with user_errors():
+        ctx = _open(db, data)
+        try:
+            park_id, made = seed_demo(ctx, password)
+        finally:
+            ctx.close()
+    console.print(f"example park uploaded as park {park_id}; accounts (password {password!r}):",
+                  highlight=False)
+    for acc in made:
+        extra = f" → {acc.park_user_id}" if acc.park_user_id else ""
+        console.print(f"  {acc.email:<34} {acc.role}{extra}", highlight=False)

@@ -1,0 +1,118 @@
+"""``greenlink settle`` (monthly statements) and ``greenlink contracts whatif``.
+
+Mount: ``app.command("settle")(settle)`` and ``app.add_typer(contracts_app, name="contracts")``.
+``settle_app`` holds ``settle`` alone, for tests and for mounting as a group if preferred.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from greenlink.cli.common import user_errors
+
+settle_app = typer.Typer(add_completion=False, help="Monthly settlement and statements.")
+contracts_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                            help="Contracts: compare structures on a year (what-ifs).")
+_console = Console(width=160)
+
+
+@settle_app.command("settle")
+def settle(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file with [[contracts]]")],
+    month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
+    flows: Annotated[Path | None, typer.Option(
+        help="flows table (Parquet/CSV): simulated, or metered and allocated; default: "
+             "simulate the scenario")] = None,
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-settlement"),
+    fees: Annotated[Path | None, typer.Option(help="fee schedule TOML (default: shipped "
+                                              "data of the scenario's province)")] = None,
+    fees_as_of: Annotated[str | None, typer.Option(
+        help="judge fee effective dates at this date (YYYY-MM-DD); default the month's "
+             "first day")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="comma-separated: json,html,pdf")
+                   ] = "json,html,pdf",
+) -> None:
+    """Settle one month: a statement per tenant and contract (JSON, HTML, PDF) and the
+    overseas buyers' view, reconciled to the kWh with the meters and to the cent."""
+    from greenlink.economics.service import settle_to_files
+
+    with user_errors():
+        run = settle_to_files(scenario, month, out, flows, fees, fees_as_of,
+                              [f.strip() for f in fmt.split(",") if f.strip()])
+    s = run.settlement
+    table = Table(title=f"Settlement {s.month} ({s.currency})")
+    for col in ("tenant", "consumption kWh", "green kWh", "grid kWh", "total"):
+        table.add_column(col, justify="left" if col == "tenant" else "right")
+    for st in s.statements:
+        m = st.meters
+        table.add_row(st.tenant, f"{m.load_kwh:,}", f"{m.green_kwh:,}", f"{m.grid_kwh:,}",
+                      f"{st.total:,}")
+    _console.print(table)
+    for note in s.notes:
+        _console.print(f"note: {note}", markup=False)
+    _console.print(f"{len(run.files)} files in {out / s.month}", markup=False)
+
+
+@contracts_app.command("whatif")
+def whatif(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    variant: Annotated[list[Path] | None, typer.Option(
+        help="TOML file of [[contracts]] to compare (repeatable); the scenario's own contracts "
+             "and 'no contracts' are always included")] = None,
+    flows: Annotated[Path | None, typer.Option(help="flows table; default: simulate")] = None,
+    battery: Annotated[bool, typer.Option(help="also simulate without the battery to value "
+                                          "it")] = True,
+    fees_as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD for every month")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+) -> None:
+    """Compare contract structures over the year: cost per tenant, shortfall risk, battery value."""
+    from greenlink.economics.service import run_whatif
+
+    with user_errors():
+        table = run_whatif(scenario, variant or [], flows, battery, fees_as_of)
+    if as_json:
+        typer.echo(json.dumps(table.to_dict(orient="records"), indent=2))
+        return
+    out = Table(title="Contract structures over the year")
+    cols = [c for c in ("variant", "tenant", "cost", "cost_per_kwh", "shortfall_kwh",
+                        "shortfall_share", "months_with_shortfall", "battery_value")
+            if c in table.columns]
+    for c in cols:
+        out.add_column(c, justify="left" if c in ("variant", "tenant") else "right")
+    for rec in table.to_dict(orient="records"):
+        out.add_row(*[_fmt(rec[c], c) for c in cols])
+    _console.print(out)
+
+
+def _fmt(value: object, column: str) -> str:
+    if isinstance(value, float):
+        if column in ("cost_per_kwh",):
+            return f"{value:.4f}"
+        if column == "shortfall_share":
+            return f"{value:.1%}"
+        return f"{value:,.2f}"
+    return str(value)
+
+
+@contracts_app.command("list")
+def list_contracts(
+    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+) -> None:
+    """List the scenario's contracts: PPAs, battery services, green supply agreements."""
+    from greenlink.economics.service import contract_rows
+
+    with user_errors():
+        rows = contract_rows(scenario)
+    table = Table(title="Contracts")
+    for col in ("id", "type", "seller", "buyer", "volume", "price", "term"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*[row[c] for c in ("id", "type", "seller", "buyer", "volume", "price",
+                                         "term")])
+    _console.print(table)

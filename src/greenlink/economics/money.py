@@ -1,0 +1,78 @@
+"""Rounding rules for statements: energy to the Wh, money to the cent, splits that add up.
+
+* Energy quantities are stated in kWh with 3 decimals (1 Wh). Quantities that must add up to a
+  metered total are apportioned with the largest-remainder method, so that they do exactly.
+* Unit prices are stated with 6 decimals.
+* Every line amount is ``quantity × unit price`` rounded half-up to the cent (``ROUND_HALF_UP``);
+  totals are sums of rounded lines.
+* A park-level amount split among tenants is apportioned in cents with the largest-remainder
+  method, so that the tenants' shares add up to the park amount exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+WH = Decimal("0.001")
+PRICE_STEP = Decimal("0.000001")
+ROUNDING_RULE = ("energy in kWh to 3 decimals (largest remainder so that lines add up to the "
+                 "meter); unit prices to 6 decimals; each line amount = quantity × unit price "
+                 "rounded half-up to the cent; totals are sums of lines; park-level charges are "
+                 "split among tenants in cents by largest remainder")
+
+
+def money(value: Decimal) -> Decimal:
+    """Round half-up to the cent."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def kwh(value: float) -> Decimal:
+    """A float energy [kWh] rounded half-up to the Wh."""
+    return Decimal(repr(float(value))).quantize(WH, rounding=ROUND_HALF_UP)
+
+
+def unit_price(value: float) -> Decimal:
+    """A float price rounded half-up to 6 decimals."""
+    return Decimal(repr(float(value))).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+
+
+def _largest_remainder(weights: Sequence[float], total_units: int) -> list[int]:
+    """Integer parts proportional to ``weights`` that add up to ``total_units`` exactly."""
+    w = [max(float(x), 0.0) for x in weights]
+    s = sum(w)
+    if not w:
+        if total_units:
+            raise ValueError("cannot split a non-zero total among no parts")
+        return []
+    if s <= 0:
+        w = [1.0] * len(w)
+        s = float(len(w))
+    exact = [x / s * total_units for x in w]
+    base = [math.floor(x) for x in exact]
+    rest = total_units - sum(base)
+    order = sorted(range(len(w)), key=lambda i: (-(exact[i] - base[i]), i))
+    for i in range(rest):
+        base[order[i % len(order)]] += 1
+    return base
+
+
+def apportion_kwh(values_kwh: Sequence[float], total_kwh: Decimal) -> list[Decimal]:
+    """Round energies to the Wh so that they add up to ``total_kwh`` exactly.
+
+    The parts are the values' Wh floors plus one Wh for the largest remainders (values are
+    expected to add up to ``total_kwh`` within float error; the total wins).
+    """
+    units = int((total_kwh / WH).to_integral_value())
+    if units == 0:
+        return [Decimal("0.000") for _ in values_kwh]
+    return [Decimal(u) * WH for u in _largest_remainder(values_kwh, units)]
+
+
+def apportion_money(amount: Decimal, weights: Sequence[float]) -> list[Decimal]:
+    """Split ``amount`` (in cents) proportionally to ``weights`` so the parts add up exactly."""
+    cents = int((money(amount) / CENT).to_integral_value())
+    sign = -1 if cents < 0 else 1
+    return [Decimal(sign * c) * CENT for c in _largest_remainder(weights, abs(cents))]

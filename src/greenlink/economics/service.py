@@ -1,0 +1,154 @@
+"""Service functions behind ``greenlink settle`` and ``greenlink contracts whatif``.
+
+They tie the stages together (scenario → flows, read from a file or simulated → settlement →
+files) so that the CLI handlers stay a few lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from greenlink.economics.fees import load_fee_schedule
+from greenlink.economics.settlement import Settlement, settle
+from greenlink.economics.statements import FORMATS, write_settlement
+from greenlink.errors import InputError, Problem
+from greenlink.scenario.load import LoadedScenario, load_scenario
+
+Progress = Callable[[str], None]
+
+
+def read_flows(path: str | Path, timezone: str) -> pd.DataFrame:
+    """A flows table (docs/formats.md) from Parquet or CSV, indexed by tz-aware interval_start."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(Problem("flows file not found", file=str(file),
+                                 expected="flows.parquet or flows.csv of a simulate run, or "
+                                          "the metering module's allocated table"))
+    try:
+        if file.suffix.lower() == ".parquet":
+            frame = pd.read_parquet(file)
+        else:
+            frame = pd.read_csv(file)
+            if "interval_start" in frame:
+                frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    except (ValueError, OSError) as exc:
+        raise InputError(Problem(f"cannot read the flows table: {exc}", file=str(file))) from None
+    if "interval_start" in frame.columns:
+        frame = frame.set_index("interval_start")
+    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
+        raise InputError(Problem("no timezone-aware interval_start column", file=str(file),
+                                 location="interval_start",
+                                 expected="ISO 8601 timestamps with UTC offset"))
+    frame.index = frame.index.tz_convert(timezone)
+    return frame
+
+
+def scenario_flows(loaded: LoadedScenario, flows_path: str | Path | None,
+                   progress: Progress | None = None) -> pd.DataFrame:
+    """Flows from a file, or simulated from the scenario when no file is given."""
+    if flows_path is not None:
+        return read_flows(flows_path, loaded.scenario.site.timezone)
+    from greenlink.dispatch.simulate import simulate
+    from greenlink.inputs import build_inputs
+
+    say = progress or (lambda _m: None)
+    inputs = build_inputs(loaded, progress=say)
+    say("simulating the year (no --flows given)")
+    return simulate(inputs)
+
+
+@dataclass(frozen=True)
+class SettleRun:
+    settlement: Settlement
+    files: list[Path]
+
+
+def parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(Problem(f"{text!r} is not a date", location=option,
+                                 expected="YYYY-MM-DD")) from None
+
+
+def settle_to_files(scenario_path: str | Path, month: str, out: str | Path,
+                    flows_path: str | Path | None = None, fees_path: str | Path | None = None,
+                    fees_as_of: str | None = None, formats: Sequence[str] = FORMATS,
+                    progress: Progress | None = None) -> SettleRun:
+    """Settle one month of a scenario and write its statements under ``out/<month>/``."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise InputError(Problem(f"unknown formats {bad}", location="--format",
+                                 expected=", ".join(FORMATS)))
+    loaded = load_scenario(scenario_path)
+    as_of = parse_date(fees_as_of, "--fees-as-of")
+    fees = load_fee_schedule(loaded.scenario.site.province or None, fees_path)
+    flows = scenario_flows(loaded, flows_path, progress)
+    result = settle(flows, loaded.scenario, month, fees=fees, fees_as_of=as_of)
+    files = write_settlement(result, out, tuple(formats))
+    return SettleRun(result, files)
+
+
+def run_whatif(scenario_path: str | Path, variant_paths: Sequence[str | Path],
+               flows_path: str | Path | None = None, battery: bool = True,
+               fees_as_of: str | None = None, progress: Progress | None = None) -> pd.DataFrame:
+    """Compare the scenario's contracts, no contracts and each variant file over the year.
+
+    With ``battery`` (and simulated flows), the park is simulated again without its batteries to
+    value them per tenant (``battery_value`` = cost without − cost with).
+    """
+    from greenlink.economics.whatif import (
+        compare_contracts,
+        read_variant,
+        simulate_without_battery,
+        with_contracts,
+    )
+
+    loaded = load_scenario(scenario_path)
+    sc = loaded.scenario
+    as_of = parse_date(fees_as_of, "--fees-as-of")
+    fees = load_fee_schedule(sc.site.province or None)
+    variants = {"scenario": sc, "no_contracts": with_contracts(sc, [])}
+    for path in variant_paths:
+        variants[Path(path).stem] = read_variant(path, sc)
+    flows = scenario_flows(loaded, flows_path, progress)
+    without = None
+    if battery and sc.batteries:
+        if flows_path is not None:
+            raise InputError(Problem("the battery's value needs simulated flows",
+                                     location="--flows", expected="no --flows, or --no-battery"))
+        without = simulate_without_battery(loaded)
+    return compare_contracts(flows, variants, flows_without_battery=without, fees=fees,
+                             fees_as_of=as_of)
+
+
+def contract_rows(scenario_path: str | Path) -> list[dict[str, str]]:
+    """One row of text per contract of a scenario (for listing)."""
+    from greenlink.scenario.contracts import PPA, BatteryService
+
+    rows = []
+    for c in load_scenario(scenario_path).scenario.contracts:
+        term = f"{c.term.start} … {c.term.end}"
+        if isinstance(c, PPA):
+            v = c.volume
+            size = (f"share {v.share:g}" if v.share is not None else
+                    f"{v.power_kw:g} kW" if v.power_kw is not None else
+                    f"profile ≤ {max(v.profile_kw or [0]):g} kW")
+            rows.append({"id": c.id, "type": "ppa", "seller": c.seller, "buyer": c.buyer,
+                         "volume": f"{v.kind} {size}", "price": c.price.kind, "term": term})
+        elif isinstance(c, BatteryService):
+            rows.append({"id": c.id, "type": "battery_service", "seller": c.battery,
+                         "buyer": c.buyer, "volume": "green discharge",
+                         "price": f"{c.price_per_kwh:g}/kWh", "term": term})
+        else:
+            rows.append({"id": c.id, "type": "green_supply", "seller": c.seller,
+                         "buyer": f"{c.buyer.id} ({c.buyer.country})",
+                         "volume": f"{len(c.shipments)} shipments", "price": "—", "term": term})
+    return rows

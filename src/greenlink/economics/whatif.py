@@ -1,0 +1,169 @@
+"""What-ifs: compare contract structures over a year (simulated or metered flows).
+
+For each variant (a list of contracts) every complete month of the flows is settled; the result is
+a tidy table per variant and tenant: annual cost, cost per kWh, shortfall energy and how often it
+happens, and — where flows without the battery are given — the value of the battery (the
+tenant's cost without it minus its cost with it).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import TypeAdapter, ValidationError
+
+from greenlink.economics.fees import FeeSchedule
+from greenlink.economics.settlement import Settlement, settle
+from greenlink.errors import InputError, Problem
+from greenlink.scenario import contracts as contract_models
+from greenlink.scenario.contracts import BatteryService, Contract
+from greenlink.scenario.load import LoadedScenario
+from greenlink.scenario.model import Scenario
+
+SHORTFALL_MONTH_THRESHOLD = 0.05  # a month "has a shortfall" when > 5 % of contracted is short
+_CONTRACTS = TypeAdapter(list[Contract])
+
+
+def with_contracts(scenario: Scenario, contracts: Sequence[Any], file: str = "<variant>"
+                   ) -> Scenario:
+    """The scenario with its contracts replaced (checked like the scenario's own)."""
+    new = scenario.model_copy(update={"contracts": list(contracts)})
+    problems = contract_models.cross_check(new)
+    if problems:
+        raise InputError([Problem(p, file=file) for p in problems])
+    return new
+
+
+def read_variant(path: str | Path, scenario: Scenario) -> Scenario:
+    """Read a TOML file of ``[[contracts]]`` and put them into the scenario."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(Problem("variant file not found", file=str(file),
+                                 expected="a TOML file with [[contracts]] tables"))
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(f"not valid TOML: {exc}", file=str(file))) from None
+    unknown = sorted(set(raw) - {"contracts", "name"})
+    if unknown:
+        raise InputError(Problem(f"unknown keys {unknown}", file=str(file),
+                                 expected="only 'name' and [[contracts]] tables"))
+    try:
+        contracts = _CONTRACTS.validate_python(raw.get("contracts", []))
+    except ValidationError as exc:
+        raise InputError([Problem(e["msg"], file=str(file), location=_loc(e["loc"]))
+                          for e in exc.errors()]) from None
+    return with_contracts(scenario, contracts, file=str(file))
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    """``contracts[0].volume`` from pydantic's location (without the union's tag)."""
+    tags = {"ppa", "battery_service", "green_supply"}
+    return "contracts" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
+                                 for p in loc if p not in tags)
+
+
+def complete_months(flows: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Months of the flows table that have every interval."""
+    index = flows.index if "interval_start" not in flows.columns else \
+        pd.DatetimeIndex(flows["interval_start"])
+    local = pd.DatetimeIndex(index).tz_convert(scenario.site.timezone)
+    per_hour = 60 // scenario.time.interval_minutes
+    counts = pd.Series(1, index=local).groupby(local.strftime("%Y-%m")).sum()
+    out = []
+    for month, n in counts.items():
+        period = pd.Period(str(month), freq="M")
+        start = pd.Timestamp(period.start_time).tz_localize(scenario.site.timezone)
+        end = pd.Timestamp((period + 1).start_time).tz_localize(scenario.site.timezone)
+        hours = (end - start) / pd.Timedelta(hours=1)
+        if n == round(hours * per_hour):
+            out.append(str(month))
+    return out
+
+
+def settle_year(flows: pd.DataFrame, scenario: Scenario, months: Sequence[str] | None = None,
+                fees: FeeSchedule | None = None, fees_as_of: date | None = None
+                ) -> list[Settlement]:
+    """Settle every given (default: every complete) month."""
+    months = list(months) if months is not None else complete_months(flows, scenario)
+    if not months:
+        raise InputError(Problem("no complete month of meter data", location="flows",
+                                 expected="every interval of at least one month"))
+    return [settle(flows, scenario, m, fees=fees, fees_as_of=fees_as_of) for m in months]
+
+
+def _tenant_table(settlements: Sequence[Settlement]) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for s in settlements:
+        for st in s.statements:
+            contracted = sum((c.contracted_kwh for c in st.contracts
+                              if c.kind != "contracted_capacity"), Decimal(0))
+            short = sum((c.shortfall_kwh for c in st.contracts), Decimal(0))
+            rows.append({"tenant": st.tenant, "month": s.month, "cost": st.total,
+                         "load_kwh": st.meters.load_kwh, "green_kwh": st.meters.green_kwh,
+                         "contracted_kwh": contracted, "shortfall_kwh": short,
+                         "short_month": bool(contracted > 0 and short >
+                                             contracted * Decimal(SHORTFALL_MONTH_THRESHOLD))})
+    frame = pd.DataFrame(rows)
+    out = frame.groupby("tenant", sort=False).agg(
+        cost=("cost", "sum"), load_kwh=("load_kwh", "sum"), green_kwh=("green_kwh", "sum"),
+        contracted_kwh=("contracted_kwh", "sum"), shortfall_kwh=("shortfall_kwh", "sum"),
+        months_with_shortfall=("short_month", "sum"), months=("month", "nunique"))
+    return out.reset_index()
+
+
+def compare_contracts(flows: pd.DataFrame, variants: Mapping[str, Scenario],
+                      flows_without_battery: pd.DataFrame | None = None,
+                      months: Sequence[str] | None = None, fees: FeeSchedule | None = None,
+                      fees_as_of: date | None = None) -> pd.DataFrame:
+    """Compare contract structures: one row per variant and tenant.
+
+    Columns: ``variant, tenant, cost, load_kwh, green_kwh, cost_per_kwh, contracted_kwh,
+    shortfall_kwh, shortfall_share`` (shortfall ÷ contracted, baseload/shaped/pay-as-produced),
+    ``months_with_shortfall`` (months short by more than 5 % of contracted), ``months`` and, with
+    ``flows_without_battery``, ``cost_without_battery`` and ``battery_value`` (without − with).
+    Money in the scenario currency (floats rounded to the cent for the table).
+    """
+    tables = []
+    for name, scenario in variants.items():
+        with_b = _tenant_table(settle_year(flows, scenario, months, fees, fees_as_of))
+        if flows_without_battery is not None:
+            no_batt = without_battery_contracts(scenario)
+            without = _tenant_table(settle_year(flows_without_battery, no_batt, months, fees,
+                                                fees_as_of))
+            with_b = with_b.merge(without[["tenant", "cost"]].rename(
+                columns={"cost": "cost_without_battery"}), on="tenant", how="left")
+            with_b["battery_value"] = with_b["cost_without_battery"] - with_b["cost"]
+        with_b.insert(0, "variant", name)
+        tables.append(with_b)
+    out = pd.concat(tables, ignore_index=True)
+    for col in ("cost", "cost_without_battery", "battery_value"):
+        if col in out:
+            out[col] = out[col].map(lambda d: float(d))
+    for col in ("load_kwh", "green_kwh", "contracted_kwh", "shortfall_kwh"):
+        out[col] = out[col].map(lambda d: float(d))
+    out["cost_per_kwh"] = (out["cost"] / out["load_kwh"]).where(out["load_kwh"] > 0)
+    out["shortfall_share"] = (out["shortfall_kwh"] / out["contracted_kwh"]).where(
+        out["contracted_kwh"] > 0, 0.0)
+    return out
+
+
+def without_battery_contracts(scenario: Scenario) -> Scenario:
+    """The scenario with no battery and no battery-service contract."""
+    kept = [c for c in scenario.contracts if not isinstance(c, BatteryService)]
+    return scenario.model_copy(update={"batteries": [], "contracts": kept})
+
+
+def simulate_without_battery(loaded: LoadedScenario) -> pd.DataFrame:
+    """Flows of the same park simulated without its batteries (for the battery's value)."""
+    from greenlink.dispatch.simulate import simulate
+    from greenlink.inputs import build_inputs
+
+    stripped = LoadedScenario(without_battery_contracts(loaded.scenario), loaded.path)
+    return simulate(build_inputs(stripped))

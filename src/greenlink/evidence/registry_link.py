@@ -1,0 +1,153 @@
+"""Certificates for a pack: cancel them in the registry for the claim, and export their records.
+
+Building a pack with certificates cancels, hour by hour, Active granular certificates of the
+operator's account for the claim's beneficiary (through
+:func:`greenlink.carbon.claims.cancel_for_claims`, which calls
+``greenlink.certificates.registry.Registry.cancel``): per clock hour
+``claim_Wh = ⌊matched_kWh × 1000⌋ − Wh already claimed for the user in that hour`` of the user's
+hourly-matched energy. A cancelled certificate is no longer Active and the Wh already claimed for
+the user count against the hour, so a second pack on the same certificates (or the same matched
+energy) is refused: nothing is left to cancel. The pack records each cancelled bundle with its
+EnergyTag GC fields and the registry's audit-chain head (sequence number and hash) after the
+cancellation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from greenlink.errors import GreenlinkError, Problem
+
+#: EnergyTag / FEA fields copied from the registry beside the required certificate columns.
+ENERGYTAG_EXTRA = ["issuance_id", "hash", "energy_carrier", "face_value", "account_id",
+                   "metadata_id", "is_storage", "issuance_datestamp", "expiry_datestamp"]
+
+
+@dataclass(frozen=True)
+class CancelledCertificates:
+    """Records of the cancelled bundles (pack table) and the registry facts for claim.json."""
+
+    table: pd.DataFrame
+    context: dict[str, Any]
+
+
+def hour_claims(hours: pd.DataFrame, claim_id: str) -> pd.DataFrame:
+    """Whole Wh to cancel per clock hour: ``⌊matched_kwh × 1000⌋`` (hours with 0 left out)."""
+    wh = np.floor(hours["matched_kwh"].to_numpy() * 1000.0 + 1e-9).astype("int64")
+    frame = pd.DataFrame({"batch_id": claim_id,
+                          "hour_start": pd.DatetimeIndex(hours.index).tz_convert("UTC"),
+                          "claim_wh": wh})
+    return frame[frame["claim_wh"] > 0].reset_index(drop=True)
+
+
+def chain_head(registry: Any) -> tuple[int, str]:
+    """(sequence, hash) of the registry's last audit event."""
+    from sqlalchemy import select
+
+    from greenlink.certificates.models import ChainHead
+
+    with registry.sessions() as s:
+        head = s.execute(select(ChainHead)).scalars().first()
+    if head is None:
+        return 0, ""
+    return int(head.seq), str(head.hash)
+
+
+def _records(bundles: pd.DataFrame) -> pd.DataFrame:
+    def iso(col: str) -> list[str]:
+        return [pd.Timestamp(t).tz_convert("UTC").isoformat() if pd.Timestamp(t).tzinfo
+                else pd.Timestamp(t).tz_localize("UTC").isoformat() for t in bundles[col]]
+
+    out = pd.DataFrame({
+        "bundle_id": bundles["id"].astype("int64"),
+        "device_id": bundles["device_id"].astype(str),
+        "energy_source": bundles["energy_source"].astype(str),
+        "production_start": iso("production_starting_interval"),
+        "production_end": iso("production_ending_interval"),
+        "bundle_id_range_start": bundles["certificate_bundle_id_range_start"].astype("int64"),
+        "bundle_id_range_end": bundles["certificate_bundle_id_range_end"].astype("int64"),
+        "quantity_wh": bundles["bundle_quantity"].astype("int64"),
+        "status": bundles["certificate_bundle_status"].astype(str),
+        "beneficiary": bundles["beneficiary"].astype(str),
+        "purpose": bundles["claim_purpose"].astype(str),
+    })
+    for col in ENERGYTAG_EXTRA:
+        if col in bundles.columns:
+            out[col] = [str(v) for v in bundles[col]]
+    return out
+
+
+def claimed_wh_per_hour(registry: Any, beneficiary: str) -> dict[pd.Timestamp, int]:
+    """Wh of certificates already claimed for ``beneficiary``, per production hour (UTC)."""
+    bundles = registry.bundles(status="Claimed")
+    bundles = bundles[bundles["beneficiary"] == beneficiary]
+    if bundles.empty:
+        return {}
+    hours = pd.to_datetime(bundles["production_starting_interval"], utc=True).dt.floor("h")
+    sums = bundles["bundle_quantity"].groupby(hours.to_numpy()).sum()
+    return {pd.Timestamp(str(h)).tz_convert("UTC") if pd.Timestamp(str(h)).tzinfo
+            else pd.Timestamp(str(h)).tz_localize("UTC"): int(v) for h, v in sums.items()}
+
+
+def cancel_for_green_share(registry: Any, hours: pd.DataFrame, *, account_id: str,
+                           beneficiary: str, claim_id: str,
+                           purpose: str = "tenant_scope2") -> CancelledCertificates:
+    """Cancel certificates for a green-share claim and return their records.
+
+    Parameters
+    ----------
+    registry : greenlink.certificates.registry.Registry
+    hours : DataFrame
+        Claim hours (index tz-aware hour start, column ``matched_kwh`` [kWh]).
+    account_id, beneficiary, claim_id, purpose
+        Whose certificates, for whom, under which claim id and registry purpose.
+
+    Raises
+    ------
+    GreenlinkError
+        When the registry's audit chain does not verify, or no certificate at all is left to
+        cancel for the claim's hours (they were cancelled already — e.g. for another pack).
+    """
+    from greenlink.carbon.claims import cancel_for_claims
+
+    check = registry.verify()
+    if not check.ok:
+        raise GreenlinkError(Problem("the registry's audit chain does not verify",
+                                     location="registry", expected="`greenlink registry "
+                                     "verify` to pass before certificates are claimed"))
+    claims = hour_claims(hours, claim_id)
+    already = claimed_wh_per_hour(registry, beneficiary)
+    before = claims["claim_wh"].to_numpy()
+    taken = np.array([already.get(h, 0) for h in pd.DatetimeIndex(claims["hour_start"])],
+                     dtype="int64")
+    claims["claim_wh"] = np.maximum(before - taken, 0)
+    claims = claims[claims["claim_wh"] > 0].reset_index(drop=True)
+    done = cancel_for_claims(registry, claims, account_id=account_id, beneficiary=beneficiary,
+                             purpose=purpose)
+    ids = sorted({int(i) for used in done["bundle_ids"] for i in used}) if len(done) else []
+    if not ids and int(taken.sum()) > 0:
+        raise GreenlinkError(Problem(
+            f"the hourly-matched energy of {beneficiary!r} in the claim's hours is already "
+            f"backed by {int(taken.sum())} Wh of claimed certificates", location="certificates",
+            expected="certificates not yet claimed for these hours (a second pack on the same "
+            "certificates is refused)"))
+    if not ids:
+        raise GreenlinkError(Problem(
+            f"no Active certificates of account {account_id!r} left for the claim's hours",
+            location="certificates", expected="certificates not yet cancelled (a second pack "
+            "on the same certificates is refused)"))
+    bundles = registry.bundles(account_id=account_id)
+    bundles = bundles[bundles["id"].isin(ids)].sort_values("id")
+    seq, digest = chain_head(registry)
+    shortfall = int(done["shortfall_wh"].sum())
+
+    context = {"registry_account": account_id, "registry_purpose": purpose,
+               "registry_chain_head_seq": seq, "registry_chain_head_hash": digest,
+               "claimed_wh_requested": int(before.sum()),
+               "claimed_wh_before": int(taken.sum()),
+               "shortfall_wh": shortfall}
+    return CancelledCertificates(_records(bundles), context)

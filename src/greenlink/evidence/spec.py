@@ -1,0 +1,263 @@
+"""The claim file a user writes (``greenlink evidence build --claim CLAIM.toml``).
+
+Example::
+
+    kind = "user_green_share"
+    scenario = "park.toml"                 # relative to this file
+    user = "alu_extruder"
+    start = 2025-01-01                     # claim period [start, end), scenario time zone
+    end = 2025-02-01
+    flows = "metered/flows.parquet"        # optional: metered flows; default: simulate
+
+    [topology]
+    single_line_diagram = "sld/park-sld-rev3.pdf"   # hashed when the file exists
+    single_line_diagram_sha256 = ""                 # or give the hash of a document held elsewhere
+    description = "35 kV private line, PV → park substation → users"
+
+    [contract]                               # optional
+    id = "gsa-eu-profiles"
+    document = "contracts/gsa.pdf"           # hashed when the file exists
+
+    [certificates]                           # optional: cancel GCs in the registry for the claim
+    registry = "sqlite:///greenlink-registry.sqlite"
+    account = "park"
+    purpose = "tenant_scope2"
+
+A shipment claim names the installation and the shipment instead of user and period (the
+period is the production window of the shipment's batches, the user the installation's)::
+
+    kind = "shipment_electricity"
+    scenario = "park.toml"
+    installation = "alu_plant"
+    shipment = "S00000"
+    [topology]
+    single_line_diagram = "JS-SLD-001 rev C"
+    single_line_diagram_sha256 = "f6482e…"
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import ValidationError
+
+import greenlink
+from greenlink.errors import InputError, Problem
+from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
+from greenlink.evidence.shipment import ShipmentInfo, ShipmentRequest
+from greenlink.scenario.base import Strict
+
+
+class TopologySpec(Strict):
+    single_line_diagram: str
+    single_line_diagram_sha256: str = ""
+    description: str = ""
+
+
+class ContractSpec(Strict):
+    id: str
+    name: str = ""
+    document: str = ""
+    document_sha256: str = ""
+
+
+class CertificatesSpec(Strict):
+    registry: str = "sqlite:///greenlink-registry.sqlite"
+    account: str
+    purpose: Literal["tenant_scope2", "product_batch", "shipment"] = "tenant_scope2"
+
+
+class ClaimSpec(Strict):
+    kind: Literal["user_green_share", "shipment_electricity"]
+    scenario: str
+    user: str = ""
+    start: dt.date | dt.datetime | None = None
+    end: dt.date | dt.datetime | None = None
+    installation: str = ""
+    shipment: str = ""
+    flows: str | None = None
+    topology: TopologySpec
+    contract: ContractSpec | None = None
+    certificates: CertificatesSpec | None = None
+
+
+def _data_dir() -> Path:
+    return Path(greenlink.__file__).parent / "data"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_versions(ruleset: str, base: Path | None = None) -> dict[str, str]:
+    """SHA-256 of the shipped data the claim rests on: the rule set and the emission factors.
+
+    ``ruleset`` is a shipped rule-set id or a path to a TOML file (relative to ``base``).
+    """
+    data = _data_dir()
+    out = {"greenlink_version": greenlink.__version__, "ruleset_id": ruleset}
+    shipped = data / "rulesets" / f"{ruleset}.toml"
+    path = shipped if shipped.exists() else (base or Path.cwd()) / ruleset
+    if path.exists():
+        out["ruleset_sha256"] = file_sha256(path)
+    factors = data / "carbon" / "emission_factors.csv"
+    if factors.exists():
+        out["carbon/emission_factors.csv"] = file_sha256(factors)
+    return out
+
+
+def _hash_ref(base: Path, ref: str, given: str, field: str, file: str) -> str:
+    path = base / ref
+    if path.is_file():
+        digest = file_sha256(path)
+        if given and given != digest:
+            raise InputError(Problem(f"{ref} has SHA-256 {digest}, the claim file says {given}",
+                                     file=file, location=field, expected="the same hash"))
+        return digest
+    if not given:
+        raise InputError(Problem(f"{ref} not found and no hash given", file=file,
+                                 location=field, expected=f"the file, or {field}_sha256"))
+    return given
+
+
+def _stamp(value: dt.date | dt.datetime, tz: str) -> pd.Timestamp:
+    ts = pd.Timestamp(value)
+    return ts.tz_localize(tz) if ts.tzinfo is None else ts.tz_convert(tz)
+
+
+def load_claim_spec(path: Path) -> ClaimSpec:
+    """Read and validate a claim file; every problem named with its field."""
+    if not path.is_file():
+        raise InputError(Problem("claim file not found", file=str(path),
+                                 expected="a TOML claim file (docs/evidence.md)"))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return ClaimSpec.model_validate(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(f"TOML syntax error: {exc}", file=str(path))) from None
+    except ValidationError as exc:
+        raise InputError([Problem(e["msg"], file=str(path),
+                                  location=".".join(str(p) for p in e["loc"]))
+                          for e in exc.errors()]) from None
+
+
+def _shipment_window(spec: ClaimSpec, sc: Any, base: Path,
+                     file: str) -> tuple[str, pd.Timestamp, pd.Timestamp, Any]:
+    """(user, start, end, (installation, shipment row, grid factor)) of a shipment claim."""
+    from greenlink.carbon.batches import read_batches, read_shipments
+    from greenlink.carbon.installations import find_installation, grid_for
+
+    tz = sc.site.timezone
+    inst = find_installation(sc, spec.installation)
+    if not inst.shipments_file or not inst.batches_file:
+        raise InputError(Problem(f"installation {inst.id!r} has no batches_file/shipments_file",
+                                 file=file, location="installation"))
+    scen_dir = (base / spec.scenario).parent
+    ships = read_shipments(scen_dir / inst.shipments_file, tz)
+    row = ships[ships["shipment_id"] == spec.shipment]
+    if row.empty:
+        raise InputError(Problem(f"unknown shipment {spec.shipment!r}", file=file,
+                                 location="shipment", expected=f"an id of {inst.shipments_file}"))
+    batches = read_batches(scen_dir / inst.batches_file, tz)
+    ids = [b for b in str(row["batches"].iat[0]).split(";") if b]
+    mine = batches[batches["batch_id"].isin(ids)]
+    if mine.empty:
+        raise InputError(Problem(f"shipment {spec.shipment!r} names no known batch", file=file,
+                                 location="shipment"))
+    start = pd.Timestamp(mine["start"].min()).tz_convert(tz)
+    end = pd.Timestamp(mine["end"].max()).tz_convert(tz)
+    grid = grid_for(inst, sc.site.province, int(start.year))
+    return inst.user, start, end, (inst, row.iloc[0], grid, float(mine["tonnes"].sum()))
+
+
+def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
+    """Turn a claim file into a build request (simulates the scenario unless flows are given)."""
+    from greenlink.pipeline import run_scenario
+    from greenlink.scenario.load import load_scenario
+
+    spec = load_claim_spec(path)
+    base = path.parent
+    loaded = load_scenario(base / spec.scenario)
+    sc = loaded.scenario
+    tz = sc.site.timezone
+    file = str(path)
+    shipment_info = None
+    if spec.kind == "shipment_electricity":
+        shipment_info = _shipment_window(spec, sc, base, file)
+        user = shipment_info[0]
+        start, end = shipment_info[1], shipment_info[2]
+    else:
+        user = spec.user
+        if spec.start is None or spec.end is None:
+            raise InputError(Problem("start and end are required for a user_green_share claim",
+                                     file=file, location="start"))
+        start, end = _stamp(spec.start, tz), _stamp(spec.end, tz)
+    if user not in sc.user_ids:
+        raise InputError(Problem(f"unknown user {user!r}", file=file, location="user",
+                                 expected=f"one of {sc.user_ids}"))
+    if spec.flows:
+        flows_path = base / spec.flows
+        if not flows_path.is_file():
+            raise InputError(Problem("flows file not found", file=file, location="flows"))
+        flows = pd.read_parquet(flows_path)
+        if "interval_start" in flows.columns:
+            flows = flows.set_index("interval_start")
+        flows.index = pd.DatetimeIndex(flows.index).tz_convert(tz)
+        source = "metered"
+    else:
+        flows = run_scenario(loaded).flows
+        source = "simulated"
+    if not start < end:
+        raise InputError(Problem("end is not after start", file=file, location="end"))
+    topo = Topology(spec.topology.single_line_diagram,
+                    _hash_ref(base, spec.topology.single_line_diagram,
+                              spec.topology.single_line_diagram_sha256,
+                              "topology.single_line_diagram", file),
+                    spec.topology.description)
+    contract = None
+    if spec.contract is not None:
+        c = spec.contract
+        digest = _hash_ref(base, c.document, c.document_sha256, "contract.document",
+                           file) if c.document else ""
+        contract = ContractRef(c.id, c.name, c.document, digest)
+    request = GreenShareRequest(
+        user_id=user, flows=flows, start=start, end=end,
+        scenario_name=(base / spec.scenario).name,
+        scenario_toml=(base / spec.scenario).read_text(encoding="utf-8"), timezone=tz,
+        topology=topo, contract=contract, data_versions=data_versions(sc.policy.ruleset, base),
+        flows_source=source)
+    if spec.certificates is not None:
+        from greenlink.certificates.db import open_registry
+        from greenlink.evidence.build import with_registry_certificates
+
+        registry = open_registry(spec.certificates.registry)
+        request = with_registry_certificates(request, registry,
+                                             account_id=spec.certificates.account,
+                                             purpose=spec.certificates.purpose)
+    if shipment_info is not None:
+        inst, ship, grid, tonnes = shipment_info[3]
+        info = ShipmentInfo(str(ship["shipment_id"]), str(ship["sku"]), str(ship["cn_code"]),
+                            tonnes, inst.operator, inst.id)
+        annex_ii = _annex_ii(str(ship["cn_code"]))
+        return ShipmentRequest(request, info, grid, tuple(inst.electricity_evidence), annex_ii)
+    return request
+
+
+def _annex_ii(cn_code: str) -> bool:
+    """True when CBAM counts only direct emissions for the good (``cbam_goods.classify``)."""
+    from greenlink.carbon.cbam_goods import classify
+    from greenlink.errors import GreenlinkError
+
+    try:
+        return not classify(cn_code).indirect_emissions_counted
+    except GreenlinkError:  # not a CBAM good: no Annex II reminder
+        return False

@@ -1,0 +1,142 @@
+"""Human-readable summary of a claim: ``summary.html`` (plot inline as SVG) and ``summary.pdf``.
+
+Both are rendered with matplotlib (PDF backend for the PDF) and carry no creation date, so the
+same claim gives the same bytes. They are *for reading*; verification never trusts them — it
+recomputes from the raw tables.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+_RC: Any = {"svg.hashsalt": "greenlink-evidence", "svg.fonttype": "path", "pdf.fonttype": 3,
+       "font.family": "DejaVu Sans"}
+
+
+def daily_table(hours: pd.DataFrame) -> pd.DataFrame:
+    """Hourly claim rows summed per calendar day [kWh]."""
+    index = pd.DatetimeIndex(hours.index)
+    return hours.groupby(index.tz_localize(None).floor("D")).sum()
+
+
+def claim_figure(hours: pd.DataFrame, user_id: str) -> Figure:
+    """Daily load, green supply and matched energy of the user, and the daily matched share."""
+    daily = daily_table(hours)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.27, 5.8), sharex=True)
+    x = daily.index
+    top.fill_between(x, daily["load_kwh"] / 1000, step="mid", color="#cccccc",
+                     label="load (MWh/day)")
+    top.plot(x, daily["supply_kwh"] / 1000, drawstyle="steps-mid", color="#2e7d32", lw=0.8,
+             label="green supply a_u,h (MWh/day)")
+    top.plot(x, daily["matched_kwh"] / 1000, drawstyle="steps-mid", color="#1565c0", lw=0.8,
+             label="hourly-matched (MWh/day)")
+    top.set_ylabel("MWh per day")
+    top.set_title(f"{user_id}: hourly matching, summed per day")
+    top.legend(loc="upper right", fontsize=7)
+    share = (daily["matched_kwh"] / daily["load_kwh"].where(daily["load_kwh"] > 0)) * 100
+    bottom.plot(x, share, drawstyle="steps-mid", color="#1565c0", lw=0.8)
+    bottom.set_ylim(0, 100)
+    bottom.set_ylabel("matched share of load (%)")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def _claim_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+    claimed = doc.get("claimed", {})
+    rows = [("statement", str(doc.get("statement", ""))),
+            ("kind", str(doc.get("kind", ""))),
+            ("period", f"{doc['period']['start']} → {doc['period']['end']} "
+                       f"({doc['period']['timezone']}, {doc['period']['interval_minutes']:g} min)"),
+            ("data", str(doc.get("flows_source", "")))]
+    for key, value in claimed.items():
+        rows.append((key, f"{value:,.6f}" if isinstance(value, float) else str(value)))
+    rows.append(("scenario", f"{doc['scenario']['file']} sha256 {doc['scenario']['sha256']}"))
+    topo = doc.get("topology") or {}
+    rows.append(("single-line diagram", f"{topo.get('single_line_diagram', '')} sha256 "
+                                        f"{topo.get('single_line_diagram_sha256', '')}"))
+    if doc.get("contract"):
+        c = doc["contract"]
+        rows.append(("contract", f"{c['id']} {c['name']} {c['document']} "
+                                 f"sha256 {c['document_sha256']}"))
+    if doc.get("certificates"):
+        rows.append(("certificates", ", ".join(f"{k}: {v}" for k, v in
+                                               sorted(doc["certificates"].items()))))
+    ef = doc.get("electricity_factor")
+    if ef:
+        rows.append(("electricity factor", f"{ef['ef_t_per_mwh']:.4f} t/MWh, route {ef['route']} "
+                                           f"({ef['template_code']})"))
+        rows.append(("indirect SEE", f"{ef['see_indirect_t_per_t']:.4f} t CO2e/t"))
+        rows.append(("factor reason", str(ef["reason"])))
+        for gap in ef.get("missing_evidence") or []:
+            rows.append(("missing D.4.3 evidence", str(gap)))
+        for warning in ef.get("warnings") or []:
+            rows.append(("warning", str(warning)))
+    for name, digest in (doc.get("data_versions") or {}).items():
+        rows.append((f"data {name}", str(digest)))
+    rows.append(("method", str(doc.get("method", ""))))
+    return rows
+
+
+def summary_html(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
+    """Self-contained HTML page (no network) with the claim table and the plot as inline SVG."""
+    with plt.rc_context(_RC):
+        fig = claim_figure(hours, str(doc.get("user_id", "")))
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+        plt.close(fig)
+    svg = buf.getvalue()
+    svg = svg[svg.find("<svg"):]
+    rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                     for k, v in _claim_lines(doc))
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>greenlink evidence pack</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
+th{{text-align:left;vertical-align:top;padding-right:1em}}td{{word-break:break-all}}</style>
+</head><body>
+<h1>Evidence pack: {html.escape(str(doc.get('kind', '')))}</h1>
+<p>Check it offline: <code>greenlink evidence verify PACK --key OPERATOR_PUBLIC_KEY</code>.
+The numbers below are recomputed from the raw tables of the pack by the verifier.</p>
+<table>
+{rows}
+</table>
+{svg}
+</body></html>
+"""
+    return page.encode("utf-8")
+
+
+def summary_pdf(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
+    """Two-page PDF (claim table, plot) without creation date."""
+    buf = io.BytesIO()
+    with plt.rc_context(_RC), PdfPages(buf, metadata={"CreationDate": None,
+                                                      "Creator": "greenlink evidence",
+                                                      "Producer": "matplotlib"}) as pdf:
+        page = plt.figure(figsize=(8.27, 11.69))
+        y = 0.96
+        page.text(0.05, y, f"Evidence pack: {doc.get('kind', '')}", fontsize=14,
+                  weight="bold")
+        for key, value in _claim_lines(doc):
+            y -= 0.03
+            text = value if len(value) <= 95 else value[:92] + "..."
+            page.text(0.05, y, key, fontsize=7, weight="bold")
+            page.text(0.30, y, text, fontsize=7)
+            if y < 0.05:
+                break
+        pdf.savefig(page)
+        plt.close(page)
+        fig = claim_figure(hours, str(doc.get("user_id", "")))
+        pdf.savefig(fig)
+        plt.close(fig)
+    return buf.getvalue()

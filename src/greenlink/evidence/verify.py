@@ -1,0 +1,171 @@
+"""Offline verification of an evidence pack: signature, every hash, then recompute the claim.
+
+Needs no database and no network. Order of checks (stops at the first failure):
+
+1. the pack is a readable zip without unsafe or duplicate names;
+2. ``manifest.json`` parses; ``manifest.sig`` is a valid Ed25519 signature of its exact bytes by
+   the signer key — the one given with ``--key`` (whose fingerprint must equal ``signer.pub``),
+   or else the embedded ``signer.pub`` (then the result says the key is *not* independently
+   trusted, and prints its fingerprint for out-of-band comparison);
+3. every member is listed in the manifest with the right SHA-256 and size, and every listed file
+   is present;
+4. the claim is recomputed from the raw tables (per claim kind) and compared number by number;
+5. certificates (when present) agree with the claim, and with ``--against`` no certificate id
+   range is claimed in another pack.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from greenlink.errors import GreenlinkError
+from greenlink.evidence.build import SIGNER_NAME
+from greenlink.evidence.certs import (
+    certificate_ranges,
+    check_certificates,
+    overlapping_ranges,
+)
+from greenlink.evidence.claims import GREEN_SHARE, read_claim, recompute_green_share
+from greenlink.evidence.keys import fingerprint, load_public_key, signature_valid
+from greenlink.evidence.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    parse_manifest,
+    sha256_hex,
+)
+from greenlink.evidence.pack import read_pack
+from greenlink.evidence.shipment import SHIPMENT, recompute_shipment
+from greenlink.evidence.tables import Failure, PackFailure, fail
+
+#: Recompute function per claim kind.
+RECOMPUTE: dict[str, Callable[[Mapping[str, bytes]], Any]] = {
+    GREEN_SHARE: recompute_green_share,
+    SHIPMENT: recompute_shipment,
+}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """Outcome of :func:`verify_pack`.
+
+    ``failure`` is the first failure (None when the pack passes). ``key_trusted`` is True when
+    the signature was checked against a key the verifier supplied (not the embedded one).
+    """
+
+    pack: str
+    failure: Failure | None
+    fingerprint: str | None = None
+    key_trusted: bool = False
+    claim: Mapping[str, Any] = field(default_factory=dict)
+    files_checked: int = 0
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def check_signature(members: Mapping[str, bytes],
+                    public_key: Ed25519PublicKey | None) -> tuple[str, bool]:
+    """Check ``manifest.sig``; returns (signer fingerprint, whether the key was supplied)."""
+    for name in (MANIFEST_NAME, SIGNATURE_NAME, SIGNER_NAME):
+        if name not in members:
+            raise fail(name, "missing from the pack")
+    try:
+        embedded = load_public_key(members[SIGNER_NAME], SIGNER_NAME)
+    except GreenlinkError as exc:
+        raise fail(SIGNER_NAME, str(exc)) from exc
+    key = public_key or embedded
+    if public_key is not None and fingerprint(public_key) != fingerprint(embedded):
+        raise fail(SIGNER_NAME, f"pack signed by {fingerprint(embedded)}, not by the given key "
+                   f"{fingerprint(public_key)}")
+    try:
+        signature = base64.b64decode(members[SIGNATURE_NAME].strip(), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise fail(SIGNATURE_NAME, "not base64") from exc
+    if not signature_valid(key, signature, members[MANIFEST_NAME]):
+        raise fail(MANIFEST_NAME, f"signature does not match (key {fingerprint(key)}): the "
+                   "manifest or the signature was changed")
+    return fingerprint(key), public_key is not None
+
+
+def check_hashes(members: Mapping[str, bytes]) -> int:
+    """Every member listed with the right hash and size; every listed file present."""
+    try:
+        manifest = parse_manifest(members[MANIFEST_NAME])
+    except GreenlinkError as exc:
+        raise fail(MANIFEST_NAME, str(exc)) from exc
+    listed = {e.path for e in manifest.files}
+    for name in sorted(members):
+        if name in (MANIFEST_NAME, SIGNATURE_NAME):
+            continue
+        entry = manifest.entry(name)
+        if entry is None:
+            raise fail(name, "not listed in manifest.json (file added)")
+        if sha256_hex(members[name]) != entry.sha256 or len(members[name]) != entry.size_bytes:
+            raise fail(name, f"SHA-256 differs from manifest.json ({entry.sha256[:16]}…): file "
+                       "changed after signing")
+    missing = sorted(listed - set(members))
+    if missing:
+        raise fail(missing[0], "listed in manifest.json but missing from the pack")
+    return len(listed)
+
+
+def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | None = None,
+                   *, pack: str = "pack",
+                   others: Sequence[tuple[str, Mapping[str, bytes]]] = ()) -> VerifyReport:
+    """Verify the members of one pack (see module docstring); never raises for pack content."""
+    fp: str | None = None
+    trusted = False
+    claim: Mapping[str, Any] = {}
+    files = 0
+    notes: list[str] = []
+    try:
+        fp, trusted = check_signature(members, public_key)
+        files = check_hashes(members)
+        claim = read_claim(members)
+        kind = str(claim.get("kind"))
+        if kind not in RECOMPUTE:
+            raise fail("claim.json", f"unknown claim kind {kind!r}", field="kind")
+        RECOMPUTE[kind](members)
+        check_certificates(members, claim)
+        mine = certificate_ranges(members)
+        for other_name, other in others:
+            clash = overlapping_ranges(mine, certificate_ranges(other))
+            if clash is not None:
+                raise fail(clash.file, f"certificate id range {clash.describe()} is also "
+                           f"claimed in {other_name}", row=clash.row, field="bundle_id_range")
+        if not trusted:
+            notes.append(f"signature checked against the key inside the pack ({fp}); compare "
+                         "this fingerprint with the operator's, or pass --key")
+    except PackFailure as exc:
+        return VerifyReport(pack, exc.failure, fp, trusted, claim, files, tuple(notes))
+    return VerifyReport(pack, None, fp, trusted, claim, files, tuple(notes))
+
+
+def _message(exc: GreenlinkError) -> str:
+    p = exc.problems[0]
+    return p.message + (f" (expected {p.expected})" if p.expected else "")
+
+
+def verify_pack(path: Path, public_key: Ed25519PublicKey | None = None,
+                against: Sequence[Path] = ()) -> VerifyReport:
+    """Verify a pack file (or unpacked folder), optionally against other packs."""
+    try:
+        members = read_pack(path)
+    except GreenlinkError as exc:
+        return VerifyReport(str(path), Failure(str(path), _message(exc)))
+    others = []
+    for other in against:
+        try:
+            others.append((str(other), read_pack(other)))
+        except GreenlinkError as exc:
+            return VerifyReport(str(path), Failure(str(other), _message(exc)))
+    return verify_members(members, public_key, pack=str(path), others=others)

@@ -1,0 +1,91 @@
+"""Cost parameters of the optimiser: scenario values over the shipped defaults, and annuities.
+
+Defaults: ``greenlink/data/costs/defaults.toml`` (sources in ``SOURCES.md`` there).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from greenlink.scenario.optimization import OptimizationSpec
+
+
+def capital_recovery_factor(rate: float, years: int) -> float:
+    """Annuity factor ``r (1+r)^n / ((1+r)^n − 1)`` (``1/n`` when ``r = 0``), per year.
+
+    Examples
+    --------
+    >>> round(capital_recovery_factor(0.0, 10), 6)
+    0.1
+    """
+    if years <= 0:
+        raise ValueError("lifetime must be at least one year")
+    if rate == 0:
+        return 1.0 / years
+    growth = (1.0 + rate) ** years
+    return rate * growth / (growth - 1.0)
+
+
+def default_costs() -> dict[str, Any]:
+    """The shipped defaults (parsed ``defaults.toml``)."""
+    path = resources.files("greenlink") / "data" / "costs" / "defaults.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class CostParameters:
+    """Annualised unit costs (per year, in the tariff's currency) and per-kWh charges.
+
+    ``*_per_kw_year`` = capex × CRF(discount rate, lifetime) + fixed O&M.
+    """
+
+    discount_rate: float
+    pv_per_kw_year: float
+    battery_per_kwh_year: float
+    battery_per_kw_year: float
+    battery_variable_per_kwh: float
+    wind_per_kw_year: float
+    td_capacity_charge_per_kw_month: float
+    system_operation_fee_per_kwh: float
+    self_used_fee_per_kwh: float
+    carbon_price_per_t: float
+    demand_charge_per_kw_month: float
+    penalty_per_kwh: float
+    raw: dict[str, Any]
+
+
+def resolve_costs(spec: OptimizationSpec | None) -> CostParameters:
+    """Scenario values where given, shipped defaults otherwise; annuities computed."""
+    spec = spec or OptimizationSpec()
+    d = default_costs()
+
+    def pick(section: str, key: str) -> float:
+        given = getattr(getattr(spec, section), key)
+        return float(d[section][key] if given is None else given)
+
+    rate = float(d["discount_rate"] if spec.discount_rate is None else spec.discount_rate)
+    life = {s: int(pick(s, "lifetime_years")) for s in ("pv", "battery", "wind")}
+    crf = {s: capital_recovery_factor(rate, n) for s, n in life.items()}
+    raw = {s: {k: pick(s, k) for k in d[s]} for s in ("pv", "battery", "wind", "fees")}
+    return CostParameters(
+        discount_rate=rate,
+        pv_per_kw_year=pick("pv", "capex_per_kw_dc") * crf["pv"] + pick("pv",
+                                                                         "fixed_om_per_kw_year"),
+        battery_per_kwh_year=pick("battery", "capex_per_kwh") * crf["battery"],
+        battery_per_kw_year=pick("battery", "capex_per_kw") * crf["battery"]
+        + pick("battery", "fixed_om_per_kw_year"),
+        battery_variable_per_kwh=pick("battery", "variable_om_per_kwh"),
+        wind_per_kw_year=pick("wind", "capex_per_kw") * crf["wind"]
+        + pick("wind", "fixed_om_per_kw_year"),
+        td_capacity_charge_per_kw_month=pick("fees", "td_capacity_charge_per_kw_month"),
+        system_operation_fee_per_kwh=pick("fees", "system_operation_fee_per_kwh"),
+        self_used_fee_per_kwh=pick("fees", "cross_subsidy_per_kwh_self_used")
+        + pick("fees", "government_funds_per_kwh_self_used"),
+        carbon_price_per_t=float(spec.carbon_price_per_t),
+        demand_charge_per_kw_month=float(spec.demand_charge_per_kw_month),
+        penalty_per_kwh=float(spec.penalty_per_kwh),
+        raw={"discount_rate": rate, **raw, "lifetimes_years": life, "crf": crf},
+    )

@@ -1,0 +1,273 @@
+"""Model-ready arrays for the optimiser, and the rules and targets it must meet.
+
+:func:`optimization_inputs` turns :class:`greenlink.inputs.ParkInputs` (generation modelled at the
+scenario's capacities) into per-kW generation profiles, bounds, prices and a list of
+:class:`Requirement` (one per applicable ratio rule of the rule set, scope and period, and one per
+user target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from greenlink.errors import InputError, Problem
+from greenlink.inputs import ParkInputs
+from greenlink.optimize.costs import CostParameters, resolve_costs
+from greenlink.policy.kpis import KpiReadings
+from greenlink.policy.ruleset import RuleSet, load_ruleset, override
+from greenlink.scenario.model import Battery
+from greenlink.scenario.optimization import OptimizationSpec
+
+#: Ratio KPIs the optimiser can impose as linear constraints.
+LINEAR_METRICS = ("self_use_share_of_generation", "green_share_of_consumption",
+                  "physically_delivered_share", "export_share_of_generation",
+                  "annual_matched_share", "hourly_matched_share")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """``metric(scope, period) operator threshold``, a rule of the rule set or a user target.
+
+    ``mask`` selects the intervals of the period (a year or a calendar month).
+    """
+
+    id: str
+    origin: str  # "rule" or "target"
+    metric: str
+    operator: str  # ">=" or "<="
+    threshold: float
+    scope: str  # "park" or a user id
+    period: str
+    mask: np.ndarray
+
+
+@dataclass(frozen=True)
+class OptimizationInputs:
+    """Everything the LP needs, as arrays (energy in kWh per interval, power in kW).
+
+    Attributes
+    ----------
+    pv_kwh_per_kw : (P, T) available PV energy per kWp of each candidate plant
+    pv_max_kw, pv_min_kw : (P,) bounds of each plant's capacity, kWp
+    wind_kwh_per_kw : (W, T); wind_max_kw, wind_min_kw : (W,)
+    load_kwh : (T, U) per user
+    price_per_kwh : (T,) import price incl. per-kWh fees and carbon cost
+    tariff_price_per_kwh : (T,) the tariff alone
+    period_fraction : modelled time ÷ one year (scales annual costs for short runs)
+    hour_of_interval : (T,) index of the clock hour of each interval
+    month_of_interval : (T,) 0-based month number of each interval
+    """
+
+    park: ParkInputs
+    dt_h: float
+    load_kwh: np.ndarray
+    pv_ids: tuple[str, ...]
+    pv_kwh_per_kw: np.ndarray
+    pv_min_kw: np.ndarray
+    pv_max_kw: np.ndarray
+    wind_ids: tuple[str, ...]
+    wind_kwh_per_kw: np.ndarray
+    wind_min_kw: np.ndarray
+    wind_max_kw: np.ndarray
+    battery: Battery | None
+    battery_max_kwh: float
+    battery_max_kw: float
+    tariff_price_per_kwh: np.ndarray
+    price_per_kwh: np.ndarray
+    export_price_per_kwh: float
+    export_cap_kwh: float
+    import_limit_kwh: float
+    costs: CostParameters
+    grid_ef_t_per_kwh: float
+    readings: KpiReadings
+    requirements: tuple[Requirement, ...]
+    structural_notes: tuple[str, ...]
+    period_fraction: float
+    hour_of_interval: np.ndarray
+    month_of_interval: np.ndarray
+    per_user: bool
+    battery_min_kwh: float = 0.0
+    battery_min_kw: float = 0.0
+
+    @property
+    def n_intervals(self) -> int:
+        return int(self.load_kwh.shape[0])
+
+    @property
+    def user_ids(self) -> list[str]:
+        return self.park.scenario.user_ids
+
+
+def check_date_for(park: ParkInputs, rules: RuleSet) -> date:
+    """Same choice as the simulation's policy check: ``policy.check_date`` or the later of the
+    year's last day and the rule set's in-force date."""
+    sc = park.scenario
+    last = park.index[-1].date()
+    return sc.policy.check_date or max(d for d in (last, rules.dates.in_force) if d is not None)
+
+
+def active_ruleset(park: ParkInputs, ruleset: str | None = None) -> RuleSet:
+    """The scenario's rule set (or the given one) with the scenario's parameter what-ifs."""
+    sc = park.scenario
+    name = ruleset or sc.policy.ruleset
+    path = (park.source.parent / name) if park.source and name.endswith(".toml") else name
+    rules = load_ruleset(path)
+    return override(rules, dict(sc.policy.parameters)) if sc.policy.parameters else rules
+
+
+def _period_masks(index: pd.DatetimeIndex, period: str) -> list[tuple[str, np.ndarray]]:
+    if period == "year":
+        return [(f"{index[0].year:04d}", np.ones(len(index), dtype=bool))]
+    labels = np.array([f"{y:04d}-{m:02d}" for y, m in zip(index.year, index.month, strict=True)])
+    return [(lab, labels == lab) for lab in dict.fromkeys(labels)]
+
+
+def rule_requirements(park: ParkInputs, rules: RuleSet, selection: str | list[str] = "all"
+                      ) -> tuple[list[Requirement], list[str], KpiReadings, dict[str, object]]:
+    """Applicable ratio rules as requirements; structural facts that bind the LP.
+
+    Returns
+    -------
+    (requirements, notes, readings, structural) where ``structural`` holds
+    ``{"no_export": bool, "export_limit_kw": float | None, "no_import": bool}`` forced by
+    applicable structural rules, and ``notes`` says what was imposed or left to the check.
+    """
+    from greenlink.policy.evaluate import _not_applicable_reason, _readings, _resolve_parameters
+
+    when = check_date_for(park, rules)
+    params = _resolve_parameters(rules, when)
+    readings = _readings(rules)
+    reqs: list[Requirement] = []
+    notes: list[str] = []
+    structural: dict[str, object] = {"no_export": False, "export_limit_kw": None,
+                                     "no_import": False}
+    if selection == "none":
+        return reqs, ["rule constraints switched off (optimize.rules = 'none')"], readings, \
+            structural
+    wanted = None if selection == "all" else set(selection)
+    if wanted is not None:
+        unknown = sorted(wanted - {r.id for r in rules.rules})
+        if unknown:
+            raise InputError(Problem(f"optimize.rules names unknown rules {unknown}",
+                                     location="optimize.rules",
+                                     expected="ids of rule set " + rules.id + ": "
+                                     + ", ".join(r.id for r in rules.rules)))
+    users = park.scenario.user_ids
+    for rule in rules.rules:
+        if wanted is not None and rule.id not in wanted:
+            continue
+        if _not_applicable_reason(rules, rule, params, when) is not None:
+            continue
+        value = rule.threshold
+        if rule.metric == "reverse_flow_allowed" and value is False:
+            structural["no_export"] = True
+            notes.append(f"{rule.id}: no export (reverse flow not allowed)")
+        elif rule.metric == "grid_export_limit_kw" and rule.operator == "<=":
+            structural["export_limit_kw"] = float(value)
+            notes.append(f"{rule.id}: export capacity ≤ {float(value):g} kW")
+        elif rule.metric == "grid_import_limit_kw" and rule.operator == "<=" and value == 0:
+            structural["no_import"] = True
+            notes.append(f"{rule.id}: no import")
+        elif rule.metric in LINEAR_METRICS and rule.operator in (">=", "<="):
+            scopes = ["park"] if rule.scope == "park" else users
+            for label, mask in _period_masks(park.index, rule.period):
+                for scope in scopes:
+                    reqs.append(Requirement(rule.id, "rule", rule.metric, rule.operator,
+                                            float(value), scope, label, mask))
+        else:
+            notes.append(f"{rule.id}: {rule.metric} is not a decision of the optimiser "
+                         "(checked on the result)")
+    return reqs, notes, readings, structural
+
+
+def target_requirements(park: ParkInputs, spec: OptimizationSpec) -> list[Requirement]:
+    """User targets as requirements over the year."""
+    year = f"{park.index[0].year:04d}"
+    mask = np.ones(len(park.index), dtype=bool)
+    return [Requirement(f"target_{t.scope}_{t.metric}", "target", t.metric, ">=", float(t.min),
+                        t.scope, year, mask) for t in spec.targets]
+
+
+def _per_kw(park: ParkInputs, plant_id: str, capacity_kw: float) -> np.ndarray:
+    return np.asarray(park.generation_kwh[plant_id], dtype=float) / capacity_kw
+
+
+def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> OptimizationInputs:
+    """Build the optimiser's arrays from the simulation inputs.
+
+    PV output is linear in the DC capacity at a fixed DC/AC ratio, so the generation modelled at
+    ``capacity_kw_dc`` divided by it is the profile per kWp. A plant's bound is
+    ``max_capacity_kw_dc`` (its current capacity where none is given).
+    """
+    from greenlink.carbon.factors import grid_factor
+
+    sc = park.scenario
+    spec = sc.optimize or OptimizationSpec()
+    costs = resolve_costs(spec)
+    n_t = len(park.index)
+    dt = park.interval_hours
+    pv_ids = tuple(p.id for p in sc.pv)
+    pv = np.array([_per_kw(park, p.id, p.capacity_kw_dc) for p in sc.pv]).reshape(len(pv_ids), n_t)
+    pv_max = np.array([p.max_capacity_kw_dc or p.capacity_kw_dc for p in sc.pv])
+    wind_ids = tuple(w.id for w in sc.wind)
+    wind = np.array([_per_kw(park, w.id, w.capacity_kw) for w in sc.wind]).reshape(
+        len(wind_ids), n_t)
+    wind_max = np.array([spec.wind.max_capacity_kw.get(w.id, w.capacity_kw) for w in sc.wind])
+    wind_min = np.array([0.0 if w.id in spec.wind.max_capacity_kw else w.capacity_kw
+                         for w in sc.wind])
+    load = np.asarray(park.load_kwh, dtype=float)
+    peak_kw = float(load.sum(axis=1).max() / dt) if n_t else 0.0
+    # a battery is a candidate when the scenario has one (its efficiencies and SoC window are
+    # used) or when [optimize.battery] gives a bound
+    battery = sc.batteries[0] if sc.batteries else Battery(
+        id="battery", energy_kwh=1.0, power_kw=1.0)
+    wanted = bool(sc.batteries) or bool(spec.battery.max_energy_kwh)
+    bmax_kwh = spec.battery.max_energy_kwh
+    bmax_kw = spec.battery.max_power_kw
+    if bmax_kwh is None:
+        bmax_kwh = max(10.0 * peak_kw, sum(b.energy_kwh for b in sc.batteries)) if wanted else 0.0
+    if bmax_kw is None:
+        bmax_kw = max(2.0 * peak_kw, sum(b.power_kw for b in sc.batteries)) if wanted else 0.0
+
+    rules = active_ruleset(park, ruleset)
+    reqs, notes, readings, structural = rule_requirements(park, rules, spec.rules)
+    reqs += target_requirements(park, spec)
+    each_user = any(r.scope != "park" for r in reqs)
+
+    grid = sc.grid
+    export_kw = grid.export_limit_kw if grid.reverse_flow_allowed else 0.0
+    if structural["no_export"]:
+        export_kw = 0.0
+    if structural["export_limit_kw"] is not None:
+        export_kw = min(export_kw, float(structural["export_limit_kw"]))  # type: ignore[arg-type]
+    import_kw = 0.0 if structural["no_import"] else grid.import_limit_kw
+
+    ef = 0.0
+    if costs.carbon_price_per_t > 0:
+        ef = grid_factor(province=sc.site.province or None,
+                         year=sc.carbon.grid_factor_year).ef_t_per_mwh / 1000.0
+    tariff = np.asarray(park.price_per_kwh, dtype=float)
+    price = tariff + costs.system_operation_fee_per_kwh + costs.carbon_price_per_t * ef
+    local = park.index.tz_localize(None)
+    hours = local.floor("h")
+    _, hour_of = np.unique(hours.to_numpy(), return_inverse=True)
+    year_hours = 8784.0 if pd.Timestamp(year=park.index[0].year, month=12, day=31).dayofyear \
+        == 366 else 8760.0
+    return OptimizationInputs(
+        park=park, dt_h=dt, load_kwh=load, pv_ids=pv_ids, pv_kwh_per_kw=pv,
+        pv_min_kw=np.zeros(len(pv_ids)), pv_max_kw=pv_max, wind_ids=wind_ids,
+        wind_kwh_per_kw=wind, wind_min_kw=wind_min, wind_max_kw=wind_max,
+        battery=battery if bmax_kwh > 0 and bmax_kw > 0 else None,
+        battery_max_kwh=float(bmax_kwh), battery_max_kw=float(bmax_kw),
+        tariff_price_per_kwh=tariff, price_per_kwh=price,
+        export_price_per_kwh=float(sc.tariff.export_price_per_kwh),
+        export_cap_kwh=float(export_kw) * dt, import_limit_kwh=float(import_kw) * dt,
+        costs=costs, grid_ef_t_per_kwh=ef, readings=readings, requirements=tuple(reqs),
+        structural_notes=tuple(notes), period_fraction=n_t * dt / year_hours,
+        hour_of_interval=hour_of.astype(np.int64),
+        month_of_interval=(park.index.month.to_numpy() - 1).astype(np.int64),
+        per_user=each_user and load.shape[1] > 1)

@@ -1,0 +1,1 @@
+"""Portfolios of variants: parameter sweeps of the optimiser on Dask."""

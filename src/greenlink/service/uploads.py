@@ -1,0 +1,127 @@
+"""Scenario uploads: place the files a scenario references, then validate before storing.
+
+An upload is one scenario TOML plus the files it references by relative ``path`` (series, weather).
+Every referenced path must be relative and stay inside the scenario folder; every uploaded file
+must be referenced. The bundle is written into a temporary folder, validated with
+:func:`greenlink.scenario.load.load_scenario` and :func:`greenlink.inputs.build_inputs` (every
+series is read), and only then moved into place.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from greenlink.errors import InputError, Problem, ProblemList
+from greenlink.scenario.load import LoadedScenario
+
+SCENARIO_NAME = "park.toml"
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file of a multipart upload."""
+
+    filename: str
+    content: bytes
+
+
+def is_file_key(key: str) -> bool:
+    """Keys whose values name files: ``path``, ``file`` and ``*_path`` / ``*_file(s)``."""
+    return key in ("path", "file", "paths", "files") or key.endswith(
+        ("_path", "_file", "_paths", "_files"))
+
+
+def referenced_paths(data: Any) -> list[str]:
+    """Every local file named in a parsed scenario (``builtin:`` ones excluded).
+
+    A file is the string value (or each string of a list value) of a key for which
+    :func:`is_file_key` holds, at any depth: ``load.path``, ``weather.path``,
+    ``batches_file`` …
+    """
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            names = [value] if isinstance(value, str) else value if isinstance(value, list) \
+                else None
+            if is_file_key(str(key)) and names is not None and all(
+                    isinstance(n, str) for n in names):
+                found.extend(n for n in names if not n.startswith("builtin:"))
+            else:
+                found.extend(referenced_paths(value))
+    elif isinstance(data, list):
+        for item in data:
+            found.extend(referenced_paths(item))
+    return sorted(set(found))
+
+
+def _safe_relative(path: str) -> PurePosixPath | None:
+    p = PurePosixPath(path.replace("\\", "/"))
+    if p.is_absolute() or ".." in p.parts or not p.parts or ":" in path:
+        return None
+    return p
+
+
+def stage_bundle(files: list[UploadedFile], staging_root: Path) -> tuple[Path, LoadedScenario]:
+    """Write and validate an upload in a new folder under ``staging_root``.
+
+    Returns the folder and the validated scenario. On any problem the folder is removed and an
+    :class:`InputError` lists every problem.
+    """
+    from greenlink.inputs import build_inputs
+    from greenlink.scenario.load import load_scenario
+
+    tomls = [f for f in files if f.filename.lower().endswith(".toml")]
+    if len(tomls) != 1:
+        raise InputError(Problem(f"{len(tomls)} scenario files uploaded", file="upload",
+                                 expected="exactly one .toml scenario file"))
+    scenario = tomls[0]
+    try:
+        raw = tomllib.loads(scenario.content.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(Problem(f"not valid TOML: {exc}", file=scenario.filename,
+                                 expected="a UTF-8 TOML scenario file")) from None
+    problems = ProblemList()
+    by_name = {Path(f.filename).name: f for f in files if f is not scenario}
+    placements: dict[PurePosixPath, UploadedFile] = {}
+    for ref in referenced_paths(raw):
+        rel = _safe_relative(ref)
+        if rel is None:
+            problems.add(f"path {ref!r} leaves the scenario folder", file=scenario.filename,
+                         expected="a relative path such as series/loads.csv")
+            continue
+        upload = by_name.get(rel.name)
+        if upload is None:
+            problems.add(f"references {ref!r}, which was not uploaded", file=scenario.filename,
+                         expected=f"a file named {rel.name} in the upload")
+            continue
+        placements[rel] = upload
+    used = {id(f) for f in placements.values()}
+    for name, f in by_name.items():
+        if id(f) not in used:
+            problems.add("not referenced by the scenario", file=name,
+                         expected="only the scenario and the files its paths name")
+    problems.raise_if_any()
+
+    staging_root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="upload-", dir=staging_root))
+    try:
+        (folder / SCENARIO_NAME).write_bytes(scenario.content)
+        for rel, upload in placements.items():
+            target = folder.joinpath(*rel.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(upload.content)
+        loaded = load_scenario(folder / SCENARIO_NAME)
+        build_inputs(loaded)
+    except BaseException as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, InputError):
+            for p in exc.problems:  # name the uploaded file, not the staging path
+                if p.file:
+                    p.file = Path(p.file).name
+        raise
+    return folder, loaded

@@ -1,0 +1,1 @@
+"""Server-rendered web dashboard (Jinja2, no JavaScript framework, no CDN)."""

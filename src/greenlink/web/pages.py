@@ -1,0 +1,276 @@
+"""Page routes of the dashboard: each calls the same service functions as the API and the CLI."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from greenlink.api.deps import COOKIE_NAME, Caller, Ctx
+from greenlink.errors import GreenlinkError
+from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
+from greenlink.service.errors import NotFound, ServiceError
+from greenlink.service.roles import Action, Role, allowed
+from greenlink.service.uploads import UploadedFile
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(resources.files("greenlink.web") / "templates"))
+
+PURPOSES = ("tenant_scope2", "product_batch", "shipment", "sold_as_certificate")
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{float(value):.1%}"
+
+
+def _gwh(value: Any) -> str:
+    return "–" if value is None else f"{float(value) / 1e6:,.2f} GWh"
+
+
+def _margin(value: Any, kpi: str = "") -> str:
+    if value is None:
+        return "–"
+    v = float(value)
+    return f"{v * 100:+.1f} pts" if "share" in kpi else f"{v:+,.3g}"
+
+
+templates.env.filters.update(pct=_pct, gwh=_gwh, margin=_margin)
+
+
+def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context.setdefault("me", None)
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def error_page(request: Request, status: int, problems: list[str]) -> HTMLResponse:
+    return render(request, "error.html", status=status, status_code=status, problems=problems)
+
+
+@router.get("/", response_class=RedirectResponse)
+def home() -> RedirectResponse:
+    return RedirectResponse("/parks", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, ctx: Ctx, email: Annotated[str, Form()],
+          password: Annotated[str, Form()]) -> Response:
+    try:
+        token = accounts.login(ctx, email, password)
+    except GreenlinkError as exc:
+        return render(request, "login.html", status=401, error=str(exc))
+    response = RedirectResponse("/parks", status_code=303)
+    response.set_cookie(COOKIE_NAME, token.secret, httponly=True, samesite="strict",
+                        secure=ctx.settings.cookie_secure,
+                        max_age=int(ctx.settings.token_ttl_hours * 3600))
+    return response
+
+
+@router.post("/logout", response_class=RedirectResponse)
+def logout(request: Request, caller: Caller, ctx: Ctx) -> RedirectResponse:
+    token = request.cookies.get(COOKIE_NAME, "")
+    for row in accounts.list_tokens(ctx, caller):
+        if row.token_sha256 == accounts.token_digest(token):
+            accounts.revoke_token(ctx, caller, row.id)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response
+
+
+@router.get("/parks", response_class=HTMLResponse)
+def park_list(request: Request, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    can_create = allowed(caller.role, Action.PARK_CREATE)
+    items = parks.list_parks(ctx, caller) if allowed(caller.role, Action.PARK_READ) else []
+    return render(request, "parks.html", me=caller, parks=items, can_create=can_create,
+                  error=None)
+
+
+@router.post("/parks", response_class=HTMLResponse)
+def park_upload(request: Request, caller: Caller, ctx: Ctx,
+                files: Annotated[list[UploadFile], File()]) -> Response:
+    uploads = [UploadedFile(f.filename or "unnamed", f.file.read()) for f in files]
+    try:
+        park = parks.create_park(ctx, caller, uploads)
+    except GreenlinkError as exc:
+        return render(request, "parks.html", status=422, me=caller,
+                      parks=parks.list_parks(ctx, caller), can_create=True,
+                      error=[str(p) for p in exc.problems])
+    return RedirectResponse(f"/parks/{park.id}", status_code=303)
+
+
+@router.get("/parks/{park_id}", response_class=HTMLResponse)
+def park_overview(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    scope = parks.park_scope(ctx, caller, park_id)
+    try:
+        result: parks.ParkResult | None = parks.latest_result(ctx, caller, park_id)
+    except NotFound:
+        result = None
+    job_list = jobs.list_jobs(ctx, caller, park_id)[:10]
+    return render(request, "park.html", me=caller, park=scope.park, tenant_user=scope.user_id,
+                  result=result, summary=result.summary if result else None, jobs=job_list,
+                  can_run=allowed(caller.role, Action.JOB_CREATE),
+                  can_report=allowed(caller.role, Action.REPORT_DOWNLOAD),
+                  can_certs=allowed(caller.role, Action.CERT_READ),
+                  can_cbam=allowed(caller.role, Action.CBAM_READ))
+
+
+@router.post("/parks/{park_id}/jobs", response_class=RedirectResponse)
+def park_run(park_id: int, caller: Caller, ctx: Ctx,
+             kind: Annotated[str, Form()] = "simulate",
+             installation: Annotated[str | None, Form()] = None) -> RedirectResponse:
+    job = jobs.submit_job(ctx, caller, park_id, kind, installation=installation)
+    return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    job = jobs.get_job(ctx, caller, job_id)
+    optimization = (jobs.optimization_result(ctx, caller, job_id)
+                    if job.kind == "optimize" and job.status == "succeeded"
+                    and allowed(caller.role, Action.OPTIMIZATION_READ) else None)
+    return render(request, "job.html", me=caller, job=job, optimization=optimization)
+
+
+@router.get("/parks/{park_id}/users/{user_id}", response_class=HTMLResponse)
+def user_page(request: Request, park_id: int, user_id: str, caller: Caller,
+              ctx: Ctx) -> HTMLResponse:
+    data = parks.user_result(ctx, caller, park_id, user_id)
+    scope = parks.park_scope(ctx, caller, park_id)
+    return render(request, "user.html", me=caller, park=scope.park, **data)
+
+
+@router.get("/parks/{park_id}/certificates", response_class=HTMLResponse)
+def certificates_page(request: Request, park_id: int, caller: Caller, ctx: Ctx,
+                      message: str | None = None, error: str | None = None) -> HTMLResponse:
+    """Certificate holdings, meter-file ingests and (by role) issue/transfer/claim forms."""
+    scope = parks.park_scope(ctx, caller, park_id, Action.CERT_READ)
+    held = certificates.holdings(ctx, caller, park_id, limit=100)
+    ingests = (certificates.list_meter_ingests(ctx, caller, park_id)
+               if allowed(caller.role, Action.METER_REPORT_READ) else [])
+    verified = (certificates.verify(ctx, caller, park_id)
+                if allowed(caller.role, Action.CERT_VERIFY) else None)
+    return render(request, "certificates.html", me=caller, park=scope.park,
+                  tenant_user=scope.user_id, held=held, ingests=ingests, verified=verified,
+                  purposes=PURPOSES, message=message, error=error,
+                  can_ingest=allowed(caller.role, Action.METER_INGEST),
+                  can_issue=allowed(caller.role, Action.CERT_ISSUE),
+                  can_transfer=allowed(caller.role, Action.CERT_TRANSFER),
+                  can_cancel=allowed(caller.role, Action.CERT_CANCEL),
+                  can_export=allowed(caller.role, Action.CERT_EXPORT))
+
+
+def _back(park_id: int, **query: str) -> RedirectResponse:
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"/parks/{park_id}/certificates?{urlencode(query)}", status_code=303)
+
+
+def _reraise_access(exc: GreenlinkError) -> None:
+    """Not logged in / not allowed / not visible stay errors; the rest is shown on the page."""
+    if isinstance(exc, ServiceError) and exc.status in (401, 403, 404):
+        raise exc
+
+
+def _problems(exc: GreenlinkError) -> str:
+    return "; ".join(str(p) for p in exc.problems)
+
+
+@router.post("/parks/{park_id}/meter-files", response_class=RedirectResponse)
+def meter_files_upload(park_id: int, caller: Caller, ctx: Ctx,
+                       files: Annotated[list[UploadFile], File()]) -> RedirectResponse:
+    uploads = [UploadedFile(f.filename or "meters.csv", f.file.read()) for f in files]
+    try:
+        row = certificates.ingest_meter_files(ctx, caller, park_id, uploads)
+    except GreenlinkError as exc:
+        _reraise_access(exc)
+        return _back(park_id, error=_problems(exc))
+    return RedirectResponse(f"/parks/{park_id}/meter-files/{row.id}", status_code=303)
+
+
+@router.get("/parks/{park_id}/meter-files/{ingest_id}", response_class=HTMLResponse)
+def meter_report_page(request: Request, park_id: int, ingest_id: int, caller: Caller,
+                      ctx: Ctx) -> HTMLResponse:
+    data = certificates.meter_ingest_report(ctx, caller, park_id, ingest_id)
+    scope = parks.park_scope(ctx, caller, park_id, Action.METER_REPORT_READ)
+    return render(request, "meter_report.html", me=caller, park=scope.park, data=data)
+
+
+@router.post("/parks/{park_id}/certificates/issue", response_class=RedirectResponse)
+def certificates_issue(park_id: int, caller: Caller, ctx: Ctx) -> RedirectResponse:
+    try:
+        r = certificates.issue_certificates(ctx, caller, park_id)
+    except GreenlinkError as exc:
+        _reraise_access(exc)
+        return _back(park_id, error=_problems(exc))
+    return _back(park_id, message=f"issued {r['bundles']} bundles ({r['wh']:,} Wh); skipped "
+                 f"{r['skipped_already_issued']} hours issued before and "
+                 f"{r['skipped_incomplete_hours']} incomplete hours")
+
+
+@router.post("/parks/{park_id}/certificates/transfer", response_class=RedirectResponse)
+def certificates_transfer(park_id: int, caller: Caller, ctx: Ctx,
+                          bundle_id: Annotated[int, Form()],
+                          to_account: Annotated[str, Form()],
+                          quantity_wh: Annotated[int | None, Form()] = None
+                          ) -> RedirectResponse:
+    try:
+        new_id = certificates.transfer(ctx, caller, park_id, bundle_id, to_account,
+                                       quantity_wh)
+    except GreenlinkError as exc:
+        _reraise_access(exc)
+        return _back(park_id, error=_problems(exc))
+    return _back(park_id, message=f"bundle {new_id} now belongs to {to_account}")
+
+
+@router.post("/parks/{park_id}/certificates/cancel", response_class=RedirectResponse)
+def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
+                        bundle_id: Annotated[int, Form()], purpose: Annotated[str, Form()],
+                        beneficiary: Annotated[str | None, Form()] = None,
+                        quantity_wh: Annotated[int | None, Form()] = None
+                        ) -> RedirectResponse:
+    try:
+        new_id = certificates.cancel(ctx, caller, park_id, bundle_id, beneficiary or None,
+                                     purpose, quantity_wh)
+    except GreenlinkError as exc:
+        _reraise_access(exc)
+        return _back(park_id, error=_problems(exc))
+    return _back(park_id, message=f"bundle {new_id} claimed ({purpose})")
+
+
+@router.get("/parks/{park_id}/cbam", response_class=HTMLResponse)
+def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    """SEE per process with the route, liability 2026–2034 grid vs direct, exposure, downloads."""
+    scope = parks.park_scope(ctx, caller, park_id)
+    try:
+        view: dict[str, Any] | None = cbam.cbam_view(ctx, caller, park_id)
+    except NotFound:
+        view = None
+    templates_ready = {}
+    for inst in (view or {}).get("installations", []):
+        try:
+            cbam.template_file(ctx, caller, park_id, inst["id"])
+            templates_ready[inst["id"]] = True
+        except NotFound:
+            templates_ready[inst["id"]] = False
+    return render(request, "cbam.html", me=caller, park=scope.park, view=view,
+                  tenant_user=scope.user_id, templates_ready=templates_ready,
+                  can_template=allowed(caller.role, Action.CBAM_TEMPLATE))
+
+
+@router.get("/shipments", response_class=HTMLResponse)
+def shipments_page(request: Request, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    return render(request, "shipments.html", me=caller,
+                  shipments=shipments.list_shipments(ctx, caller))
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, caller: Caller, ctx: Ctx) -> HTMLResponse:
+    return render(request, "audit.html", me=caller, events=audit.list_events(ctx, caller, 200),
+                  Role=Role)
