@@ -134,7 +134,8 @@ def run_pypsa(park: Any) -> dict[str, Any]:
     n = pypsa.Network()
     snapshots = pd.RangeIndex(oi.n_intervals)
     n.set_snapshots(snapshots)
-    n.snapshot_weightings.loc[:, :] = dt
+    # the weightings start as integers (1); a 0.25 h weighting needs a float frame
+    n.snapshot_weightings = n.snapshot_weightings.astype(float) * dt
     for bus in ("ac", "green", "battery"):
         n.add("Bus", bus)
     n.add("Load", "load", bus="ac", p_set=pd.Series(oi.load_kwh.sum(axis=1) / dt, snapshots))

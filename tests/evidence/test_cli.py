@@ -141,6 +141,9 @@ single_line_diagram_sha256 = "{'f6482ed3dd6b7eb9f8385fdee8d20956ceda236713be8bc2
     assert ef["template_code"] in ("D.4.3.1", "Mix", "D.4(a)", "D.4(b)")
     assert 0.0 <= ef["ef_t_per_mwh"] <= ef["inputs"]["grid"]["ef_t_per_mwh"]
     assert pact["pcf"]["declaredUnit"] == "kilogram"
+    emb = doc["embedded"]  # direct + indirect + precursors, every input in the pack
+    assert emb["process"]["id"] == "grinding" and not emb["annex_ii"]
+    assert pact["pcf"]["pCfExcludingBiogenic"] == f"{emb['see_total_t_per_t']:.5f}"
     ok = runner.invoke(evidence_app, ["verify", str(tmp_path / "s.zip"), "--key",
                                       str(tmp_path / "keys" / "signing_key.pub")])
     assert ok.exit_code == 0 and "PASS" in ok.output

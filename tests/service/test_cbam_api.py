@@ -96,6 +96,10 @@ def test_cbam_and_shipment_pages(demo: Demo) -> None:
                            cookies={"greenlink_session": demo.tokens["alu_extruder"]})
     assert page.status_code == 200
     assert 'id="inst-alu_plant"' in page.text and "cement_plant" not in page.text
+    full = demo.client.get(f"/parks/{demo.park_id}/cbam",
+                           cookies={"greenlink_session": demo.tokens["operator"]})
+    assert full.status_code == 200 and full.text.count('<section class="card" id="inst-') == 3
+    assert full.text.count('class="liability"') == 3 and "Fill the Commission template" in full.text
     ships = demo.client.get("/shipments", cookies={"greenlink_session": demo.tokens["importer"]})
     assert ships.status_code == 200 and "Alu Import Europe GmbH" in ships.text
     assert "Baustoffe" not in ships.text

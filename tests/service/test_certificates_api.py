@@ -93,7 +93,12 @@ def test_meter_ingest_report_issue_transfer_claim_verify(demo: Demo) -> None:
     assert other["bundles"] == []
     assert c.get(f"{P}/{park}/certificates", headers=demo.headers("steel_fasteners"),
                  params={"account_id": "alu_extruder"}).status_code == 404
-    # another tenant cannot claim alu_extruder's bundle; alu_extruder claims it for itself
+    # neither the operator (it acts on the park account) nor another tenant can claim
+    # alu_extruder's bundle; alu_extruder claims it for itself
+    by_operator = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
+                         headers=demo.headers("operator"),
+                         json={"purpose": "sold_as_certificate", "beneficiary": "buyer-1"})
+    assert by_operator.status_code == 422
     stolen = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
                     headers=demo.headers("steel_fasteners"), json={"purpose": "tenant_scope2"})
     assert stolen.status_code == 422
@@ -103,6 +108,12 @@ def test_meter_ingest_report_issue_transfer_claim_verify(demo: Demo) -> None:
     mine = c.get(f"{P}/{park}/certificates", headers=demo.headers("tenant")).json()
     assert mine["bundles"][0]["certificate_bundle_status"] == "Claimed"
     assert mine["bundles"][0]["beneficiary"] == "alu_extruder"
+
+    ground = next(b for b in held["bundles"] if b["device_id"] == "ground")
+    sold = c.post(f"{P}/{park}/certificates/{ground['id']}/cancel",
+                  headers=demo.headers("operator"),
+                  json={"purpose": "sold_as_certificate", "beneficiary": "buyer-1"})
+    assert sold.status_code == 200, sold.text
 
     v = c.get(f"{P}/{park}/certificates/verify", headers=demo.headers("verifier")).json()
     assert v["ok"] and v["bundles"] >= body["bundles"] and v["problems"] == []

@@ -12,9 +12,14 @@ outputs: route, code, factor, missing evidence), a PACT ``ProductFootprint`` JSO
 (``interop/pact_product_footprint.json``) of the electricity part, and the electricity figures
 of the Commission's CBAM communication template (``interop/cbam_template_figures.json``).
 
+With process inputs (``ShipmentRequest.embedded``, always set by a claim file) the pack also
+holds the shipment's specific embedded emissions — direct, indirect and precursors — and every
+input to recompute them (:mod:`greenlink.evidence.embedded_see`: ``embedded/fuels.csv``,
+``embedded/precursors.csv``, ``claim.json`` ``embedded``); the PACT footprint is then the total.
+
 Verification recomputes the hourly matching from the raw tables, then re-runs
 :func:`greenlink.carbon.emission_factor_routes.decide_factor` on the pack's inputs and compares
-route, template code, factor and SEE.
+route, template code, factor and SEE, then recomputes the embedded emissions.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from greenlink.evidence.claims import (
     json_bytes,
     recompute_green_share,
 )
+from greenlink.evidence.embedded_see import EmbeddedInputs, members_and_section, verify_section
 from greenlink.evidence.tables import fail
 from greenlink.scenario.installations import ElectricityEvidence
 
@@ -66,6 +72,7 @@ class ShipmentRequest:
     grid: GridFactor
     evidence: tuple[ElectricityEvidence, ...]
     annex_ii_good: bool = False
+    embedded: EmbeddedInputs | None = None
 
 
 def decide(result: GreenShareResult, inputs: Mapping[str, Any]) -> EfDecision:
@@ -135,15 +142,29 @@ def build_shipment(request: ShipmentRequest) -> tuple[dict[str, bytes], GreenSha
                         f"electricity factor {decision.ef_t_per_mwh:.4f} t/MWh by route "
                         f"{decision.route} ({decision.template_code}); indirect emissions "
                         f"{see:.4f} t CO2e/t.")
+    footprint = see
+    comment = (f"shipment {s.shipment_id}: indirect (electricity) emissions only; direct and "
+               "precursor emissions are not part of this evidence pack")
+    if request.embedded is not None:
+        extra, section = members_and_section(request.embedded, decision.electricity_mwh,
+                                             decision.ef_t_per_mwh, s.quantity_t)
+        members.update(extra)
+        doc["embedded"] = section
+        footprint = float(section["see_total_t_per_t"])
+        doc["statement"] += (f" Specific embedded emissions {section['see_direct_t_per_t']:.5f}"
+                             f" direct + {section['see_indirect_t_per_t']:.5f} indirect "
+                             f"(precursors included) = {footprint:.5f} t CO2e/t; CBAM counts "
+                             f"{section['see_counted_t_per_t']:.5f} t CO2e/t.")
+        comment = (f"shipment {s.shipment_id}: direct, indirect and precursor emissions "
+                   "(cradle-to-gate per CBAM rules, rounded to 5 decimals)")
     members[CLAIM_FILE] = json_bytes(doc)
     end = pd.Timestamp(request.green.end).to_pydatetime()
     pact = product_footprint(
         company_name=s.company_name, company_id=s.company_id or "operator",
-        product_id=s.sku, product_name=s.sku, cn_code=s.cn_code, footprint_kg_per_kg=see,
+        product_id=s.sku, product_name=s.sku, cn_code=s.cn_code, footprint_kg_per_kg=footprint,
         electricity_kg_per_kg=see, green_share=result.hourly_matched_share,
         period_start=pd.Timestamp(request.green.start).to_pydatetime(), period_end=end,
-        comment=(f"shipment {s.shipment_id}: indirect (electricity) emissions only; direct and "
-                 "precursor emissions are not part of this evidence pack"), created=end)
+        comment=comment, created=end)
     members[PACT_FILE] = json_bytes(pact)
     members[CBAM_FILE] = json_bytes(cbam_figures(decision, doc["shipment"]))
     return members, result, doc
@@ -177,6 +198,9 @@ def recompute_shipment(members: Mapping[str, bytes]) -> GreenShareResult:
                 1.0, abs(number)):
             raise fail(CLAIM_FILE, f"claimed {claimed!r}, recomputed {number!r}",
                        field=f"electricity_factor.{name}")
+    if "embedded" in doc:
+        verify_section(members, doc["embedded"], decision.electricity_mwh, decision.ef_t_per_mwh,
+                       quantity)
     if CBAM_FILE in members:
         want_cbam = json.loads(json_bytes(cbam_figures(decision, doc["shipment"])))
         got_cbam = json.loads(members[CBAM_FILE])
@@ -192,7 +216,10 @@ def recompute_shipment(members: Mapping[str, bytes]) -> GreenShareResult:
                            field=field_path)
     if PACT_FILE in members:
         pact = json.loads(members[PACT_FILE])
-        want = f"{numbers['see_indirect_t_per_t']:.5f}"
+        total = numbers["see_indirect_t_per_t"]
+        if "embedded" in doc:
+            total = float(doc["embedded"]["see_total_t_per_t"])  # checked just above
+        want = f"{total:.5f}"
         if pact.get("pcf", {}).get("pCfExcludingBiogenic") != want:
             raise fail(PACT_FILE, f"pCfExcludingBiogenic is not the recomputed {want}",
                        field="pcf.pCfExcludingBiogenic")
@@ -212,6 +239,7 @@ def _flatten(body: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]
 
 def shipment_request(green: GreenShareRequest, shipment: ShipmentInfo, grid: GridFactor,
                      evidence: tuple[ElectricityEvidence, ...] = (),
-                     annex_ii_good: bool = False) -> ShipmentRequest:
+                     annex_ii_good: bool = False,
+                     embedded: EmbeddedInputs | None = None) -> ShipmentRequest:
     """Convenience constructor (keeps ``green`` frozen; certificates stay attached)."""
-    return ShipmentRequest(replace(green), shipment, grid, evidence, annex_ii_good)
+    return ShipmentRequest(replace(green), shipment, grid, evidence, annex_ii_good, embedded)

@@ -49,6 +49,7 @@ from pydantic import ValidationError
 import greenlink
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
+from greenlink.evidence.embedded_see import EmbeddedInputs, inputs_from_accounts
 from greenlink.evidence.shipment import ShipmentInfo, ShipmentRequest
 from greenlink.scenario.base import Strict
 
@@ -176,7 +177,29 @@ def _shipment_window(spec: ClaimSpec, sc: Any, base: Path,
     start = pd.Timestamp(mine["start"].min()).tz_convert(tz)
     end = pd.Timestamp(mine["end"].max()).tz_convert(tz)
     grid = grid_for(inst, sc.site.province, int(start.year))
-    return inst.user, start, end, (inst, row.iloc[0], grid, float(mine["tonnes"].sum()))
+    lines = sorted(set(mine["process"]))
+    if len(lines) != 1:
+        raise InputError(Problem(f"shipment {spec.shipment!r} mixes batches of lines {lines}",
+                                 file=file, location="shipment",
+                                 expected="batches of one process (one good)"))
+    return inst.user, start, end, (inst, row.iloc[0], grid, float(mine["tonnes"].sum()),
+                                   lines[0])
+
+
+def _embedded_inputs(loaded: Any, flows: pd.DataFrame, inst: Any, process_id: str,
+                     file: str) -> EmbeddedInputs:
+    """Process inputs and precursor SEE of the shipment's line, from the CBAM accounts."""
+    from greenlink.carbon.installations import account
+
+    procs = {p.id: p for p in inst.processes}
+    if process_id not in procs:
+        raise InputError(Problem(f"batches name unknown line {process_id!r}", file=file,
+                                 location="shipment", expected=f"one of {sorted(procs)}"))
+    sc = loaded.scenario
+    bare = inst.model_copy(update={"batches_file": None, "shipments_file": None})
+    acc = account(bare, flows, province=sc.site.province, year=sc.carbon.grid_factor_year,
+                  tz=sc.site.timezone, interval_minutes=float(sc.time.interval_minutes))
+    return inputs_from_accounts(procs[process_id], acc.see)
 
 
 def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
@@ -187,9 +210,34 @@ def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
     spec = load_claim_spec(path)
     base = path.parent
     loaded = load_scenario(base / spec.scenario)
+    file = str(path)
+    if spec.flows:
+        flows_path = base / spec.flows
+        if not flows_path.is_file():
+            raise InputError(Problem("flows file not found", file=file, location="flows"))
+        flows = pd.read_parquet(flows_path)
+        source = "metered"
+    else:
+        flows = run_scenario(loaded).flows
+        source = "simulated"
+    return request_for_spec(spec, base, loaded, flows, source, file=file)
+
+
+def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFrame,
+                     source: str, *, file: str = "claim") -> GreenShareRequest | ShipmentRequest:
+    """The build request of a validated claim spec, given the loaded scenario and its flows.
+
+    ``base`` is the folder the spec's relative paths start from (the claim file's folder);
+    ``flows`` a flows table (index or column ``interval_start``); ``source`` ``"metered"`` or
+    ``"simulated"``. Used by :func:`request_from_spec` and by the demo pack
+    (:mod:`greenlink.evidence.demo`).
+    """
     sc = loaded.scenario
     tz = sc.site.timezone
-    file = str(path)
+    if "interval_start" in flows.columns:
+        flows = flows.set_index("interval_start")
+    flows = flows.copy()
+    flows.index = pd.DatetimeIndex(flows.index).tz_convert(tz)
     shipment_info = None
     if spec.kind == "shipment_electricity":
         shipment_info = _shipment_window(spec, sc, base, file)
@@ -204,18 +252,6 @@ def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
     if user not in sc.user_ids:
         raise InputError(Problem(f"unknown user {user!r}", file=file, location="user",
                                  expected=f"one of {sc.user_ids}"))
-    if spec.flows:
-        flows_path = base / spec.flows
-        if not flows_path.is_file():
-            raise InputError(Problem("flows file not found", file=file, location="flows"))
-        flows = pd.read_parquet(flows_path)
-        if "interval_start" in flows.columns:
-            flows = flows.set_index("interval_start")
-        flows.index = pd.DatetimeIndex(flows.index).tz_convert(tz)
-        source = "metered"
-    else:
-        flows = run_scenario(loaded).flows
-        source = "simulated"
     if not start < end:
         raise InputError(Problem("end is not after start", file=file, location="end"))
     topo = Topology(spec.topology.single_line_diagram,
@@ -244,11 +280,13 @@ def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
                                              account_id=spec.certificates.account,
                                              purpose=spec.certificates.purpose)
     if shipment_info is not None:
-        inst, ship, grid, tonnes = shipment_info[3]
+        inst, ship, grid, tonnes, process_id = shipment_info[3]
         info = ShipmentInfo(str(ship["shipment_id"]), str(ship["sku"]), str(ship["cn_code"]),
                             tonnes, inst.operator, inst.id)
         annex_ii = _annex_ii(str(ship["cn_code"]))
-        return ShipmentRequest(request, info, grid, tuple(inst.electricity_evidence), annex_ii)
+        embedded = _embedded_inputs(loaded, flows, inst, process_id, file)
+        return ShipmentRequest(request, info, grid, tuple(inst.electricity_evidence), annex_ii,
+                               embedded)
     return request
 
 

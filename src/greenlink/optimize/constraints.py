@@ -5,8 +5,12 @@ Notation (all energies in kWh per interval *t*, powers in kW, ``Δt`` the interv
 * sizes: ``P_p`` PV capacity of candidate plant *p* (kWp), ``W_w`` wind capacity, ``E`` battery
   energy, ``B`` battery power;
 * dispatch: ``d_tu`` green energy sent straight from the plants to user *u*, ``b_tu`` battery
-  discharge to user *u*, ``m_tu`` grid import for user *u*, ``c_t`` battery charge (from the plants
-  only, so every stored kWh is green), ``x_t`` export, ``s_t`` stored energy at the end of *t*;
+  discharge to user *u*, ``c_t`` battery charge (from the plants only, so every stored kWh is
+  green), ``x_t`` export, ``s_t`` stored energy above the
+  minimum state of charge at the end of *t* (``s_t = SoC_t − σ_min E``, so ``s_t ≥ 0`` is a bound
+  and the row ``SoC_t ≥ σ_min E`` is not needed); the grid import
+  ``m_tu = L_tu − d_tu − b_tu`` is not a column but substituted (one column and one equality row
+  fewer per interval and user);
 * data: ``g_pt`` PV output per kWp, ``f_wt`` wind output per kW, ``L_tu`` load.
 
 Users are one aggregate column (u = park) unless a rule or target is per user.
@@ -32,11 +36,10 @@ class Variables:
     pv_kw: np.ndarray
     wind_kw: np.ndarray
     direct: np.ndarray  # (T, U')
-    grid: np.ndarray  # (T, U')
     load_kwh: np.ndarray  # (T, U') the loads the columns serve
     discharge: np.ndarray | None = None  # (T, U')
     charge: np.ndarray | None = None  # (T,)
-    soc: np.ndarray | None = None  # (T,)
+    soc: np.ndarray | None = None  # (T,) stored energy above σ_min E
     energy_kwh: int | None = None
     power_kw: int | None = None
     export: np.ndarray | None = None  # (T,)
@@ -77,10 +80,11 @@ def define_size_variables(lp: LpBuilder, oi: OptimizationInputs) -> dict[str, np
 def define_size_copies(lp: LpBuilder, v: Variables, n_t: int, split: bool = True) -> None:
     """Per-interval copies of the sizes, chained ``z_t = z_{t−1}``, ``z_0 = z``.
 
-    A size appears in every interval's rows; as one column that column is dense and slows the
-    interior-point solver (it fills the factorisation). The chain of copies keeps every column
-    sparse and the matrix banded, for the same optimum (``split=False`` uses the size column
-    itself in every row).
+    A size appears in every interval's rows; as one column that column is dense. The chain of
+    copies keeps every column sparse and the matrix banded, for the same optimum
+    (``split=False``, the default of :func:`~greenlink.optimize.model.build_model`, uses the
+    size column itself in every row: HiGHS's presolve merges the copies back anyway and its
+    interior-point solver treats the few dense columns separately).
     """
     def copies(name: str, cols: np.ndarray) -> np.ndarray:
         cols = np.atleast_1d(cols)
@@ -133,23 +137,25 @@ def define_generation_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Vari
 def define_load_balance_constraints(lp: LpBuilder, v: Variables) -> None:
     """Each user's load is met by direct green, battery discharge and grid import.
 
-    ``d_tu + b_tu + m_tu = L_tu``; with all three ≥ 0 this also gives ``d_tu + b_tu ≤ L_tu``
-    (green delivered never exceeds the load).
+    ``d_tu + b_tu + m_tu = L_tu`` with ``m_tu ≥ 0`` substituted: ``d_tu + b_tu ≤ L_tu`` (green
+    delivered never exceeds the load). Without a battery this is the bound ``d_tu ≤ L_tu``.
     """
+    if v.discharge is None:
+        return
     n_t, n_u = v.direct.shape
     n = n_t * n_u
     r = np.arange(n)
-    blocks = [v.direct, v.grid] + ([v.discharge] if v.discharge is not None else [])
-    rows = np.concatenate([r] * len(blocks))
-    cols = np.concatenate([b.ravel() for b in blocks])
-    lp.add_rows("load_balance", n, rows, cols, 1.0, v.load_kwh.ravel(), v.load_kwh.ravel())
+    lp.add_rows("load_balance", n, np.concatenate([r, r]),
+                np.concatenate([v.direct.ravel(), v.discharge.ravel()]), 1.0, -INF,
+                v.load_kwh.ravel())
 
 
 def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
     """Battery dynamics, cyclic year, state-of-charge and power bounds.
 
     * ``s_t − s_{t−1} − η_c c_t + (1/η_d) Σ_u b_tu = 0`` with ``s_{−1} = s_{T−1}`` (cyclic);
-    * ``σ_min E ≤ s_t ≤ σ_max E``;
+    * ``0 ≤ s_t ≤ (σ_max − σ_min) E`` (``s`` counts from the minimum state of charge ``σ_min E``;
+      ``E`` is constant, so the dynamics are the same for the shifted ``s``);
     * ``c_t ≤ B Δt`` and ``Σ_u b_tu ≤ B Δt``.
     """
     assert oi.battery is not None and v.soc is not None and v.charge is not None
@@ -170,9 +176,8 @@ def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variabl
     assert v.energy_kwh_t is not None and v.power_kw_t is not None
     e = v.energy_kwh_t
     lp.add_rows("soc_max", n_t, np.concatenate([t, t]), np.concatenate([v.soc, e]),
-                np.concatenate([np.ones(n_t), np.full(n_t, -bat.soc_max)]), -INF, 0.0)
-    lp.add_rows("soc_min", n_t, np.concatenate([t, t]), np.concatenate([v.soc, e]),
-                np.concatenate([np.ones(n_t), np.full(n_t, -bat.soc_min)]), 0.0, INF)
+                np.concatenate([np.ones(n_t), np.full(n_t, bat.soc_min - bat.soc_max)]),
+                -INF, 0.0)
     p = v.power_kw_t
     lp.add_rows("charge_power", n_t, np.concatenate([t, t]), np.concatenate([v.charge, p]),
                 np.concatenate([np.ones(n_t), np.full(n_t, -oi.dt_h)]), -INF, 0.0)
@@ -188,21 +193,28 @@ def define_grid_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables)
       (added only where the load can exceed the limit);
     * ``Σ_u m_tu / Δt − K_month(t) ≤ 0``, ``K`` the month's peak import power (only with a
       demand charge). Export ``0 ≤ x_t ≤ X̄ Δt`` is a bound of ``x``.
+
+    With ``m_tu = L_tu − d_tu − b_tu`` substituted, ``Σ_u m_tu`` is ``L_t − Σ_u (d_tu + b_tu)``
+    and ``L_t`` moves to the right-hand side.
     """
-    n_t, n_u = v.grid.shape
+    n_t, n_u = v.direct.shape
     t = np.arange(n_t)
+    green = [v.direct] + ([v.discharge] if v.discharge is not None else [])
+    g_rows = np.concatenate([np.repeat(t, n_u)] * len(green))
+    g_cols = np.concatenate([b.ravel() for b in green])
+    load_t = v.load_kwh.sum(axis=1)
     if v.over_limit is not None:
-        lp.add_rows("import_limit", n_t, np.concatenate([np.repeat(t, n_u), t]),
-                    np.concatenate([v.grid.ravel(), v.over_limit]),
-                    np.concatenate([np.ones(n_t * n_u), -np.ones(n_t)]), -INF,
-                    oi.import_limit_kwh)
+        lp.add_rows("import_limit", n_t, np.concatenate([g_rows, t]),
+                    np.concatenate([g_cols, v.over_limit]),
+                    np.concatenate([-np.ones(len(g_cols)), -np.ones(n_t)]), -INF,
+                    oi.import_limit_kwh - load_t)
     if v.peak_kw is not None:
         months = np.unique(oi.month_of_interval)
         where = np.searchsorted(months, oi.month_of_interval)
-        lp.add_rows("peak_import", n_t, np.concatenate([np.repeat(t, n_u), t]),
-                    np.concatenate([v.grid.ravel(), v.peak_kw[where]]),
-                    np.concatenate([np.full(n_t * n_u, 1.0 / oi.dt_h), -np.ones(n_t)]),
-                    -INF, 0.0)
+        lp.add_rows("peak_import", n_t, np.concatenate([g_rows, t]),
+                    np.concatenate([g_cols, v.peak_kw[where]]),
+                    np.concatenate([np.full(len(g_cols), -1.0 / oi.dt_h), -np.ones(n_t)]),
+                    -INF, -load_t / oi.dt_h)
 
 
 def _user_columns(oi: OptimizationInputs, v: Variables, scope: str) -> np.ndarray:

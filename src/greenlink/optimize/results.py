@@ -95,6 +95,8 @@ def dispatch_of(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Size
     discharge = np.minimum(discharge, np.maximum(load - direct, 0.0))
     charge = _val(sol, v.charge) if v.charge is not None else np.zeros(n_t)
     soc = _val(sol, v.soc) if v.soc is not None else np.zeros(n_t)
+    if v.soc is not None and oi.battery is not None:  # the LP's s counts from σ_min E
+        soc = soc + oi.battery.soc_min * sizes.battery_kwh
     export = _val(sol, v.export) if v.export is not None else np.zeros(n_t)
     curtailed = np.maximum(gen - direct.sum(axis=1) - charge - export, 0.0)
     green = direct + discharge

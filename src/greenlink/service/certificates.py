@@ -4,8 +4,9 @@
 Each park keeps its metering store (DuckDB) and its registry (SQLite) in its own folder:
 ``<park>/meters/meters.duckdb`` and ``<park>/registry.sqlite``, so parks never share accounts or
 certificates. Registry accounts: ``park`` (the operator's, which receives every issuance) and one
-per scenario user, named after the user id and accepting transfers from ``park``. A tenant acts
-on its own account only and claims for itself only.
+per scenario user, named after the user id and accepting transfers from ``park``. The operator
+(and admin) transfer and claim from ``park`` only; a tenant acts on its own account only and
+claims for itself only; nobody moves another account's certificates.
 
 Every state change is written to the service's audit log after the registry or store has
 committed it (the registry keeps its own tamper-evident hash chain as well).
@@ -230,11 +231,18 @@ def holdings(ctx: ServiceContext, actor: Principal, park_id: int, account_id: st
             "bundles": _records(frame[BUNDLE_FIELDS].iloc[offset:offset + limit])}
 
 
+def holder_account(scope: ParkScope) -> str:
+    """The registry account the caller acts on: a tenant's own, otherwise ``park``."""
+    return scope.user_id or PARK_ACCOUNT
+
+
 def transfer(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
              to_account: str, quantity_wh: int | None = None) -> int:
-    """Transfer a bundle (or ``quantity_wh`` of it); a tenant only from its own account."""
+    """Transfer a bundle (or ``quantity_wh`` of it): a tenant from its own account, the
+    operator (and admin) from the ``park`` account."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_TRANSFER)
-    new_id = int(registry_of(scope).transfer(bundle_id, to_account, from_account=scope.user_id,
+    new_id = int(registry_of(scope).transfer(bundle_id, to_account,
+                                             from_account=holder_account(scope),
                                              quantity_wh=quantity_wh))
     with transaction(ctx.sessions) as s:
         audit.record(s, actor, "cert.transfer", f"park:{park_id}", bundle=bundle_id,
@@ -244,8 +252,8 @@ def transfer(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int
 
 def cancel(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
            beneficiary: str | None, purpose: str, quantity_wh: int | None = None) -> int:
-    """Cancel (claim) a bundle for a beneficiary and purpose; a tenant claims from its own
-    account for itself."""
+    """Cancel (claim) a bundle for a beneficiary and purpose: a tenant from its own account for
+    itself, the operator (and admin) from the ``park`` account for any beneficiary."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_CANCEL)
     if scope.user_id is not None:
         if beneficiary not in (None, scope.user_id):
@@ -256,7 +264,8 @@ def cancel(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
         raise InputError(Problem("beneficiary missing", location="beneficiary",
                                  expected="the user (or product batch, shipment) claiming"))
     new_id = int(registry_of(scope).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
-                                           account_id=scope.user_id, quantity_wh=quantity_wh))
+                                           account_id=holder_account(scope),
+                                           quantity_wh=quantity_wh))
     with transaction(ctx.sessions) as s:
         audit.record(s, actor, "cert.cancel", f"park:{park_id}", bundle=bundle_id,
                      cancelled=new_id, beneficiary=beneficiary, purpose=purpose,
