@@ -145,6 +145,14 @@ def test_demo_on_example_park(tmp_path: Path) -> None:
     assert len(summary["products"]) >= 5
     assert {p["cn_code"] for p in summary["products"]} >= {"76042100", "25232900"}
     assert "all rules pass" in result.output or "some rules fail" in result.output
+    # the demo also builds and verifies a signed evidence pack for one cement shipment
+    assert "PASS" in result.output
+    packs = list((out / "evidence").glob("shipment_*.zip"))
+    assert len(packs) == 1
+    verify = runner.invoke(app, ["evidence", "verify", str(packs[0]), "--key",
+                                 str(out / "evidence" / "demo_key" / "signing_key.pub")])
+    assert verify.exit_code == 0, verify.output
+    assert "cbam" in summary and summary["cbam"]["installations"]
 
 
 def test_synthetic_weather_for_a_site_without_file(tmp_path: Path) -> None:

@@ -9,13 +9,16 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from greenlink.cli.common import console, err_console, fail, progress_bar, user_errors
 from greenlink.errors import GreenlinkError
+
+if TYPE_CHECKING:
+    from greenlink.pipeline import RunResult
 
 __all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors"]
 
@@ -103,7 +106,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _simulate_to(scenario: Path, out: Path, quiet: bool) -> dict[str, Any]:
+def _simulate_to(scenario: Path, out: Path, quiet: bool) -> RunResult:
     from greenlink.pipeline import run_scenario, write_outputs
 
     with progress_bar(8, enabled=not quiet) as say:
@@ -113,15 +116,28 @@ def _simulate_to(scenario: Path, out: Path, quiet: bool) -> dict[str, Any]:
         _print_summary(result.summary)
         for name, path in written.items():
             console.print(f"wrote {name}: {path}", highlight=False)
-    return result.summary
+    return result
 
 
 @app.command()
 def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-demo"),
          quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
-    """Simulate the bundled Jiangsu example park and write flows, summary and report."""
+    """Simulate the bundled Jiangsu example park, write flows, summary and report, and build and
+    verify a signed evidence pack for one cement shipment."""
+    from greenlink.evidence.demo import build_demo_shipment_pack
+    from greenlink.scenario.load import load_scenario
+
     with user_errors():
-        _simulate_to(example_dir() / "park.toml", out, quiet)
+        result = _simulate_to(example_dir() / "park.toml", out, quiet)
+        loaded = load_scenario(example_dir() / "park.toml")
+        path, pack = build_demo_shipment_pack(loaded, result.flows, out / "evidence")
+    if not quiet:
+        console.print(pack.message, highlight=False, soft_wrap=True)
+        console.print(pack.statement, highlight=False, soft_wrap=True)
+        console.print(f"verify with: greenlink evidence verify {path} --key {pack.public_key}",
+                      highlight=False, soft_wrap=True)
+    if not pack.ok:
+        raise typer.Exit(code=1)
 
 
 @app.command()
