@@ -208,3 +208,8 @@ def test_reference_error_reported_with_field_errors(tmp_path: Path) -> None:
     out = expect_error(write_park(tmp_path, text), "wind[0].capacity_kw",
                        "products[0] references user 'zz'")
     assert "2 problem(s)" in out
+
+
+def test_time_of_day_checked(tmp_path: Path) -> None:
+    text = park_toml().replace('start = "17:00"', 'start = "25:00"')
+    expect_error(write_park(tmp_path, text), "'25:00' is not a time of day HH:MM")

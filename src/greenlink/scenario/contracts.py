@@ -39,33 +39,28 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from greenlink.scenario.base import Fraction, Id, NonNegative, Positive, Strict
+from greenlink.scenario.base import (
+    Fraction,
+    Id,
+    NonNegative,
+    Positive,
+    Strict,
+    TimeOfDay,
+    minute_of_day,
+)
 
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _minutes(value: str) -> int:
-    h, m = value.split(":")
-    return int(h) * 60 + int(m)
 
 
 class PricePeriod(Strict):
     """A time-of-day window with its own fixed price (local wall-clock time)."""
 
-    start: str = Field(description="HH:MM, inclusive")
-    end: str = Field(description="HH:MM, exclusive; 24:00 = midnight")
+    start: TimeOfDay = Field(description="HH:MM, inclusive")
+    end: TimeOfDay = Field(description="HH:MM, exclusive; 24:00 = midnight")
     price_per_kwh: NonNegative
 
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value) or (value.startswith("24") and value != "24:00"):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return value
-
     def minutes(self) -> tuple[int, int]:
-        return _minutes(self.start), _minutes(self.end)
+        return minute_of_day(self.start), minute_of_day(self.end)
 
 
 def period_coverage_problems(periods: list[PricePeriod]) -> list[str]:

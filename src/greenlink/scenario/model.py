@@ -20,7 +20,15 @@ from greenlink.scenario import contracts as _contracts
 from greenlink.scenario import installations as _installations
 from greenlink.scenario import meters as _meters
 from greenlink.scenario import optimization as _optimization
-from greenlink.scenario.base import Fraction, Id, NonNegative, Positive, Strict
+from greenlink.scenario.base import (
+    Fraction,
+    Id,
+    NonNegative,
+    Positive,
+    Strict,
+    TimeOfDay,
+    minute_of_day,
+)
 from greenlink.scenario.contracts import Contract
 from greenlink.scenario.installations import Installation
 from greenlink.scenario.meters import Meter
@@ -168,29 +176,15 @@ class Grid(Strict):
         return self
 
 
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
-
-
 class TouWindow(Strict):
     period: str
-    start: str = Field(description="HH:MM, inclusive")
-    end: str = Field(description="HH:MM, exclusive; 24:00 = midnight")
+    start: TimeOfDay = Field(description="HH:MM, inclusive")
+    end: TimeOfDay = Field(description="HH:MM, exclusive; 24:00 = midnight")
     months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(
         None, description="restrict this window to some months of the season")
 
-    @field_validator("start", "end")
-    @classmethod
-    def _hhmm(cls, value: str) -> str:
-        if not _HHMM.match(value) or (value.startswith("24") and value != "24:00"):
-            raise ValueError(f"{value!r} is not a time of day HH:MM")
-        return value
-
     def minutes(self) -> tuple[int, int]:
-        def m(v: str) -> int:
-            h, mm = v.split(":")
-            return int(h) * 60 + int(mm)
-
-        return m(self.start), m(self.end)
+        return minute_of_day(self.start), minute_of_day(self.end)
 
 
 class TouSeason(Strict):
