@@ -6,12 +6,8 @@ month; statements reconcile with the metered flows like with simulated ones.
 
 from __future__ import annotations
 
-import pytest
-
 from greenlink.economics.money import kwh, money
 from greenlink.economics.whatif import settle_year
-
-pytest.importorskip("greenlink.metering.actuals", reason="metering module (issue 4) not present")
 
 
 def test_every_month_of_metered_flows_reconciles(tmp_path, example_loaded, example_flows):
