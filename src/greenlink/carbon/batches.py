@@ -68,15 +68,7 @@ def check_batches(table: pd.DataFrame, tz: str, file: str = "batches") -> pd.Dat
     out = table.loc[:, list(BATCH_COLUMNS)].copy()
     out["batch_id"] = out["batch_id"].astype(str)
     out["process"] = out["process"].astype(str)
-    tonnes = pd.to_numeric(out["tonnes"], errors="coerce")
-    bad = tonnes.isna() | (tonnes <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(Problem(f"batch {out['batch_id'].iat[i]}: tonnage "
-                                 f"{table['tonnes'].iat[i]!r} is not positive", file=file,
-                                 location=f"row {i + 2}, tonnes",
-                                 expected="a positive number of tonnes"))
-    out["tonnes"] = tonnes.astype(float)
+    out["tonnes"] = _positive_tonnes(table, out["batch_id"], "batch", file)
     out["start"] = _to_time(out["start"], tz, file, "start")
     out["end"] = _to_time(out["end"], tz, file, "end")
     wrong = out["end"] <= out["start"]
@@ -233,19 +225,23 @@ def read_shipments(path: str | Path, tz: str) -> pd.DataFrame:
     return check_shipments(table, tz, str(path))
 
 
+def _positive_tonnes(table: pd.DataFrame, ids: pd.Series, kind: str, file: str) -> pd.Series:
+    """The ``tonnes`` column as floats; the first non-positive or unreadable one is an error."""
+    tonnes = pd.to_numeric(table["tonnes"], errors="coerce")
+    bad = tonnes.isna() | (tonnes <= 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(Problem(f"{kind} {ids.iat[i]}: tonnage {table['tonnes'].iat[i]!r} is "
+                                 "not positive", file=file, location=f"row {i + 2}, tonnes",
+                                 expected="a positive number of tonnes"))
+    return tonnes.astype(float)
+
+
 def check_shipments(table: pd.DataFrame, tz: str, file: str = "shipments") -> pd.DataFrame:
     """Validate a shipments table; ``date`` becomes tz-aware, ``year`` is added."""
     _require(table, SHIPMENT_COLUMNS, file)
     out = table.copy()
-    tonnes = pd.to_numeric(out["tonnes"], errors="coerce")
-    bad = tonnes.isna() | (tonnes <= 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(Problem(f"shipment {out['shipment_id'].iat[i]}: tonnage "
-                                 f"{table['tonnes'].iat[i]!r} is not positive", file=file,
-                                 location=f"row {i + 2}, tonnes",
-                                 expected="a positive number of tonnes"))
-    out["tonnes"] = tonnes.astype(float)
+    out["tonnes"] = _positive_tonnes(table, out["shipment_id"], "shipment", file)
     out["date"] = _to_time(out["date"], tz, file, "date")
     out["year"] = out["date"].dt.year
     if "importer" not in out.columns:
