@@ -1,0 +1,115 @@
+"""Reading and writing flows tables: Parquet and CSV files, and buffers (uploads).
+
+Verbs as in pvlib's ``iotools``: ``read_flows`` reads a file, ``parse_flows`` a buffer; both
+return a table normalised by :func:`greenlink.flows.time.normalise` (tz-aware
+``interval_start`` index). ``write_flows`` writes the files a run leaves behind.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from greenlink.errors import InputError, Problem
+from greenlink.flows.schema import INTERVAL_START
+from greenlink.flows.time import normalise
+
+FileFormat = Literal["parquet", "csv"]
+FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
+#: Decimals kept per energy column in flows.csv (1 mWh).
+CSV_DECIMALS = 6
+
+
+def _format_of(name: str) -> FileFormat:
+    suffix = Path(name).suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    if suffix == ".csv":
+        return "csv"
+    raise InputError(Problem(f"unsupported flows file type {suffix!r}", file=name,
+                             expected="flows.parquet or flows.csv"))
+
+
+def _csv_times(text: pd.Series, file: str) -> pd.DatetimeIndex:
+    try:
+        stamps = pd.to_datetime(text, format="ISO8601")
+    except (ValueError, TypeError):
+        try:  # mixed UTC offsets (a DST zone): one instant each
+            stamps = pd.to_datetime(text, format="ISO8601", utc=True)
+        except (ValueError, TypeError):
+            bad = next((i for i, v in enumerate(text)
+                        if pd.isna(pd.to_datetime(v, format="ISO8601", errors="coerce"))), 0)
+            raise InputError(Problem(f"cannot read time stamp {text.iloc[bad]!r}", file=file,
+                                     location=f"line {bad + 2}, {INTERVAL_START}",
+                                     expected="ISO 8601 with UTC offset, "
+                                              "e.g. 2025-01-01T00:00:00+08:00")) from None
+    return pd.DatetimeIndex(stamps)
+
+
+def parse_flows(data: bytes, file_format: FileFormat, *, name: str = "flows",
+                timezone: str | None = None) -> pd.DataFrame:
+    """A flows table from the bytes of a Parquet or CSV file (``name`` is used in errors)."""
+    try:
+        if file_format == "parquet":
+            frame = pd.read_parquet(io.BytesIO(data))
+        else:
+            frame = pd.read_csv(io.BytesIO(data), dtype={INTERVAL_START: str})
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(Problem(f"cannot read the flows table: {exc}", file=name,
+                                 expected="flows.parquet or flows.csv (docs/formats.md)")) from None
+    if file_format == "csv" and INTERVAL_START in frame.columns:
+        frame[INTERVAL_START] = _csv_times(frame[INTERVAL_START], name)
+    if INTERVAL_START not in frame.columns and frame.index.name != INTERVAL_START:
+        raise InputError(Problem(f"flows table has no {INTERVAL_START} column", file=name,
+                                 location=INTERVAL_START,
+                                 expected="the flows format of docs/formats.md"))
+    return normalise(frame, timezone, file=name)
+
+
+def read_flows(path: str | Path, timezone: str | None = None) -> pd.DataFrame:
+    """Read ``flows.parquet`` or ``flows.csv`` (a simulate run, or metered and allocated).
+
+    Parameters
+    ----------
+    path
+        The file.
+    timezone
+        Convert the time index to this zone (the scenario's); ``None`` keeps the file's.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(Problem("flows file not found", file=str(file),
+                                 expected="flows.parquet or flows.csv of a simulate run, or "
+                                          "the metering module's allocated table"))
+    return parse_flows(file.read_bytes(), _format_of(file.name), name=str(file),
+                       timezone=timezone)
+
+
+def flows_to_csv(frame: pd.DataFrame) -> str:
+    """The CSV text of a flows table (``interval_start`` in ISO 8601 with its UTC offset)."""
+    table = frame.reset_index()
+    table[INTERVAL_START] = table[INTERVAL_START].map(lambda t: t.isoformat())
+    return str(table.to_csv(index=False, float_format=f"%.{CSV_DECIMALS}f"))
+
+
+def write_flows(frame: pd.DataFrame, folder: str | Path,
+                formats: tuple[FileFormat, ...] = FORMATS) -> dict[str, Path]:
+    """Write ``flows.parquet`` and/or ``flows.csv`` into ``folder``; each file is written under a
+    temporary name and renamed, so a reader never sees half a file."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for fmt in formats:
+        target = out / f"flows.{fmt}"
+        tmp = out / f".flows.{fmt}.tmp"
+        if fmt == "parquet":
+            frame.reset_index().to_parquet(tmp, index=False)
+        else:
+            tmp.write_text(flows_to_csv(frame), encoding="utf-8")
+        os.replace(tmp, target)
+        written[target.name] = target
+    return written
