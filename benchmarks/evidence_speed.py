@@ -143,9 +143,9 @@ def main() -> None:
 
 def demo_seconds(out_dir: Path) -> tuple[float, float]:
     """Seconds to simulate the example park, then to build + verify its demo shipment pack."""
-    from greenlink.evidence.demo import build_demo_shipment_pack
-    from greenlink.pipeline import run_scenario
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows.demo import build_demo_shipment_pack
+    from greenlink.workflows.run import run_scenario
 
     example = Path(__file__).parents[1] / "src/greenlink/examples/jiangsu_park/park.toml"
     t0 = time.perf_counter()

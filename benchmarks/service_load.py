@@ -82,8 +82,8 @@ def serve(data: Path, port: int) -> None:
     """Child process: uvicorn on 127.0.0.1 only."""
     import uvicorn
 
-    from greenlink.api.app import create_app
     from greenlink.service.settings import make_settings
+    from greenlink.web.app import create_app
 
     uvicorn.run(create_app(make_settings(None, data)), host="127.0.0.1", port=port,
                 log_level="warning", access_log=False)

@@ -22,8 +22,8 @@ t_start = time.perf_counter()
 from greenlink.dispatch import battery as battery_module  # noqa: E402
 from greenlink.dispatch.simulate import BatteryArrays, dispatch_arrays  # noqa: E402
 from greenlink.inputs import build_inputs  # noqa: E402
-from greenlink.pipeline import run_scenario  # noqa: E402
 from greenlink.scenario.load import load_scenario  # noqa: E402
+from greenlink.workflows.run import run_scenario  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "src/greenlink/examples/jiangsu_park/park.toml"
 T = 35_040

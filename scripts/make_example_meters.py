@@ -5,7 +5,7 @@ Usage::
     python scripts/make_example_meters.py --seed 2025 --out greenlink-meters
     python scripts/make_example_meters.py --print-toml   # the [[meters]] tables of park.toml
 
-The park is simulated (``greenlink.pipeline.run_scenario``) and each meter reads its simulated
+The park is simulated (``greenlink.workflows.run.run_scenario``) and each meter reads its simulated
 flow with 0.2 % Gaussian noise (seeded: the same seed gives identical files). Generator meters read
 delivered energy (available minus curtailed). Two files are written:
 
@@ -27,8 +27,8 @@ from pathlib import Path
 
 from greenlink.cli.main import example_dir
 from greenlink.metering.synthetic import meters_toml, write_example_meter_files
-from greenlink.pipeline import run_scenario
 from greenlink.scenario.load import load_scenario
+from greenlink.workflows.run import run_scenario
 
 
 def main() -> None:

@@ -1,29 +1,45 @@
-"""Annual results of a simulated park: totals, shares, per-user figures, cost (summary.json).
+"""Annual results of a simulated (or optimised) park, assembled into one typed
+:class:`~greenlink.summary.RunSummary`.
 
 Shares come from the named KPIs of :mod:`greenlink.policy.kpis`, so the summary, the policy check
-and the report use one vocabulary.
+and the report use one vocabulary. :func:`summarise` is the one function that builds a summary;
+workflows pass it every section they computed (policy, products, CBAM, optimisation) at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from greenlink import __version__
-from greenlink.dispatch.simulate import balance_error_kwh
+from greenlink import __version__, flows
 from greenlink.inputs import ParkInputs
 from greenlink.policy.kpis import compute_kpis
+from greenlink.summary import (
+    Capacity,
+    CbamSummary,
+    Cost,
+    GridLimits,
+    MonthTotals,
+    OptimizationSummary,
+    PolicySummary,
+    ProductRow,
+    RunSummary,
+    ScenarioInfo,
+    Shares,
+    Totals,
+    UserSummary,
+    WeatherInfo,
+)
+from greenlink.units import NEGATIVE_NOISE_KWH
 
-PARK_ENERGY_COLUMNS = [
-    "generation_kwh", "load_kwh", "green_to_load_kwh", "green_direct_kwh", "battery_charge_kwh",
-    "battery_charge_green_kwh", "battery_discharge_kwh", "battery_discharge_green_kwh",
-    "export_kwh", "curtailed_kwh", "import_kwh", "import_over_limit_kwh",
-]
-SHARE_KPIS = ["green_share_of_consumption", "annual_matched_share", "hourly_matched_share",
+#: Park KPIs reported in ``shares`` (curtailment share is computed here from totals).
+SHARE_KPIS = ("green_share_of_consumption", "annual_matched_share", "hourly_matched_share",
               "self_use_share_of_generation", "export_share_of_generation",
-              "physically_delivered_share"]
+              "physically_delivered_share")
+USER_SHARE_KPIS = ("green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
 
 
 def structural_kpis(inputs: ParkInputs) -> dict[str, Any]:
@@ -50,71 +66,92 @@ def _kpi_lookup(kpis: pd.DataFrame) -> dict[tuple[str, str], float]:
             for r in year.itertuples()}
 
 
-def summarise(inputs: ParkInputs, flows: pd.DataFrame) -> dict[str, Any]:
-    """The summary.json content (without policy and products, which the caller adds)."""
+def _clean(value: float) -> float:
+    """A total with float noise below zero read as 0 (docs/formats.md)."""
+    return 0.0 if -NEGATIVE_NOISE_KWH <= value < 0.0 else float(value)
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | None = None,
+              policy: dict[str, Any] | None = None, products: Sequence[dict[str, Any]] = (),
+              cbam: dict[str, Any] | None = None,
+              optimization: dict[str, Any] | None = None) -> RunSummary:
+    """The run's :class:`RunSummary` from the inputs, the flows table and the sections the
+    workflow computed (each as its JSON-ready dict or records).
+
+    ``kpis`` are the year's KPIs of :func:`greenlink.policy.kpis.compute_kpis` (computed here
+    when not given).
+    """
     sc = inputs.scenario
-    user_ids = sc.user_ids
-    kpis = compute_kpis(flows, user_ids, period="year")
+    if kpis is None:
+        kpis = compute_kpis(table, sc.user_ids, period="year")
     lookup = _kpi_lookup(kpis)
-    totals = {c: float(flows[c].sum()) for c in PARK_ENERGY_COLUMNS}
-    soc = flows["battery_soc_kwh"].to_numpy()
+    totals = {c: _clean(float(table[c].sum())) for c in flows.PARK_ENERGY_COLUMNS}
+    soc = table[flows.BATTERY_SOC_KWH].to_numpy()
     initial = float(sum(b.energy_kwh * b.soc_initial for b in sc.batteries))
-    totals["battery_loss_kwh"] = (totals["battery_charge_kwh"] - totals["battery_discharge_kwh"]
-                                  - (float(soc[-1]) - initial if len(soc) else 0.0))
-    generation = totals["generation_kwh"]
-    shares = {k: lookup.get(("park", k), float("nan")) for k in SHARE_KPIS}
-    shares["curtailment_share_of_generation"] = (totals["curtailed_kwh"] / generation
-                                                 if generation else 0.0)
+    totals["battery_loss_kwh"] = _clean(
+        totals[flows.BATTERY_CHARGE_KWH] - totals[flows.BATTERY_DISCHARGE_KWH]
+        - (float(soc[-1]) - initial if len(soc) else 0.0))
+    generation = totals[flows.GENERATION_KWH]
+    shares = {k: lookup.get(("park", k)) for k in SHARE_KPIS}
+    shares["curtailment_share_of_generation"] = _ratio(totals[flows.CURTAILED_KWH], generation)
     pv_kw = sum(p.capacity_kw_dc for p in sc.pv)
-    yields: dict[str, float] = {}
+    yields: dict[str, float | None] = {}
     if pv_kw:
-        yields["park"] = float(sum(flows[f"{p.id}.generation_kwh"].sum() for p in sc.pv) / pv_kw)
+        pv_kwh = {p.id: float(table[flows.generator_generation(p.id)].sum()) for p in sc.pv}
+        yields["park"] = sum(pv_kwh.values()) / pv_kw
         for p in sc.pv:
-            yields[p.id] = float(flows[f"{p.id}.generation_kwh"].sum() / p.capacity_kw_dc)
+            yields[p.id] = _ratio(pv_kwh[p.id], p.capacity_kw_dc)
     users = []
     for u in sc.users:
-        load = float(flows[f"{u.id}.load_kwh"].sum())
-        green = float(flows[f"{u.id}.green_kwh"].sum())
-        users.append({
-            "id": u.id, "name": u.name, "kind": u.kind, "load_kwh": load, "green_kwh": green,
-            "grid_kwh": load - green,
-            **{k: lookup.get((u.id, k), float("nan")) for k in
-               ("green_share_of_consumption", "annual_matched_share", "hourly_matched_share")},
-        })
-    monthly = flows[[c for c in PARK_ENERGY_COLUMNS if c != "import_over_limit_kwh"]]
-    monthly = monthly.groupby(pd.DatetimeIndex(flows.index).strftime("%Y-%m")).sum()
+        load = _clean(float(table[flows.user_load(u.id)].sum()))
+        green = _clean(float(table[flows.user_green(u.id)].sum()))
+        users.append(UserSummary(
+            id=u.id, name=u.name, kind=u.kind, load_kwh=load, green_kwh=green,
+            grid_kwh=_clean(load - green),
+            **{k: lookup.get((u.id, k)) for k in USER_SHARE_KPIS}))
+    month_columns = [c for c in flows.PARK_ENERGY_COLUMNS if c != flows.IMPORT_OVER_LIMIT_KWH]
+    monthly = table[month_columns].groupby(
+        pd.DatetimeIndex(table.index).strftime("%Y-%m")).sum()
     prices = inputs.price_per_kwh
-    import_cost = float(np.dot(flows["import_kwh"].to_numpy(), prices))
-    export_revenue = float(flows["export_kwh"].sum() * sc.tariff.export_price_per_kwh)
-    grid_only = float(np.dot(flows["load_kwh"].to_numpy(), prices))
+    import_cost = float(np.dot(table[flows.IMPORT_KWH].to_numpy(), prices))
+    export_revenue = float(table[flows.EXPORT_KWH].sum() * sc.tariff.export_price_per_kwh)
+    grid_only = float(np.dot(table[flows.LOAD_KWH].to_numpy(), prices))
     weather = inputs.weather
-    return {
-        "greenlink_version": __version__,
-        "scenario": {
-            "name": sc.name, "file": str(inputs.source) if inputs.source else None,
-            "year": sc.time.year, "interval_minutes": sc.time.interval_minutes,
-            "timezone": sc.site.timezone, "province": sc.site.province,
-            "currency": sc.tariff.currency, "allocation_method": sc.allocation.method,
-            "battery_colour_rule": sc.allocation.battery_colour_rule,
-            "interval_label": "interval_beginning",
-        },
-        "weather": None if weather is None else {
-            "source": weather.source, "time_shift_minutes": weather.time_shift_minutes,
-            "calibration": weather.calibration, "notes": list(weather.notes)},
-        "capacity": {
-            "pv_kw_dc": float(pv_kw), "wind_kw": float(sum(w.capacity_kw for w in sc.wind)),
-            "battery_kwh": float(sum(b.energy_kwh for b in sc.batteries)),
-            "battery_kw": float(sum(b.power_kw for b in sc.batteries))},
-        "specific_yield_kwh_per_kwp": yields,
-        "totals_kwh": totals,
-        "shares": shares,
-        "users": users,
-        "monthly_kwh": [{"month": m, **{k: float(v) for k, v in row.items()}}
-                        for m, row in monthly.iterrows()],
-        "cost": {"currency": sc.tariff.currency, "import_cost": import_cost,
-                 "export_revenue": export_revenue, "grid_only_cost": grid_only,
-                 "net_cost": import_cost - export_revenue},
-        "grid": {"import_over_limit_kwh": totals["import_over_limit_kwh"],
-                 "intervals_over_import_limit": int((flows["import_over_limit_kwh"] > 1e-9).sum())},
-        "energy_balance_max_abs_error_kwh": float(np.abs(balance_error_kwh(flows)).max()),
-    }
+    over = table[flows.IMPORT_OVER_LIMIT_KWH]
+    return RunSummary(
+        greenlink_version=__version__,
+        scenario=ScenarioInfo(
+            name=sc.name, file=str(inputs.source) if inputs.source else None,
+            year=sc.time.year, interval_minutes=sc.time.interval_minutes,
+            timezone=sc.site.timezone, province=sc.site.province, currency=sc.tariff.currency,
+            allocation_method=sc.allocation.method,
+            battery_colour_rule=sc.allocation.battery_colour_rule),
+        weather=None if weather is None else WeatherInfo(
+            source=weather.source, time_shift_minutes=weather.time_shift_minutes,
+            calibration=weather.calibration, notes=list(weather.notes)),
+        capacity=Capacity(
+            pv_kw_dc=float(pv_kw), wind_kw=float(sum(w.capacity_kw for w in sc.wind)),
+            battery_kwh=float(sum(b.energy_kwh for b in sc.batteries)),
+            battery_kw=float(sum(b.power_kw for b in sc.batteries))),
+        specific_yield_kwh_per_kwp=yields,
+        totals_kwh=Totals(**totals),
+        shares=Shares(**shares),
+        users=users,
+        monthly_kwh=[MonthTotals(month=str(m), **{str(k): _clean(float(v)) for k, v in row.items()})
+                     for m, row in monthly.iterrows()],
+        cost=Cost(currency=sc.tariff.currency, import_cost=import_cost,
+                  export_revenue=export_revenue, grid_only_cost=grid_only,
+                  net_cost=import_cost - export_revenue),
+        grid=GridLimits(import_over_limit_kwh=totals[flows.IMPORT_OVER_LIMIT_KWH],
+                        intervals_over_import_limit=int((over > 1e-9).sum())),
+        energy_balance_max_abs_error_kwh=float(np.abs(flows.balance_error_kwh(table)).max())
+        if len(table) else 0.0,
+        policy=None if policy is None else PolicySummary.model_validate(policy),
+        products=[ProductRow.model_validate(p) for p in products],
+        cbam=None if cbam is None else CbamSummary.model_validate(cbam),
+        optimization=None if optimization is None
+        else OptimizationSummary.model_validate(optimization))

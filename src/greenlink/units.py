@@ -5,7 +5,8 @@ goes through :func:`kwh_to_wh`, so the Wh issued for an hour and the Wh claimed 
 computed by the same rule and can never differ by rounding.
 
 The rule: **round down to the whole Wh, after adding** :data:`WH_FLOAT_NOISE` (a millionth of a
-Wh), so that float noise such as ``0.3 * 1000 = 299.99999999999994`` does not lose a Wh, and
+Wh), so that float noise such as ``(0.2 + 0.7 + 0.1) * 1000 = 999.9999999999999`` does not lose
+a Wh, and
 nothing is ever issued or claimed above what was measured.
 """
 

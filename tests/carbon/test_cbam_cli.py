@@ -15,7 +15,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def flows_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from greenlink.pipeline import run_scenario
+    from greenlink.workflows.run import run_scenario
     path = tmp_path_factory.mktemp("flows") / "flows.parquet"
     run_scenario(EXAMPLE).flows.reset_index().to_parquet(path, index=False)
     return path
@@ -76,9 +76,11 @@ def test_unknown_installation_exits_2(flows_file: Path) -> None:
 
 
 def test_summary_section_for_the_report(flows_file: Path) -> None:
-    from greenlink.carbon.cbam_service import dumps, load_flows, summary_section
+    from greenlink.flows import read_flows
+    from greenlink.jsonio import dumps
     from greenlink.scenario.load import load_scenario
-    section = summary_section(load_scenario(EXAMPLE), load_flows(flows_file))
+    from greenlink.workflows.cbam import summary_section
+    section = summary_section(load_scenario(EXAMPLE), read_flows(flows_file))
     by_id = {i["id"]: i for i in section["installations"]}
     assert by_id["alu_plant"]["liability_per_year"][0]["saving_eur"] == 0.0
     assert by_id["cement_plant"]["liability_per_year"][0]["saving_eur"] > 0.0

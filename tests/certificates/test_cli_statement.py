@@ -11,7 +11,7 @@ from greenlink.cli.ingest_cmd import ingest_app
 from greenlink.cli.main import example_dir
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.metering.synthetic import write_example_meter_files
-from greenlink.pipeline import run_scenario
+from greenlink.workflows.run import run_scenario
 
 PARK = example_dir() / "park.toml"
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenlink.carbon.cbam_service import accounts_for
-from greenlink.evidence.demo import DEMO_KEY_DIR, build_demo_shipment_pack
 from greenlink.evidence.embedded_see import FUELS_FILE
 from greenlink.evidence.keys import PUBLIC_NAME, load_public_key
 from greenlink.evidence.pack import read_pack
 from greenlink.evidence.verify import verify_members
-from greenlink.pipeline import run_scenario
 from greenlink.scenario.load import LoadedScenario, load_scenario
+from greenlink.workflows.cbam import accounts_for
+from greenlink.workflows.demo import DEMO_KEY_DIR, build_demo_shipment_pack
+from greenlink.workflows.run import run_scenario
 
 EXAMPLE = (Path(__file__).parents[2] / "src" / "greenlink" / "examples" / "jiangsu_park"
            / "park.toml")

@@ -12,7 +12,7 @@ from greenlink.metering.actuals import actual_flows, metered_arrays
 from greenlink.metering.ingest import ingest_files
 from greenlink.metering.store import open_store
 from greenlink.metering.synthetic import write_example_meter_files
-from greenlink.pipeline import run_scenario
+from greenlink.workflows.run import run_scenario
 
 PARK = example_dir() / "park.toml"
 

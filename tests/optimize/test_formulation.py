@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from greenlink.optimize.model import build_model
-from greenlink.optimize.solve import optimize_park
+from greenlink.workflows.optimise import optimize_park
 from tests.optimize.tiny import park, scenario
 
 

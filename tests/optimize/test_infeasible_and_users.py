@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from greenlink.optimize.solve import optimize_park, resimulate
+from greenlink.workflows.optimise import optimize_park, resimulate
 from tests.optimize.tiny import park, scenario
 
 
@@ -45,7 +45,7 @@ def test_per_user_hourly_matched_target() -> None:
     load = np.array([[1.0, 1.0], [1.0, 1.0]])
     r = optimize_park(park(sc, load, [1, 0]))
     assert r.inputs.per_user
-    users = {u["id"]: u for u in r.run.summary["users"]}
+    users = {u.id: u.model_dump() for u in r.run.summary.users}
     assert users["u1"]["hourly_matched_share"] == pytest.approx(1.0, abs=1e-6)
     assert users["u0"]["green_share_of_consumption"] == pytest.approx(0.0, abs=1e-6)
     assert r.sizes.pv_kw_dc["pv"] == pytest.approx(2.0, abs=1e-6)
@@ -76,4 +76,4 @@ def test_resimulation_reproduces_rule_compliance() -> None:
     for rule_id in imposed:
         assert r.run.policy.result(rule_id).status == "pass"
         assert again.policy.result(rule_id).status == "pass", rule_id
-    assert again.summary["shares"]["green_share_of_consumption"] >= 0.5 - 1e-6
+    assert again.summary.shares.green_share_of_consumption >= 0.5 - 1e-6

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from greenlink.optimize.costs import capital_recovery_factor
-from greenlink.optimize.solve import optimize_park
+from greenlink.workflows.optimise import optimize_park
 from tests.optimize.tiny import park, scenario
 
 HOURS_PER_YEAR = 8760.0

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from greenlink.api.app import create_app
 from greenlink.service import accounts, jobs
-from greenlink.service.context import ServiceContext, open_service
+from greenlink.service.context import ServiceContext
 from greenlink.service.demo import DEMO_DOMAIN, seed_demo
 from greenlink.service.settings import make_settings
+from greenlink.service.startup import open_service
+from greenlink.web.app import create_app
 
 PASSWORD = "test-password-123"
 FAST_HASH = {"argon2_time_cost": 1, "argon2_memory_kib": 8192}  # tests only: quick hashes

@@ -19,13 +19,13 @@ def test_openapi_is_published(demo: Demo) -> None:
 
 
 def test_result_matches_a_direct_run_of_the_pipeline(demo: Demo) -> None:
-    from greenlink.pipeline import run_scenario
+    from greenlink.workflows.run import run_scenario
 
     r = demo.client.get(f"/api/v1/parks/{demo.park_id}/result", headers=demo.headers("operator"))
     assert r.status_code == 200
     summary = r.json()["summary"]
     direct = run_scenario(Path(demo.ctx.settings.data_dir).glob("parks/*/scenario/park.toml")
-                          .__next__()).summary
+                          .__next__()).summary.model_dump(mode="json")
     assert summary["shares"] == pytest.approx(direct["shares"])
     assert [u["id"] for u in summary["users"]] == [u["id"] for u in direct["users"]]
 

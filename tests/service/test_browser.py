@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from greenlink.service import accounts, parks
-from greenlink.service.context import open_service
 from greenlink.service.settings import Settings, make_settings
+from greenlink.service.startup import open_service
 from tests.service.conftest import EXAMPLE, FAST_HASH, PASSWORD
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,7 +38,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     tenants."""
     import uvicorn
 
-    from greenlink.api.app import create_app
+    from greenlink.web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
     settings = make_settings(f"sqlite:///{folder / 'service.db'}", folder, **FAST_HASH)

@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from greenlink.cli.serve_cmd import serve, users_app
 from greenlink.service import accounts, parks
-from greenlink.service.context import open_service
 from greenlink.service.settings import make_settings
+from greenlink.service.startup import open_service
 
 
 def test_users_create_then_login(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, text
 
-from greenlink.api.app import create_app
-from greenlink.service.context import open_service
 from greenlink.service.db import VERSION_TABLE
 from greenlink.service.settings import make_settings
+from greenlink.service.startup import open_service
+from greenlink.web.app import create_app
 from tests.service.conftest import FAST_HASH, example_upload, operator_token
 from tests.service.test_migrations import head_revision
 

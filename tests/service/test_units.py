@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from greenlink.errors import InputError
 from greenlink.service.meters import parse_meter_csv
-from greenlink.service.parks import filter_summary, standalone_svg
+from greenlink.service.parks import standalone_svg
 from greenlink.service.roles import ALLOWED, Action, Role, allowed
 from greenlink.service.uploads import referenced_paths
 
@@ -54,21 +54,6 @@ def test_meter_csv_rejects_wrong_header_naive_time_and_disorder() -> None:
                         b"2025-01-01T00:00:00+08:00,1\n", "m.csv")
 
 
-@given(st.lists(st.sampled_from(["a", "b", "c", "d"]), min_size=1, max_size=4, unique=True),
-       st.sampled_from(["a", "b", "c", "d"]))
-def test_tenant_filter_keeps_only_its_user(users: list[str], me: str) -> None:
-    summary = {"users": [{"id": u} for u in users],
-               "products": [{"user_id": u, "sku": u.upper()} for u in users],
-               "policy": {"results": [{"scope": "park"}] + [{"scope": u} for u in users]},
-               "shares": {"x": 0.5}}
-    out = filter_summary(summary, me)
-    assert [u["id"] for u in out["users"]] == [u for u in users if u == me]
-    assert all(p["user_id"] == me for p in out["products"])
-    assert {r["scope"] for r in out["policy"]["results"]} <= {"park", me}
-    assert out["shares"] == summary["shares"]
-    assert filter_summary(summary, None) is summary
-
-
 def test_roles_table() -> None:
     assert set(ALLOWED) == set(Action)
     assert not allowed(Role.VERIFIER, Action.JOB_CREATE)
@@ -91,9 +76,9 @@ def test_referenced_paths_and_svg() -> None:
 
 def test_restart_marks_interrupted_jobs_failed(tmp_path: Path) -> None:
     from greenlink.service import accounts, jobs
-    from greenlink.service.context import open_service
     from greenlink.service.models import Job, Park, ParkAccess
     from greenlink.service.settings import make_settings
+    from greenlink.service.startup import open_service
     from tests.service.conftest import FAST_HASH, PASSWORD
 
     settings = make_settings(None, tmp_path, **FAST_HASH)

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from greenlink.carbon import cbam_service as svc
 from greenlink.cli.common import user_errors
+from greenlink.workflows import cbam as svc
 
 cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
                             "liability 2026–2034, exposure map, Commission template, Scope 2.",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -32,6 +33,11 @@ def user_errors() -> Iterator[None]:
         yield
     except GreenlinkError as exc:
         fail(exc)
+
+
+def default_store(scenario: Path) -> Path:
+    """``greenlink-store/<scenario file stem>/meters.duckdb`` under the working directory."""
+    return Path("greenlink-store") / scenario.stem / "meters.duckdb"
 
 
 @contextmanager

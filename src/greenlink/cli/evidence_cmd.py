@@ -7,33 +7,21 @@ name="keys")``. Handlers only call :mod:`greenlink.evidence` functions and print
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+
+from greenlink.cli.common import console, user_errors
 
 evidence_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Signed evidence packs: build, and verify offline.")
 keys_app = typer.Typer(add_completion=False, no_args_is_help=True,
                        help="Operator signing keys (Ed25519) for evidence packs.")
-console = Console()
 
 KeyDir = Annotated[Path | None, typer.Option(
     "--key-dir", envvar="GREENLINK_KEY_DIR",
     help="key folder (default ~/.greenlink/keys)")]
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """``greenlink.cli.main.user_errors``, imported when used (main mounts this module, so a
-    module-level import would be circular)."""
-    from greenlink.cli.main import user_errors as main_user_errors
-
-    with main_user_errors():
-        yield
 
 
 def _key_dir(key_dir: Path | None) -> Path:
@@ -86,7 +74,7 @@ def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)
     """Build a signed evidence pack for a claim."""
     from greenlink.evidence.build import build_pack
     from greenlink.evidence.keys import load_private_key
-    from greenlink.evidence.spec import request_from_spec
+    from greenlink.workflows.evidence import request_from_spec
 
     with user_errors():
         key = load_private_key(_key_dir(key_dir))

@@ -6,35 +6,16 @@ it in the main app as a plain command: ``app.command("ingest")(ingest_cmd.ingest
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from greenlink.cli.common import console, default_store, user_errors
 from greenlink.metering.readfile import ColumnMapping
 
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """``greenlink.cli.main.user_errors``, imported when used (main mounts this module, so a
-    top-level import would be circular)."""
-    from greenlink.cli.main import user_errors as main_user_errors
-
-    with main_user_errors():
-        yield
-
-
 ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
-console = Console()
-
-
-def default_store(scenario: Path) -> Path:
-    """``greenlink-store/<scenario file stem>/meters.duckdb`` under the working directory."""
-    return Path("greenlink-store") / scenario.stem / "meters.duckdb"
 
 
 @ingest_app.command()

@@ -1,4 +1,4 @@
-"""The ``greenlink`` command line: thin Typer commands over :mod:`greenlink.pipeline`.
+"""The ``greenlink`` command line: thin Typer commands over :mod:`greenlink.workflows`.
 
 Exit codes: 0 success (and, for ``check``, every rule passed), 1 some rule failed, 2 bad input.
 """
@@ -9,7 +9,7 @@ import json
 import shutil
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -18,7 +18,8 @@ from greenlink.cli.common import console, err_console, fail, progress_bar, user_
 from greenlink.errors import GreenlinkError
 
 if TYPE_CHECKING:
-    from greenlink.pipeline import RunResult
+    from greenlink.summary import RunSummary
+    from greenlink.workflows.run import RunResult
 
 __all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors"]
 
@@ -82,32 +83,36 @@ def _parse_sets(values: list[str] | None) -> dict[str, float | str | bool]:
     return out
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    shares = summary["shares"]
-    table = Table(title=summary["scenario"]["name"], show_header=True)
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _print_summary(summary: RunSummary) -> None:
+    shares = summary.shares
+    table = Table(title=summary.scenario.name, show_header=True)
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    totals = summary["totals_kwh"]
-    table.add_row("generation (available)", f"{totals['generation_kwh'] / 1e6:,.2f} GWh")
-    table.add_row("load", f"{totals['load_kwh'] / 1e6:,.2f} GWh")
-    table.add_row("green share of consumption", f"{shares['green_share_of_consumption']:.1%}")
-    table.add_row("hourly-matched share (CFE)", f"{shares['hourly_matched_share']:.1%}")
-    table.add_row("annual-matched share", f"{shares['annual_matched_share']:.1%}")
-    table.add_row("self-use share of generation", f"{shares['self_use_share_of_generation']:.1%}")
-    table.add_row("export share of generation", f"{shares['export_share_of_generation']:.1%}")
-    if summary["specific_yield_kwh_per_kwp"]:
-        table.add_row("PV specific yield",
-                      f"{summary['specific_yield_kwh_per_kwp']['park']:,.0f} kWh/kWp")
-    policy = summary.get("policy") or {}
-    if policy:
-        table.add_row(f"policy {policy.get('ruleset', {}).get('id', '')}",
-                      "[green]all rules pass[/]" if policy.get("all_passed")
+    totals = summary.totals_kwh
+    table.add_row("generation (available)", f"{totals.generation_kwh / 1e6:,.2f} GWh")
+    table.add_row("load", f"{totals.load_kwh / 1e6:,.2f} GWh")
+    table.add_row("green share of consumption", _share(shares.green_share_of_consumption))
+    table.add_row("hourly-matched share (CFE)", _share(shares.hourly_matched_share))
+    table.add_row("annual-matched share", _share(shares.annual_matched_share))
+    table.add_row("self-use share of generation", _share(shares.self_use_share_of_generation))
+    table.add_row("export share of generation", _share(shares.export_share_of_generation))
+    park_yield = summary.specific_yield_kwh_per_kwp.get("park")
+    if park_yield is not None:
+        table.add_row("PV specific yield", f"{park_yield:,.0f} kWh/kWp")
+    policy = summary.policy
+    if policy is not None:
+        table.add_row(f"policy {policy.ruleset.id}",
+                      "[green]all rules pass[/]" if policy.all_passed
                       else "[red]some rules fail[/]")
     console.print(table)
 
 
 def _simulate_to(scenario: Path, out: Path, quiet: bool) -> RunResult:
-    from greenlink.pipeline import run_scenario, write_outputs
+    from greenlink.workflows.run import run_scenario, write_outputs
 
     with progress_bar(8, enabled=not quiet) as say:
         result = run_scenario(scenario, progress=say)
@@ -124,8 +129,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
          quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate the bundled Jiangsu example park, write flows, summary and report, and build and
     verify a signed evidence pack for one cement shipment."""
-    from greenlink.evidence.demo import build_demo_shipment_pack
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows.demo import build_demo_shipment_pack
 
     with user_errors():
         result = _simulate_to(example_dir() / "park.toml", out, quiet)
@@ -152,19 +157,11 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
 @app.command()
 def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run")]) -> None:
     """Re-render report.html from a run's flows.parquet and summary.json."""
-    import pandas as pd
-
-    from greenlink.report.html import write_report
+    from greenlink.workflows.run import rerender_report
 
     with user_errors():
-        flows_path, summary_path = folder / "flows.parquet", folder / "summary.json"
-        for p in (flows_path, summary_path):
-            if not p.is_file():
-                raise GreenlinkError(f"{p}: not found (expected the output of greenlink simulate)")
-        flows = pd.read_parquet(flows_path).set_index("interval_start")
-        summary = json.loads(summary_path.read_text(encoding="utf-8"))
-        path = write_report(folder / "report.html", flows, summary)
-        console.print(f"wrote {path}")
+        path = rerender_report(folder)
+    console.print(f"wrote {path}")
 
 
 @app.command()
@@ -192,7 +189,7 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
               "--set", help="what-if: RULE=VALUE overrides a threshold (repeatable)")] = None,
           as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
     """Simulate and check the policy rules: exit 0 all pass, 1 some fail, 2 bad input."""
-    from greenlink.pipeline import run_scenario
+    from greenlink.workflows.run import run_scenario
 
     with user_errors():
         result = run_scenario(scenario, ruleset=ruleset, overrides=_parse_sets(set_))
@@ -224,13 +221,20 @@ def init(folder: Annotated[Path, typer.Argument(help="folder to create")]) -> No
 
 @app.command()
 def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
-           markdown: Annotated[bool, typer.Option(help="field reference in Markdown")] = False
-           ) -> None:
-    """Print (or write) the JSON Schema of the scenario file (or its Markdown reference)."""
+           markdown: Annotated[bool, typer.Option(help="field reference in Markdown")] = False,
+           summary: Annotated[bool, typer.Option(
+               "--summary", help="the JSON Schema of summary.json instead")] = False) -> None:
+    """Print (or write) the JSON Schema of the scenario file (or its Markdown reference), or of
+    a run's summary.json."""
     from greenlink.scenario.schema import scenario_json_schema, scenario_reference_markdown
+    from greenlink.summary import summary_json_schema
 
-    text = (scenario_reference_markdown() if markdown
-            else json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n")
+    if summary:
+        text = json.dumps(summary_json_schema(), indent=2, ensure_ascii=False) + "\n"
+    elif markdown:
+        text = scenario_reference_markdown()
+    else:
+        text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")

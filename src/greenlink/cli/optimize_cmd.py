@@ -56,7 +56,7 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
              threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
              quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Size PV, battery (and wind) and dispatch the year at least cost under the rules."""
-    from greenlink.optimize.solve import optimize_scenario, write_optimization
+    from greenlink.workflows.optimise import optimize_scenario, write_optimization
 
     with user_errors(), progress_bar(8, enabled=not quiet) as say:
         result = optimize_scenario(scenario, progress=say, ruleset=ruleset, threads=threads)
@@ -82,9 +82,9 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     """Optimise every combination of the parameters on Dask; write a table and a report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from greenlink.portfolio.params import parse_param
-    from greenlink.portfolio.report import write_sweep
-    from greenlink.portfolio.sweep import run_sweep
+    from greenlink.report.sweep import write_sweep
+    from greenlink.scenario.variants import parse_param
+    from greenlink.workflows.sweep import run_sweep
 
     with user_errors():
         params = [parse_param(p) for p in param]

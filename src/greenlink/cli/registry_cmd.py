@@ -7,27 +7,15 @@ Every command takes ``--db URL`` (default ``sqlite:///greenlink-registry.sqlite`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """``greenlink.cli.main.user_errors``, imported when used (main mounts this module, so a
-    top-level import would be circular)."""
-    from greenlink.cli.main import user_errors as main_user_errors
-
-    with main_user_errors():
-        yield
+from greenlink.cli.common import console, default_store, user_errors
 
 registry_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Granular certificates: issue, transfer, claim, verify.")
-console = Console()
 
 Db = Annotated[str, typer.Option("--db", envvar="GREENLINK_REGISTRY_URL",
                                  help="database URL (SQLite file or postgresql://…)")]
@@ -67,7 +55,6 @@ def issue(scenario: Annotated[Path, typer.Option("--scenario", "-s")],
           db: Db = DEFAULT_DB) -> None:
     """Issue hourly certificates from the park's metered generation (new hours only)."""
     from greenlink.certificates.from_meters import issue_from_store
-    from greenlink.cli.ingest_cmd import default_store
     from greenlink.scenario.load import load_scenario
 
     with user_errors():
@@ -147,7 +134,6 @@ def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)"
     """Monthly statement of matched green energy and claimed certificates (JSON + HTML)."""
     from greenlink.certificates.from_meters import matched_from_store
     from greenlink.certificates.statement import monthly_statement, statement_html
-    from greenlink.cli.ingest_cmd import default_store
     from greenlink.errors import InputError
     from greenlink.scenario.load import load_scenario
 

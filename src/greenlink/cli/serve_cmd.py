@@ -32,8 +32,8 @@ def serve(db: DbOption = None, data: DataOption = None,
     applied on start."""
     import uvicorn
 
-    from greenlink.api.app import create_app
     from greenlink.service.settings import make_settings
+    from greenlink.web.app import create_app
 
     with user_errors():
         settings = make_settings(db, data, max_request_bytes=int(max_upload_mb * 1024 * 1024))
@@ -44,8 +44,8 @@ def serve(db: DbOption = None, data: DataOption = None,
 
 
 def _open(db: str | None, data: Path | None) -> ServiceContext:
-    from greenlink.service.context import open_service
     from greenlink.service.settings import make_settings
+    from greenlink.service.startup import open_service
 
     return open_service(make_settings(db, data), start_runner=False)
 

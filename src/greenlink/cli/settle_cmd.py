@@ -40,7 +40,7 @@ def settle(
 ) -> None:
     """Settle one month: a statement per tenant and contract (JSON, HTML, PDF) and the
     overseas buyers' view, reconciled to the kWh with the meters and to the cent."""
-    from greenlink.economics.service import settle_to_files
+    from greenlink.workflows.settle import settle_to_files
 
     with user_errors():
         run = settle_to_files(scenario, month, out, flows, fees, fees_as_of,
@@ -72,7 +72,7 @@ def whatif(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
 ) -> None:
     """Compare contract structures over the year: cost per tenant, shortfall risk, battery value."""
-    from greenlink.economics.service import run_whatif
+    from greenlink.workflows.settle import run_whatif
 
     with user_errors():
         table = run_whatif(scenario, variant or [], flows, battery, fees_as_of)
@@ -105,7 +105,7 @@ def list_contracts(
     scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
 ) -> None:
     """List the scenario's contracts: PPAs, battery services, green supply agreements."""
-    from greenlink.economics.service import contract_rows
+    from greenlink.workflows.settle import contract_rows
 
     with user_errors():
         rows = contract_rows(scenario)

@@ -92,7 +92,7 @@ class GreenShareRequest:
         The user whose green share is claimed.
     flows
         A flows table (docs/formats.md), DatetimeIndex ``interval_start`` tz-aware, simulated
-        (``greenlink.pipeline.run_scenario``) or metered (``greenlink.metering``).
+        (``greenlink.workflows.run.run_scenario``) or metered (``greenlink.metering``).
     start, end
         Claim period ``[start, end)``, tz-aware.
     scenario_name, scenario_toml

@@ -47,6 +47,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 import greenlink
+from greenlink import flows as flow_table
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
 from greenlink.evidence.embedded_see import EmbeddedInputs, inputs_from_accounts
@@ -202,42 +203,18 @@ def _embedded_inputs(loaded: Any, flows: pd.DataFrame, inst: Any, process_id: st
     return inputs_from_accounts(procs[process_id], acc.see)
 
 
-def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
-    """Turn a claim file into a build request (simulates the scenario unless flows are given)."""
-    from greenlink.pipeline import run_scenario
-    from greenlink.scenario.load import load_scenario
-
-    spec = load_claim_spec(path)
-    base = path.parent
-    loaded = load_scenario(base / spec.scenario)
-    file = str(path)
-    if spec.flows:
-        flows_path = base / spec.flows
-        if not flows_path.is_file():
-            raise InputError(Problem("flows file not found", file=file, location="flows"))
-        flows = pd.read_parquet(flows_path)
-        source = "metered"
-    else:
-        flows = run_scenario(loaded).flows
-        source = "simulated"
-    return request_for_spec(spec, base, loaded, flows, source, file=file)
-
-
 def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFrame,
                      source: str, *, file: str = "claim") -> GreenShareRequest | ShipmentRequest:
     """The build request of a validated claim spec, given the loaded scenario and its flows.
 
     ``base`` is the folder the spec's relative paths start from (the claim file's folder);
     ``flows`` a flows table (index or column ``interval_start``); ``source`` ``"metered"`` or
-    ``"simulated"``. Used by :func:`request_from_spec` and by the demo pack
-    (:mod:`greenlink.evidence.demo`).
+    ``"simulated"``. Used by :func:`greenlink.workflows.evidence.request_from_spec` and by the
+    demo pack (:mod:`greenlink.workflows.demo`).
     """
     sc = loaded.scenario
     tz = sc.site.timezone
-    if "interval_start" in flows.columns:
-        flows = flows.set_index("interval_start")
-    flows = flows.copy()
-    flows.index = pd.DatetimeIndex(flows.index).tz_convert(tz)
+    flows = flow_table.normalise(flows, tz)
     shipment_info = None
     if spec.kind == "shipment_electricity":
         shipment_info = _shipment_window(spec, sc, base, file)

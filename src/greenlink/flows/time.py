@@ -116,4 +116,4 @@ def hour_key(index: pd.DatetimeIndex, timezone: str | None = None) -> pd.Datetim
     into_hour = (pd.to_timedelta(local.minute, unit="min") + pd.to_timedelta(local.second, unit="s")
                  + pd.to_timedelta(local.microsecond, unit="us")
                  + pd.to_timedelta(local.nanosecond, unit="ns"))
-    return pd.DatetimeIndex(local - into_hour, name="hour_start")
+    return pd.DatetimeIndex(local - into_hour, name="hour_start").as_unit(local.unit)

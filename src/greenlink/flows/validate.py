@@ -15,6 +15,7 @@ from greenlink.errors import InputError, ProblemList
 from greenlink.flows.schema import (
     BATTERY_CHARGE_KWH,
     BATTERY_DISCHARGE_KWH,
+    COLUMNS,
     CURTAILED_KWH,
     EXPORT_KWH,
     GENERATION_KWH,
@@ -22,6 +23,7 @@ from greenlink.flows.schema import (
     IMPORT_KWH,
     INTERVAL_START,
     LOAD_KWH,
+    PARK_COLUMNS,
     required_columns,
     user_green,
     user_load,
@@ -29,6 +31,9 @@ from greenlink.flows.schema import (
 from greenlink.flows.time import normalise
 from greenlink.units import FILE_TOLERANCE_KWH, MAX_INTERVAL_KWH
 
+#: Columns of the park energy balance.
+BALANCE_COLUMNS = (GENERATION_KWH, BATTERY_DISCHARGE_KWH, IMPORT_KWH, LOAD_KWH,
+                   BATTERY_CHARGE_KWH, EXPORT_KWH, CURTAILED_KWH)
 #: Problems reported per kind before the rest are summarised.
 _MAX_PER_CHECK = 5
 
@@ -49,16 +54,37 @@ def balance_error_kwh(frame: pd.DataFrame) -> np.ndarray:
     return np.asarray((supply - use).to_numpy(dtype=float))
 
 
+def contract_columns(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that belong to the flows contract: park columns and
+    ``<id>.<quantity>`` columns of a known quantity (other columns are carried along unchecked)."""
+    quantities = {c.name for c in COLUMNS if c.scope in ("user", "generator", "battery")}
+    return [c for c in frame.columns if c in PARK_COLUMNS
+            or (isinstance(c, str) and "." in c and c.rsplit(".", 1)[1] in quantities)]
+
+
 def validate_flows(frame: pd.DataFrame, user_ids: Sequence[str] = (), *,
-                   timezone: str | None = None, interval_minutes: int | None = None,
-                   file: str | None = None,
+                   required: Sequence[str] | None = None, timezone: str | None = None,
+                   interval_minutes: int | None = None, file: str | None = None,
                    tolerance_kwh: float = FILE_TOLERANCE_KWH) -> pd.DataFrame:
     """Check a flows table from outside; return it normalised (see docs/formats.md).
 
-    Checks: tz-aware interval starts, once each, regular steps of ``interval_minutes``; the park
-    columns and each user's load and green columns present, numeric, finite, not negative and
-    below 1 TWh per interval; per user ``green ≤ load``; Σ users' load = park load and Σ users'
-    green = ``green_to_load_kwh``; the park energy balance closes — all within
+    Parameters
+    ----------
+    frame
+        The table (``interval_start`` as index or column).
+    user_ids
+        The scenario's users (for the per-user sums).
+    required
+        Columns the caller needs; default: every park column and each user's load and green
+        column (:func:`greenlink.flows.required_columns`). A stage that needs fewer names them.
+    timezone, interval_minutes
+        The scenario's zone and interval length; ``interval_minutes=None`` accepts any regular
+        step.
+
+    Checks: tz-aware interval starts, once each, in regular steps; the required columns present;
+    every contract column present numeric, finite, not negative and below 1 TWh per interval;
+    where their columns are present: per user ``green ≤ load``, Σ users' load = park load and
+    Σ users' green = ``green_to_load_kwh``, and the park energy balance — all within
     ``tolerance_kwh``.
 
     Raises
@@ -72,24 +98,24 @@ def validate_flows(frame: pd.DataFrame, user_ids: Sequence[str] = (), *,
         problems.add("flows table has no rows", file=file, expected="one row per interval")
         problems.raise_if_any()
     index = pd.DatetimeIndex(table.index)
-    if interval_minutes is not None and len(index) > 1:
-        steps = np.diff(index.asi8) // 1_000_000_000
-        bad = _first_rows(steps != interval_minutes * 60)
-        for i in bad:
+    if len(index) > 1:
+        steps = np.diff(index.as_unit("s").asi8)
+        step = interval_minutes * 60 if interval_minutes is not None else int(np.median(steps))
+        for i in _first_rows(steps != step):
             problems.add(f"gap or step of {steps[i] / 60:g} min after this row", file=file,
                          location=f"{_row(table, int(i))}, {INTERVAL_START}",
-                         expected=f"regular {interval_minutes}-minute intervals")
-    wanted = required_columns(list(user_ids))
-    missing = [c for c in wanted if c not in table.columns]
-    for c in missing:
-        problems.add(f"no column {c!r}", file=file, location=c,
-                     expected="the columns of docs/formats.md")
-    present = [c for c in wanted if c in table.columns]
+                         expected=f"regular {step / 60:g}-minute intervals")
+    wanted = required_columns(list(user_ids)) if required is None else list(required)
+    for c in wanted:
+        if c not in table.columns:
+            problems.add(f"no column {c!r}", file=file, location=c,
+                         expected="the columns of docs/formats.md")
     values: dict[str, np.ndarray] = {}
-    for c in present:
+    before = len(problems.problems)
+    for c in contract_columns(table):
         col = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
         for i in _first_rows(~np.isfinite(col)):
-            problems.add(f"{table[c].iloc[i]!r} is not a finite number", file=file,
+            problems.add(f"{str(table[c].iloc[i])!r} is not a finite number", file=file,
                          location=f"{_row(table, int(i))}, {c}", expected="a finite kWh value")
         finite = np.where(np.isfinite(col), col, 0.0)
         for i in _first_rows(finite < -tolerance_kwh):
@@ -100,25 +126,36 @@ def validate_flows(frame: pd.DataFrame, user_ids: Sequence[str] = (), *,
                          location=f"{_row(table, int(i))}, {c}",
                          expected=f"at most {MAX_INTERVAL_KWH:g} kWh (is the unit kWh?)")
         values[c] = finite
-    if not missing and not problems.problems:
-        for u in user_ids:
-            over = values[user_green(u)] - values[user_load(u)]
-            for i in _first_rows(over > tolerance_kwh):
-                problems.add(f"user {u!r} received {over[i]:g} kWh more green energy than it "
-                             "used", file=file, location=f"{_row(table, int(i))}, {user_green(u)}",
-                             expected=f"{user_green(u)} ≤ {user_load(u)}")
-        if user_ids:
-            for total, per_user in ((LOAD_KWH, user_load), (GREEN_TO_LOAD_KWH, user_green)):
-                diff = values[total] - sum(values[per_user(u)] for u in user_ids)
-                for i in _first_rows(np.abs(diff) > tolerance_kwh):
-                    problems.add(f"{total} differs from the users' sum by {diff[i]:g} kWh",
-                                 file=file, location=f"{_row(table, int(i))}, {total}",
-                                 expected="the park column equal to the sum over users")
-        residual = balance_error_kwh(table.assign(**{c: values[c] for c in present}))
+    if len(problems.problems) == before:  # relations only between plausible values
+        _check_relations(table, values, user_ids, file, tolerance_kwh, problems)
+    problems.raise_if_any(InputError)
+    return table
+
+
+def _check_relations(table: pd.DataFrame, values: dict[str, np.ndarray], user_ids: Sequence[str],
+                     file: str | None, tolerance_kwh: float, problems: ProblemList) -> None:
+    """The relations between columns, each where all its columns are present."""
+    users = [u for u in user_ids if user_green(u) in values and user_load(u) in values]
+    for u in users:
+        over = values[user_green(u)] - values[user_load(u)]
+        for i in _first_rows(over > tolerance_kwh):
+            problems.add(f"user {u!r} received {over[i]:g} kWh more green energy than it used",
+                         file=file, location=f"{_row(table, int(i))}, {user_green(u)}",
+                         expected=f"{user_green(u)} ≤ {user_load(u)}")
+    if user_ids and len(users) == len(user_ids):
+        for total, per_user in ((LOAD_KWH, user_load), (GREEN_TO_LOAD_KWH, user_green)):
+            if total not in values:
+                continue
+            diff = values[total] - sum(values[per_user(u)] for u in user_ids)
+            for i in _first_rows(np.abs(diff) > tolerance_kwh):
+                problems.add(f"{total} differs from the users' sum by {diff[i]:g} kWh",
+                             file=file, location=f"{_row(table, int(i))}, {total}",
+                             expected="the park column equal to the sum over users")
+    if all(c in values for c in BALANCE_COLUMNS):
+        residual = balance_error_kwh(pd.DataFrame({c: values[c] for c in BALANCE_COLUMNS},
+                                                  index=table.index))
         for i in _first_rows(np.abs(residual) > tolerance_kwh):
             problems.add(f"energy balance off by {residual[i]:g} kWh", file=file,
                          location=_row(table, int(i)),
                          expected="generation + discharge + import = load + charge + export + "
                                   "curtailed")
-    problems.raise_if_any(InputError)
-    return table

@@ -2,7 +2,7 @@
 2026–2034 on grid electricity vs the direct connection, the exposure map, shipments addressed to
 an importer, and the PACT / Commission-template downloads.
 
-Everything is computed by :mod:`greenlink.carbon.cbam_service` from the scenario and the flows
+Everything is computed by :mod:`greenlink.workflows.cbam` from the scenario and the flows
 of the park's latest successful run; the per-installation accounts are cached per run (they take
 a fraction of a second; the template fill takes ~10 s, so it runs as a job, see
 :mod:`greenlink.service.jobs`). A tenant sees only the installations of its own scenario user;
@@ -12,14 +12,13 @@ its organisation's name.
 
 from __future__ import annotations
 
-import math
 import threading
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from greenlink.jsonio import records, to_jsonable
 from greenlink.service.context import Principal, ServiceContext
 from greenlink.service.errors import NotFound
 from greenlink.service.models import Job, Organisation, Park, ParkAccess
@@ -36,49 +35,26 @@ SHIPMENT_FIELDS = ["shipment_id", "customer", "importer", "sku", "cn_code", "ton
                    "cost_dc_eur", "saving_eur"]
 
 
-def clean(obj: Any) -> Any:
-    """JSON-ready: numpy scalars → Python, NaN/inf → None, timestamps → ISO 8601."""
-    if isinstance(obj, dict):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    if isinstance(obj, datetime | date):
-        return obj.isoformat()
-    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is None or isinstance(obj, str | int | float | bool):
-        return obj
-    return str(obj)
-
-
 def _result(ctx: ServiceContext, actor: Principal, park_id: int,
             action: Action = Action.CBAM_READ) -> ParkResult:
     require(actor, action)
     return latest_result(ctx, actor, park_id)
 
 
-def filter_cbam(section: dict[str, Any] | None, user_id: str | None) -> dict[str, Any]:
-    """The summary's ``cbam`` section without other users' installations (for a tenant)."""
-    section = dict(section or {"installations": []})
-    if user_id is not None:
-        section["installations"] = [i for i in section.get("installations", [])
-                                    if i.get("user") == user_id]
-    return section
-
-
 def cbam_view(ctx: ServiceContext, actor: Principal, park_id: int) -> dict[str, Any]:
     """Per installation: SEE per process with the route, liability per year, top exposure."""
     result = _result(ctx, actor, park_id)
-    return clean({"park_id": park_id, "job_id": result.job.id,
-                  **filter_cbam(result.summary.get("cbam"), result.scope.user_id)})
+    cbam = result.visible.cbam
+    return {"park_id": park_id, "job_id": result.job.id,
+            "installations": [] if cbam is None
+            else [i.model_dump(mode="json") for i in cbam.installations]}
 
 
 def _accounts(result: ParkResult, installation_id: str) -> tuple[Any, Any]:
     """(loaded scenario, InstallationAccounts) of one installation in the latest run."""
-    from greenlink.carbon import cbam_service
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows import cbam
+    from greenlink.workflows.flows_source import read_scenario_flows
 
     key = (result.job.id, installation_id)
     with _cache_lock:
@@ -88,8 +64,8 @@ def _accounts(result: ParkResult, installation_id: str) -> tuple[Any, Any]:
         if installation_id not in {i.id for i in loaded.scenario.installations}:
             raise NotFound(f"installation {installation_id!r} not found in park "
                            f"{result.scope.park.id}")
-        flows = cbam_service.load_flows(result.folder / "flows.parquet")
-        cached = (loaded, cbam_service.accounts_for(loaded, flows, installation_id))
+        flows = read_scenario_flows(loaded, result.folder / "flows.parquet")
+        cached = (loaded, cbam.accounts_for(loaded, flows, installation_id))
         with _cache_lock:
             if len(_cache) >= CACHE_SIZE:
                 _cache.clear()
@@ -104,36 +80,36 @@ def _accounts(result: ParkResult, installation_id: str) -> tuple[Any, Any]:
 def installation_see(ctx: ServiceContext, actor: Principal, park_id: int,
                      installation_id: str) -> dict[str, Any]:
     """SEE per process, the electricity-factor route and the audit trail."""
-    from greenlink.carbon.cbam_service import see_report
+    from greenlink.workflows.cbam import see_report
 
-    return clean(see_report(_accounts(_result(ctx, actor, park_id), installation_id)[1]))
+    return to_jsonable(see_report(_accounts(_result(ctx, actor, park_id), installation_id)[1]))
 
 
 def installation_liability(ctx: ServiceContext, actor: Principal, park_id: int,
                            installation_id: str) -> dict[str, Any]:
     """Liability 2026–2034 per shipment and per year, grid-only vs direct connection."""
-    from greenlink.carbon.cbam_service import liability_report
+    from greenlink.workflows.cbam import liability_report
 
-    return clean(liability_report(_accounts(_result(ctx, actor, park_id), installation_id)[1]))
+    acc = _accounts(_result(ctx, actor, park_id), installation_id)[1]
+    return to_jsonable(liability_report(acc))
 
 
 def installation_exposure(ctx: ServiceContext, actor: Principal, park_id: int,
                           installation_id: str, by: str = "sku") -> list[dict[str, Any]]:
-    from greenlink.carbon.cbam_service import exposure_report
+    from greenlink.workflows.cbam import exposure_report
 
     acc = _accounts(_result(ctx, actor, park_id), installation_id)[1]
-    records: list[dict[str, Any]] = clean(exposure_report(acc, by).to_dict("records"))
-    return records
+    return records(exposure_report(acc, by))
 
 
 def installation_pact(ctx: ServiceContext, actor: Principal, park_id: int,
                       installation_id: str) -> list[dict[str, Any]]:
     """PACT ProductFootprints (one per process) of an installation."""
-    from greenlink.carbon.cbam_service import pact_footprints
+    from greenlink.workflows.cbam import pact_footprints
 
     loaded, acc = _accounts(_result(ctx, actor, park_id, Action.CBAM_EXPORT), installation_id)
     names = {u.id: u.name for u in loaded.scenario.users}
-    footprints: list[dict[str, Any]] = clean(
+    footprints: list[dict[str, Any]] = to_jsonable(
         pact_footprints(acc, names.get(acc.installation.user) or acc.installation.user))
     return footprints
 
@@ -141,12 +117,13 @@ def installation_pact(ctx: ServiceContext, actor: Principal, park_id: int,
 def fill_template(park_folder: Path, flows_path: Path, installation_id: str, out: Path) -> Path:
     """Fill the Commission's template for one installation (no LibreOffice recalculation);
     called by the ``cbam_template`` job."""
-    from greenlink.carbon import cbam_service
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows import cbam
+    from greenlink.workflows.flows_source import read_scenario_flows
 
     loaded = load_scenario(park_folder / "scenario" / "park.toml")
-    acc = cbam_service.accounts_for(loaded, cbam_service.load_flows(flows_path), installation_id)
-    cbam_service.template(acc, out, recalc=False)
+    acc = cbam.accounts_for(loaded, read_scenario_flows(loaded, flows_path), installation_id)
+    cbam.template(acc, out, recalc=False)
     return out
 
 
@@ -194,8 +171,9 @@ def list_shipments(ctx: ServiceContext, actor: Principal) -> list[dict[str, Any]
             result = latest_result(ctx, _service_reader(actor), park_id)
         except NotFound:
             continue
-        for inst in (result.summary.get("cbam") or {}).get("installations", []):
-            _loaded, acc = _accounts(result, inst["id"])
+        installations = result.summary.cbam.installations if result.summary.cbam else []
+        for inst in installations:
+            _loaded, acc = _accounts(result, inst.id)
             if acc.liability is None:
                 continue
             table = acc.liability
@@ -204,7 +182,7 @@ def list_shipments(ctx: ServiceContext, actor: Principal) -> list[dict[str, Any]
                 if actor.role == Role.IMPORTER and addressee.strip().casefold() != name:
                     continue
                 item = {k: row.get(k) for k in SHIPMENT_FIELDS}
-                out.append(clean({"park_id": park_id, "installation": inst["id"], **item}))
+                out.append(to_jsonable({"park_id": park_id, "installation": inst.id, **item}))
     return out
 
 

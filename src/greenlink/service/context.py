@@ -1,19 +1,28 @@
-"""What every service function receives: settings, sessions and the job runner, passed in."""
+"""What every service function receives: settings, sessions and the job runner, passed in.
+
+A leaf of the service package: it imports no other service module but roles and settings.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from greenlink.service.db import make_engine, migrate, session_factory
 from greenlink.service.roles import Role
 from greenlink.service.settings import Settings
 
-if TYPE_CHECKING:
-    from greenlink.service.jobs import JobRunner
+
+class Runner(Protocol):
+    """What the service needs of its job worker (:class:`greenlink.service.jobs.JobRunner`)."""
+
+    def submit(self, job_id: int) -> None: ...
+
+    def wait(self, job_id: int, timeout_s: float | None = None) -> None: ...
+
+    def shutdown(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -33,23 +42,9 @@ class ServiceContext:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
-    runner: JobRunner | None = field(default=None)
+    runner: Runner | None = field(default=None)
 
     def close(self) -> None:
         if self.runner is not None:
             self.runner.shutdown()
         self.engine.dispose()
-
-
-def open_service(settings: Settings, start_runner: bool = True) -> ServiceContext:
-    """Connect, migrate, recover interrupted jobs and (optionally) start the job worker."""
-    from greenlink.service.jobs import JobRunner, recover_interrupted
-
-    engine = make_engine(settings.db_url)
-    migrate(engine)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = ServiceContext(settings=settings, engine=engine, sessions=session_factory(engine))
-    recover_interrupted(ctx)
-    if start_runner:
-        ctx.runner = JobRunner(ctx, settings.job_workers)
-    return ctx

@@ -130,8 +130,8 @@ def _update(ctx: ServiceContext, job_id: int, **values: object) -> None:
 
 def run_job(ctx: ServiceContext, job_id: int) -> None:
     """Run one job to the end (never raises: failures are recorded on the job)."""
-    from greenlink.pipeline import run_scenario, write_outputs
     from greenlink.report.plots import report_plots
+    from greenlink.workflows.run import run_scenario, write_outputs
 
     with ctx.sessions() as s:
         job = s.get(Job, job_id)
@@ -155,7 +155,7 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
         if job.kind == "cbam_template":
             detail = _run_template(ctx, park, job, tmp, say)
         elif job.kind == "optimize":
-            from greenlink.optimize.solve import optimize_scenario, write_optimization
+            from greenlink.workflows.optimise import optimize_scenario, write_optimization
 
             opt = optimize_scenario(Path(park.folder) / "scenario" / "park.toml", progress=say,
                                     ruleset=ruleset)
@@ -166,7 +166,8 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
                                   ruleset=ruleset)
             write_outputs(result, tmp, progress=say)
             say("drawing figures")
-            for name, svg in report_plots(result.flows, result.summary).items():
+            for name, svg in report_plots(result.flows,
+                                          result.summary.model_dump(mode="json")).items():
                 (tmp / f"plot_{name}.svg").write_text(svg, encoding="utf-8")
             detail = {"all_passed": bool(result.policy.all_passed)}
         tmp.rename(final)

@@ -3,7 +3,6 @@ and the results of the latest successful run, filtered to what the caller may se
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -20,6 +19,7 @@ from greenlink.service.errors import Conflict, NotAllowed, NotFound
 from greenlink.service.models import Job, Organisation, Park, ParkAccess
 from greenlink.service.roles import Action, Role, allowed
 from greenlink.service.uploads import UploadedFile, stage_bundle
+from greenlink.summary import RunSummary, TenantSummary, read_summary, tenant_view
 
 PLOT_NAMES = ("seasonal", "monthly", "battery", "users")
 RESULT_KINDS = ("simulate", "check")  # jobs whose outputs are "the park's latest result"
@@ -133,34 +133,22 @@ def tenant_user_id(ctx: ServiceContext, actor: Principal, park_id: int) -> str |
 
 @dataclass(frozen=True)
 class ParkResult:
-    """The latest successful run of a park, as the caller may see it."""
+    """The latest successful run of a park, and the part of it the caller may see."""
 
     scope: ParkScope
     job: Job
-    summary: dict[str, Any]
+    summary: RunSummary
 
     @property
     def folder(self) -> Path:
         return Path(self.job.result_folder or "")
 
-
-def filter_summary(summary: dict[str, Any], user_id: str | None) -> dict[str, Any]:
-    """Remove other users' rows (per-user shares, products, per-user rule verdicts) for a
-    tenant; park-level totals and KPIs stay."""
-    if user_id is None:
-        return summary
-    out = dict(summary)
-    out["users"] = [u for u in summary.get("users", []) if u.get("id") == user_id]
-    out["products"] = [p for p in summary.get("products", []) if p.get("user_id") == user_id]
-    policy = dict(summary.get("policy") or {})
-    policy["results"] = [r for r in policy.get("results", [])
-                         if r.get("scope") in ("park", user_id)]
-    out["policy"] = policy
-    if "cbam" in summary:
-        from greenlink.service.cbam import filter_cbam
-
-        out["cbam"] = filter_cbam(summary["cbam"], user_id)
-    return out
+    @property
+    def visible(self) -> RunSummary | TenantSummary:
+        """The whole summary, or for a tenant its allow-listed view (:func:`tenant_view`)."""
+        if self.scope.user_id is None:
+            return self.summary
+        return tenant_view(self.summary, self.scope.user_id)
 
 
 def latest_result(ctx: ServiceContext, actor: Principal, park_id: int) -> ParkResult:
@@ -172,8 +160,8 @@ def latest_result(ctx: ServiceContext, actor: Principal, park_id: int) -> ParkRe
                        .order_by(Job.id.desc()).limit(1))
     if job is None or not job.result_folder:
         raise NotFound(f"park {park_id} has no successful run yet (start a simulate job)")
-    summary = json.loads((Path(job.result_folder) / "summary.json").read_text(encoding="utf-8"))
-    return ParkResult(scope, job, filter_summary(summary, scope.user_id))
+    summary = read_summary((Path(job.result_folder) / "summary.json").read_bytes())
+    return ParkResult(scope, job, summary)
 
 
 def user_result(ctx: ServiceContext, actor: Principal, park_id: int,
@@ -182,11 +170,12 @@ def user_result(ctx: ServiceContext, actor: Principal, park_id: int,
     result = latest_result(ctx, actor, park_id)
     if result.scope.user_id is not None and result.scope.user_id != user_id:
         raise NotFound(f"user {user_id!r} not found in park {park_id}")
-    users = [u for u in result.summary.get("users", []) if u.get("id") == user_id]
+    users = [u for u in result.summary.users if u.id == user_id]
     if not users:
         raise NotFound(f"user {user_id!r} not found in park {park_id}")
-    products = [p for p in result.summary.get("products", []) if p.get("user_id") == user_id]
-    return {"user": users[0], "products": products}
+    products = [p.model_dump(mode="json") for p in result.summary.products
+                if p.user_id == user_id]
+    return {"user": users[0].model_dump(mode="json"), "products": products}
 
 
 def plot_svg(ctx: ServiceContext, actor: Principal, park_id: int, name: str) -> str:
@@ -200,8 +189,8 @@ def plot_svg(ctx: ServiceContext, actor: Principal, park_id: int, name: str) -> 
     if name == "users" and result.scope.user_id is not None:
         from greenlink.report.plots import user_share_svg
 
-        return standalone_svg(user_share_svg(result.summary["users"],
-                                             result.summary.get("shares")))
+        view = result.visible.model_dump(mode="json")
+        return standalone_svg(user_share_svg(view["users"], view["shares"]))
     return standalone_svg((result.folder / f"plot_{name}.svg").read_text(encoding="utf-8"))
 
 

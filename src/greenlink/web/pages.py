@@ -114,7 +114,7 @@ def park_overview(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> H
         result = None
     job_list = jobs.list_jobs(ctx, caller, park_id)[:10]
     return render(request, "park.html", me=caller, park=scope.park, tenant_user=scope.user_id,
-                  result=result, summary=result.summary if result else None, jobs=job_list,
+                  result=result, summary=result.visible if result else None, jobs=job_list,
                   can_run=allowed(caller.role, Action.JOB_CREATE),
                   can_report=allowed(caller.role, Action.REPORT_DOWNLOAD),
                   can_certs=allowed(caller.role, Action.CERT_READ),

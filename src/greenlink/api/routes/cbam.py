@@ -44,7 +44,7 @@ def exposure(park_id: int, installation_id: str, caller: Caller, ctx: Ctx,
             responses={200: {"content": {"application/json": {}}}})
 def pact(park_id: int, installation_id: str, caller: Caller, ctx: Ctx) -> Response:
     """PACT ProductFootprints (one per process), as a JSON download."""
-    from greenlink.carbon.cbam_service import dumps
+    from greenlink.jsonio import dumps
 
     body = dumps(cbam.installation_pact(ctx, caller, park_id, installation_id))
     return Response(body, media_type="application/json", headers={

@@ -54,7 +54,7 @@ def grant_access(park_id: int, body: AccessCreate, caller: Caller, ctx: Ctx) -> 
 def latest_result(park_id: int, caller: Caller, ctx: Ctx) -> ResultPublic:
     """summary.json of the latest successful run (a tenant sees only its own user's rows)."""
     r = parks.latest_result(ctx, caller, park_id)
-    return ResultPublic(park_id=park_id, job_id=r.job.id, summary=r.summary)
+    return ResultPublic(park_id=park_id, job_id=r.job.id, summary=r.visible.model_dump(mode="json"))
 
 
 @router.get("/{park_id}/users/{user_id}", response_model=UserResultPublic)

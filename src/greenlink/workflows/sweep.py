@@ -16,15 +16,16 @@ import pandas as pd
 
 from greenlink.errors import GreenlinkError
 from greenlink.inputs import ParkInputs, build_inputs
-from greenlink.portfolio.params import apply_params, needs_new_inputs, variants
+from greenlink.report.sweep import pareto_front as pareto_front
 from greenlink.scenario.load import LoadedScenario, load_scenario
+from greenlink.scenario.variants import apply_params, needs_new_inputs, variants
 
 Progress = Callable[[int, int], None]
 
 
 def run_variant(park: ParkInputs, changes: dict[str, Any], number: int) -> dict[str, Any]:
     """Optimise one variant; return one row (errors become an ``error`` text, not a crash)."""
-    from greenlink.optimize.solve import optimize_park
+    from greenlink.workflows.optimise import optimize_park
 
     row: dict[str, Any] = {"variant": number, **changes}
     try:
@@ -39,7 +40,7 @@ def run_variant(park: ParkInputs, changes: dict[str, Any], number: int) -> dict[
     except GreenlinkError as exc:
         row["error"] = "; ".join(str(p) for p in exc.problems)
         return row
-    shares = result.run.summary["shares"]
+    shares = result.run.summary.shares
     row.update({
         "feasible": result.feasible,
         "total_cost": result.costs["total"],
@@ -49,10 +50,10 @@ def run_variant(park: ParkInputs, changes: dict[str, Any], number: int) -> dict[
         "wind_kw": float(sum(result.sizes.wind_kw.values())),
         "battery_kwh": result.sizes.battery_kwh,
         "battery_kw": result.sizes.battery_kw,
-        "green_share_of_consumption": shares["green_share_of_consumption"],
-        "hourly_matched_share": shares["hourly_matched_share"],
-        "self_use_share_of_generation": shares["self_use_share_of_generation"],
-        "export_share_of_generation": shares["export_share_of_generation"],
+        "green_share_of_consumption": shares.green_share_of_consumption,
+        "hourly_matched_share": shares.hourly_matched_share,
+        "self_use_share_of_generation": shares.self_use_share_of_generation,
+        "export_share_of_generation": shares.export_share_of_generation,
         "all_rules_passed": bool(result.run.policy.all_passed),
         "relaxations": "; ".join(r.message for r in result.relaxations),
         "solve_seconds": result.solution.solve_seconds,
@@ -81,7 +82,7 @@ def run_sweep(source: str | Path | LoadedScenario, params: list[tuple[str, list[
     source
         Scenario file (or loaded scenario).
     params
-        ``[(path, [values...]), ...]`` as from :func:`greenlink.portfolio.params.parse_param`.
+        ``[(path, [values...]), ...]`` as from :func:`greenlink.scenario.variants.parse_param`.
     scheduler
         ``None``: a local Dask cluster (``workers`` processes, one thread each); ``"local"``:
         run in this process without Dask (tests, debugging); otherwise the address of a running
@@ -120,19 +121,3 @@ def run_sweep(source: str | Path | LoadedScenario, params: list[tuple[str, list[
         table["error"] = ""
     table["error"] = table["error"].fillna("")
     return table
-
-
-def pareto_front(table: pd.DataFrame, cost: str = "total_cost",
-                 benefit: str = "green_share_of_consumption") -> pd.Series:
-    """True for variants no other variant beats on both lower cost and higher benefit."""
-    ok = table[[cost, benefit]].notna().all(axis=1)
-    if "feasible" in table.columns:
-        ok &= table["feasible"].fillna(False).astype(bool)
-    c = table[cost].to_numpy(dtype=float)
-    b = table[benefit].to_numpy(dtype=float)
-    valid = ok.to_numpy()
-    flags = []
-    for i in range(len(table)):
-        dominated = valid & (c <= c[i]) & (b >= b[i]) & ((c < c[i]) | (b > b[i]))
-        flags.append(bool(valid[i] and not dominated.any()))
-    return pd.Series(flags, index=table.index)

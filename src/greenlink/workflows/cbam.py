@@ -1,13 +1,13 @@
-"""Service functions behind ``greenlink cbam``: load a scenario and its flows, run the accounts.
+"""The CBAM workflow behind ``greenlink cbam``, the service and the summary: load a scenario and
+its flows, run the installation accounts, and shape the reports.
 
-The flows come from a previous run (``flows.parquet``/``flows.csv`` of ``greenlink simulate``,
-simulated today; the metered flows of the verification work use the same columns) or, when none
-is given, from simulating the scenario.
+The flows come from a file (a previous run's ``flows.parquet``/``flows.csv``, or metered and
+allocated flows: same columns), checked against the scenario, or from simulating the scenario
+(:func:`greenlink.workflows.flows_source.scenario_flows`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -33,7 +33,10 @@ from greenlink.carbon.template import (
     recalculate,
 )
 from greenlink.errors import InputError, Problem
+from greenlink.jsonio import dumps as dumps
+from greenlink.jsonio import records
 from greenlink.scenario.load import LoadedScenario, load_scenario
+from greenlink.workflows.flows_source import scenario_flows
 
 
 def goods(codes: Sequence[str]) -> list[dict[str, Any]]:
@@ -48,33 +51,11 @@ def goods(codes: Sequence[str]) -> list[dict[str, Any]]:
     return out
 
 
-def load_flows(path: str | Path) -> pd.DataFrame:
-    """Read a flows table (Parquet or CSV) with tz-aware ``interval_start``."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(Problem(f"no flows file {p}", file=str(p),
-                                 expected="flows.parquet or flows.csv of a simulate run"))
-    if p.suffix == ".parquet":
-        table = pd.read_parquet(p)
-    else:
-        table = pd.read_csv(p)
-        table["interval_start"] = pd.to_datetime(table["interval_start"], format="ISO8601")
-    if "interval_start" not in table.columns and table.index.name == "interval_start":
-        table = table.reset_index()
-    if "interval_start" not in table.columns:
-        raise InputError(Problem("flows table has no interval_start column", file=str(p),
-                                 expected="the flows format of docs/formats.md"))
-    return table
-
-
 def context(scenario_path: str | Path, flows_path: str | Path | None = None
             ) -> tuple[LoadedScenario, pd.DataFrame]:
-    """The loaded scenario and its flows (read, or simulated when no file is given)."""
+    """The loaded scenario and its flows (read and checked, or simulated when no file is given)."""
     loaded = load_scenario(scenario_path)
-    if flows_path is not None:
-        return loaded, load_flows(flows_path)
-    from greenlink.pipeline import run_scenario
-    return loaded, run_scenario(loaded).flows
+    return loaded, scenario_flows(loaded, flows_path).table
 
 
 def accounts_for(loaded: LoadedScenario, flows: pd.DataFrame, installation_id: str,
@@ -93,8 +74,8 @@ def see_report(acc: InstallationAccounts) -> dict[str, Any]:
     return {"installation": acc.installation.id, "grid_factor": {
                 "ef_t_per_mwh": acc.grid.ef_t_per_mwh, "source": acc.grid.source,
                 "template_code": acc.grid.template_code},
-            "processes": see_table(acc).to_dict("records"),
-            "audit": audit_table(acc).to_dict("records"),
+            "processes": records(see_table(acc)),
+            "audit": records(audit_table(acc)),
             "assumptions": list(acc.prices.notes)}
 
 
@@ -110,8 +91,8 @@ def liability_report(acc: InstallationAccounts) -> dict[str, Any]:
             "certificates_dc", "certificates_default", "cost_grid_eur", "cost_dc_eur",
             "cost_default_eur", "saving_eur", "factor_notes"]
     return {"installation": acc.installation.id,
-            "per_year": annual_summary(acc.liability).to_dict("records"),
-            "shipments": acc.liability[cols].to_dict("records"),
+            "per_year": records(annual_summary(acc.liability)),
+            "shipments": records(acc.liability[cols]),
             "assumptions": list(acc.prices.notes)}
 
 
@@ -193,17 +174,6 @@ def template(acc: InstallationAccounts, out: str | Path, recalc: bool = False
     return result
 
 
-def dumps(obj: Any) -> str:
-    """JSON with numpy/pandas scalars and timestamps converted."""
-    def default(o: Any) -> Any:
-        if hasattr(o, "isoformat"):
-            return o.isoformat()
-        if hasattr(o, "item"):
-            return o.item()
-        return str(o)
-    return json.dumps(obj, indent=2, default=default, ensure_ascii=False, allow_nan=False)
-
-
 def claim_batches(acc: InstallationAccounts, flows: pd.DataFrame, registry_url: str,
                   account_id: str, beneficiary: str | None = None) -> pd.DataFrame:
     """Cancel, hour by hour, the registry certificates backing every batch's green claim."""
@@ -226,12 +196,12 @@ def summary_section(loaded: LoadedScenario, flows: pd.DataFrame) -> dict[str, An
     for inst in loaded.scenario.installations:
         acc = accounts_for(loaded, flows, inst.id)
         item: dict[str, Any] = {"id": inst.id, "user": inst.user,
-                                "processes": see_table(acc).to_dict("records"),
+                                "processes": records(see_table(acc)),
                                 "assumptions": list(acc.prices.notes)}
         if acc.liability is not None and acc.shipments is not None:
-            item["liability_per_year"] = annual_summary(acc.liability).to_dict("records")
-            item["exposure_by_sku"] = exposure_map(acc.shipments, by="sku",
-                                                   country=inst.country,
-                                                   prices=acc.prices).head(10).to_dict("records")
+            item["liability_per_year"] = records(annual_summary(acc.liability))
+            item["exposure_by_sku"] = records(exposure_map(acc.shipments, by="sku",
+                                                           country=inst.country,
+                                                           prices=acc.prices).head(10))
         out["installations"].append(item)
     return out

@@ -15,9 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import greenlink
 from greenlink.api.limits import RequestSizeLimit
 from greenlink.errors import GreenlinkError
-from greenlink.service.context import ServiceContext, open_service
+from greenlink.service.context import ServiceContext
 from greenlink.service.errors import NotAuthenticated, ServiceError
 from greenlink.service.settings import Settings
+from greenlink.service.startup import open_service
 
 API_PREFIX = "/api/v1"
 

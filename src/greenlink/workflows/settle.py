@@ -1,7 +1,7 @@
-"""Service functions behind ``greenlink settle`` and ``greenlink contracts whatif``.
+"""The settlement workflow behind ``greenlink settle`` and ``greenlink contracts whatif``.
 
-They tie the stages together (scenario → flows, read from a file or simulated → settlement →
-files) so that the CLI handlers stay a few lines.
+It ties the stages together (scenario → flows, read from a file and checked, or simulated →
+settlement → files) so that the CLI handlers stay a few lines.
 """
 
 from __future__ import annotations
@@ -18,48 +18,14 @@ from greenlink.economics.settlement import Settlement, settle
 from greenlink.economics.statements import FORMATS, write_settlement
 from greenlink.errors import InputError, Problem
 from greenlink.scenario.load import LoadedScenario, load_scenario
+from greenlink.workflows.flows_source import scenario_flows
 
 Progress = Callable[[str], None]
 
 
-def read_flows(path: str | Path, timezone: str) -> pd.DataFrame:
-    """A flows table (docs/formats.md) from Parquet or CSV, indexed by tz-aware interval_start."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(Problem("flows file not found", file=str(file),
-                                 expected="flows.parquet or flows.csv of a simulate run, or "
-                                          "the metering module's allocated table"))
-    try:
-        if file.suffix.lower() == ".parquet":
-            frame = pd.read_parquet(file)
-        else:
-            frame = pd.read_csv(file)
-            if "interval_start" in frame:
-                frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
-    except (ValueError, OSError) as exc:
-        raise InputError(Problem(f"cannot read the flows table: {exc}", file=str(file))) from None
-    if "interval_start" in frame.columns:
-        frame = frame.set_index("interval_start")
-    if not isinstance(frame.index, pd.DatetimeIndex) or frame.index.tz is None:
-        raise InputError(Problem("no timezone-aware interval_start column", file=str(file),
-                                 location="interval_start",
-                                 expected="ISO 8601 timestamps with UTC offset"))
-    frame.index = frame.index.tz_convert(timezone)
-    return frame
-
-
-def scenario_flows(loaded: LoadedScenario, flows_path: str | Path | None,
-                   progress: Progress | None = None) -> pd.DataFrame:
-    """Flows from a file, or simulated from the scenario when no file is given."""
-    if flows_path is not None:
-        return read_flows(flows_path, loaded.scenario.site.timezone)
-    from greenlink.dispatch.simulate import simulate
-    from greenlink.inputs import build_inputs
-
-    say = progress or (lambda _m: None)
-    inputs = build_inputs(loaded, progress=say)
-    say("simulating the year (no --flows given)")
-    return simulate(inputs)
+def _flows(loaded: LoadedScenario, flows_path: str | Path | None,
+           progress: Progress | None) -> pd.DataFrame:
+    return scenario_flows(loaded, flows_path, progress).table
 
 
 @dataclass(frozen=True)
@@ -90,7 +56,7 @@ def settle_to_files(scenario_path: str | Path, month: str, out: str | Path,
     loaded = load_scenario(scenario_path)
     as_of = parse_date(fees_as_of, "--fees-as-of")
     fees = load_fee_schedule(loaded.scenario.site.province or None, fees_path)
-    flows = scenario_flows(loaded, flows_path, progress)
+    flows = _flows(loaded, flows_path, progress)
     result = settle(flows, loaded.scenario, month, fees=fees, fees_as_of=as_of)
     files = write_settlement(result, out, tuple(formats))
     return SettleRun(result, files)
@@ -118,7 +84,7 @@ def run_whatif(scenario_path: str | Path, variant_paths: Sequence[str | Path],
     variants = {"scenario": sc, "no_contracts": with_contracts(sc, [])}
     for path in variant_paths:
         variants[Path(path).stem] = read_variant(path, sc)
-    flows = scenario_flows(loaded, flows_path, progress)
+    flows = _flows(loaded, flows_path, progress)
     without = None
     if battery and sc.batteries:
         if flows_path is not None:

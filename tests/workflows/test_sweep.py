@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from greenlink.cli.optimize_cmd import optimize_app
 from greenlink.errors import InputError
-from greenlink.portfolio.params import apply_params, needs_new_inputs, parse_param, variants
-from greenlink.portfolio.sweep import pareto_front, run_sweep
 from greenlink.scenario.load import load_scenario
+from greenlink.scenario.variants import apply_params, needs_new_inputs, parse_param, variants
+from greenlink.workflows.sweep import pareto_front, run_sweep
 from tests.optimize.test_cli import OPTIMIZE
 from tests.scenario.parks import park_toml, write_park
 

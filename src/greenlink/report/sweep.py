@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from greenlink.portfolio.sweep import pareto_front
 from greenlink.report.plots import figure_to_svg
 
 
@@ -66,3 +65,19 @@ def write_sweep(table: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def pareto_front(table: pd.DataFrame, cost: str = "total_cost",
+                 benefit: str = "green_share_of_consumption") -> pd.Series:
+    """True for variants no other variant beats on both lower cost and higher benefit."""
+    ok = table[[cost, benefit]].notna().all(axis=1)
+    if "feasible" in table.columns:
+        ok &= table["feasible"].fillna(False).astype(bool)
+    c = table[cost].to_numpy(dtype=float)
+    b = table[benefit].to_numpy(dtype=float)
+    valid = ok.to_numpy()
+    flags = []
+    for i in range(len(table)):
+        dominated = valid & (c <= c[i]) & (b >= b[i]) & ((c < c[i]) | (b > b[i]))
+        flags.append(bool(valid[i] and not dominated.any()))
+    return pd.Series(flags, index=table.index)

@@ -1,1 +1,0 @@
-"""Portfolios of variants: parameter sweeps of the optimiser on Dask."""

@@ -1,0 +1,32 @@
+"""The evidence workflow: a claim file → its scenario and flows (metered file, checked, or
+simulated) → a build request for :func:`greenlink.evidence.build.build_pack`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from greenlink.errors import InputError, Problem
+from greenlink.evidence.claims import GreenShareRequest
+from greenlink.evidence.shipment import ShipmentRequest
+from greenlink.evidence.spec import load_claim_spec, request_for_spec
+from greenlink.scenario.load import load_scenario
+from greenlink.workflows.flows_source import read_scenario_flows
+from greenlink.workflows.run import run_scenario
+
+
+def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
+    """Turn a claim file into a build request (simulates the scenario unless flows are given)."""
+    spec = load_claim_spec(path)
+    base = path.parent
+    loaded = load_scenario(base / spec.scenario)
+    file = str(path)
+    if spec.flows:
+        flows_path = base / spec.flows
+        if not flows_path.is_file():
+            raise InputError(Problem("flows file not found", file=file, location="flows"))
+        table = read_scenario_flows(loaded, flows_path)
+        source = "metered"
+    else:
+        table = run_scenario(loaded).flows
+        source = "simulated"
+    return request_for_spec(spec, base, loaded, table, source, file=file)
