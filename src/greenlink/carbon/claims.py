@@ -7,7 +7,10 @@ purpose ``product_batch`` or ``shipment``). A cancelled certificate is no longer
 cannot be cancelled again for ``tenant_scope2``; the registry also refuses claims beyond the
 beneficiary's registered consumption of the hour.
 
-Per batch and hour: ``claim_Wh = ⌊overlap_fraction × green_kWh_hour × line_share × 1000⌋``.
+Per batch and hour: ``claim_Wh = kwh_to_wh(overlap_fraction × green_kWh_hour × line_share)``
+(:func:`greenlink.units.kwh_to_wh`, the rule by which the certificates were issued). An hour is
+a clock hour of the flows table's zone (the scenario's, :func:`greenlink.flows.hour_key`): the
+hours certificates are issued for.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from greenlink.carbon.batches import interval_starts
+from greenlink import flows as fl
+from greenlink.units import kwh_to_wh
 
 
 def batch_hour_claims(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
@@ -29,8 +33,11 @@ def batch_hour_claims(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
     DataFrame
         ``batch_id, hour_start (UTC), claim_wh``; hours with 0 Wh are left out.
     """
-    green = pd.Series(flows[f"{user}.green_kwh"].to_numpy(dtype=float),
-                      index=interval_starts(flows)).resample("1h").sum()
+    index = fl.time_index(flows)
+    green = pd.Series(flows[fl.user_green(user)].to_numpy(dtype=float),
+                      index=fl.hour_key(index)).groupby(level=0).sum()
+    hours = pd.DatetimeIndex(green.index)
+    green_kwh = green.to_numpy()
     rows = []
     starts = pd.DatetimeIndex(batches["start"])
     ends = pd.DatetimeIndex(batches["end"])
@@ -38,11 +45,11 @@ def batch_hour_claims(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
     lines = [str(p) for p in batches["process"]]
     one_hour = pd.Timedelta(hours=1)
     for bid, line, start, end in zip(ids, lines, starts, ends, strict=True):
-        for h in pd.date_range(start.floor("h"), end, freq="1h", inclusive="left"):
+        for k in np.flatnonzero((hours < end) & (hours + one_hour > start)).tolist():
+            h = hours[k]
             lo, hi = max(start, h), min(end, h + one_hour)
             frac = (hi - lo) / one_hour
-            kwh = float(green.get(h, 0.0)) * frac * float(line_share[line])
-            wh = int(np.floor(kwh * 1000.0 + 1e-9))
+            wh = kwh_to_wh(float(green_kwh[k]) * frac * float(line_share[line]))
             if wh > 0:
                 rows.append({"batch_id": bid, "hour_start": h.tz_convert("UTC"),
                              "claim_wh": wh})

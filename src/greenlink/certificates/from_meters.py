@@ -1,4 +1,10 @@
-"""Issue certificates from the meter store of a park (``greenlink registry issue``)."""
+"""Issue certificates from the meter store of a park (``greenlink registry issue``).
+
+Hours are the scenario's local clock hours (:func:`greenlink.flows.hour_key`), stored as UTC
+instants; generation and consumption become whole Wh by :func:`greenlink.units.kwh_to_wh`, the
+rule every claim uses, so the Wh issued for a fully green hour and the Wh its user may claim
+are the same number.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from greenlink.certificates.models import Account, Device, GranularCertificateBu
 from greenlink.certificates.registry import Registry
 from greenlink.metering.actuals import (
     actual_flows,
+    hourly_consumption_wh,
     hourly_generation_wh,
     hourly_matched,
     metered_arrays,
@@ -83,10 +90,6 @@ def issue_from_store(registry: Registry, scenario: Scenario, store: Path | str, 
     n = registry.issue(todo[["device_id", "hour_start", "energy_wh"]], metadata_id=metadata) \
         if len(todo) else 0
     matched = hourly_matched(scenario, actual_flows(scenario, arrays), arrays)
-    whole = matched[matched["production_line"] == ""]
-    consumption = pd.DataFrame({"beneficiary": whole["user_id"],
-                                "hour_start": whole["hour_start"],
-                                "wh": np.floor(whole["load_kwh"].to_numpy() * 1000)})
-    registry.record_consumption_table(consumption)
+    registry.record_consumption_table(hourly_consumption_wh(matched))
     return IssueResult(n, int(todo["energy_wh"].sum()), int((incomplete & ~already).sum()),
                        int(already.sum()))

@@ -7,8 +7,10 @@ spend the same Wh, and no update is lost. Each transaction appends one event to 
 
 Rules (EnergyTag GC standard, FEA registry)
 -------------------------------------------
-* issue: from metered generation, whole Wh (rounded down), one issuance per device and hour
-  (``gc_issuance`` unique key), ``energy_wh ≤ capacity_kW · 1000 · 1 h``;
+* issue: from metered generation, whole Wh (:func:`greenlink.units.kwh_to_wh`: rounded down,
+  the rule every claim uses), one issuance per device and hour (``gc_issuance`` unique key),
+  ``energy_wh ≤ kwh_to_wh(capacity_kW · 1 h)``; an hour is a clock hour of the park's zone,
+  stored as the UTC instant it starts at (a whole quarter hour of UTC);
 * transfer: only Active bundles of the sending account, only to an account whose whitelist
   names the sender; a partial transfer splits the bundle first;
 * split: a bundle of ``q`` Wh → two bundles of ``k`` and ``q − k`` Wh with consecutive id ranges;
@@ -55,6 +57,7 @@ from greenlink.certificates.models import (
     StorageDischargeRecord,
 )
 from greenlink.errors import GreenlinkError
+from greenlink.units import kwh_to_wh
 
 ClaimPurpose = Literal["tenant_scope2", "product_batch", "shipment", "sold_as_certificate",
                        "storage_charge"]
@@ -62,6 +65,10 @@ CLAIM_PURPOSES: tuple[str, ...] = ("tenant_scope2", "product_batch", "shipment",
                                    "sold_as_certificate", "storage_charge")
 DISSEMINATION_LEVELS = ("self-consumed", "private line", "public grid")
 Bundle = GranularCertificateBundle
+#: Every hour start lies on this grid of UTC: a local clock hour of any real time zone starts on
+#: a whole quarter hour of UTC (UTC+8 on the hour, UTC+5:30 at half past, UTC+5:45 at a quarter
+#: to).
+HOUR_START_GRID = pd.Timedelta(minutes=15)
 
 
 class RegistryError(GreenlinkError):
@@ -198,7 +205,13 @@ class Registry:
         """Issue one bundle per device and hour from metered generation; return bundles issued.
 
         ``hours`` has columns ``device_id``, ``hour_start`` (tz-aware) and ``energy_wh`` (whole
-        Wh); hours with 0 Wh are skipped.
+        Wh, :func:`greenlink.units.kwh_to_wh` of the metered kWh); hours with 0 Wh are skipped.
+
+        An hour is a clock hour of the park's time zone (:func:`greenlink.flows.hour_key`),
+        stored as the UTC instant it starts at. Its start must lie on a whole quarter hour of
+        UTC: every real zone's clock hour starts on one (UTC+8 on the hour, India's UTC+5:30 at
+        half past, Nepal's UTC+5:45 at a quarter to), so anything else is not an hour start.
+        ``energy_wh`` may not exceed ``kwh_to_wh(capacity_kW · 1 h)``.
         """
         hours = hours[hours["energy_wh"] > 0]
         issued_on = issuance_date or datetime.now(UTC).date()
@@ -214,17 +227,21 @@ class Registry:
             if missing:
                 raise RegistryError(f"devices not registered: {missing}")
             starts = pd.DatetimeIndex(hours["hour_start"]).tz_convert("UTC")
-            if (starts != starts.floor("h")).any():
-                raise RegistryError("hour_start must be whole hours")
+            off_grid = np.flatnonzero(starts != starts.floor(HOUR_START_GRID))
+            if off_grid.size:
+                raise RegistryError(f"hour_start {starts[int(off_grid[0])].isoformat()} is not on "
+                                    "a whole quarter hour of UTC (the start of a clock hour "
+                                    "in the park's zone)")
             energy = hours["energy_wh"].to_numpy().astype("int64")
             device_ids = hours["device_id"].astype(str).tolist()
-            capacity_wh = np.array([devices[d].capacity * 1000.0 for d in device_ids])
+            one_hour_kwh = np.array([devices[d].capacity for d in device_ids], dtype=float)
+            capacity_wh = kwh_to_wh(one_hour_kwh)  # capacity [kW] × 1 h
             over = np.flatnonzero(energy > capacity_wh)
             if over.size:
                 i = int(over[0])
                 raise RegistryError(f"device {device_ids[i]} hour {starts[i].isoformat()}: "
                                     f"{energy[i]} Wh is above capacity × 1 h = "
-                                    f"{capacity_wh[i]:.0f} Wh")
+                                    f"{capacity_wh[i]} Wh")
             start_list = starts.to_pydatetime().tolist()
             end_list = (starts + pd.Timedelta(hours=1)).to_pydatetime().tolist()
             stamp = starts.strftime("%Y%m%dT%H%MZ").tolist()

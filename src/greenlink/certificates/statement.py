@@ -6,6 +6,9 @@ A statement puts side by side, for one beneficiary and one calendar month (park 
   ``Σ_h green_kwh``, the user's load and the hourly matched share ``Σ green / Σ load``;
 * the certificates claimed (cancelled) for the beneficiary whose production hour lies in that
   month, by purpose, in Wh, with their bundle ids and id ranges.
+
+Claims are within the matched energy when they do not exceed ``Σ_h kwh_to_wh(green_kwh_h)``:
+the whole Wh of each hour by :func:`greenlink.units.kwh_to_wh`, the rule of issuance and claims.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ import pandas as pd
 
 from greenlink.certificates.models import CLAIMED
 from greenlink.certificates.registry import Registry
+from greenlink.metering.actuals import HOUR_START, MATCHED_GREEN_KWH, MATCHED_LOAD_KWH
+from greenlink.units import kwh_to_wh
+
+#: Key of the consumption [kWh] in a statement (JSON), of the whole user and of each line.
+LOAD_KWH = MATCHED_LOAD_KWH
 
 EXPORT_FIELDS = [
     "id", "issuance_id", "hash", "certificate_bundle_status", "account_id", "metadata_id",
@@ -62,12 +70,13 @@ def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str
     start = pd.Timestamp(f"{month}-01", tz=timezone)
     end = start + pd.offsets.MonthBegin(1)
     rows = matched[(matched["user_id"] == user_id)
-                   & (matched["hour_start"] >= start) & (matched["hour_start"] < end)]
+                   & (matched[HOUR_START] >= start) & (matched[HOUR_START] < end)]
     whole = rows[rows["production_line"] == ""]
-    load = float(whole["load_kwh"].sum())
-    green = float(whole["green_kwh"].sum())
+    load = float(whole[MATCHED_LOAD_KWH].sum())
+    green = float(whole[MATCHED_GREEN_KWH].sum())
+    green_wh = int(kwh_to_wh(whole[MATCHED_GREEN_KWH].to_numpy(dtype=float)).sum())
     lines = (rows[rows["production_line"] != ""].groupby("production_line")[
-        ["load_kwh", "green_kwh"]].sum())
+        [MATCHED_LOAD_KWH, MATCHED_GREEN_KWH]].sum())
     bundles = registry.bundles(status=CLAIMED)
     if len(bundles):
         t = pd.to_datetime(bundles["production_starting_interval"], utc=True)
@@ -76,17 +85,18 @@ def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str
                   .to_dict() if len(bundles) else {})
     return {
         "user_id": user_id, "month": month, "timezone": timezone,
-        "metered": {"load_kwh": load, "matched_green_kwh": green,
+        "metered": {LOAD_KWH: load, "matched_green_kwh": green,
                     "hourly_matched_share": green / load if load > 0 else 0.0,
-                    "production_lines": {str(k): {"load_kwh": float(v["load_kwh"]),
-                                                  "matched_green_kwh": float(v["green_kwh"])}
+                    "production_lines": {str(k): {LOAD_KWH: float(v[MATCHED_LOAD_KWH]),
+                                                  "matched_green_kwh": float(
+                                                      v[MATCHED_GREEN_KWH])}
                                          for k, v in lines.iterrows()}},
         "certificates": {"claimed_wh": int(bundles["bundle_quantity"].sum()) if len(bundles)
                          else 0, "by_purpose_wh": {str(k): int(v) for k, v in
                                                     by_purpose.items()},
                          "bundles": _bundle_list(bundles)},
         "claims_within_matched_energy": (int(bundles["bundle_quantity"].sum())
-                                         if len(bundles) else 0) <= round(green * 1000),
+                                         if len(bundles) else 0) <= green_wh,
     }
 
 
@@ -105,7 +115,7 @@ def statement_html(statement: dict[str, Any]) -> str:
     e = html.escape
     m = statement["metered"]
     c = statement["certificates"]
-    lines = "".join(f"<tr><td>{e(k)}</td><td>{v['load_kwh']:,.1f}</td>"
+    lines = "".join(f"<tr><td>{e(k)}</td><td>{v[LOAD_KWH]:,.1f}</td>"
                     f"<td>{v['matched_green_kwh']:,.1f}</td></tr>"
                     for k, v in m["production_lines"].items())
     purposes = "".join(f"<tr><td>{e(k)}</td><td>{v:,}</td></tr>"
@@ -119,7 +129,7 @@ text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head
 ({e(statement['timezone'])}).</p>
 <h2>Metered, matched hour by hour</h2>
 <table><tr><th>quantity</th><th>kWh</th></tr>
-<tr><td>consumption</td><td>{m['load_kwh']:,.1f}</td></tr>
+<tr><td>consumption</td><td>{m[LOAD_KWH]:,.1f}</td></tr>
 <tr><td>matched green energy</td><td>{m['matched_green_kwh']:,.1f}</td></tr>
 <tr><td>hourly matched share</td><td>{m['hourly_matched_share']:.1%}</td></tr></table>
 {'<h3>Production lines</h3><table><tr><th>line</th><th>load kWh</th><th>green kWh</th></tr>'

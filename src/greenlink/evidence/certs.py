@@ -3,6 +3,10 @@
 A bundle is identified by ``device_id`` and its inclusive id range
 ``[bundle_id_range_start, bundle_id_range_end]`` (one id per Wh, EnergyTag GC Scheme Standard);
 two packs double-claim when a device's ranges overlap.
+
+Per clock hour of the claim's zone (:func:`greenlink.flows.hour_key`) the certificates may hold
+at most ``kwh_to_wh(matched_kwh)`` Wh (:func:`greenlink.units.kwh_to_wh`): the rule by which
+the registry issued them and the pack claimed them, so the check is exact in whole Wh.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.evidence.claims import (
     CERTIFICATE_COLUMNS,
     CERTIFICATES_FILE,
@@ -23,11 +28,10 @@ from greenlink.evidence.claims import (
     HOURS_FILE,
 )
 from greenlink.evidence.tables import fail
+from greenlink.units import kwh_to_wh
 
 #: Registry statuses of a certificate that was cancelled (claimed) for a beneficiary.
 CLAIMED_STATUSES = ("Claimed", "Cancelled")
-#: Tolerance of certificate Wh against matched energy per hour [Wh] (6-decimal kWh rounding).
-TOL_WH = 0.01
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def check_certificates(members: Mapping[str, bytes], claim: Mapping[str, Any]) -
     range length ``end − start + 1 == quantity_wh``; ranges of a device do not overlap inside
     the pack;
     ``claim.json`` ``certificates.count``/``total_wh`` match the table; per production hour
-    the certificates' Wh do not exceed the hour's matched energy in ``claim_hours.csv``.
+    the certificates' Wh do not exceed ``kwh_to_wh`` of the hour's matched energy in
+    ``claim_hours.csv``.
     """
     table = _table(members)
     meta = claim.get("certificates")
@@ -130,19 +135,19 @@ def check_certificates(members: Mapping[str, bytes], claim: Mapping[str, Any]) -
                    f"{int(table['quantity_wh'].sum())}", field="certificates.total_wh")
     hours = pd.read_csv(io.BytesIO(members[HOURS_FILE]))
     tz = str(claim["period"]["timezone"])
-    matched_wh = pd.Series(hours["matched_kwh"].to_numpy() * 1000.0,
+    matched_wh = pd.Series(kwh_to_wh(hours["matched_kwh"].to_numpy(dtype=float)),
                            index=pd.to_datetime(hours[HOUR], utc=True).dt.tz_convert(tz))
     try:
         starts = pd.to_datetime(table["production_start"], utc=True).dt.tz_convert(tz)
     except (ValueError, TypeError) as exc:
         raise fail(CERTIFICATES_FILE, f"production_start unreadable: {exc}",
                    field="production_start") from exc
-    hour_of_row = starts.dt.floor("h")
+    hour_of_row = pd.Series(flows.hour_key(pd.DatetimeIndex(starts), tz), index=table.index)
     per_hour = table["quantity_wh"].groupby(hour_of_row).sum()
     for hour, wh in per_hour.items():
         key = pd.Timestamp(str(hour))
-        limit = float(matched_wh.get(key, 0.0))
-        if wh > limit + TOL_WH:
+        limit = int(matched_wh.get(key, 0))
+        if wh > limit:
             row = int(np.flatnonzero((hour_of_row == key).to_numpy())[0]) + 1
             raise fail(CERTIFICATES_FILE, f"{int(wh)} Wh cancelled for hour {key}, more than "
-                       f"the {limit:.0f} Wh hourly-matched", row=row, field="quantity_wh")
+                       f"the {limit} Wh hourly-matched", row=row, field="quantity_wh")

@@ -4,12 +4,14 @@ Building a pack with certificates cancels, hour by hour, Active granular certifi
 operator's account for the claim's beneficiary (through
 :func:`greenlink.carbon.claims.cancel_for_claims`, which calls
 ``greenlink.certificates.registry.Registry.cancel``): per clock hour
-``claim_Wh = ⌊matched_kWh × 1000⌋ − Wh already claimed for the user in that hour`` of the user's
-hourly-matched energy. A cancelled certificate is no longer Active and the Wh already claimed for
-the user count against the hour, so a second pack on the same certificates (or the same matched
-energy) is refused: nothing is left to cancel. The pack records each cancelled bundle with its
-EnergyTag GC fields and the registry's audit-chain head (sequence number and hash) after the
-cancellation.
+``claim_Wh = kwh_to_wh(matched_kWh) − Wh already claimed for the user in that hour`` of the
+user's hourly-matched energy. :func:`greenlink.units.kwh_to_wh` is the rule issuance uses too,
+so a fully green hour is claimable to its last issued Wh. Hours are the scenario's local clock
+hours (:func:`greenlink.flows.hour_key`), the hours certificates are issued for. A cancelled
+certificate is no longer Active and the Wh already claimed for the user count against the hour,
+so a second pack on the same certificates (or the same matched energy) is refused: nothing is
+left to cancel. The pack records each cancelled bundle with its EnergyTag GC fields and the
+registry's audit-chain head (sequence number and hash) after the cancellation.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.errors import GreenlinkError, Problem
+from greenlink.units import kwh_to_wh
 
 #: EnergyTag / FEA fields copied from the registry beside the required certificate columns.
 ENERGYTAG_EXTRA = ["issuance_id", "hash", "energy_carrier", "face_value", "account_id",
@@ -36,8 +40,8 @@ class CancelledCertificates:
 
 
 def hour_claims(hours: pd.DataFrame, claim_id: str) -> pd.DataFrame:
-    """Whole Wh to cancel per clock hour: ``⌊matched_kwh × 1000⌋`` (hours with 0 left out)."""
-    wh = np.floor(hours["matched_kwh"].to_numpy() * 1000.0 + 1e-9).astype("int64")
+    """Whole Wh to cancel per clock hour: ``kwh_to_wh(matched_kwh)`` (hours with 0 left out)."""
+    wh = kwh_to_wh(hours["matched_kwh"].to_numpy(dtype=float))
     frame = pd.DataFrame({"batch_id": claim_id,
                           "hour_start": pd.DatetimeIndex(hours.index).tz_convert("UTC"),
                           "claim_wh": wh})
@@ -81,16 +85,22 @@ def _records(bundles: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def claimed_wh_per_hour(registry: Any, beneficiary: str) -> dict[pd.Timestamp, int]:
-    """Wh of certificates already claimed for ``beneficiary``, per production hour (UTC)."""
+def claimed_wh_per_hour(registry: Any, beneficiary: str,
+                        timezone: str | None = None) -> dict[pd.Timestamp, int]:
+    """Wh of certificates already claimed for ``beneficiary``, per production hour.
+
+    Keys are the UTC instants at which the clock hours of ``timezone`` (the scenario's; ``None``:
+    UTC) start, :func:`greenlink.flows.hour_key` of each bundle's production start.
+    """
     bundles = registry.bundles(status="Claimed")
     bundles = bundles[bundles["beneficiary"] == beneficiary]
     if bundles.empty:
         return {}
-    hours = pd.to_datetime(bundles["production_starting_interval"], utc=True).dt.floor("h")
-    sums = bundles["bundle_quantity"].groupby(hours.to_numpy()).sum()
-    return {pd.Timestamp(str(h)).tz_convert("UTC") if pd.Timestamp(str(h)).tzinfo
-            else pd.Timestamp(str(h)).tz_localize("UTC"): int(v) for h, v in sums.items()}
+    starts = pd.DatetimeIndex(pd.to_datetime(bundles["production_starting_interval"], utc=True))
+    hours = flows.hour_key(starts, timezone).tz_convert("UTC")
+    sums = pd.Series(bundles["bundle_quantity"].to_numpy(), index=hours).groupby(level=0).sum()
+    return {pd.Timestamp(h): int(v) for h, v in zip(pd.DatetimeIndex(sums.index),
+                                                     sums.tolist(), strict=True)}
 
 
 def cancel_for_green_share(registry: Any, hours: pd.DataFrame, *, account_id: str,
@@ -120,7 +130,8 @@ def cancel_for_green_share(registry: Any, hours: pd.DataFrame, *, account_id: st
                                      location="registry", expected="`greenlink registry "
                                      "verify` to pass before certificates are claimed"))
     claims = hour_claims(hours, claim_id)
-    already = claimed_wh_per_hour(registry, beneficiary)
+    zone = pd.DatetimeIndex(hours.index).tz
+    already = claimed_wh_per_hour(registry, beneficiary, None if zone is None else str(zone))
     before = claims["claim_wh"].to_numpy()
     taken = np.array([already.get(h, 0) for h in pd.DatetimeIndex(claims["hour_start"])],
                      dtype="int64")

@@ -16,6 +16,12 @@ CBAM and reports consume metered and simulated data alike, plus one extra column
 ``metered_residual_kwh = supply − use`` (measurement error; ``curtailed_kwh`` is 0 because a
 generator meter measures what was delivered). Hourly matched green energy per user and per
 production line is derived from it.
+
+Hours (docs/metering.md): an hour is a **local clock hour** of the scenario's time zone,
+:func:`greenlink.flows.hour_key` — the same hours the policy KPIs, the evidence packs and the
+registry use. In a half-hour zone (India, UTC+5:30) a clock hour starts at half past a UTC hour.
+Whole Wh for certificates and consumption come from :func:`greenlink.units.kwh_to_wh`, the rule
+every claim uses too.
 """
 
 from __future__ import annotations
@@ -26,8 +32,18 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.dispatch.allocation import allocate
 from greenlink.scenario.model import Scenario
+from greenlink.units import kwh_to_wh
+
+#: Extra column of :func:`actual_flows`: ``supply − use`` of the metered park [kWh].
+METERED_RESIDUAL_KWH = "metered_residual_kwh"
+#: Columns of :func:`hourly_matched`: the hour's start, and its load and matched green energy
+#: [kWh] (named like the per-user quantities of the flows table).
+HOUR_START = "hour_start"
+MATCHED_LOAD_KWH = flows.USER_LOAD_KWH
+MATCHED_GREEN_KWH = flows.USER_GREEN_KWH
 
 
 @dataclass(frozen=True)
@@ -40,15 +56,6 @@ class MeteredArrays:
     filled: dict[str, np.ndarray]  # meter id → (T,) bool, True where a filled reading is used
 
 
-def year_index(scenario: Scenario) -> pd.DatetimeIndex:
-    """Interval starts of the scenario year in the park's zone."""
-    tz = scenario.site.timezone
-    year = scenario.time.year
-    return pd.date_range(pd.Timestamp(f"{year}-01-01", tz=tz),
-                         pd.Timestamp(f"{year + 1}-01-01", tz=tz),
-                         freq=f"{scenario.time.interval_minutes}min", inclusive="left")
-
-
 def metered_arrays(scenario: Scenario, con: duckdb.DuckDBPyConnection) -> MeteredArrays:
     """Sum the stored readings of every scenario meter into scenario intervals.
 
@@ -56,7 +63,8 @@ def metered_arrays(scenario: Scenario, con: duckdb.DuckDBPyConnection) -> Metere
     numpy sums them per meter and interval with one ``bincount`` over the flat cell index
     ``r · T + (ts − t0) // Δt`` (r: the meter's row, T intervals of Δt seconds from t0).
     """
-    index = year_index(scenario)
+    index = flows.year_index(scenario.time.year, scenario.time.interval_minutes,
+                             scenario.site.timezone)
     t0 = int(index[0].tz_convert("UTC").timestamp())
     dt_s = scenario.time.interval_minutes * 60
     n = len(index)
@@ -179,25 +187,27 @@ def actual_flows(scenario: Scenario, arrays: MeteredArrays) -> pd.DataFrame:
     supply = gen + discharge + grid_import
     use = total_load + charge + export
     columns: dict[str, np.ndarray] = {
-        "generation_kwh": gen, "load_kwh": total_load,
-        "green_to_load_kwh": user_green.sum(axis=1), "green_direct_kwh": direct,
-        "battery_charge_kwh": charge, "battery_charge_green_kwh": charge_green,
-        "battery_discharge_kwh": discharge, "battery_discharge_green_kwh": discharge_green,
-        "battery_soc_kwh": soc - min(soc.min(initial=0.0), 0.0),
-        "battery_soc_green_kwh": np.maximum(soc_green, 0.0),
-        "export_kwh": export, "curtailed_kwh": np.zeros(n), "import_kwh": grid_import,
-        "import_over_limit_kwh": np.maximum(grid_import - scenario.grid.import_limit_kw * dt,
-                                            0.0),
+        flows.GENERATION_KWH: gen, flows.LOAD_KWH: total_load,
+        flows.GREEN_TO_LOAD_KWH: user_green.sum(axis=1), flows.GREEN_DIRECT_KWH: direct,
+        flows.BATTERY_CHARGE_KWH: charge, flows.BATTERY_CHARGE_GREEN_KWH: charge_green,
+        flows.BATTERY_DISCHARGE_KWH: discharge,
+        flows.BATTERY_DISCHARGE_GREEN_KWH: discharge_green,
+        flows.BATTERY_SOC_KWH: soc - min(soc.min(initial=0.0), 0.0),
+        flows.BATTERY_SOC_GREEN_KWH: np.maximum(soc_green, 0.0),
+        flows.EXPORT_KWH: export, flows.CURTAILED_KWH: np.zeros(n),
+        flows.IMPORT_KWH: grid_import,
+        flows.IMPORT_OVER_LIMIT_KWH: np.maximum(
+            grid_import - scenario.grid.import_limit_kw * dt, 0.0),
     }
     for gen_id, values in gen_each.items():
-        columns[f"{gen_id}.generation_kwh"] = values
+        columns[flows.generator_generation(gen_id)] = values
     for j, u in enumerate(users):
-        columns[f"{u.id}.load_kwh"] = load[:, j]
-        columns[f"{u.id}.green_kwh"] = user_green[:, j]
-        columns[f"{u.id}.grid_kwh"] = load[:, j] - user_green[:, j]
-    columns["metered_residual_kwh"] = supply - use
+        columns[flows.user_load(u.id)] = load[:, j]
+        columns[flows.user_green(u.id)] = user_green[:, j]
+        columns[flows.user_grid(u.id)] = load[:, j] - user_green[:, j]
+    columns[METERED_RESIDUAL_KWH] = supply - use
     frame = pd.DataFrame(columns, index=arrays.index)
-    frame.index.name = "interval_start"
+    frame.index.name = flows.INTERVAL_START
     return frame
 
 
@@ -208,60 +218,86 @@ def _repeat_text(values: list[str], each: int) -> pd.Index | np.ndarray:
     return pd.Index(values).take(np.repeat(np.arange(len(values)), each))
 
 
-def hourly_matched(scenario: Scenario, flows: pd.DataFrame, arrays: MeteredArrays
+def _local_hours(scenario: Scenario, index: pd.DatetimeIndex
+                 ) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Code of each interval's local clock hour (:func:`greenlink.flows.hour_key` in the
+    scenario's zone) and the distinct hour starts, in time order."""
+    keys = flows.hour_key(index, scenario.site.timezone)
+    codes, hours = pd.factorize(keys, sort=True)
+    return codes, pd.DatetimeIndex(hours, name=HOUR_START)
+
+
+def _hourly(codes: np.ndarray, n_hours: int, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` per hour code (the one summation for generation and consumption)."""
+    return np.bincount(codes, weights=values, minlength=n_hours)
+
+
+def hourly_matched(scenario: Scenario, flow_table: pd.DataFrame, arrays: MeteredArrays
                    ) -> pd.DataFrame:
     """Hourly matched green energy per user and per production line (tidy).
 
-    Columns ``hour_start`` (park zone), ``user_id``, ``production_line`` ('' for the whole
-    user), ``load_kwh``, ``green_kwh``. A line's green energy is its user's green energy in each
-    interval times the line's share of the metered line loads:
-    ``green_line = green_user · load_line / Σ load_lines`` (Σ lines of that user).
+    Columns ``hour_start`` (start of the scenario's local clock hour, park zone), ``user_id``,
+    ``production_line`` ('' for the whole user), ``load_kwh``, ``green_kwh``. A line's green
+    energy is its user's green energy in each interval times the line's share of the metered
+    line loads: ``green_line = green_user · load_line / Σ load_lines`` (Σ lines of that user).
     """
-    index = pd.DatetimeIndex(flows.index)
-    per_hour = max(1, 60 // scenario.time.interval_minutes)
-    n_hours = len(index) // per_hour
-    hours = index[::per_hour][:n_hours]
-
-    def hourly(values: np.ndarray) -> np.ndarray:
-        return values[:n_hours * per_hour].reshape(n_hours, per_hour).sum(axis=1)
-
+    codes, hours = _local_hours(scenario, pd.DatetimeIndex(flow_table.index))
+    n_hours = len(hours)
+    rows = len(flow_table)
     names: list[tuple[str, str]] = []
     loads: list[np.ndarray] = []
     greens: list[np.ndarray] = []
     for u in scenario.users:
-        load = flows[f"{u.id}.load_kwh"].to_numpy()
-        green = flows[f"{u.id}.green_kwh"].to_numpy()
+        load = flow_table[flows.user_load(u.id)].to_numpy(dtype=float)
+        green = flow_table[flows.user_green(u.id)].to_numpy(dtype=float)
         names.append((u.id, ""))
-        loads.append(hourly(load))
-        greens.append(hourly(green))
+        loads.append(_hourly(codes, n_hours, load))
+        greens.append(_hourly(codes, n_hours, green))
         lines = [m for m in scenario.meters if m.role == "line_submeter" and m.measures == u.id]
         if lines:
-            line_load = {m.production_line or m.id: np.zeros(len(flows)) for m in lines}
+            line_load = {m.production_line or m.id: np.zeros(rows) for m in lines}
             for m in lines:
                 line_load[m.production_line or m.id] += np.maximum(arrays.by_meter[m.id], 0.0)
             total = np.sum(list(line_load.values()), axis=0)
             for name, values in sorted(line_load.items()):
-                share = np.divide(values, total, out=np.zeros(len(flows)), where=total > 0)
+                share = np.divide(values, total, out=np.zeros(rows), where=total > 0)
                 names.append((u.id, name))
-                loads.append(hourly(values))
-                greens.append(hourly(green * share))
+                loads.append(_hourly(codes, n_hours, values))
+                greens.append(_hourly(codes, n_hours, green * share))
     k = len(names)
     return pd.DataFrame({
-        "hour_start": pd.to_datetime(np.tile(hours.tz_convert("UTC").as_unit("s").asi8, k),
-                                     unit="s", utc=True).tz_convert(index.tz),
+        HOUR_START: pd.to_datetime(np.tile(hours.tz_convert("UTC").as_unit("s").asi8, k),
+                                   unit="s", utc=True).tz_convert(hours.tz),
         "user_id": _repeat_text([n[0] for n in names], n_hours),
         "production_line": _repeat_text([n[1] for n in names], n_hours),
-        "load_kwh": np.concatenate(loads) if loads else np.zeros(0),
-        "green_kwh": np.concatenate(greens) if greens else np.zeros(0)})
+        MATCHED_LOAD_KWH: np.concatenate(loads) if loads else np.zeros(0),
+        MATCHED_GREEN_KWH: np.concatenate(greens) if greens else np.zeros(0)})
+
+
+def hourly_consumption_wh(matched: pd.DataFrame) -> pd.DataFrame:
+    """Users' metered consumption per hour in whole Wh, to register in the certificate registry.
+
+    ``matched`` is :func:`hourly_matched` output; returns ``beneficiary``, ``hour_start`` and
+    ``wh`` (:func:`greenlink.units.kwh_to_wh` of the hour's load, the rule of issuance and
+    claims).
+    """
+    whole = matched[matched["production_line"] == ""]
+    return pd.DataFrame({"beneficiary": whole["user_id"].to_numpy(),
+                         HOUR_START: whole[HOUR_START].to_numpy(),
+                         "wh": kwh_to_wh(whole[MATCHED_LOAD_KWH].to_numpy(dtype=float))})
 
 
 def hourly_generation_wh(scenario: Scenario, arrays: MeteredArrays) -> pd.DataFrame:
     """Metered generation per plant and hour for certificate issuance.
 
-    Columns ``device_id``, ``hour_start`` (UTC), ``energy_wh`` (whole Wh, rounded down, as
-    EnergyTag requires), ``complete`` (every reading of the hour present and none filled).
+    Columns ``device_id``, ``hour_start`` (start of the scenario's local clock hour as a UTC
+    instant), ``energy_wh`` (whole Wh, :func:`greenlink.units.kwh_to_wh`: rounded down, as
+    EnergyTag requires, by the rule every claim uses), ``complete`` (every reading of the hour
+    present and none filled).
     """
-    hours = arrays.index.tz_convert("UTC").floor("h")
+    codes, hours = _local_hours(scenario, arrays.index)
+    n_hours = len(hours)
+    starts = hours.tz_convert("UTC")
     parts: list[pd.DataFrame] = []
     for pid in _plant_ids(scenario):
         meters = [m for m in scenario.meters if m.role == "generator" and m.measures == pid]
@@ -269,14 +305,13 @@ def hourly_generation_wh(scenario: Scenario, arrays: MeteredArrays) -> pd.DataFr
             continue
         energy = np.sum([np.maximum(arrays.by_meter[m.id], 0.0) for m in meters], axis=0)
         ok = np.all([arrays.present[m.id] & ~arrays.filled[m.id] for m in meters], axis=0)
-        frame = pd.DataFrame({"hour_start": hours, "e": energy, "ok": ok})
-        g = frame.groupby("hour_start", sort=True).agg(e=("e", "sum"), ok=("ok", "all"))
-        parts.append(pd.DataFrame({"device_id": pid, "hour_start": g.index,
-                                   "energy_wh": np.floor(g["e"].to_numpy() * 1000 + 1e-6)
-                                   .astype(np.int64), "complete": g["ok"].to_numpy()}))
+        bad = _hourly(codes, n_hours, (~ok).astype(float))
+        parts.append(pd.DataFrame({"device_id": pid, HOUR_START: starts,
+                                   "energy_wh": kwh_to_wh(_hourly(codes, n_hours, energy)),
+                                   "complete": bad == 0}))
     if not parts:
         return pd.DataFrame({"device_id": pd.Series(dtype=object),
-                             "hour_start": pd.Series(dtype="datetime64[ns, UTC]"),
+                             HOUR_START: pd.Series(dtype="datetime64[ns, UTC]"),
                              "energy_wh": pd.Series(dtype=np.int64),
                              "complete": pd.Series(dtype=bool)})
     return pd.concat(parts, ignore_index=True)

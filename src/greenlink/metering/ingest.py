@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.errors import InputError, Problem
 from greenlink.metering.actuals import MeteredArrays, metered_arrays
 from greenlink.metering.readfile import (
@@ -53,11 +54,11 @@ class IngestReport:
             "readings": self.readings,
             "per_meter": {str(k): {c: int(v) for c, v in row.items()}
                           for k, row in self.per_meter.iterrows()},
-            "issues": [{"meter_id": m, "interval_start": t.isoformat(), "check": c,
+            "issues": [{"meter_id": m, flows.INTERVAL_START: t.isoformat(), "check": c,
                         "energy_kwh": None if np.isnan(e) else e, "detail": d}
                        for m, t, c, e, d in zip(
                            self.issues["meter_id"].astype(str).tolist(),
-                           pd.DatetimeIndex(self.issues["interval_start"]),
+                           pd.DatetimeIndex(self.issues[flows.INTERVAL_START]),
                            self.issues["check"].astype(str).tolist(),
                            self.issues["energy_kwh"].astype(float).tolist(),
                            self.issues["detail"].astype(str).tolist(), strict=True)],
@@ -189,8 +190,8 @@ def ingest_files(scenario: Scenario, paths: Sequence[Path | str], store: Path | 
             columns=["meter_id", "ts_s", "check", "energy_kwh", "detail"])
     per_meter = summarise_issues(issues, pd.concat(counts).groupby(level=0).sum()
                                  if counts else pd.Series(dtype=int))
-    issues.insert(1, "interval_start", pd.to_datetime(issues["ts_s"].astype("int64"), unit="s",
-                                                      utc=True).dt.tz_convert(tz))
+    issues.insert(1, flows.INTERVAL_START, pd.to_datetime(issues["ts_s"].astype("int64"),
+                                                          unit="s", utc=True).dt.tz_convert(tz))
     issues = issues.drop(columns="ts_s")
     return IngestReport(results, [f.path.name for f in read],
                         int(sum(len(f.readings) for f in read)), issues, per_meter, arrays)

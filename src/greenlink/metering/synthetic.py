@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from greenlink import flows as fl
 from greenlink.scenario.meters import KWH_PER_UNIT
 from greenlink.scenario.model import Scenario
+from greenlink.units import WH_PER_KWH
 
 
 @dataclass(frozen=True)
@@ -45,21 +47,22 @@ def example_meter_specs(scenario: Scenario) -> list[MeterSpec]:
     specs: list[MeterSpec] = []
     for pid in [p.id for p in scenario.pv] + [w.id for w in scenario.wind]:
         specs.append(MeterSpec(f"gen_{pid}", "generator", pid,
-                               "MWh" if pid == "ground" else "kWh", f"{pid}.generation_kwh"))
+                               "MWh" if pid == "ground" else "kWh",
+                               fl.generator_generation(pid)))
     for b in scenario.batteries:
         specs.append(MeterSpec(f"{b.id}_charge", "battery_charge", b.id, "kWh",
-                               "battery_charge_kwh"))
+                               fl.BATTERY_CHARGE_KWH))
         specs.append(MeterSpec(f"{b.id}_discharge", "battery_discharge", b.id, "kWh",
-                               "battery_discharge_kwh"))
+                               fl.BATTERY_DISCHARGE_KWH))
     for u in scenario.users:
-        specs.append(MeterSpec(f"load_{u.id}", "user_load", u.id, "kWh", f"{u.id}.load_kwh"))
+        specs.append(MeterSpec(f"load_{u.id}", "user_load", u.id, "kWh", fl.user_load(u.id)))
     first = scenario.users[0].id
     specs.append(MeterSpec(f"line_{first}_1", "line_submeter", first, "kWh",
-                           f"{first}.load_kwh", 0.6, "line-1"))
+                           fl.user_load(first), 0.6, "line-1"))
     specs.append(MeterSpec(f"line_{first}_2", "line_submeter", first, "kWh",
-                           f"{first}.load_kwh", 0.4, "line-2"))
-    specs.append(MeterSpec("grid_import", "grid_import", "grid", "kWh", "import_kwh"))
-    specs.append(MeterSpec("grid_export", "grid_export", "grid", "Wh", "export_kwh"))
+                           fl.user_load(first), 0.4, "line-2"))
+    specs.append(MeterSpec("grid_import", "grid_import", "grid", "kWh", fl.IMPORT_KWH))
+    specs.append(MeterSpec("grid_export", "grid_export", "grid", "Wh", fl.EXPORT_KWH))
     return specs
 
 
@@ -67,8 +70,8 @@ def metered_values_kwh(flows: pd.DataFrame, specs: list[MeterSpec], *, seed: int
                        noise: float = 0.002) -> dict[str, np.ndarray]:
     """True-ish readings in kWh per meter (delivered generation, noise applied)."""
     rng = np.random.default_rng(seed)
-    gen_total = flows["generation_kwh"].to_numpy()
-    delivered = np.divide(gen_total - flows["curtailed_kwh"].to_numpy(), gen_total,
+    gen_total = flows[fl.GENERATION_KWH].to_numpy()
+    delivered = np.divide(gen_total - flows[fl.CURTAILED_KWH].to_numpy(), gen_total,
                           out=np.zeros(len(flows)), where=gen_total > 0)
     out: dict[str, np.ndarray] = {}
     for s in specs:
@@ -115,7 +118,8 @@ def write_example_meter_files(scenario: Scenario, flows: pd.DataFrame, out_dir: 
     if ground is not None:
         ending = (index + step).tz_localize(None)
         wide = pd.DataFrame({"timestamp": ending.strftime("%Y-%m-%d %H:%M:%S"),
-                             ground.id: np.round(values[ground.id] / 1000.0, 6)})
+                             ground.id: np.round(values[ground.id] / KWH_PER_UNIT[ground.unit],
+                                                 6)})
         p_wide = out_dir / f"ground_{year}.csv"
         wide.to_csv(p_wide, index=False)
         paths.append(p_wide)
@@ -143,7 +147,7 @@ def _plant_faults(frame: pd.DataFrame, meter_id: str, tz: str, year: int) -> pd.
     elif meter_id.endswith("_discharge"):
         frame = frame.copy()
         sel = ts == at("07-20 19:00")
-        frame.loc[sel, "value"] = frame.loc[sel, "value"] * 1000 + 5_000_000
+        frame.loc[sel, "value"] = frame.loc[sel, "value"] * WH_PER_KWH + 5_000_000
     return frame.reset_index(drop=True)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from greenlink import flows
 from greenlink.errors import InputError, ProblemList
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
@@ -24,7 +25,7 @@ from greenlink.service.parks import park_scope
 from greenlink.service.roles import Action
 
 MAX_ROWS = 40_000  # a leap year of 15-minute intervals fits
-HEADER = ["interval_start", "energy_kwh"]
+HEADER = [flows.INTERVAL_START, "energy_kwh"]
 
 
 def parse_meter_csv(content: bytes, filename: str) -> tuple[int, float]:
@@ -39,7 +40,7 @@ def parse_meter_csv(content: bytes, filename: str) -> tuple[int, float]:
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != HEADER:
         problems.add(f"header {header!r}", file=filename, location="line 1",
-                     expected="interval_start,energy_kwh")
+                     expected=",".join(HEADER))
         problems.raise_if_any()
     rows, total_kwh, last = 0, 0.0, None
     for lineno, row in enumerate(reader, start=2):
