@@ -7,7 +7,9 @@ Art 9(1) inside the user). Partial intervals count pro rata to the time overlap.
 (customer, SKU, tonnes, batches) takes the tonne-weighted average of its batches' specific values.
 
 All tables are tidy pandas DataFrames; the energy integral uses cumulative sums, so 10,000
-batches over a year of 15-minute data cost a few milliseconds.
+batches over a year of 15-minute data cost a few milliseconds. The flows table comes in through
+:func:`greenlink.flows.normalise` (index or column, any zone: batches and intervals are compared
+as instants).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.carbon.embedded import GoodSee, round_see
 from greenlink.errors import InputError, Problem
 
@@ -25,12 +28,9 @@ BATCH_COLUMNS = ("batch_id", "process", "sku", "start", "end", "tonnes")
 SHIPMENT_COLUMNS = ("shipment_id", "customer", "sku", "cn_code", "tonnes", "batches", "date")
 
 
-def interval_starts(flows: pd.DataFrame) -> pd.DatetimeIndex:
-    """Interval-beginning timestamps of a flows table (its index, or an ``interval_start``
-    column as in the CSV/Parquet files)."""
-    if "interval_start" in flows.columns:
-        return pd.DatetimeIndex(flows["interval_start"])
-    return pd.DatetimeIndex(flows.index)
+#: Deprecated: use :func:`greenlink.flows.time_index`. Kept only while
+#: :mod:`greenlink.carbon.claims` still imports it from here.
+interval_starts = flows.time_index
 
 
 def _require(table: pd.DataFrame, columns: tuple[str, ...], file: str) -> None:
@@ -92,7 +92,7 @@ def check_batches(table: pd.DataFrame, tz: str, file: str = "batches") -> pd.Dat
     return out
 
 
-def batch_energy(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
+def batch_energy(batches: pd.DataFrame, table: pd.DataFrame, user: str,
                  line_share: Mapping[str, float], file: str = "batches") -> pd.DataFrame:
     """Electricity and green energy of each batch from the hourly flows.
 
@@ -100,9 +100,10 @@ def batch_energy(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
     ----------
     batches : DataFrame
         From :func:`check_batches`.
-    flows : DataFrame
-        The flows table (docs/formats.md) with ``interval_start``, ``<user>.load_kwh`` and
-        ``<user>.green_kwh``.
+    table : DataFrame
+        The flows table (docs/formats.md) with ``interval_start`` (index or column, any zone),
+        ``<user>.load_kwh`` and ``<user>.green_kwh``; normalised by
+        :func:`greenlink.flows.normalise`.
     user : str
         The installation's user.
     line_share : mapping process id → share of the user's consumption drawn by that line.
@@ -122,11 +123,13 @@ def batch_energy(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
     InputError
         A batch outside the metered (simulated) hours, or a line with no share.
     """
-    for col in (f"{user}.load_kwh", f"{user}.green_kwh"):
-        if col not in flows.columns:
+    load_col, green_col = flows.user_load(user), flows.user_green(user)
+    for col in (load_col, green_col):
+        if col not in table.columns:
             raise InputError(Problem(f"flows table has no column {col}", location=col,
                                      expected="per-user load and green columns (formats.md)"))
-    starts = interval_starts(flows)
+    table = flows.normalise(table)
+    starts = flows.time_index(table)
     t0 = starts[0]
     dt = starts[1] - starts[0] if len(starts) > 1 else pd.Timedelta(hours=1)
     t_end = starts[-1] + dt
@@ -143,8 +146,8 @@ def batch_energy(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
                                  location="process",
                                  expected="process ids of the installation: "
                                           + ", ".join(sorted(line_share))))
-    load = flows[f"{user}.load_kwh"].to_numpy(dtype=float)
-    green = flows[f"{user}.green_kwh"].to_numpy(dtype=float)
+    load = table[load_col].to_numpy(dtype=float)
+    green = table[green_col].to_numpy(dtype=float)
     step_ns = float(dt.value)
     base = t0.value
 

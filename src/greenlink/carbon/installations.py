@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from greenlink import flows
 from greenlink.carbon import batches as _batches
 from greenlink.carbon.embedded import GoodSee, installation_see
 from greenlink.carbon.emission_factor_routes import EfDecision, GridFactor, decide_factor
@@ -63,7 +64,7 @@ def grid_for(installation: Installation, province: str | None, year: int | None)
                       "Commission's Annex II value for China was not retrieved)", "D.4(b)")
 
 
-def process_electricity(installation: Installation, flows: pd.DataFrame
+def process_electricity(installation: Installation, table: pd.DataFrame
                         ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     """Per process: electricity MWh, hourly-matched green MWh, and share of the user's load.
 
@@ -71,13 +72,13 @@ def process_electricity(installation: Installation, flows: pd.DataFrame
     the green part) is metered / user total. Otherwise ``electricity_share`` × the user's load.
     """
     user = installation.user
-    col_load, col_green = f"{user}.load_kwh", f"{user}.green_kwh"
-    if col_load not in flows.columns:
+    col_load, col_green = flows.user_load(user), flows.user_green(user)
+    if col_load not in table.columns:
         raise InputError(Problem(f"flows have no column {col_load}",
                                  location=f"installations.{installation.id}.user",
                                  expected="a user of the park"))
-    load_mwh = float(flows[col_load].sum()) / 1000.0
-    green_mwh = float(flows[col_green].sum()) / 1000.0
+    load_mwh = float(table[col_load].sum()) / 1000.0
+    green_mwh = float(table[col_green].sum()) / 1000.0
     el: dict[str, float] = {}
     share: dict[str, float] = {}
     for p in installation.processes:
@@ -102,13 +103,18 @@ def process_electricity(installation: Installation, flows: pd.DataFrame
     return el, green, share
 
 
-def account(installation: Installation, flows: pd.DataFrame, *, province: str | None = None,
+def account(installation: Installation, table: pd.DataFrame, *, province: str | None = None,
             year: int | None = None, base_dir: Path | None = None, tz: str = "UTC",
             flows_metered: bool = False, prices: PriceAssumptions | None = None,
             interval_minutes: float = 60.0) -> InstallationAccounts:
-    """Compute an installation's accounts over the flows period (see module docstring)."""
+    """Compute an installation's accounts over the flows period (see module docstring).
+
+    ``table`` is the flows table (``interval_start`` as index or column, any zone; batches
+    normalise it through :func:`greenlink.flows.normalise`); ``tz`` is the zone in which naive
+    batch and shipment times are read.
+    """
     grid = grid_for(installation, province, year)
-    el, green, share = process_electricity(installation, flows)
+    el, green, share = process_electricity(installation, table)
     from greenlink.carbon.cbam_goods import classify
     decisions: dict[str, EfDecision] = {}
     grid_only: dict[str, EfDecision] = {}
@@ -126,7 +132,7 @@ def account(installation: Installation, flows: pd.DataFrame, *, province: str | 
     if installation.batches_file:
         path = (base_dir or Path(".")) / installation.batches_file
         raw = _batches.read_batches(path, tz)
-        energy = _batches.batch_energy(raw, flows, installation.user, share, file=str(path))
+        energy = _batches.batch_energy(raw, table, installation.user, share, file=str(path))
         evidence_ok = any(d.route != "default" for d in decisions.values())
         src = installation.electricity_evidence[0].ef_t_per_mwh if evidence_ok else None
         batch_table = _batches.batch_footprints(energy, see, grid.ef_t_per_mwh, src,

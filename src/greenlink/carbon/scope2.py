@@ -5,7 +5,9 @@
   instrument that conveys the attribute), the rest the grid factor standing in for the residual
   mix (China publishes none; stated in the result);
 * 24/7 score: ``Σ_h min(load_h, green_h) / Σ_h load_h`` over hours (the GHG Protocol revision
-  proposes hourly matching; consultation 2025, final standard expected 2027).
+  proposes hourly matching; consultation 2025, final standard expected 2027). An hour is a local
+  clock hour of the scenario's zone (:func:`greenlink.flows.hour_key`), whatever zone the flows
+  table's index is in.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenlink.carbon.batches import interval_starts
+from greenlink import flows
 
 
 @dataclass(frozen=True)
@@ -32,12 +34,25 @@ class Scope2:
     note: str
 
 
-def scope2(flows: pd.DataFrame, user: str, ef_t_per_mwh: float, ef_source: str) -> Scope2:
-    """Scope 2 location- and market-based and the 24/7 score of ``user`` from the flows table."""
-    times = interval_starts(flows)
-    load = pd.Series(flows[f"{user}.load_kwh"].to_numpy(dtype=float), index=times)
-    green = pd.Series(flows[f"{user}.green_kwh"].to_numpy(dtype=float), index=times)
-    hourly = pd.DataFrame({"load": load, "green": green}).resample("1h").sum()
+def scope2(table: pd.DataFrame, user: str, ef_t_per_mwh: float, ef_source: str, *,
+           timezone: str | None = None) -> Scope2:
+    """Scope 2 location- and market-based and the 24/7 score of ``user`` from the flows table.
+
+    Parameters
+    ----------
+    table
+        The flows table (``interval_start`` as index or column, any zone).
+    user, ef_t_per_mwh, ef_source
+        The user; the grid factor [t CO2/MWh] and where it comes from.
+    timezone
+        The scenario's zone, whose clock hours are matched; ``None``: the zone of the table's
+        index.
+    """
+    table = flows.normalise(table, timezone)
+    hours = flows.hour_key(flows.time_index(table), timezone)
+    load = pd.Series(table[flows.user_load(user)].to_numpy(dtype=float), index=hours)
+    green = pd.Series(table[flows.user_green(user)].to_numpy(dtype=float), index=hours)
+    hourly = pd.DataFrame({"load": load, "green": green}).groupby(level=0).sum()
     matched = hourly[["load", "green"]].min(axis=1).sum()
     total = float(load.sum())
     load_mwh, green_mwh = total / 1000.0, float(green.sum()) / 1000.0

@@ -12,12 +12,25 @@ from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from greenlink import flows
 from greenlink.errors import InputError, Problem
 
-FeeBase = Literal["grid_kwh", "load_kwh", "green_kwh"]
-AllocationKey = Literal["grid_kwh", "load_kwh", "peak_kw"]
+#: A per-kWh fee is charged on one of the tenant's metered quantities (the per-user flows
+#: quantities: grid import, all consumption, green energy).
+FeeBase = str
+FEE_BASES: tuple[FeeBase, ...] = (flows.USER_GRID_KWH, flows.USER_LOAD_KWH, flows.USER_GREEN_KWH)
+#: The tenants' peak demand in the month [kW], a key of the T&D capacity charge's allocation.
+PEAK_KW = "peak_kw"
+#: The T&D capacity charge is shared out over tenants by grid import, consumption or peak.
+AllocationKey = str
+ALLOCATION_KEYS: tuple[AllocationKey, ...] = (flows.USER_GRID_KWH, flows.USER_LOAD_KWH, PEAK_KW)
+
+
+def _one_of(keys: tuple[str, ...]) -> str:
+    """``a, b or c``."""
+    return ", ".join(keys[:-1]) + " or " + keys[-1]
 
 
 @dataclass(frozen=True)
@@ -98,11 +111,11 @@ def parse_fee_schedule(data: dict[str, Any], file: str) -> FeeSchedule:
         td_raw = data.get("td_capacity")
         td = None
         if td_raw is not None:
-            allocation = td_raw.get("allocation", "grid_kwh")
-            if allocation not in ("grid_kwh", "load_kwh", "peak_kw"):
+            allocation = td_raw.get("allocation", flows.USER_GRID_KWH)
+            if allocation not in ALLOCATION_KEYS:
                 raise InputError(Problem(f"unknown allocation {allocation!r}", file=file,
                                          location="td_capacity.allocation",
-                                         expected="grid_kwh, load_kwh or peak_kw"))
+                                         expected=_one_of(ALLOCATION_KEYS)))
             td = CapacityCharge(
                 effective_from=_date(td_raw.get("effective_from"), file,
                                      "td_capacity.effective_from"),
@@ -119,10 +132,10 @@ def parse_fee_schedule(data: dict[str, Any], file: str) -> FeeSchedule:
         fees = []
         for i, f in enumerate(data.get("energy_fees", [])):
             base = f.get("base")
-            if base not in ("grid_kwh", "load_kwh", "green_kwh"):
+            if base not in FEE_BASES:
                 raise InputError(Problem(f"unknown base {base!r}", file=file,
                                          location=f"energy_fees[{i}].base",
-                                         expected="grid_kwh, load_kwh or green_kwh"))
+                                         expected=_one_of(FEE_BASES)))
             fees.append(EnergyFee(
                 id=str(f["id"]), name=str(f.get("name", f["id"])),
                 name_zh=str(f.get("name_zh", "")), base=base,

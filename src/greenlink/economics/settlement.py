@@ -8,6 +8,9 @@ totals and the overseas buyers' green-energy assignments.
 Energy lines of a statement add up, to the Wh, to the tenant's metered consumption
 (``<user>.load_kwh`` summed over the month); every line amount is quantity × unit price rounded
 to the cent (:mod:`greenlink.economics.money`).
+
+The flows table comes in through :func:`greenlink.flows.normalise` (index or column, any zone):
+a month is a calendar month of the scenario's zone, and time-of-day prices read the local clock.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.economics.buyers import BuyerPeriod, assign_green
 from greenlink.economics.contracts import (
     attribute_green,
@@ -28,7 +32,12 @@ from greenlink.economics.contracts import (
     contracted_kwh,
     term_mask,
 )
-from greenlink.economics.fees import FeeSchedule, capacity_charge_month, load_fee_schedule
+from greenlink.economics.fees import (
+    PEAK_KW,
+    FeeSchedule,
+    capacity_charge_month,
+    load_fee_schedule,
+)
 from greenlink.economics.money import (
     ROUNDING_RULE,
     apportion_kwh,
@@ -172,24 +181,19 @@ def parse_month(month: str) -> pd.Period:
                                  expected="YYYY-MM, e.g. 2025-03")) from None
 
 
-def _flows_index(flows: pd.DataFrame) -> pd.DataFrame:
-    if "interval_start" in flows.columns:
-        flows = flows.set_index("interval_start")
-    if not isinstance(flows.index, pd.DatetimeIndex) or flows.index.tz is None:
-        raise InputError(Problem("flows table has no timezone-aware interval_start",
-                                 location="interval_start",
-                                 expected="tz-aware interval-beginning timestamps "
-                                          "(docs/formats.md)"))
-    return flows
-
-
-def month_flows(flows: pd.DataFrame, scenario: Scenario, month: str,
+def month_flows(table: pd.DataFrame, scenario: Scenario, month: str,
                 columns: Iterable[str]) -> pd.DataFrame:
-    """The month's rows of a flows table, checked complete: every interval, no missing value."""
+    """The month's rows of a flows table, checked complete: every interval, no missing value.
+
+    ``table`` goes through :func:`greenlink.flows.normalise` into the scenario's zone (its
+    ``interval_start`` as index or column, in any zone); the month is a calendar month of that
+    zone and the rows come back indexed by local interval starts.
+    """
     period = parse_month(month)
-    flows = _flows_index(flows)
     tz = scenario.site.timezone
-    missing_cols = [c for c in columns if c not in flows.columns]
+    table = flows.normalise(table, tz)
+    columns = list(columns)
+    missing_cols = [c for c in columns if c not in table.columns]
     if missing_cols:
         raise InputError([Problem(f"flows table has no column {c!r}", location=c,
                                   expected="the columns of docs/formats.md") for c in missing_cols])
@@ -197,25 +201,19 @@ def month_flows(flows: pd.DataFrame, scenario: Scenario, month: str,
     start = pd.Timestamp(period.start_time).tz_localize(tz)
     end = pd.Timestamp((period + 1).start_time).tz_localize(tz)
     expected = pd.date_range(start, end, freq=step, inclusive="left")
-    local = pd.DatetimeIndex(flows.index).tz_convert(tz)
-    rows = flows.loc[(local >= start) & (local < end)].copy()
-    rows.index = pd.DatetimeIndex(rows.index).tz_convert(tz)
+    local = flows.time_index(table)
+    rows = table.loc[(local >= start) & (local < end)]
     if rows.empty:
         raise InputError(Problem(f"no meter data for {month}", location="--month",
                                  expected=f"{len(expected)} intervals of {step} in {month}"))
-    if rows.index.has_duplicates:
-        dup = rows.index[rows.index.duplicated()][0]
-        raise InputError(Problem(f"duplicate interval {dup.isoformat()} in {month}",
-                                 location="interval_start", expected="one row per interval"))
     absent = expected.difference(pd.DatetimeIndex(rows.index))
     if len(absent):
         raise InputError(Problem(f"{month}: {len(absent)} of {len(expected)} intervals have no "
                                  f"meter data (first {absent[0].isoformat()})",
-                                 location="interval_start",
+                                 location=flows.INTERVAL_START,
                                  expected="a complete month; settle only complete months"))
     rows = rows.loc[expected]
-    cols = list(columns)
-    bad = rows[cols].isna().any()
+    bad = rows[columns].isna().any()
     if bad.any():
         name = str(bad[bad].index[0])
         first = rows.index[rows[name].isna()][0]
@@ -291,23 +289,29 @@ def _money_lines(kind: LineKind, description: str, contract_id: str | None,
 # --------------------------------------------------------------------------- settle
 
 def required_columns(scenario: Scenario) -> list[str]:
-    cols = [f"{u}.{k}" for u in scenario.user_ids for k in ("load_kwh", "green_kwh", "grid_kwh")]
-    cols += ["import_kwh", "export_kwh"]
+    """The flows columns a settlement of ``scenario`` reads."""
+    cols = flows.user_columns(scenario.user_ids)
+    cols += [flows.IMPORT_KWH, flows.EXPORT_KWH]
     plants = {c.seller for c in scenario.contracts if isinstance(c, PPA) and c.seller != "park"}
-    cols += [f"{p}.generation_kwh" for p in sorted(plants)]
+    cols += [flows.generator_generation(p) for p in sorted(plants)]
     if any(isinstance(c, BatteryService) for c in scenario.contracts):
-        cols += ["battery_discharge_green_kwh", "green_to_load_kwh"]
+        cols += [flows.BATTERY_DISCHARGE_GREEN_KWH, flows.GREEN_TO_LOAD_KWH]
     return cols
 
 
-def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
+#: Every ``<generator id>.generation_kwh`` column ends in this.
+_GENERATOR_SUFFIX = flows.generator_generation("")
+
+
+def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
            fees: FeeSchedule | None = None, fees_as_of: date | None = None) -> Settlement:
     """Settle one month: statements per tenant, park totals, overseas buyers' assignments.
 
     Parameters
     ----------
-    flows : flows table (docs/formats.md), simulated or metered and allocated; ``interval_start``
-        as index or column. Needs every interval of the month.
+    table : flows table (docs/formats.md), simulated or metered and allocated; ``interval_start``
+        as index or column, in any zone (normalised into the scenario's by
+        :func:`greenlink.flows.normalise`). Needs every interval of the month.
     scenario : the park (users, contracts, tariff, grid connection capacity).
     month : ``YYYY-MM``.
     fees : fee schedule; default the shipped one of ``scenario.site.province``.
@@ -319,7 +323,7 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
         month malformed, without (complete) meter data, or a column missing.
     """
     period = parse_month(month)
-    rows = month_flows(flows, scenario, month, required_columns(scenario))
+    rows = month_flows(table, scenario, month, required_columns(scenario))
     index = pd.DatetimeIndex(rows.index)
     h = scenario.time.interval_minutes / 60.0
     tariff, tou = tou_prices(scenario.tariff, index)
@@ -337,8 +341,8 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
 
     battery_share = np.zeros(len(index))
     if services:
-        gtl = rows["green_to_load_kwh"].to_numpy(float)
-        bdg = rows["battery_discharge_green_kwh"].to_numpy(float)
+        gtl = rows[flows.GREEN_TO_LOAD_KWH].to_numpy(float)
+        bdg = rows[flows.BATTERY_DISCHARGE_GREEN_KWH].to_numpy(float)
         battery_share = np.divide(bdg, gtl, out=np.zeros_like(gtl), where=gtl > 1e-12)
         battery_share = np.clip(battery_share, 0.0, 1.0)
 
@@ -349,9 +353,9 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
     meters_by_user: dict[str, MeterTotals] = {}
     for user in scenario.users:
         u = user.id
-        load = rows[f"{u}.load_kwh"].to_numpy(float)
-        green = rows[f"{u}.green_kwh"].to_numpy(float)
-        grid = rows[f"{u}.grid_kwh"].to_numpy(float)
+        load = rows[flows.user_load(u)].to_numpy(float)
+        green = rows[flows.user_green(u)].to_numpy(float)
+        grid = rows[flows.user_grid(u)].to_numpy(float)
         load_total = kwh(load.sum())
         green_total = min(kwh(green.sum()), load_total)
         meters = MeterTotals(load_kwh=load_total, green_kwh=green_total,
@@ -365,7 +369,7 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
         active = np.zeros((len(index), k), dtype=bool)
         prices = np.zeros((len(index), k))
         for j, c in enumerate(mine):
-            gen = (rows[f"{c.seller}.generation_kwh"].to_numpy(float)
+            gen = (rows[flows.generator_generation(c.seller)].to_numpy(float)
                    if c.seller != "park" else None)
             contracted[:, j] = contracted_kwh(c, index, gen, h)
             active[:, j] = term_mask(c.term, index)
@@ -445,8 +449,8 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
         for fee in fee_schedule.energy_fees:
             if as_of < fee.effective_from:
                 continue
-            base = {"grid_kwh": meters.grid_kwh, "load_kwh": meters.load_kwh,
-                    "green_kwh": meters.green_kwh}[fee.base]
+            base = {flows.USER_GRID_KWH: meters.grid_kwh, flows.USER_LOAD_KWH: meters.load_kwh,
+                    flows.USER_GREEN_KWH: meters.green_kwh}[fee.base]
             if base == 0:
                 continue
             lines.append(Line(kind="fee", description=fee.name, quantity=base, unit="kWh",
@@ -467,8 +471,8 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
     if td is not None and as_of >= td.effective_from:
         td_price = td.price_per_kw_month
         td_total = money(capacity_charge_month(td, scenario.grid.connection_capacity_kw))
-        basis = {"grid_kwh": grid_basis, "load_kwh": load_basis, "peak_kw": peak_basis}[
-            td.allocation]
+        basis = {flows.USER_GRID_KWH: grid_basis, flows.USER_LOAD_KWH: load_basis,
+                 PEAK_KW: peak_basis}[td.allocation]
         users = [s.tenant for s in statements]
         shares = apportion_money(td_total, [basis[x] for x in users])
         unit = "kW (peak)" if td.allocation == "peak_kw" else "kWh (allocation basis)"
@@ -485,16 +489,16 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
                      f"(fees judged as of {as_of})")
 
     buyers = assign_green(scenario, month, {u: m.green_kwh for u, m in meters_by_user.items()})
-    gen_by_plant = {c.removesuffix(".generation_kwh"): kwh(rows[c].sum())
-                    for c in rows.columns if c.endswith(".generation_kwh")}
-    export_kwh = kwh(rows["export_kwh"].sum())
+    gen_by_plant = {c.removesuffix(_GENERATOR_SUFFIX): kwh(rows[c].sum())
+                    for c in rows.columns if c.endswith(_GENERATOR_SUFFIX)}
+    export_kwh = kwh(rows[flows.EXPORT_KWH].sum())
     export_price = unit_price(scenario.tariff.export_price_per_kwh)
     park = ParkTotals(
-        generation_kwh=kwh(rows["generation_kwh"].sum()) if "generation_kwh" in rows
+        generation_kwh=kwh(rows[flows.GENERATION_KWH].sum()) if flows.GENERATION_KWH in rows
         else sum(gen_by_plant.values(), Decimal("0.000")),
         generation_by_plant_kwh=gen_by_plant,
         load_kwh=sum((m.load_kwh for m in meters_by_user.values()), Decimal("0.000")),
-        import_kwh=kwh(rows["import_kwh"].sum()), export_kwh=export_kwh,
+        import_kwh=kwh(rows[flows.IMPORT_KWH].sum()), export_kwh=export_kwh,
         export_price_per_kwh=export_price, export_revenue=money(export_kwh * export_price),
         td_capacity_charge=td_total, td_capacity_price_per_kw_month=td_price,
         connection_capacity_kw=capacity_kw,

@@ -23,6 +23,7 @@ from typing import Any
 
 import jinja2
 
+from greenlink import flows
 from greenlink.economics.buyers import BuyerPeriod
 from greenlink.economics.settlement import Line, Settlement, Statement
 
@@ -90,8 +91,9 @@ def settlement_dict(settlement: Settlement) -> dict[str, Any]:
         "kind": "settlement", "scenario": settlement.scenario_name, "month": settlement.month,
         "currency": settlement.currency, "intervals": settlement.intervals,
         "interval_minutes": settlement.interval_minutes, "park": _plain(settlement.park),
-        "tenants": [{"tenant": s.tenant, "load_kwh": str(s.meters.load_kwh),
-                     "green_kwh": str(s.meters.green_kwh), "grid_kwh": str(s.meters.grid_kwh),
+        "tenants": [{"tenant": s.tenant, flows.USER_LOAD_KWH: str(s.meters.load_kwh),
+                     flows.USER_GREEN_KWH: str(s.meters.green_kwh),
+                     flows.USER_GRID_KWH: str(s.meters.grid_kwh),
                      "total": str(s.total)} for s in settlement.statements],
         "rounding_rule": settlement.rounding_rule, "fee_source": Path(settlement.fee_source).name,
         "fees_as_of": settlement.fees_as_of.isoformat(), "notes": list(settlement.notes),

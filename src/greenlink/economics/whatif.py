@@ -4,6 +4,9 @@ For each variant (a list of contracts) every complete month of the flows is sett
 a tidy table per variant and tenant: annual cost, cost per kWh, shortfall energy and how often it
 happens, and — where flows without the battery are given — the value of the battery (the
 tenant's cost without it minus its cost with it).
+
+Flows tables come in through :func:`greenlink.flows.normalise` (once per table, into the
+scenario's zone); months are calendar months of that zone.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
+from greenlink import flows
 from greenlink.economics.fees import FeeSchedule
 from greenlink.economics.settlement import Settlement, settle
 from greenlink.errors import InputError, Problem
@@ -28,6 +32,8 @@ from greenlink.scenario.model import Scenario
 
 SHORTFALL_MONTH_THRESHOLD = 0.05  # a month "has a shortfall" when > 5 % of contracted is short
 _CONTRACTS = TypeAdapter(list[Contract])
+#: Columns of the tenant tables: the tenant's metered consumption and green energy [kWh].
+_LOAD, _GREEN = flows.USER_LOAD_KWH, flows.USER_GREEN_KWH
 
 
 def with_contracts(scenario: Scenario, contracts: Sequence[Any], file: str = "<variant>"
@@ -69,11 +75,9 @@ def _loc(loc: tuple[int | str, ...]) -> str:
                                  for p in loc if p not in tags)
 
 
-def complete_months(flows: pd.DataFrame, scenario: Scenario) -> list[str]:
-    """Months of the flows table that have every interval."""
-    index = flows.index if "interval_start" not in flows.columns else \
-        pd.DatetimeIndex(flows["interval_start"])
-    local = pd.DatetimeIndex(index).tz_convert(scenario.site.timezone)
+def complete_months(table: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """Months (of the scenario's zone) of the flows table that have every interval."""
+    local = flows.time_index(flows.normalise(table, scenario.site.timezone))
     per_hour = 60 // scenario.time.interval_minutes
     counts = pd.Series(1, index=local).groupby(local.strftime("%Y-%m")).sum()
     out = []
@@ -87,15 +91,16 @@ def complete_months(flows: pd.DataFrame, scenario: Scenario) -> list[str]:
     return out
 
 
-def settle_year(flows: pd.DataFrame, scenario: Scenario, months: Sequence[str] | None = None,
+def settle_year(table: pd.DataFrame, scenario: Scenario, months: Sequence[str] | None = None,
                 fees: FeeSchedule | None = None, fees_as_of: date | None = None
                 ) -> list[Settlement]:
-    """Settle every given (default: every complete) month."""
-    months = list(months) if months is not None else complete_months(flows, scenario)
+    """Settle every given (default: every complete) month of a flows table."""
+    table = flows.normalise(table, scenario.site.timezone)
+    months = list(months) if months is not None else complete_months(table, scenario)
     if not months:
         raise InputError(Problem("no complete month of meter data", location="flows",
                                  expected="every interval of at least one month"))
-    return [settle(flows, scenario, m, fees=fees, fees_as_of=fees_as_of) for m in months]
+    return [settle(table, scenario, m, fees=fees, fees_as_of=fees_as_of) for m in months]
 
 
 def _tenant_table(settlements: Sequence[Settlement]) -> pd.DataFrame:
@@ -106,19 +111,19 @@ def _tenant_table(settlements: Sequence[Settlement]) -> pd.DataFrame:
                               if c.kind != "contracted_capacity"), Decimal(0))
             short = sum((c.shortfall_kwh for c in st.contracts), Decimal(0))
             rows.append({"tenant": st.tenant, "month": s.month, "cost": st.total,
-                         "load_kwh": st.meters.load_kwh, "green_kwh": st.meters.green_kwh,
+                         _LOAD: st.meters.load_kwh, _GREEN: st.meters.green_kwh,
                          "contracted_kwh": contracted, "shortfall_kwh": short,
                          "short_month": bool(contracted > 0 and short >
                                              contracted * Decimal(SHORTFALL_MONTH_THRESHOLD))})
     frame = pd.DataFrame(rows)
     out = frame.groupby("tenant", sort=False).agg(
-        cost=("cost", "sum"), load_kwh=("load_kwh", "sum"), green_kwh=("green_kwh", "sum"),
+        cost=("cost", "sum"), **{_LOAD: (_LOAD, "sum"), _GREEN: (_GREEN, "sum")},
         contracted_kwh=("contracted_kwh", "sum"), shortfall_kwh=("shortfall_kwh", "sum"),
         months_with_shortfall=("short_month", "sum"), months=("month", "nunique"))
     return out.reset_index()
 
 
-def compare_contracts(flows: pd.DataFrame, variants: Mapping[str, Scenario],
+def compare_contracts(table: pd.DataFrame, variants: Mapping[str, Scenario],
                       flows_without_battery: pd.DataFrame | None = None,
                       months: Sequence[str] | None = None, fees: FeeSchedule | None = None,
                       fees_as_of: date | None = None) -> pd.DataFrame:
@@ -132,7 +137,7 @@ def compare_contracts(flows: pd.DataFrame, variants: Mapping[str, Scenario],
     """
     tables = []
     for name, scenario in variants.items():
-        with_b = _tenant_table(settle_year(flows, scenario, months, fees, fees_as_of))
+        with_b = _tenant_table(settle_year(table, scenario, months, fees, fees_as_of))
         if flows_without_battery is not None:
             no_batt = without_battery_contracts(scenario)
             without = _tenant_table(settle_year(flows_without_battery, no_batt, months, fees,
@@ -146,9 +151,9 @@ def compare_contracts(flows: pd.DataFrame, variants: Mapping[str, Scenario],
     for col in ("cost", "cost_without_battery", "battery_value"):
         if col in out:
             out[col] = out[col].map(lambda d: float(d))
-    for col in ("load_kwh", "green_kwh", "contracted_kwh", "shortfall_kwh"):
+    for col in (_LOAD, _GREEN, "contracted_kwh", "shortfall_kwh"):
         out[col] = out[col].map(lambda d: float(d))
-    out["cost_per_kwh"] = (out["cost"] / out["load_kwh"]).where(out["load_kwh"] > 0)
+    out["cost_per_kwh"] = (out["cost"] / out[_LOAD]).where(out[_LOAD] > 0)
     out["shortfall_share"] = (out["shortfall_kwh"] / out["contracted_kwh"]).where(
         out["contracted_kwh"] > 0, 0.0)
     return out

@@ -21,18 +21,23 @@ generation − curtailed, park supply ``a_h = Σ_h(produced − charge_green + d
 ``surplus_h = max(a_h − Σ_h green_to_load, 0)``, user supply
 ``a_u,h = Σ_h green_u + (load_u,h / load_h) · surplus_h`` and
 ``matched_u,h = min(a_u,h, load_u,h)``; the claimed share is ``Σ matched ÷ Σ load_u``.
+
+The flows table comes in through :func:`greenlink.flows.normalise` into the scenario's zone; a
+clock hour is a local clock hour of that zone (:func:`greenlink.flows.hour_key`), whatever zone
+the table's index was in.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.evidence.manifest import sha256_hex
 from greenlink.evidence.tables import (
     fail,
@@ -50,12 +55,17 @@ HOURS_FILE = "claim_hours.csv"
 GENERATION_FILE = "data/generation.csv"
 DELIVERY_FILE = "data/delivery.csv"
 ALLOCATION_FILE = "data/allocation.csv"
-TIME = "interval_start"
+TIME = flows.INTERVAL_START
 HOUR = "hour_start"
 
-GENERATION_COLUMNS = ["generation_kwh", "curtailed_kwh", "battery_charge_green_kwh",
-                      "battery_discharge_green_kwh", "export_kwh"]
-HOUR_COLUMNS = ["load_kwh", "supply_kwh", "matched_kwh"]
+GENERATION_COLUMNS = [flows.GENERATION_KWH, flows.CURTAILED_KWH, flows.BATTERY_CHARGE_GREEN_KWH,
+                      flows.BATTERY_DISCHARGE_GREEN_KWH, flows.EXPORT_KWH]
+#: Columns of the claimed hours: the user's load, its green supply a_u,h, the matched energy.
+SUPPLY = "supply_kwh"
+MATCHED = "matched_kwh"
+HOUR_COLUMNS = [flows.LOAD_KWH, SUPPLY, MATCHED]
+#: Every ``<gen_id>.generation_kwh`` column ends in this.
+_GENERATOR_SUFFIX = flows.generator_generation("")
 #: Tolerances of the comparison claimed vs recomputed: energy [kWh] and shares [-].
 TOL_KWH = 2e-6
 TOL_SHARE = 1e-9
@@ -130,7 +140,7 @@ class GreenShareRequest:
 class GreenShareResult:
     """The recomputed (or claimed) numbers of a green-share claim."""
 
-    hours: pd.DataFrame  # index hour_start (tz-aware), columns HOUR_COLUMNS
+    hours: pd.DataFrame  # index hour_start (tz-aware, the scenario's zone), HOUR_COLUMNS
     load_kwh: float
     green_kwh: float
     matched_kwh: float
@@ -142,52 +152,68 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else float("nan")
 
 
-def generator_columns(flows: pd.DataFrame) -> list[str]:
+def _generator_names(names: Iterable[str]) -> list[str]:
+    return sorted(c for c in names if c.endswith(_GENERATOR_SUFFIX))
+
+
+def generator_columns(table: pd.DataFrame) -> list[str]:
     """``<gen_id>.generation_kwh`` columns of a flows table, sorted."""
-    return sorted(c for c in flows.columns if c.endswith(".generation_kwh"))
+    return _generator_names(table.columns)
 
 
-def green_share(flows: pd.DataFrame, user_id: str, tz: str) -> GreenShareResult:
+def green_share(table: pd.DataFrame, user_id: str, tz: str) -> GreenShareResult:
     """Hourly matching of one user from a (period-cut) flows table.
 
     Parameters
     ----------
-    flows
+    table
         Interval rows with the park columns of :data:`GENERATION_COLUMNS`, ``load_kwh``,
-        ``green_to_load_kwh`` and the user's ``load_kwh``/``green_kwh`` [kWh per interval].
+        ``green_to_load_kwh`` and the user's ``load_kwh``/``green_kwh`` [kWh per interval];
+        ``interval_start`` as index or column, in any zone (normalised into ``tz``).
     user_id, tz
-        The user; the time zone whose clock hours are matched.
+        The user; the scenario's zone, whose local clock hours
+        (:func:`greenlink.flows.hour_key`) are matched.
     """
-    hourly = hourly_green_supply_kwh(flows, user_id)
-    load = hourly["load_kwh"].to_numpy()
-    supply = hourly["supply_kwh"].to_numpy()
+    table = flows.normalise(table, tz)
+    # the table's index is in tz, so the KPI's clock hours are tz's; labelled by their instants
+    hourly = hourly_green_supply_kwh(table, user_id)
+    times = flows.time_index(table)
+    index = flows.hour_key(times, tz).unique().as_unit(times.unit).rename(HOUR)
+    if len(index) != len(hourly):
+        raise ValueError(f"{len(hourly)} clock hours from the KPI, {len(index)} local clock "
+                         f"hours of {tz} (a daylight-saving hour counted twice?)")
+    load = hourly[flows.LOAD_KWH].to_numpy()
+    supply = hourly[SUPPLY].to_numpy()
     matched = np.minimum(supply, load)
-    index = pd.DatetimeIndex(hourly.index).tz_localize(tz, ambiguous="infer",
-                                                       nonexistent="shift_forward")
-    index.name = HOUR
-    hours = pd.DataFrame({"load_kwh": load, "supply_kwh": supply, "matched_kwh": matched},
-                         index=index)
-    load_kwh = float(flows[f"{user_id}.load_kwh"].sum())
-    green_kwh = float(flows[f"{user_id}.green_kwh"].sum())
+    hours = pd.DataFrame({flows.LOAD_KWH: load, SUPPLY: supply, MATCHED: matched}, index=index)
+    load_kwh = float(table[flows.user_load(user_id)].sum())
+    green_kwh = float(table[flows.user_green(user_id)].sum())
     matched_kwh = float(matched.sum())
     return GreenShareResult(hours, load_kwh, green_kwh, matched_kwh,
                             _share(matched_kwh, float(load.sum())), _share(green_kwh, load_kwh))
 
 
-def _evidence_tables(flows: pd.DataFrame, user_id: str) -> dict[str, pd.DataFrame]:
-    u = user_id
-    gen_cols = GENERATION_COLUMNS + generator_columns(flows)
+def _delivery_columns(user_id: str) -> list[str]:
+    return [flows.LOAD_KWH, flows.user_load(user_id), flows.user_grid(user_id)]
+
+
+def _allocation_columns(user_id: str) -> list[str]:
+    return [flows.GREEN_TO_LOAD_KWH, flows.user_green(user_id)]
+
+
+def _evidence_tables(table: pd.DataFrame, user_id: str) -> dict[str, pd.DataFrame]:
+    gen_cols = GENERATION_COLUMNS + generator_columns(table)
     return {
-        GENERATION_FILE: flows[gen_cols],
-        DELIVERY_FILE: flows[["load_kwh", f"{u}.load_kwh", f"{u}.grid_kwh"]],
-        ALLOCATION_FILE: flows[["green_to_load_kwh", f"{u}.green_kwh"]],
+        GENERATION_FILE: table[gen_cols],
+        DELIVERY_FILE: table[_delivery_columns(user_id)],
+        ALLOCATION_FILE: table[_allocation_columns(user_id)],
     }
 
 
-def cut_period(flows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def cut_period(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Rows with ``start ≤ interval_start < end``, every float rounded to the pack resolution."""
-    index = pd.DatetimeIndex(flows.index)
-    rows = flows.loc[(index >= start) & (index < end)]
+    index = flows.time_index(table)
+    rows = table.loc[(index >= start) & (index < end)]
     return round_table(rows)
 
 
@@ -204,8 +230,8 @@ def claim_document(request: GreenShareRequest, result: GreenShareResult,
                    "timezone": request.timezone, "interval_minutes": interval_minutes},
         "flows_source": request.flows_source,
         "claimed": {
-            "load_kwh": round(result.load_kwh, 6),
-            "green_kwh": round(result.green_kwh, 6),
+            flows.USER_LOAD_KWH: round(result.load_kwh, 6),
+            flows.USER_GREEN_KWH: round(result.green_kwh, 6),
             "hourly_matched_kwh": round(result.matched_kwh, 6),
             "hourly_matched_share": result.hourly_matched_share,
             "green_share_of_consumption": result.green_share_of_consumption,
@@ -254,17 +280,22 @@ def certificate_bytes(table: pd.DataFrame) -> bytes:
 
 def build_green_share(request: GreenShareRequest) -> tuple[dict[str, bytes], GreenShareResult,
                                                             dict[str, Any]]:
-    """Member files (path → bytes) of a green-share pack, the result and the claim document."""
-    flows = cut_period(request.flows, request.start, request.end)
-    if flows.empty:
+    """Member files (path → bytes) of a green-share pack, the result and the claim document.
+
+    The request's flows table is normalised into the scenario's zone first, so the pack (time
+    stamps included) does not depend on the zone the table came in.
+    """
+    table = cut_period(flows.normalise(request.flows, request.timezone), request.start,
+                       request.end)
+    if table.empty:
         raise ValueError("no flows rows in the claim period")
-    index = pd.DatetimeIndex(flows.index)
+    index = flows.time_index(table)
     interval_minutes = float((index[1] - index[0]).total_seconds() / 60) if len(index) > 1 else 60.0
-    result = green_share(flows, request.user_id, request.timezone)
+    result = green_share(table, request.user_id, request.timezone)
     hours = round_table(result.hours)
     stamps = iso_strings(index)
     members = {path: table_bytes(frame, TIME, stamps)
-               for path, frame in _evidence_tables(flows, request.user_id).items()}
+               for path, frame in _evidence_tables(table, request.user_id).items()}
     members[HOURS_FILE] = table_bytes(hours, HOUR)
     doc = claim_document(request, result, interval_minutes)
     members[CLAIM_FILE] = json_bytes(doc)
@@ -319,18 +350,19 @@ def _same_index(ref: pd.DatetimeIndex, other: pd.DatetimeIndex, file: str) -> No
                    row=int(bad[0]) + 1, field=TIME)
 
 
-def _physical_checks(flows: pd.DataFrame, u: str) -> None:
-    green = flows[f"{u}.green_kwh"].to_numpy()
-    load = flows[f"{u}.load_kwh"].to_numpy()
-    grid = flows[f"{u}.grid_kwh"].to_numpy()
-    to_load = flows["green_to_load_kwh"].to_numpy()
+def _physical_checks(table: pd.DataFrame, u: str) -> None:
+    green_col, grid_col = flows.user_green(u), flows.user_grid(u)
+    green = table[green_col].to_numpy()
+    load = table[flows.user_load(u)].to_numpy()
+    grid = table[grid_col].to_numpy()
+    to_load = table[flows.GREEN_TO_LOAD_KWH].to_numpy()
     checks = [
-        (ALLOCATION_FILE, f"{u}.green_kwh", green < -TOL_PHYSICAL_KWH, "negative green energy"),
-        (ALLOCATION_FILE, f"{u}.green_kwh", green > load + TOL_PHYSICAL_KWH,
+        (ALLOCATION_FILE, green_col, green < -TOL_PHYSICAL_KWH, "negative green energy"),
+        (ALLOCATION_FILE, green_col, green > load + TOL_PHYSICAL_KWH,
          f"green energy above the user's load in {DELIVERY_FILE}"),
-        (ALLOCATION_FILE, f"{u}.green_kwh", green > to_load + TOL_PHYSICAL_KWH,
+        (ALLOCATION_FILE, green_col, green > to_load + TOL_PHYSICAL_KWH,
          "user green energy above the park's green_to_load_kwh"),
-        (DELIVERY_FILE, f"{u}.grid_kwh", np.abs(green + grid - load) > TOL_PHYSICAL_KWH,
+        (DELIVERY_FILE, grid_col, np.abs(green + grid - load) > TOL_PHYSICAL_KWH,
          "green_kwh + grid_kwh ≠ load_kwh for the user"),
     ]
     for file, column, bad, message in checks:
@@ -352,13 +384,11 @@ def recompute_green_share(members: Mapping[str, bytes]) -> GreenShareResult:
         if path not in members:
             raise fail(path, "missing from the pack")
     gen_head = members[GENERATION_FILE].split(b"\n", 1)[0].decode("utf-8", "replace")
-    gen_cols = GENERATION_COLUMNS + sorted(
-        c for c in gen_head.split(",") if c.endswith(".generation_kwh"))
+    gen_cols = GENERATION_COLUMNS + _generator_names(gen_head.split(","))
     gen = read_table(members[GENERATION_FILE], GENERATION_FILE, TIME, gen_cols, tz)
-    dlv = read_table(members[DELIVERY_FILE], DELIVERY_FILE, TIME,
-                     ["load_kwh", f"{u}.load_kwh", f"{u}.grid_kwh"], tz)
-    alloc = read_table(members[ALLOCATION_FILE], ALLOCATION_FILE, TIME,
-                       ["green_to_load_kwh", f"{u}.green_kwh"], tz)
+    dlv = read_table(members[DELIVERY_FILE], DELIVERY_FILE, TIME, _delivery_columns(u), tz)
+    alloc = read_table(members[ALLOCATION_FILE], ALLOCATION_FILE, TIME, _allocation_columns(u),
+                       tz)
     ref = pd.DatetimeIndex(gen.index)
     _same_index(ref, pd.DatetimeIndex(dlv.index), DELIVERY_FILE)
     _same_index(ref, pd.DatetimeIndex(alloc.index), ALLOCATION_FILE)
@@ -372,23 +402,23 @@ def recompute_green_share(members: Mapping[str, bytes]) -> GreenShareResult:
     if len(step) and (step <= 0).any():
         row = int(np.flatnonzero(step <= 0)[0]) + 2
         raise fail(GENERATION_FILE, "time stamps not strictly increasing", row=row, field=TIME)
-    gen_sum = gen[[c for c in gen_cols if c.endswith(".generation_kwh")]].sum(axis=1)
+    gen_sum = gen[_generator_names(gen_cols)].sum(axis=1)
     if len(gen_sum.index) and len(gen_cols) > len(GENERATION_COLUMNS):
-        rows = np.flatnonzero(np.abs(gen_sum.to_numpy() - gen["generation_kwh"].to_numpy())
+        rows = np.flatnonzero(np.abs(gen_sum.to_numpy() - gen[flows.GENERATION_KWH].to_numpy())
                               > TOL_PHYSICAL_KWH * len(gen_cols))
         if len(rows):
             raise fail(GENERATION_FILE, "park generation ≠ sum of the generators",
-                       row=int(rows[0]) + 1, field="generation_kwh")
-    flows = pd.concat([gen, dlv, alloc], axis=1)
-    _physical_checks(flows, u)
-    result = green_share(flows, u, tz)
+                       row=int(rows[0]) + 1, field=flows.GENERATION_KWH)
+    table = pd.concat([gen, dlv, alloc], axis=1)
+    _physical_checks(table, u)
+    result = green_share(table, u, tz)
     claimed = read_table(members[HOURS_FILE], HOURS_FILE, HOUR, HOUR_COLUMNS, tz)
     got = result.hours
     if len(claimed) != len(got):
         raise fail(HOURS_FILE, f"{len(claimed)} hours claimed, the data give {len(got)}",
                    row=min(len(claimed), len(got)) + 1, field=HOUR)
-    bad_hour = np.flatnonzero(pd.DatetimeIndex(claimed.index).asi8
-                              != pd.DatetimeIndex(got.index).asi8)
+    bad_hour = np.flatnonzero(pd.DatetimeIndex(claimed.index).as_unit("ns").asi8
+                              != pd.DatetimeIndex(got.index).as_unit("ns").asi8)
     if len(bad_hour):
         raise fail(HOURS_FILE, f"hour {claimed.index[bad_hour[0]]} is not the data's "
                    f"{got.index[bad_hour[0]]}", row=int(bad_hour[0]) + 1, field=HOUR)
@@ -397,9 +427,9 @@ def recompute_green_share(members: Mapping[str, bytes]) -> GreenShareResult:
         if i is not None:
             raise fail(HOURS_FILE, f"claimed {claimed[col].iloc[i]:.6f}, recomputed "
                        f"{got[col].iloc[i]:.6f} kWh", row=i + 1, field=col)
-    totals = {"load_kwh": (result.load_kwh, TOL_KWH * len(flows)),
-              "green_kwh": (result.green_kwh, TOL_KWH * len(flows)),
-              "hourly_matched_kwh": (result.matched_kwh, TOL_KWH * len(flows)),
+    totals = {flows.USER_LOAD_KWH: (result.load_kwh, TOL_KWH * len(table)),
+              flows.USER_GREEN_KWH: (result.green_kwh, TOL_KWH * len(table)),
+              "hourly_matched_kwh": (result.matched_kwh, TOL_KWH * len(table)),
               "hourly_matched_share": (result.hourly_matched_share, TOL_SHARE),
               "green_share_of_consumption": (result.green_share_of_consumption, TOL_SHARE)}
     for name, (value, tol) in totals.items():

@@ -20,12 +20,15 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
+from greenlink import flows
+from greenlink.evidence.claims import MATCHED, SUPPLY
+
 _RC: Any = {"svg.hashsalt": "greenlink-evidence", "svg.fonttype": "path", "pdf.fonttype": 3,
        "font.family": "DejaVu Sans"}
 
 
 def daily_table(hours: pd.DataFrame) -> pd.DataFrame:
-    """Hourly claim rows summed per calendar day [kWh]."""
+    """Hourly claim rows summed per calendar day of their index's zone (the scenario's) [kWh]."""
     index = pd.DatetimeIndex(hours.index)
     return hours.groupby(index.tz_localize(None).floor("D")).sum()
 
@@ -35,16 +38,17 @@ def claim_figure(hours: pd.DataFrame, user_id: str) -> Figure:
     daily = daily_table(hours)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.27, 5.8), sharex=True)
     x = daily.index
-    top.fill_between(x, daily["load_kwh"] / 1000, step="mid", color="#cccccc",
+    top.fill_between(x, daily[flows.LOAD_KWH] / 1000, step="mid", color="#cccccc",
                      label="load (MWh/day)")
-    top.plot(x, daily["supply_kwh"] / 1000, drawstyle="steps-mid", color="#2e7d32", lw=0.8,
+    top.plot(x, daily[SUPPLY] / 1000, drawstyle="steps-mid", color="#2e7d32", lw=0.8,
              label="green supply a_u,h (MWh/day)")
-    top.plot(x, daily["matched_kwh"] / 1000, drawstyle="steps-mid", color="#1565c0", lw=0.8,
+    top.plot(x, daily[MATCHED] / 1000, drawstyle="steps-mid", color="#1565c0", lw=0.8,
              label="hourly-matched (MWh/day)")
     top.set_ylabel("MWh per day")
     top.set_title(f"{user_id}: hourly matching, summed per day")
     top.legend(loc="upper right", fontsize=7)
-    share = (daily["matched_kwh"] / daily["load_kwh"].where(daily["load_kwh"] > 0)) * 100
+    load = daily[flows.LOAD_KWH]
+    share = (daily[MATCHED] / load.where(load > 0)) * 100
     bottom.plot(x, share, drawstyle="steps-mid", color="#1565c0", lw=0.8)
     bottom.set_ylim(0, 100)
     bottom.set_ylabel("matched share of load (%)")
