@@ -6,16 +6,17 @@ only reads them and applies the formulas.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from greenlink import flows
-from greenlink.errors import InputError, Problem
+from greenlink.tomlfile import load_toml, validate_toml_data
 
 #: A per-kWh fee is charged on one of the tenant's metered quantities (the per-user flows
 #: quantities: grid import, all consumption, green energy).
@@ -31,6 +32,14 @@ ALLOCATION_KEYS: tuple[AllocationKey, ...] = (flows.USER_GRID_KWH, flows.USER_LO
 def _one_of(keys: tuple[str, ...]) -> str:
     """``a, b or c``."""
     return ", ".join(keys[:-1]) + " or " + keys[-1]
+
+
+def _member_of(keys: tuple[str, ...]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in keys:
+            raise ValueError(f"unknown value {value!r}, expected {_one_of(keys)}")
+        return value
+    return AfterValidator(check)
 
 
 @dataclass(frozen=True)
@@ -87,69 +96,62 @@ def _fees_folder() -> Path:
     return Path(str(resources.files("greenlink") / "data" / "fees"))
 
 
-def _dec(raw: Any, file: str, where: str) -> Decimal:
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise InputError(Problem(f"{raw!r} is not a number", file=file, location=where,
-                                 expected="a number"))
-    value = Decimal(str(raw))
-    if value < 0:
-        raise InputError(Problem(f"{raw} is negative", file=file, location=where,
-                                 expected="a non-negative number"))
-    return value
+_NonNegativeDecimal = Annotated[Decimal, Field(ge=0)]
 
 
-def _date(raw: Any, file: str, where: str) -> date:
-    if isinstance(raw, date):
-        return raw
-    raise InputError(Problem(f"{raw!r} is not a date", file=file, location=where,
-                             expected="a TOML date such as 2025-10-01"))
+class _FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _CapacityChargeFile(_FileModel):
+    """``[td_capacity]`` of a fee file."""
+
+    effective_from: date
+    policy_capacity_price_per_kw_month: _NonNegativeDecimal
+    energy_td_price_per_kwh: _NonNegativeDecimal
+    average_load_rate: _NonNegativeDecimal
+    hours_per_month: _NonNegativeDecimal = Decimal(730)
+    allocation: Annotated[AllocationKey, _member_of(ALLOCATION_KEYS)] = flows.USER_GRID_KWH
+    confidence: str = ""
+
+
+class _EnergyFeeFile(_FileModel):
+    """One ``[[energy_fees]]`` entry of a fee file."""
+
+    id: str
+    name: str | None = None
+    name_zh: str = ""
+    base: Annotated[FeeBase, _member_of(FEE_BASES)]
+    price_per_kwh: _NonNegativeDecimal
+    effective_from: date
+    confidence: str = ""
+
+
+class _FeeFile(_FileModel):
+    """A fee file (``data/fees/CN-JS.toml`` shows every key)."""
+
+    province: str = ""
+    currency: str = "CNY"
+    source: str = ""
+    td_capacity: _CapacityChargeFile | None = None
+    energy_fees: list[_EnergyFeeFile] = Field(default_factory=list)
+
+
+_EXPECTED_FILE = "a TOML file like data/fees/CN-JS.toml"
+
+
+def _schedule(raw: _FeeFile, file: str) -> FeeSchedule:
+    td = raw.td_capacity
+    return FeeSchedule(
+        province=raw.province, currency=raw.currency, source=raw.source, file=file,
+        td_capacity=None if td is None else CapacityCharge(**td.model_dump()),
+        energy_fees=tuple(EnergyFee(**{**f.model_dump(), "name": f.name or f.id})
+                          for f in raw.energy_fees))
 
 
 def parse_fee_schedule(data: dict[str, Any], file: str) -> FeeSchedule:
     """Validate a fee TOML table; every problem names the file and key."""
-    try:
-        td_raw = data.get("td_capacity")
-        td = None
-        if td_raw is not None:
-            allocation = td_raw.get("allocation", flows.USER_GRID_KWH)
-            if allocation not in ALLOCATION_KEYS:
-                raise InputError(Problem(f"unknown allocation {allocation!r}", file=file,
-                                         location="td_capacity.allocation",
-                                         expected=_one_of(ALLOCATION_KEYS)))
-            td = CapacityCharge(
-                effective_from=_date(td_raw.get("effective_from"), file,
-                                     "td_capacity.effective_from"),
-                policy_capacity_price_per_kw_month=_dec(
-                    td_raw["policy_capacity_price_per_kw_month"], file,
-                    "td_capacity.policy_capacity_price_per_kw_month"),
-                energy_td_price_per_kwh=_dec(td_raw["energy_td_price_per_kwh"], file,
-                                             "td_capacity.energy_td_price_per_kwh"),
-                average_load_rate=_dec(td_raw["average_load_rate"], file,
-                                       "td_capacity.average_load_rate"),
-                hours_per_month=_dec(td_raw.get("hours_per_month", 730), file,
-                                     "td_capacity.hours_per_month"),
-                allocation=allocation, confidence=str(td_raw.get("confidence", "")))
-        fees = []
-        for i, f in enumerate(data.get("energy_fees", [])):
-            base = f.get("base")
-            if base not in FEE_BASES:
-                raise InputError(Problem(f"unknown base {base!r}", file=file,
-                                         location=f"energy_fees[{i}].base",
-                                         expected=_one_of(FEE_BASES)))
-            fees.append(EnergyFee(
-                id=str(f["id"]), name=str(f.get("name", f["id"])),
-                name_zh=str(f.get("name_zh", "")), base=base,
-                price_per_kwh=_dec(f["price_per_kwh"], file, f"energy_fees[{i}].price_per_kwh"),
-                effective_from=_date(f.get("effective_from"), file,
-                                     f"energy_fees[{i}].effective_from"),
-                confidence=str(f.get("confidence", ""))))
-        return FeeSchedule(province=str(data.get("province", "")),
-                           currency=str(data.get("currency", "CNY")),
-                           source=str(data.get("source", "")), file=file, td_capacity=td,
-                           energy_fees=tuple(fees))
-    except KeyError as exc:
-        raise InputError(Problem(f"missing key {exc.args[0]!r}", file=file,
-                                 expected="the keys of data/fees/CN-JS.toml")) from None
+    return _schedule(validate_toml_data(data, _FeeFile, name=file), file)
 
 
 def load_fee_schedule(province: str | None = None, path: str | Path | None = None) -> FeeSchedule:
@@ -162,19 +164,13 @@ def load_fee_schedule(province: str | None = None, path: str | Path | None = Non
     """
     if path is not None:
         file = Path(path)
-        if not file.is_file():
-            raise InputError(Problem("fee file not found", file=str(file),
-                                     expected="a TOML file like data/fees/CN-JS.toml"))
     else:
         folder = _fees_folder()
         file = folder / f"{province}.toml"
         if not province or not file.is_file():
             file = folder / "default.toml"
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(f"not valid TOML: {exc}", file=str(file))) from None
-    return parse_fee_schedule(data, str(file))
+    raw = load_toml(file, _FeeFile, kind="fee file", expected=_EXPECTED_FILE)
+    return _schedule(raw, str(file))
 
 
 def capacity_charge_month(charge: CapacityCharge, connection_capacity_kw: float) -> Decimal:

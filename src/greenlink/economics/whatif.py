@@ -11,7 +11,6 @@ scenario's zone); months are calendar months of that zone.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -19,19 +18,20 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field
 
 from greenlink import flows
 from greenlink.economics.fees import FeeSchedule
 from greenlink.economics.settlement import Settlement, settle
 from greenlink.errors import InputError, Problem
 from greenlink.scenario import contracts as contract_models
+from greenlink.scenario.base import Strict
 from greenlink.scenario.contracts import BatteryService, Contract
 from greenlink.scenario.load import LoadedScenario
 from greenlink.scenario.model import Scenario
+from greenlink.tomlfile import load_toml
 
 SHORTFALL_MONTH_THRESHOLD = 0.05  # a month "has a shortfall" when > 5 % of contracted is short
-_CONTRACTS = TypeAdapter(list[Contract])
 #: Columns of the tenant tables: the tenant's metered consumption and green energy [kWh].
 _LOAD, _GREEN = flows.USER_LOAD_KWH, flows.USER_GREEN_KWH
 
@@ -46,33 +46,18 @@ def with_contracts(scenario: Scenario, contracts: Sequence[Any], file: str = "<v
     return new
 
 
+class _VariantFile(Strict):
+    """A contract variant: an optional name and ``[[contracts]]`` tables."""
+
+    name: str | None = None
+    contracts: list[Contract] = Field(default_factory=list)
+
+
 def read_variant(path: str | Path, scenario: Scenario) -> Scenario:
     """Read a TOML file of ``[[contracts]]`` and put them into the scenario."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(Problem("variant file not found", file=str(file),
-                                 expected="a TOML file with [[contracts]] tables"))
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(f"not valid TOML: {exc}", file=str(file))) from None
-    unknown = sorted(set(raw) - {"contracts", "name"})
-    if unknown:
-        raise InputError(Problem(f"unknown keys {unknown}", file=str(file),
-                                 expected="only 'name' and [[contracts]] tables"))
-    try:
-        contracts = _CONTRACTS.validate_python(raw.get("contracts", []))
-    except ValidationError as exc:
-        raise InputError([Problem(e["msg"], file=str(file), location=_loc(e["loc"]))
-                          for e in exc.errors()]) from None
-    return with_contracts(scenario, contracts, file=str(file))
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    """``contracts[0].volume`` from pydantic's location (without the union's tag)."""
-    tags = {"ppa", "battery_service", "green_supply"}
-    return "contracts" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}"
-                                 for p in loc if p not in tags)
+    variant = load_toml(path, _VariantFile, kind="variant file",
+                        expected="a TOML file with [[contracts]] tables")
+    return with_contracts(scenario, variant.contracts, file=str(path))
 
 
 def complete_months(table: pd.DataFrame, scenario: Scenario) -> list[str]:

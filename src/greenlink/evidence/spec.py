@@ -39,12 +39,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import ValidationError
 
 import greenlink
 from greenlink import flows as flow_table
@@ -53,6 +51,7 @@ from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
 from greenlink.evidence.embedded_see import EmbeddedInputs, inputs_from_accounts
 from greenlink.evidence.shipment import ShipmentInfo, ShipmentRequest
 from greenlink.scenario.base import Strict
+from greenlink.tomlfile import load_toml
 
 
 class TopologySpec(Strict):
@@ -137,19 +136,9 @@ def _stamp(value: dt.date | dt.datetime, tz: str) -> pd.Timestamp:
 
 
 def load_claim_spec(path: Path) -> ClaimSpec:
-    """Read and validate a claim file; every problem named with its field."""
-    if not path.is_file():
-        raise InputError(Problem("claim file not found", file=str(path),
-                                 expected="a TOML claim file (docs/evidence.md)"))
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        return ClaimSpec.model_validate(raw)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(f"TOML syntax error: {exc}", file=str(path))) from None
-    except ValidationError as exc:
-        raise InputError([Problem(e["msg"], file=str(path),
-                                  location=".".join(str(p) for p in e["loc"]))
-                          for e in exc.errors()]) from None
+    """Read and validate a claim file; every problem named with its line and field."""
+    return load_toml(path, ClaimSpec, kind="claim file",
+                     expected="a TOML claim file (docs/evidence.md)")
 
 
 def _shipment_window(spec: ClaimSpec, sc: Any, base: Path,

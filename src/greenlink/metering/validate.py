@@ -26,14 +26,40 @@ Checks (each flagged interval becomes one row of the report, ``check`` column):
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
 from greenlink.scenario.meters import Meter
+from greenlink.tomlfile import load_toml
+
+
+class _ValidationTable(BaseModel):
+    """``[validation]`` of ``data/metering/defaults.toml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    balance_relative_tolerance: float = Field(ge=0)
+    balance_absolute_tolerance_kwh: float = Field(ge=0)
+    stuck_min_intervals: int = Field(ge=1)
+    rating_margin: float = Field(gt=0)
+    max_fill_intervals: int = Field(ge=0)
+
+
+class _DefaultsFile(BaseModel):
+    """``data/metering/defaults.toml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    validation: _ValidationTable
+
+
+def _defaults_path() -> Path:
+    return Path(str(resources.files("greenlink") / "data" / "metering" / "defaults.toml"))
 
 
 @dataclass(frozen=True)
@@ -48,9 +74,9 @@ class ValidationParams:
 
     @classmethod
     def defaults(cls, **overrides: float | int | None) -> ValidationParams:
-        text = (resources.files("greenlink") / "data" / "metering" / "defaults.toml").read_text()
-        values = tomllib.loads(text)["validation"]
-        params = cls(**values)
+        values = load_toml(_defaults_path(), _DefaultsFile, kind="metering defaults file",
+                           expected="the [validation] table of data/metering/defaults.toml")
+        params = cls(**values.validation.model_dump())
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(params, **given)  # type: ignore[arg-type]
 

@@ -5,12 +5,16 @@ Defaults: ``greenlink/data/costs/defaults.toml`` (sources in ``SOURCES.md`` ther
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from greenlink.scenario.base import Fraction, NonNegative
 from greenlink.scenario.optimization import OptimizationSpec
+from greenlink.tomlfile import load_toml
 
 
 def capital_recovery_factor(rate: float, years: int) -> float:
@@ -29,10 +33,56 @@ def capital_recovery_factor(rate: float, years: int) -> float:
     return rate * growth / (growth - 1.0)
 
 
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _PVDefaults(_Section):
+    capex_per_kw_dc: NonNegative
+    fixed_om_per_kw_year: NonNegative
+    lifetime_years: int = Field(ge=1, le=60)
+
+
+class _BatteryDefaults(_Section):
+    capex_per_kwh: NonNegative
+    capex_per_kw: NonNegative
+    fixed_om_per_kw_year: NonNegative
+    variable_om_per_kwh: NonNegative
+    lifetime_years: int = Field(ge=1, le=40)
+
+
+class _WindDefaults(_Section):
+    capex_per_kw: NonNegative
+    fixed_om_per_kw_year: NonNegative
+    lifetime_years: int = Field(ge=1, le=60)
+
+
+class _FeeDefaults(_Section):
+    td_capacity_charge_per_kw_month: NonNegative
+    system_operation_fee_per_kwh: NonNegative
+    cross_subsidy_per_kwh_self_used: NonNegative
+    government_funds_per_kwh_self_used: NonNegative
+
+
+class _CostDefaults(_Section):
+    """``data/costs/defaults.toml``: every key of the scenario's cost tables, with a value."""
+
+    currency: str = "CNY"
+    discount_rate: Fraction
+    pv: _PVDefaults
+    battery: _BatteryDefaults
+    wind: _WindDefaults
+    fees: _FeeDefaults
+
+
+def _defaults_path() -> Path:
+    return Path(str(resources.files("greenlink") / "data" / "costs" / "defaults.toml"))
+
+
 def default_costs() -> dict[str, Any]:
-    """The shipped defaults (parsed ``defaults.toml``)."""
-    path = resources.files("greenlink") / "data" / "costs" / "defaults.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    """The shipped defaults (validated ``defaults.toml`` as a dict)."""
+    return load_toml(_defaults_path(), _CostDefaults, kind="cost defaults file",
+                     expected="the tables of data/costs/defaults.toml").model_dump()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ The file format is described in ``docs/rulesets.md``.
 from __future__ import annotations
 
 import operator as _op
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -16,10 +15,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from greenlink.errors import InputError, Problem, ProblemList
 from greenlink.policy.kpis import KPI_FUNCTIONS, PARK_ONLY_KPIS, STRUCTURAL_KPIS, kpi_kind
+from greenlink.tomlfile import load_toml, validate_toml_data
 
 Scalar = bool | int | float | str
 Operator = Literal[">=", "<=", "=="]
@@ -202,27 +202,6 @@ def _check_semantics(ruleset: RuleSet, file: str | None) -> None:
     problems.raise_if_any()
 
 
-def _pydantic_problems(err: ValidationError, data: Mapping[str, Any], file: str | None
-                       ) -> list[Problem]:
-    out = []
-    for e in err.errors():
-        loc = list(e["loc"])
-        parts: list[str] = []
-        for k, part in enumerate(loc):
-            if isinstance(part, int) and k > 0 and loc[k - 1] == "rules":
-                rules = data.get("rules")
-                rid = rules[part].get("id") if isinstance(rules, list) and part < len(rules) \
-                    and isinstance(rules[part], dict) else None
-                parts[-1] += f"[{part}]" + (f" (id {rid!r})" if rid else "")
-            elif isinstance(part, int) and parts:
-                parts[-1] += f"[{part}]"
-            else:
-                parts.append(str(part))
-        out.append(Problem(e["msg"], file=file, location=".".join(parts) or None,
-                           expected=None))
-    return out
-
-
 def ruleset_from_dict(data: Mapping[str, Any], file: str | None = None) -> RuleSet:
     """Validate a parsed rule-set mapping.
 
@@ -231,27 +210,21 @@ def ruleset_from_dict(data: Mapping[str, Any], file: str | None = None) -> RuleS
     InputError
         Naming the file and the rule (index and id) of every problem found.
     """
-    try:
-        ruleset = RuleSet.model_validate({**data, "path": file})
-    except ValidationError as err:
-        raise InputError(_pydantic_problems(err, data, file)) from None
+    ruleset = validate_toml_data(data, RuleSet, name=file or "<rule set>", id_key="id")
+    return _checked(ruleset, file)
+
+
+def _checked(ruleset: RuleSet, file: str | None) -> RuleSet:
+    ruleset = ruleset.model_copy(update={"path": file})
     _check_semantics(ruleset, file)
     return ruleset
 
 
 def load_ruleset_file(path: str | Path) -> RuleSet:
     """Load and validate one rule-set TOML file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(Problem(f"cannot read rule-set file: {err.strerror}", file=str(p),
-                                 expected="a readable TOML file")) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(Problem(f"not valid TOML: {err}", file=str(p))) from None
-    return ruleset_from_dict(data, str(p))
+    ruleset = load_toml(path, RuleSet, kind="rule-set file",
+                        expected="a TOML rule-set file (docs/rulesets.md)", id_key="id")
+    return _checked(ruleset, str(path))
 
 
 def _shipped_dir() -> Any:

@@ -3,21 +3,20 @@
 An upload is one scenario TOML plus the files it references by relative ``path`` (series, weather).
 Every referenced path must be relative and stay inside the scenario folder; every uploaded file
 must be referenced. The bundle is written into a temporary folder, validated with
-:func:`greenlink.scenario.load.load_scenario` and :func:`greenlink.inputs.build_inputs` (every
-series is read), and only then moved into place.
+:func:`greenlink.scenario.load.parse_scenario` (before anything is written) and
+:func:`greenlink.inputs.build_inputs` (every series is read), and only then moved into place.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from greenlink.errors import InputError, Problem, ProblemList
-from greenlink.scenario.load import LoadedScenario
+from greenlink.scenario.load import LoadedScenario, parse_scenario
 
 SCENARIO_NAME = "park.toml"
 
@@ -73,18 +72,15 @@ def stage_bundle(files: list[UploadedFile], staging_root: Path) -> tuple[Path, L
     :class:`InputError` lists every problem.
     """
     from greenlink.inputs import build_inputs
-    from greenlink.scenario.load import load_scenario
 
     tomls = [f for f in files if f.filename.lower().endswith(".toml")]
     if len(tomls) != 1:
         raise InputError(Problem(f"{len(tomls)} scenario files uploaded", file="upload",
                                  expected="exactly one .toml scenario file"))
     scenario = tomls[0]
-    try:
-        raw = tomllib.loads(scenario.content.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(Problem(f"not valid TOML: {exc}", file=scenario.filename,
-                                 expected="a UTF-8 TOML scenario file")) from None
+    parsed = parse_scenario(scenario.content, file=scenario.filename)
+    # the keys the upload set (not defaults), in the file's spelling: what referenced_paths reads
+    raw = parsed.model_dump(mode="json", by_alias=True, exclude_unset=True)
     problems = ProblemList()
     by_name = {Path(f.filename).name: f for f in files if f is not scenario}
     placements: dict[PurePosixPath, UploadedFile] = {}
@@ -115,7 +111,7 @@ def stage_bundle(files: list[UploadedFile], staging_root: Path) -> tuple[Path, L
             target = folder.joinpath(*rel.parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(upload.content)
-        loaded = load_scenario(folder / SCENARIO_NAME)
+        loaded = LoadedScenario(parsed, (folder / SCENARIO_NAME).resolve())
         build_inputs(loaded)
     except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
