@@ -129,17 +129,17 @@ def green_battery_loss_kwh(table: pd.DataFrame, soc_green_start_kwh: float | Non
     table
         Flows rows of one period.
     soc_green_start_kwh
-        Green stored energy at the end of the interval before the period. ``None``: the first
-        row's ``battery_soc_green_kwh`` minus its own net green change (charge − discharge).
+        Green stored energy at the end of the interval before the period. ``None``: the rows
+        begin the year, and no green energy is stored then (energy stored at the start of the
+        year counts as grid energy), so the start is 0.
     """
     if len(table) == 0:
         return 0.0
     charge = _col(table, flows.BATTERY_CHARGE_GREEN_KWH)
     discharge = _col(table, flows.BATTERY_DISCHARGE_GREEN_KWH)
     soc = _col(table, flows.BATTERY_SOC_GREEN_KWH)
-    if soc_green_start_kwh is None:
-        soc_green_start_kwh = float(soc.iloc[0] - (charge.iloc[0] - discharge.iloc[0]))
-    return float(charge.sum() - discharge.sum() - (soc.iloc[-1] - soc_green_start_kwh))
+    start = 0.0 if soc_green_start_kwh is None else float(soc_green_start_kwh)
+    return float(charge.sum() - discharge.sum() - (soc.iloc[-1] - start))
 
 
 def hourly_green_supply_kwh(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
@@ -330,7 +330,7 @@ def split_periods(table: pd.DataFrame, period: Period
     """Split prepared flows into periods: ``(label, rows, soc_green_start_kwh)``.
 
     ``soc_green_start_kwh`` is the green state of charge at the end of the row before the period
-    (``None`` for the first period, see :func:`green_battery_loss_kwh`).
+    (``None`` for the first period: the start of the year, see :func:`green_battery_loss_kwh`).
     """
     labels = period_labels(table, period).to_numpy()
     out: list[tuple[str, pd.DataFrame, float | None]] = []
