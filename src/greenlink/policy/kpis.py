@@ -94,7 +94,7 @@ def _col(table: pd.DataFrame, name: str) -> pd.Series:
     return table[name].astype(float)
 
 
-def required_columns(user_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
+def _required_columns(user_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
     """The columns the KPIs read: :data:`REQUIRED_PARK_COLUMNS` and each user's load and green."""
     return [*REQUIRED_PARK_COLUMNS,
             *(c for u in user_ids for c in (flows.user_load(u), flows.user_green(u)))]
@@ -109,7 +109,7 @@ def prepare_flows(table: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = (
         When the time stamps are missing, naive or repeated, or a park or user column is missing.
     """
     frame = flows.normalise(table)
-    missing = [c for c in required_columns(user_ids) if c not in frame.columns]
+    missing = [c for c in _required_columns(user_ids) if c not in frame.columns]
     if missing:
         raise InputError([Problem(f"flows table has no column {c!r}", location=c,
                                   expected="the columns of docs/formats.md") for c in missing])
