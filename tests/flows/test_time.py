@@ -137,7 +137,7 @@ def test_hourly_matched_share_half_hour_zone_uses_local_hours() -> None:
     assert kpis.hourly_matched_share(f) == pytest.approx(1.0)
     assert kpis.physically_delivered_share(f) == pytest.approx(1 / 4)
     hourly = kpis.hourly_green_supply_kwh(f)
-    assert list(hourly.index) == [pd.Timestamp("2025-03-01T04:30Z")]
+    assert hourly.to_numpy().tolist() == [[4.0, 4.0]]  # one hour: supply 4, load 4
 
 
 def test_hourly_matched_share_keeps_the_two_fall_back_hours_apart() -> None:
@@ -150,3 +150,5 @@ def test_hourly_matched_share_keeps_the_two_fall_back_hours_apart() -> None:
     ])
     # two hours: min(2, 1) + min(0, 1) = 1 of 2 → 0.5 (one merged 01:00 hour would give 1.0)
     assert kpis.hourly_matched_share(f) == pytest.approx(0.5)
+    hourly = kpis.hourly_green_supply_kwh(f)
+    assert hourly.to_numpy().tolist() == [[2.0, 1.0], [0.0, 1.0]]  # (supply, load) per hour

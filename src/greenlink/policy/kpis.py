@@ -142,7 +142,7 @@ def green_battery_loss_kwh(table: pd.DataFrame, soc_green_start_kwh: float | Non
     return float(charge.sum() - discharge.sum() - (soc.iloc[-1] - start))
 
 
-def hourly_green_supply_kwh(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
+def _hourly_supply(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
     """Green supply ``a_h`` and load per local clock hour, for the park or one user.
 
     Park: ``a_h = produced − green into storage + green out of storage`` with produced =
@@ -179,6 +179,24 @@ def hourly_green_supply_kwh(table: pd.DataFrame, user_id: str | None = None) -> 
     return pd.DataFrame({
         SUPPLY_KWH: user[flows.USER_GREEN_KWH].to_numpy() + share * surplus.to_numpy(),
         flows.LOAD_KWH: user_load}, index=park.index)
+
+
+def hourly_green_supply_kwh(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
+    """Green supply ``a_h`` and load per local clock hour, for the park or one user (the hours
+    and values of :func:`_hourly_supply`, which the matching KPIs use).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``supply_kwh`` and ``load_kwh``, one row per local clock hour of
+        :func:`greenlink.flows.hour_key`, labelled by the hour's local wall-clock start (naive,
+        at the time stamps' resolution): a daylight-saving fall-back gives two rows labelled
+        01:00, in order, which ``tz_localize(tz, ambiguous="infer")`` tells apart.
+    """
+    hourly = _hourly_supply(table, user_id)
+    keys = pd.DatetimeIndex(hourly.index)
+    labels = keys.tz_localize(None).as_unit(flows.time_index(table).unit)
+    return hourly.set_axis(labels.rename(keys.name), axis=0)
 
 
 def _load_and_green(table: pd.DataFrame, user_id: str | None) -> tuple[float, float]:
@@ -257,7 +275,7 @@ def annual_matched_share(table: pd.DataFrame, user_id: str | None = None, *,
     + green out of storage, attributed to a user by the allocation), so the same supply is matched
     over the whole period here and hour by hour in :func:`hourly_matched_share`.
     """
-    hourly = hourly_green_supply_kwh(table, user_id)
+    hourly = _hourly_supply(table, user_id)
     load_kwh = float(hourly[flows.LOAD_KWH].sum())
     return _ratio(min(float(hourly[SUPPLY_KWH].sum()), load_kwh), load_kwh)
 
@@ -266,7 +284,7 @@ def hourly_matched_share(table: pd.DataFrame, user_id: str | None = None, *,
                          soc_green_start_kwh: float | None = None,
                          readings: KpiReadings = DEFAULT_READINGS) -> float:
     """CFE score: ``Σ_h min(a_h, load_h) ÷ Σ_h load_h`` over local clock hours (24/7 matching)."""
-    hourly = hourly_green_supply_kwh(table, user_id)
+    hourly = _hourly_supply(table, user_id)
     matched = np.minimum(hourly[SUPPLY_KWH].to_numpy(), hourly[flows.LOAD_KWH].to_numpy())
     return _ratio(float(matched.sum()), float(hourly[flows.LOAD_KWH].sum()))
 
