@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from greenlink.errors import GreenlinkError, InputError, Problem
+from greenlink.flows import year_index
 from greenlink.resource.weather import WeatherYear
 from greenlink.scenario.load import LoadedScenario
 from greenlink.scenario.model import Scenario, Tariff
-from greenlink.scenario.series import read_series, year_index
+from greenlink.scenario.series import read_series
 
 Progress = Callable[[str], None]
 

@@ -141,3 +141,27 @@ def test_rules_hold_on_the_optimised_flows_multi_interval() -> None:
                - r.run.flows["battery_charge_kwh"] - r.run.flows["export_kwh"]
                - r.run.flows["curtailed_kwh"])
     assert np.abs(balance).max() < 1e-6
+
+
+def test_self_use_rule_with_a_soc_floor_holds_on_the_flows() -> None:
+    # The flows of the optimum carry s + σ_min E as green stored energy, and the KPI starts the
+    # year with none stored, so the floor σ_min E is never a loss: the LP's self-use row must
+    # count it as the checker does. Export pays almost the grid price, so the 650 self-use rule
+    # (≥ 60 %) binds and the checker must read exactly the threshold the LP imposed.
+    bat = {"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.9,
+           "discharge_efficiency": 0.9, "soc_min": 0.2, "soc_max": 1.0, "soc_initial": 0.5}
+    hours = np.arange(48)
+    pv = np.clip(np.sin((hours % 24 - 6) / 12 * np.pi), 0, None)
+    sc = scenario(pv_max_kw=500.0, export_kw=100.0, export_price=0.9,
+                  parameters={"spot_market_continuous": True}, extra={"batteries": [bat]},
+                  optimize={"rules": ["self_use_share_of_generation_min"],
+                            "pv": _pv_cost(0.1, len(hours)),
+                            "battery": {**_free_battery(), "max_energy_kwh": 100.0,
+                                        "max_power_kw": 100.0}})
+    r = optimize_park(park(sc, np.full(len(hours), 10.0), pv))
+    (req,) = r.requirements
+    assert req["binding"]
+    assert r.sizes.battery_kwh > 0
+    result = r.run.policy.result("self_use_share_of_generation_min")
+    assert result.status == "pass"
+    assert result.value == pytest.approx(0.6, abs=1e-6)

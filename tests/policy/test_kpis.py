@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from greenlink import flows
 from greenlink.errors import InputError
 from greenlink.policy import kpis
 from greenlink.policy.kpis import KpiReadings, compute_kpis
@@ -214,3 +215,65 @@ def test_matching_ordering_invariant(flows: pd.DataFrame, period: str) -> None:
         assert v["hourly_matched_share"] <= v["annual_matched_share"] + tol
         assert v["annual_matched_share"] <= 1 + tol
         assert v["physically_delivered_share"] == pytest.approx(v["green_share_of_consumption"])
+
+
+# ---------------------------------------------------------------------------------------------
+# green battery loss: the year starts with no green energy stored
+
+
+def two_hours_charge_then_discharge() -> pd.DataFrame:
+    """One battery, η_charge = η_discharge = 0.9, empty at the start of the year.
+
+    h0: generation 30; load 10 served directly; 10 green charged → 10 · 0.9 = 9 stored;
+        export 10                                     (30 = 10 + 10 + 10)
+    h1: no generation; load 10; the 9 stored leave as 9 · 0.9 = 8.1 delivered; import 1.9
+    """
+    return make_flows([
+        {flows.GENERATION_KWH: 30, flows.LOAD_KWH: 10, flows.GREEN_TO_LOAD_KWH: 10,
+         flows.BATTERY_CHARGE_GREEN_KWH: 10, flows.BATTERY_SOC_GREEN_KWH: 9,
+         flows.EXPORT_KWH: 10},
+        {flows.GENERATION_KWH: 0, flows.LOAD_KWH: 10, flows.GREEN_TO_LOAD_KWH: 8.1,
+         flows.BATTERY_DISCHARGE_GREEN_KWH: 8.1, flows.BATTERY_SOC_GREEN_KWH: 0,
+         flows.IMPORT_KWH: 1.9},
+    ])
+
+
+def test_self_use_counts_the_first_intervals_charging_loss() -> None:
+    f = two_hours_charge_then_discharge()
+    assert np.allclose(flows.balance_error_kwh(f), 0.0)
+    # loss = Σ charge − Σ discharge − (soc_end − soc_start) = 10 − 8.1 − (0 − 0) = 1.9
+    #      = 1.0 lost charging (10 − 9) + 0.9 lost discharging (9 − 8.1)
+    assert kpis.green_battery_loss_kwh(f) == pytest.approx(1.9)
+    # self-use = (Σ green_to_load + loss) ÷ Σ generation = (10 + 8.1 + 1.9) ÷ 30 = 20/30
+    # (starting from soc_0 − net change_0 = 9 − 10 = −1 instead of 0 gave (18.1 + 0.9)/30)
+    assert kpis.self_use_share_of_generation(f) == pytest.approx(20 / 30)
+    year = compute_kpis(f, [], "year").set_index("kpi")["value"]
+    assert year["self_use_share_of_generation"] == pytest.approx(20 / 30)
+
+
+def test_monthly_losses_sum_to_the_years() -> None:
+    # 31 Jan 22:00: as h0 above (10 charged, 9 stored); 23:00: half the store leaves,
+    # 4.5 · 0.9 = 4.05 delivered (soc 4.5); 1 Feb 00:00: the other half, 4.05 (soc 0).
+    f = make_flows([
+        {flows.GENERATION_KWH: 30, flows.LOAD_KWH: 10, flows.GREEN_TO_LOAD_KWH: 10,
+         flows.BATTERY_CHARGE_GREEN_KWH: 10, flows.BATTERY_SOC_GREEN_KWH: 9,
+         flows.EXPORT_KWH: 10},
+        {flows.LOAD_KWH: 10, flows.GREEN_TO_LOAD_KWH: 4.05,
+         flows.BATTERY_DISCHARGE_GREEN_KWH: 4.05, flows.BATTERY_SOC_GREEN_KWH: 4.5,
+         flows.IMPORT_KWH: 5.95},
+        {flows.LOAD_KWH: 10, flows.GREEN_TO_LOAD_KWH: 4.05,
+         flows.BATTERY_DISCHARGE_GREEN_KWH: 4.05, flows.BATTERY_SOC_GREEN_KWH: 0,
+         flows.IMPORT_KWH: 5.95},
+    ], start="2025-01-31 22:00")
+    assert np.allclose(flows.balance_error_kwh(f), 0.0)
+    months = kpis.split_periods(kpis.prepare_flows(f), "month")
+    losses = {label: kpis.green_battery_loss_kwh(part, start) for label, part, start in months}
+    # January from 0: 10 − 4.05 − (4.5 − 0) = 1.45; February from 4.5: 0 − 4.05 − (0 − 4.5) = 0.45
+    assert losses == pytest.approx({"2025-01": 1.45, "2025-02": 0.45})
+    # the year: 10 − 8.1 − 0 = 1.9 = 1.45 + 0.45
+    assert kpis.green_battery_loss_kwh(f) == pytest.approx(1.9)
+    assert sum(losses.values()) == pytest.approx(kpis.green_battery_loss_kwh(f))
+    month = compute_kpis(f, [], "month").set_index(["period", "kpi"])["value"]
+    # January: (10 + 4.05 + 1.45) ÷ 30; February has no generation
+    assert month["2025-01", "self_use_share_of_generation"] == pytest.approx(15.5 / 30)
+    assert math.isnan(month["2025-02", "self_use_share_of_generation"])

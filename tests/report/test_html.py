@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from greenlink.errors import InputError
+from greenlink.flows import normalise
 from greenlink.report import plots
 from greenlink.report.html import (
     format_cell,
@@ -277,7 +278,7 @@ def test_full_year_15min_is_fast_and_small() -> None:
 
 
 def test_busiest_week_and_given_start(small: tuple[pd.DataFrame, dict[str, Any]]) -> None:
-    table = plots.normalize_flows(small[0])
+    table = normalise(small[0])
     start = plots.busiest_week_start(table)
     assert start.tz is not None
     assert start == start.normalize()
@@ -287,13 +288,13 @@ def test_busiest_week_and_given_start(small: tuple[pd.DataFrame, dict[str, Any]]
 
 def test_seasonal_profiles_only_seasons_with_data(
         small: tuple[pd.DataFrame, dict[str, Any]]) -> None:
-    profiles = plots.seasonal_profiles(plots.normalize_flows(small[0]))
+    profiles = plots.seasonal_profiles(normalise(small[0]))
     assert list(profiles) == ["Winter (DJF)"]
     assert len(profiles["Winter (DJF)"]) == 24
 
 
 def test_monthly_energy_sums_to_load(small: tuple[pd.DataFrame, dict[str, Any]]) -> None:
-    monthly = plots.monthly_energy(plots.normalize_flows(small[0]))
+    monthly = plots.monthly_energy(normalise(small[0]))
     supply = monthly["green_direct"] + monthly["green_battery"] + monthly["grid"]
     assert np.allclose(supply, monthly["load"])
 

@@ -20,9 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.dispatch.allocation import Method, allocate
 from greenlink.dispatch.battery import run_batteries
+from greenlink.flows import balance_error_kwh
 from greenlink.inputs import ParkInputs
+
+#: ``balance_error_kwh`` lives in :mod:`greenlink.flows`; re-exported here for old callers.
+__all__ = ["BatteryArrays", "DispatchResult", "balance_error_kwh", "battery_arrays",
+           "dispatch_arrays", "flows_table", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -172,34 +178,34 @@ def simulate(inputs: ParkInputs) -> pd.DataFrame:
     return flows_table(inputs, result)
 
 
-def flows_table(inputs: ParkInputs, r: DispatchResult) -> pd.DataFrame:
-    """The documented flows table from a dispatch result."""
-    columns: dict[str, np.ndarray] = {
-        "generation_kwh": r.generation, "load_kwh": r.load,
-        "green_to_load_kwh": r.green_to_load, "green_direct_kwh": r.green_direct,
-        "battery_charge_kwh": r.battery_charge, "battery_charge_green_kwh": r.battery_charge_green,
-        "battery_discharge_kwh": r.battery_discharge,
-        "battery_discharge_green_kwh": r.battery_discharge_green,
-        "battery_soc_kwh": r.battery_soc, "battery_soc_green_kwh": r.battery_soc_green,
-        "export_kwh": r.export, "curtailed_kwh": r.curtailed, "import_kwh": r.grid_import,
-        "import_over_limit_kwh": r.import_over_limit,
+def _park_columns(r: DispatchResult) -> dict[str, np.ndarray]:
+    """The park columns of the flows table, by schema name."""
+    return {
+        flows.GENERATION_KWH: r.generation, flows.LOAD_KWH: r.load,
+        flows.GREEN_TO_LOAD_KWH: r.green_to_load, flows.GREEN_DIRECT_KWH: r.green_direct,
+        flows.BATTERY_CHARGE_KWH: r.battery_charge,
+        flows.BATTERY_CHARGE_GREEN_KWH: r.battery_charge_green,
+        flows.BATTERY_DISCHARGE_KWH: r.battery_discharge,
+        flows.BATTERY_DISCHARGE_GREEN_KWH: r.battery_discharge_green,
+        flows.BATTERY_SOC_KWH: r.battery_soc, flows.BATTERY_SOC_GREEN_KWH: r.battery_soc_green,
+        flows.EXPORT_KWH: r.export, flows.CURTAILED_KWH: r.curtailed,
+        flows.IMPORT_KWH: r.grid_import, flows.IMPORT_OVER_LIMIT_KWH: r.import_over_limit,
     }
+
+
+def flows_table(inputs: ParkInputs, r: DispatchResult) -> pd.DataFrame:
+    """The documented flows table from a dispatch result (columns in the schema's order:
+    park columns, then per generator, per battery and per user)."""
+    park = _park_columns(r)
+    columns: dict[str, np.ndarray] = {name: park[name] for name in flows.PARK_COLUMNS}
     for gen_id, values in inputs.generation_kwh.items():
-        columns[f"{gen_id}.generation_kwh"] = values
+        columns[flows.generator_generation(gen_id)] = values
     for b, bat in enumerate(inputs.scenario.batteries):
-        columns[f"{bat.id}.soc_kwh"] = r.battery_soc_each[:, b]
+        columns[flows.battery_soc(bat.id)] = r.battery_soc_each[:, b]
     for j, user in enumerate(inputs.scenario.users):
-        columns[f"{user.id}.load_kwh"] = r.user_load[:, j]
-        columns[f"{user.id}.green_kwh"] = r.user_green[:, j]
-        columns[f"{user.id}.grid_kwh"] = r.user_load[:, j] - r.user_green[:, j]
+        columns[flows.user_load(user.id)] = r.user_load[:, j]
+        columns[flows.user_green(user.id)] = r.user_green[:, j]
+        columns[flows.user_grid(user.id)] = r.user_load[:, j] - r.user_green[:, j]
     frame = pd.DataFrame(columns, index=inputs.index)
-    frame.index.name = "interval_start"
+    frame.index.name = flows.INTERVAL_START
     return frame
-
-
-def balance_error_kwh(flows: pd.DataFrame) -> np.ndarray:
-    """Per-interval residual of the park energy balance (should be ~0)."""
-    supply = flows["generation_kwh"] + flows["battery_discharge_kwh"] + flows["import_kwh"]
-    use = (flows["load_kwh"] + flows["battery_charge_kwh"] + flows["export_kwh"]
-           + flows["curtailed_kwh"])
-    return (supply - use).to_numpy()

@@ -246,18 +246,19 @@ def _green_delivered(v: Variables, mask: np.ndarray, users: np.ndarray) -> Expr:
     return _sum(v.direct, mask, users) + _sum(v.discharge, mask, users)
 
 
-def _soc_start(v: Variables, first: int) -> Expr:
-    """Stored energy before interval ``first`` as the KPI module reads it from flows.
+def _soc_start(oi: OptimizationInputs, v: Variables, first: int) -> Expr:
+    """Green stored energy before interval ``first`` as the KPI module reads it from flows,
+    less the floor ``σ_min E`` (the LP's ``s`` counts from it; the flows carry ``s + σ_min E``).
 
-    After the first row it is ``s_{first−1}``; for the first row the flows carry no earlier
-    value and ``policy.kpis.green_battery_loss_kwh`` takes ``s_0 − c_0 + Σ_u b_0u``, so the LP
-    uses the same expression and the checker sees exactly the share the LP imposed.
+    After the first row it is ``s_{first−1}`` (the floor cancels against the end value). Before
+    the first row ``policy.kpis.green_battery_loss_kwh`` starts from 0 green stored energy (the
+    start of the year), so the floor does not cancel and the LP uses ``−σ_min E``; the checker
+    sees exactly the share the LP imposed.
     """
-    assert v.soc is not None and v.charge is not None and v.discharge is not None
+    assert v.soc is not None and v.energy_kwh is not None and oi.battery is not None
     if first > 0:
         return Expr.of(np.array([v.soc[first - 1]]), 1.0)
-    return Expr.of(np.concatenate([[v.soc[0], v.charge[0]], v.discharge[0]]),
-                   np.concatenate([[1.0, -1.0], np.ones(v.discharge.shape[1])]))
+    return Expr.of(np.array([v.energy_kwh]), -oi.battery.soc_min)
 
 
 def _hour_load_shares(oi: OptimizationInputs, scope: str) -> np.ndarray:
@@ -289,7 +290,7 @@ def _requirement_expressions(lp: LpBuilder, oi: OptimizationInputs, v: Variables
             num = _sum(v.direct, mask, all_users) + _sum(v.charge, mask)
             if v.soc is not None and v.charge is not None and v.discharge is not None:
                 num = num - Expr.of(np.array([v.soc[np.nonzero(mask)[0][-1]]]), 1.0) \
-                    + _soc_start(v, int(np.nonzero(mask)[0][0]))
+                    + _soc_start(oi, v, int(np.nonzero(mask)[0][0]))
         else:
             num = _green_delivered(v, mask, all_users)
         return num, gen_den
@@ -355,7 +356,8 @@ def define_requirement_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Var
     used only when the rule cannot be met. The KPIs, as in ``policy/kpis.py``:
 
     * self-use share of generation: ``N = Σ d + Σ c − (s_end − s_start)`` (green delivered plus
-      green battery losses; the cyclic year makes ``s_end = s_start``), ``D = Σ_p G_p P_p + …``
+      green battery losses; ``s_start`` is 0 before the first interval, see :func:`_soc_start`),
+      ``D = Σ_p G_p P_p + …``
       (available generation; minus curtailment when the rule set says so);
     * green share of consumption (park or user): ``N = Σ (d + b)``, ``D = Σ L``;
     * export share of generation: ``N = Σ x``, ``D`` as above;

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.errors import InputError, Problem
 from greenlink.inputs import ParkInputs
 from greenlink.optimize.costs import CostParameters, resolve_costs
@@ -252,9 +253,8 @@ def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> Optimiz
                          year=sc.carbon.grid_factor_year).ef_t_per_mwh / 1000.0
     tariff = np.asarray(park.price_per_kwh, dtype=float)
     price = tariff + costs.system_operation_fee_per_kwh + costs.carbon_price_per_t * ef
-    local = park.index.tz_localize(None)
-    hours = local.floor("h")
-    _, hour_of = np.unique(hours.to_numpy(), return_inverse=True)
+    hours = flows.hour_key(park.index)  # the KPI module's local clock hours
+    _, hour_of = np.unique(hours.asi8, return_inverse=True)
     year_hours = 8784.0 if pd.Timestamp(year=park.index[0].year, month=12, day=31).dayofyear \
         == 366 else 8760.0
     return OptimizationInputs(

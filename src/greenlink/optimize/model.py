@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from greenlink import flows
 from greenlink.optimize.constraints import (
     Variables,
     define_battery_constraints,
@@ -64,10 +65,10 @@ def build_model(oi: OptimizationInputs, split_sizes: bool = False
         v.energy_kwh = int(sizes["energy_kwh"])
         v.power_kw = int(sizes["power_kw"])
     if oi.export_cap_kwh > 0:
-        v.export = lp.add_vars("export_kwh", n_t, 0.0, oi.export_cap_kwh,
+        v.export = lp.add_vars(flows.EXPORT_KWH, n_t, 0.0, oi.export_cap_kwh,
                                -oi.export_price_per_kwh)
     if float(oi.load_kwh.sum(axis=1).max(initial=0.0)) > oi.import_limit_kwh + 1e-9:
-        v.over_limit = lp.add_vars("import_over_limit_kwh", n_t, 0.0, np.inf,
+        v.over_limit = lp.add_vars(flows.IMPORT_OVER_LIMIT_KWH, n_t, 0.0, np.inf,
                                    c.penalty_per_kwh)
     if c.demand_charge_per_kw_month > 0:
         months = np.unique(oi.month_of_interval)

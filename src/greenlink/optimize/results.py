@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.dispatch.allocation import allocate
 from greenlink.dispatch.simulate import DispatchResult, flows_table
 from greenlink.inputs import ParkInputs
@@ -120,20 +121,20 @@ def optimized_flows(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: 
     return inputs, flows_table(inputs, dispatch_of(oi, v, sol, sizes))
 
 
-def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, flows: pd.DataFrame,
+def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, table: pd.DataFrame,
                    sizes: Sizes) -> dict[str, float]:
     """Every term of the objective, in the tariff's currency over the modelled period."""
     c = oi.costs
     frac = oi.period_fraction
-    imp = flows["import_kwh"].to_numpy()
-    green = float(flows["green_to_load_kwh"].sum())
+    imp = table[flows.IMPORT_KWH].to_numpy()
+    green = float(table[flows.GREEN_TO_LOAD_KWH].sum())
     out = {
         "pv_annuity_and_om": frac * c.pv_per_kw_year * sum(sizes.pv_kw_dc.values()),
         "wind_annuity_and_om": frac * c.wind_per_kw_year * sum(sizes.wind_kw.values()),
         "battery_energy_annuity": frac * c.battery_per_kwh_year * sizes.battery_kwh,
         "battery_power_annuity_and_om": frac * c.battery_per_kw_year * sizes.battery_kw,
         "battery_variable_om": c.battery_variable_per_kwh
-        * float(flows["battery_discharge_kwh"].sum()),
+        * float(table[flows.BATTERY_DISCHARGE_KWH].sum()),
         "import_energy_cost": float(np.dot(imp, oi.tariff_price_per_kwh)),
         "system_operation_fee": c.system_operation_fee_per_kwh * float(imp.sum()),
         "carbon_cost": c.carbon_price_per_t * oi.grid_ef_t_per_kwh * float(imp.sum()),
@@ -142,7 +143,7 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, flows: p
         * c.td_capacity_charge_per_kw_month * oi.park.scenario.grid.connection_capacity_kw,
         "demand_charge": float(c.demand_charge_per_kw_month * sol.x[v.peak_kw].sum())
         if v.peak_kw is not None else 0.0,
-        "export_revenue": -oi.export_price_per_kwh * float(flows["export_kwh"].sum()),
+        "export_revenue": -oi.export_price_per_kwh * float(table[flows.EXPORT_KWH].sum()),
     }
     penalty = 0.0
     if v.over_limit is not None:
@@ -154,7 +155,7 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, flows: p
     return out
 
 
-def levelised_green_cost(costs: dict[str, float], flows: pd.DataFrame) -> float:
+def levelised_green_cost(costs: dict[str, float], table: pd.DataFrame) -> float:
     """Cost of the green supply per kWh of green energy used or sold.
 
     ``(PV + wind + battery annuities, O&M and variable O&M) ÷ (Σ green_to_load + Σ export)``.
@@ -162,7 +163,7 @@ def levelised_green_cost(costs: dict[str, float], flows: pd.DataFrame) -> float:
     green_cost = sum(costs[k] for k in ("pv_annuity_and_om", "wind_annuity_and_om",
                                         "battery_energy_annuity", "battery_power_annuity_and_om",
                                         "battery_variable_om"))
-    energy = float(flows["green_to_load_kwh"].sum() + flows["export_kwh"].sum())
+    energy = float(table[flows.GREEN_TO_LOAD_KWH].sum() + table[flows.EXPORT_KWH].sum())
     return green_cost / energy if energy > 0 else float("nan")
 
 

@@ -1,6 +1,6 @@
 """Named KPIs computed from a flows table (vocabulary: ``shared/reference/kpis.md``).
 
-Every ratio KPI is a pure function ``f(flows, user_id=None, *, soc_green_start_kwh=None,
+Every ratio KPI is a pure function ``f(table, user_id=None, *, soc_green_start_kwh=None,
 readings=KpiReadings()) -> float`` over the rows it is given (one period); ``user_id=None`` means
 the park scope. Rule sets refer to KPIs only by name through :data:`KPI_FUNCTIONS` (ratio KPIs
 computed from flows) and :data:`STRUCTURAL_KPIS` (facts about the set-up, supplied by the caller).
@@ -19,25 +19,19 @@ from typing import Literal, Protocol
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.errors import InputError, Problem
 
 Period = Literal["year", "month"]
 
-GENERATION = "generation_kwh"
-LOAD = "load_kwh"
-GREEN_TO_LOAD = "green_to_load_kwh"
-CHARGE_GREEN = "battery_charge_green_kwh"
-DISCHARGE_GREEN = "battery_discharge_green_kwh"
-SOC_GREEN = "battery_soc_green_kwh"
-EXPORT = "export_kwh"
-CURTAILED = "curtailed_kwh"
-
 #: Park columns the KPIs read.
 REQUIRED_PARK_COLUMNS: tuple[str, ...] = (
-    GENERATION, LOAD, GREEN_TO_LOAD, CHARGE_GREEN, DISCHARGE_GREEN, SOC_GREEN, EXPORT, CURTAILED,
+    flows.GENERATION_KWH, flows.LOAD_KWH, flows.GREEN_TO_LOAD_KWH, flows.BATTERY_CHARGE_GREEN_KWH,
+    flows.BATTERY_DISCHARGE_GREEN_KWH, flows.BATTERY_SOC_GREEN_KWH, flows.EXPORT_KWH,
+    flows.CURTAILED_KWH,
 )
-#: Per-user column suffixes the KPIs read (``<user_id>.load_kwh`` ...).
-REQUIRED_USER_SUFFIXES: tuple[str, ...] = ("load_kwh", "green_kwh")
+#: Name of the supply column of :func:`hourly_green_supply_kwh`.
+SUPPLY_KWH = "supply_kwh"
 
 PARK_SCOPE = "park"
 _EPS = 1e-12
@@ -78,7 +72,7 @@ KPI_READING_PARAMETERS: dict[str, tuple[str, ...]] = {
 class KpiFunction(Protocol):
     """Signature shared by every ratio KPI function."""
 
-    def __call__(self, flows: pd.DataFrame, user_id: str | None = None, *,
+    def __call__(self, table: pd.DataFrame, user_id: str | None = None, *,
                  soc_green_start_kwh: float | None = None,
                  readings: KpiReadings = DEFAULT_READINGS) -> float: ...
 
@@ -93,47 +87,29 @@ def _ratio(numerator_kwh: float, denominator_kwh: float) -> float:
     return float(numerator_kwh / denominator_kwh)
 
 
-def _col(flows: pd.DataFrame, name: str) -> pd.Series:
-    if name not in flows.columns:
+def _col(table: pd.DataFrame, name: str) -> pd.Series:
+    if name not in table.columns:
         raise InputError(Problem(f"flows table has no column {name!r}", location=name,
                                  expected="the columns of docs/formats.md"))
-    return flows[name].astype(float)
+    return table[name].astype(float)
 
 
-def _user_col(flows: pd.DataFrame, user_id: str, suffix: str) -> pd.Series:
-    return _col(flows, f"{user_id}.{suffix}")
+def _required_columns(user_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """The columns the KPIs read: :data:`REQUIRED_PARK_COLUMNS` and each user's load and green."""
+    return [*REQUIRED_PARK_COLUMNS,
+            *(c for u in user_ids for c in (flows.user_load(u), flows.user_green(u)))]
 
 
-def _time_index(flows: pd.DataFrame) -> pd.DatetimeIndex:
-    if isinstance(flows.index, pd.DatetimeIndex):
-        index = flows.index
-    elif "interval_start" in flows.columns:
-        index = pd.DatetimeIndex(flows["interval_start"])
-    else:
-        raise InputError(Problem("flows table has no interval_start index or column",
-                                 location="interval_start",
-                                 expected="tz-aware interval-beginning timestamps"))
-    if index.tz is None:
-        raise InputError(Problem("interval_start is not timezone-aware", location="interval_start",
-                                 expected="tz-aware timestamps, e.g. 2025-01-01T00:00+08:00"))
-    return index
-
-
-def prepare_flows(flows: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
-    """Return the flows with a sorted tz-aware ``interval_start`` index, checking the columns.
+def prepare_flows(table: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Return the flows table normalised (:func:`greenlink.flows.normalise`), checking the columns.
 
     Raises
     ------
     InputError
-        When the time stamps are missing or naive, or a park or user column is missing.
+        When the time stamps are missing, naive or repeated, or a park or user column is missing.
     """
-    index = _time_index(flows)
-    frame = flows.drop(columns=["interval_start"], errors="ignore") \
-        if not isinstance(flows.index, pd.DatetimeIndex) else flows
-    frame = frame.set_axis(index.rename("interval_start"), axis=0).sort_index()
-    wanted = list(REQUIRED_PARK_COLUMNS) + [
-        f"{u}.{s}" for u in user_ids for s in REQUIRED_USER_SUFFIXES]
-    missing = [c for c in wanted if c not in frame.columns]
+    frame = flows.normalise(table)
+    missing = [c for c in _required_columns(user_ids) if c not in frame.columns]
     if missing:
         raise InputError([Problem(f"flows table has no column {c!r}", location=c,
                                   expected="the columns of docs/formats.md") for c in missing])
@@ -143,36 +119,31 @@ def prepare_flows(flows: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = (
     return frame
 
 
-def green_battery_loss_kwh(flows: pd.DataFrame, soc_green_start_kwh: float | None = None) -> float:
-    """Green energy lost in storage over the rows of ``flows``.
+def green_battery_loss_kwh(table: pd.DataFrame, soc_green_start_kwh: float | None = None) -> float:
+    """Green energy lost in storage over the rows of ``table``.
 
     ``Σ battery_charge_green − Σ battery_discharge_green − (soc_green_end − soc_green_start)``.
 
     Parameters
     ----------
-    flows
-        Rows of one period.
+    table
+        Flows rows of one period.
     soc_green_start_kwh
-        Green stored energy at the end of the interval before the period. ``None``: the first
-        row's ``battery_soc_green_kwh`` minus its own net green change (charge − discharge).
+        Green stored energy at the end of the interval before the period. ``None``: the rows
+        begin the year, and no green energy is stored then (energy stored at the start of the
+        year counts as grid energy), so the start is 0.
     """
-    if len(flows) == 0:
+    if len(table) == 0:
         return 0.0
-    charge = _col(flows, CHARGE_GREEN)
-    discharge = _col(flows, DISCHARGE_GREEN)
-    soc = _col(flows, SOC_GREEN)
-    if soc_green_start_kwh is None:
-        soc_green_start_kwh = float(soc.iloc[0] - (charge.iloc[0] - discharge.iloc[0]))
-    return float(charge.sum() - discharge.sum() - (soc.iloc[-1] - soc_green_start_kwh))
+    charge = _col(table, flows.BATTERY_CHARGE_GREEN_KWH)
+    discharge = _col(table, flows.BATTERY_DISCHARGE_GREEN_KWH)
+    soc = _col(table, flows.BATTERY_SOC_GREEN_KWH)
+    start = 0.0 if soc_green_start_kwh is None else float(soc_green_start_kwh)
+    return float(charge.sum() - discharge.sum() - (soc.iloc[-1] - start))
 
 
-def _hour_keys(flows: pd.DataFrame) -> pd.DatetimeIndex:
-    """Clock hour (local wall time) of each row."""
-    return _time_index(flows).tz_localize(None).floor("h")
-
-
-def hourly_green_supply_kwh(flows: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
-    """Green supply ``a_h`` and load per clock hour, for the park or one user.
+def _hourly_supply(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
+    """Green supply ``a_h`` and load per local clock hour, for the park or one user.
 
     Park: ``a_h = produced − green into storage + green out of storage`` with produced =
     ``generation_kwh − curtailed_kwh``. User *u*: ``a_u,h = green_kwh_u,h + s_u,h · surplus_h``
@@ -183,35 +154,57 @@ def hourly_green_supply_kwh(flows: pd.DataFrame, user_id: str | None = None) -> 
     Returns
     -------
     pandas.DataFrame
-        Indexed by clock hour, columns ``supply_kwh`` and ``load_kwh``.
+        Indexed by the start of each local clock hour (tz-aware instants,
+        :func:`greenlink.flows.hour_key`), columns ``supply_kwh`` and ``load_kwh``.
     """
-    produced = _col(flows, GENERATION) - _col(flows, CURTAILED)
-    supply = produced - _col(flows, CHARGE_GREEN) + _col(flows, DISCHARGE_GREEN)
-    keys = _hour_keys(flows)
+    produced = _col(table, flows.GENERATION_KWH) - _col(table, flows.CURTAILED_KWH)
+    supply = (produced - _col(table, flows.BATTERY_CHARGE_GREEN_KWH)
+              + _col(table, flows.BATTERY_DISCHARGE_GREEN_KWH))
+    keys = flows.hour_key(flows.time_index(table))
     park = pd.DataFrame({
-        "supply_kwh": supply.to_numpy(),
-        "load_kwh": _col(flows, LOAD).to_numpy(),
-        "green_to_load_kwh": _col(flows, GREEN_TO_LOAD).to_numpy(),
+        SUPPLY_KWH: supply.to_numpy(),
+        flows.LOAD_KWH: _col(table, flows.LOAD_KWH).to_numpy(),
+        flows.GREEN_TO_LOAD_KWH: _col(table, flows.GREEN_TO_LOAD_KWH).to_numpy(),
     }, index=keys).groupby(level=0).sum()
     if user_id is None:
-        return park[["supply_kwh", "load_kwh"]]
+        return park[[SUPPLY_KWH, flows.LOAD_KWH]]
     user = pd.DataFrame({
-        "green_kwh": _user_col(flows, user_id, "green_kwh").to_numpy(),
-        "load_kwh": _user_col(flows, user_id, "load_kwh").to_numpy(),
+        flows.USER_GREEN_KWH: _col(table, flows.user_green(user_id)).to_numpy(),
+        flows.USER_LOAD_KWH: _col(table, flows.user_load(user_id)).to_numpy(),
     }, index=keys).groupby(level=0).sum()
-    surplus = (park["supply_kwh"] - park["green_to_load_kwh"]).clip(lower=0.0)
-    park_load = park["load_kwh"].to_numpy()
-    share = np.divide(user["load_kwh"].to_numpy(), park_load,
-                      out=np.zeros(len(park_load)), where=park_load > _EPS)
-    return pd.DataFrame({"supply_kwh": user["green_kwh"].to_numpy() + share * surplus.to_numpy(),
-                         "load_kwh": user["load_kwh"].to_numpy()}, index=park.index)
+    surplus = (park[SUPPLY_KWH] - park[flows.GREEN_TO_LOAD_KWH]).clip(lower=0.0)
+    park_load = park[flows.LOAD_KWH].to_numpy()
+    user_load = user[flows.USER_LOAD_KWH].to_numpy()
+    share = np.divide(user_load, park_load, out=np.zeros(len(park_load)), where=park_load > _EPS)
+    return pd.DataFrame({
+        SUPPLY_KWH: user[flows.USER_GREEN_KWH].to_numpy() + share * surplus.to_numpy(),
+        flows.LOAD_KWH: user_load}, index=park.index)
 
 
-def _load_and_green(flows: pd.DataFrame, user_id: str | None) -> tuple[float, float]:
+def hourly_green_supply_kwh(table: pd.DataFrame, user_id: str | None = None) -> pd.DataFrame:
+    """Green supply ``a_h`` and load per local clock hour, for the park or one user (the hours
+    and values of :func:`_hourly_supply`, which the matching KPIs use).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``supply_kwh`` and ``load_kwh``, one row per local clock hour of
+        :func:`greenlink.flows.hour_key`, labelled by the hour's local wall-clock start (naive,
+        at the time stamps' resolution): a daylight-saving fall-back gives two rows labelled
+        01:00, in order, which ``tz_localize(tz, ambiguous="infer")`` tells apart.
+    """
+    hourly = _hourly_supply(table, user_id)
+    keys = pd.DatetimeIndex(hourly.index)
+    labels = keys.tz_localize(None).as_unit(flows.time_index(table).unit)
+    return hourly.set_axis(labels.rename(keys.name), axis=0)
+
+
+def _load_and_green(table: pd.DataFrame, user_id: str | None) -> tuple[float, float]:
     if user_id is None:
-        return float(_col(flows, LOAD).sum()), float(_col(flows, GREEN_TO_LOAD).sum())
-    return (float(_user_col(flows, user_id, "load_kwh").sum()),
-            float(_user_col(flows, user_id, "green_kwh").sum()))
+        return (float(_col(table, flows.LOAD_KWH).sum()),
+                float(_col(table, flows.GREEN_TO_LOAD_KWH).sum()))
+    return (float(_col(table, flows.user_load(user_id)).sum()),
+            float(_col(table, flows.user_green(user_id)).sum()))
 
 
 def _park_only(name: str, user_id: str | None) -> None:
@@ -220,18 +213,18 @@ def _park_only(name: str, user_id: str | None) -> None:
                                  location=f"scope {user_id!r}", expected="scope 'park'"))
 
 
-def _generation_denominator_kwh(flows: pd.DataFrame, readings: KpiReadings) -> float:
-    available = float(_col(flows, GENERATION).sum())
+def _generation_denominator_kwh(table: pd.DataFrame, readings: KpiReadings) -> float:
+    available = float(_col(table, flows.GENERATION_KWH).sum())
     if readings.curtailment_in_denominator:
         return available
-    return available - float(_col(flows, CURTAILED).sum())
+    return available - float(_col(table, flows.CURTAILED_KWH).sum())
 
 
 # ---------------------------------------------------------------------------------------------
 # ratio KPIs
 
 
-def self_use_share_of_generation(flows: pd.DataFrame, user_id: str | None = None, *,
+def self_use_share_of_generation(table: pd.DataFrame, user_id: str | None = None, *,
                                  soc_green_start_kwh: float | None = None,
                                  readings: KpiReadings = DEFAULT_READINGS) -> float:
     """Σ self-used green ÷ Σ available generation (park scope only).
@@ -242,37 +235,38 @@ def self_use_share_of_generation(flows: pd.DataFrame, user_id: str | None = None
     ``generation_kwh − curtailed_kwh``.
     """
     _park_only("self_use_share_of_generation", user_id)
-    self_used_kwh = float(_col(flows, GREEN_TO_LOAD).sum())
+    self_used_kwh = float(_col(table, flows.GREEN_TO_LOAD_KWH).sum())
     if readings.storage_losses_count_as_self_use:
-        self_used_kwh += green_battery_loss_kwh(flows, soc_green_start_kwh)
-    return _ratio(self_used_kwh, _generation_denominator_kwh(flows, readings))
+        self_used_kwh += green_battery_loss_kwh(table, soc_green_start_kwh)
+    return _ratio(self_used_kwh, _generation_denominator_kwh(table, readings))
 
 
-def export_share_of_generation(flows: pd.DataFrame, user_id: str | None = None, *,
+def export_share_of_generation(table: pd.DataFrame, user_id: str | None = None, *,
                                soc_green_start_kwh: float | None = None,
                                readings: KpiReadings = DEFAULT_READINGS) -> float:
     """Σ ``export_kwh`` ÷ Σ available generation (park scope only; same denominator reading)."""
     _park_only("export_share_of_generation", user_id)
-    return _ratio(float(_col(flows, EXPORT).sum()), _generation_denominator_kwh(flows, readings))
+    return _ratio(float(_col(table, flows.EXPORT_KWH).sum()),
+                  _generation_denominator_kwh(table, readings))
 
 
-def green_share_of_consumption(flows: pd.DataFrame, user_id: str | None = None, *,
+def green_share_of_consumption(table: pd.DataFrame, user_id: str | None = None, *,
                                soc_green_start_kwh: float | None = None,
                                readings: KpiReadings = DEFAULT_READINGS) -> float:
     """Σ green delivered to load ÷ Σ load (park: ``green_to_load_kwh``; user: ``green_kwh``)."""
-    load_kwh, green_kwh = _load_and_green(flows, user_id)
+    load_kwh, green_kwh = _load_and_green(table, user_id)
     return _ratio(green_kwh, load_kwh)
 
 
-def physically_delivered_share(flows: pd.DataFrame, user_id: str | None = None, *,
+def physically_delivered_share(table: pd.DataFrame, user_id: str | None = None, *,
                                soc_green_start_kwh: float | None = None,
                                readings: KpiReadings = DEFAULT_READINGS) -> float:
     """What the direct line actually carried: equal to :func:`green_share_of_consumption`."""
-    load_kwh, green_kwh = _load_and_green(flows, user_id)
+    load_kwh, green_kwh = _load_and_green(table, user_id)
     return _ratio(green_kwh, load_kwh)
 
 
-def annual_matched_share(flows: pd.DataFrame, user_id: str | None = None, *,
+def annual_matched_share(table: pd.DataFrame, user_id: str | None = None, *,
                          soc_green_start_kwh: float | None = None,
                          readings: KpiReadings = DEFAULT_READINGS) -> float:
     """Volumetric matching: ``min(Σ a, Σ load) ÷ Σ load`` over the period.
@@ -281,18 +275,18 @@ def annual_matched_share(flows: pd.DataFrame, user_id: str | None = None, *,
     + green out of storage, attributed to a user by the allocation), so the same supply is matched
     over the whole period here and hour by hour in :func:`hourly_matched_share`.
     """
-    hourly = hourly_green_supply_kwh(flows, user_id)
-    load_kwh = float(hourly["load_kwh"].sum())
-    return _ratio(min(float(hourly["supply_kwh"].sum()), load_kwh), load_kwh)
+    hourly = _hourly_supply(table, user_id)
+    load_kwh = float(hourly[flows.LOAD_KWH].sum())
+    return _ratio(min(float(hourly[SUPPLY_KWH].sum()), load_kwh), load_kwh)
 
 
-def hourly_matched_share(flows: pd.DataFrame, user_id: str | None = None, *,
+def hourly_matched_share(table: pd.DataFrame, user_id: str | None = None, *,
                          soc_green_start_kwh: float | None = None,
                          readings: KpiReadings = DEFAULT_READINGS) -> float:
-    """CFE score: ``Σ_h min(a_h, load_h) ÷ Σ_h load_h`` over clock hours (24/7 matching)."""
-    hourly = hourly_green_supply_kwh(flows, user_id)
-    matched = np.minimum(hourly["supply_kwh"].to_numpy(), hourly["load_kwh"].to_numpy())
-    return _ratio(float(matched.sum()), float(hourly["load_kwh"].sum()))
+    """CFE score: ``Σ_h min(a_h, load_h) ÷ Σ_h load_h`` over local clock hours (24/7 matching)."""
+    hourly = _hourly_supply(table, user_id)
+    matched = np.minimum(hourly[SUPPLY_KWH].to_numpy(), hourly[flows.LOAD_KWH].to_numpy())
+    return _ratio(float(matched.sum()), float(hourly[flows.LOAD_KWH].sum()))
 
 
 #: Ratio KPIs computed from flows, by name. Rule sets may name only these (or structural KPIs).
@@ -338,9 +332,9 @@ def kpi_kind(name: str) -> Literal["number", "bool", "text"] | None:
 # periods and the tidy table
 
 
-def period_labels(flows: pd.DataFrame, period: Period) -> pd.Index:
+def period_labels(table: pd.DataFrame, period: Period) -> pd.Index:
     """Label of each row's period: ``"2025"`` for years, ``"2025-03"`` for months (local time)."""
-    index = _time_index(flows)
+    index = flows.time_index(table)
     if period == "year":
         return pd.Index([f"{y:04d}" for y in index.year])
     if period == "month":
@@ -349,32 +343,33 @@ def period_labels(flows: pd.DataFrame, period: Period) -> pd.Index:
                              expected="'year' or 'month'"))
 
 
-def split_periods(flows: pd.DataFrame, period: Period
+def split_periods(table: pd.DataFrame, period: Period
                   ) -> list[tuple[str, pd.DataFrame, float | None]]:
     """Split prepared flows into periods: ``(label, rows, soc_green_start_kwh)``.
 
     ``soc_green_start_kwh`` is the green state of charge at the end of the row before the period
-    (``None`` for the first period, see :func:`green_battery_loss_kwh`).
+    (``None`` for the first period: the start of the year, see :func:`green_battery_loss_kwh`).
     """
-    labels = period_labels(flows, period).to_numpy()
+    labels = period_labels(table, period).to_numpy()
     out: list[tuple[str, pd.DataFrame, float | None]] = []
-    soc = flows[SOC_GREEN].astype(float).to_numpy() if SOC_GREEN in flows.columns else None
+    soc = (table[flows.BATTERY_SOC_GREEN_KWH].astype(float).to_numpy()
+           if flows.BATTERY_SOC_GREEN_KWH in table.columns else None)
     start = 0
     for i in range(1, len(labels) + 1):
         if i == len(labels) or labels[i] != labels[start]:
             soc_start = None if start == 0 or soc is None else float(soc[start - 1])
-            out.append((str(labels[start]), flows.iloc[start:i], soc_start))
+            out.append((str(labels[start]), table.iloc[start:i], soc_start))
             start = i
     return out
 
 
-def compute_kpis(flows: pd.DataFrame, user_ids: list[str], period: Period = "year", *,
+def compute_kpis(table: pd.DataFrame, user_ids: list[str], period: Period = "year", *,
                  readings: KpiReadings = DEFAULT_READINGS) -> pd.DataFrame:
     """Every ratio KPI for the park and each user, per period.
 
     Parameters
     ----------
-    flows
+    table
         Flows table of ``docs/formats.md`` (``interval_start`` as tz-aware index or column).
     user_ids
         Users whose ``<user_id>.load_kwh`` / ``<user_id>.green_kwh`` columns are read.
@@ -389,7 +384,7 @@ def compute_kpis(flows: pd.DataFrame, user_ids: list[str], period: Period = "yea
         Tidy: columns ``scope`` (``"park"`` or a user id), ``period``, ``kpi``, ``value``
         (fraction 0..1, ``nan`` where the denominator is 0). Park-only KPIs have no user rows.
     """
-    frame = prepare_flows(flows, user_ids)
+    frame = prepare_flows(table, user_ids)
     rows: list[tuple[str, str, str, float]] = []
     for label, part, soc_start in split_periods(frame, period):
         for scope in [None, *user_ids]:

@@ -19,6 +19,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from greenlink import flows
 from greenlink.report.plots import report_plots
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -46,7 +47,7 @@ _PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "is_cbam_good", "cbam_goo
                   "electricity_mwh_per_year", "green_share_annual", "green_share_hourly",
                   "green_share_of_consumption", "indirect_emissions_grid_t",
                   "indirect_emissions_direct_line_t")
-_USER_ORDER = ("name", "id", "kind", "load_kwh", "green_kwh", "grid_kwh",
+_USER_ORDER = ("name", "id", "kind", flows.USER_LOAD_KWH, flows.USER_GREEN_KWH, flows.USER_GRID_KWH,
                "green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
 _DETAILS = "Details"
 _RELATIVE_KEYS = ("threshold", "value", "margin")
@@ -420,13 +421,13 @@ def default_title(summary: Mapping[str, Any]) -> str:
     return f"{name} — green power report" + (f" {year}" if year else "")
 
 
-def report_context(flows: pd.DataFrame, summary: Mapping[str, Any],
+def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
                    title: str | None = None) -> dict[str, Any]:
     """Everything the template needs, as plain values (SVG marked safe, all else escaped).
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table (``interval_start`` as tz-aware column or index).
     summary : mapping
         ``summary.json`` content.
@@ -440,7 +441,7 @@ def report_context(flows: pd.DataFrame, summary: Mapping[str, Any],
     """
     policy = summary.get("policy") or {}
     results = list(policy.get("results") or [])
-    plots = {k: Markup(v) for k, v in report_plots(flows, summary).items()}
+    plots = {k: Markup(v) for k, v in report_plots(table, summary).items()}
     return {
         "title": title or default_title(summary),
         "scenario": summary.get("scenario") or {},
@@ -496,13 +497,13 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_report(flows: pd.DataFrame, summary: Mapping[str, Any],
+def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
                   title: str | None = None) -> str:
     """Render the self-contained HTML report.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table as documented in ``docs/formats.md`` (``interval_start`` tz-aware, as a
         column or as the index).
     summary : mapping
@@ -517,10 +518,10 @@ def render_report(flows: pd.DataFrame, summary: Mapping[str, Any],
         network resource.
     """
     template = _environment().get_template(TEMPLATE_NAME)
-    return template.render(**report_context(flows, summary, title))
+    return template.render(**report_context(table, summary, title))
 
 
-def write_report(path: str | Path, flows: pd.DataFrame, summary: Mapping[str, Any],
+def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, Any],
                  title: str | None = None) -> Path:
     """Render the report (see :func:`render_report`) and write it as UTF-8 to ``path``.
 
@@ -531,5 +532,5 @@ def write_report(path: str | Path, flows: pd.DataFrame, summary: Mapping[str, An
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(flows, summary, title), encoding="utf-8")
+    target.write_text(render_report(table, summary, title), encoding="utf-8")
     return target

@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from greenlink.errors import InputError, Problem
+from greenlink import flows
 
 SEASONS: dict[str, tuple[int, int, int]] = {
     "Winter (DJF)": (12, 1, 2),
@@ -58,60 +58,14 @@ _MAX_LINE_POINTS = 1000
 
 
 # --------------------------------------------------------------------------------------------
-# flows table helpers
+# flows table helpers (the time axis: greenlink.flows.normalise / time_index / interval_hours)
 
 
-def normalize_flows(flows: pd.DataFrame) -> pd.DataFrame:
-    """Return the flows table indexed by its tz-aware ``interval_start``, sorted by time.
-
-    Parameters
-    ----------
-    flows : pandas.DataFrame
-        Flows table with ``interval_start`` either as a column or as the index.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same data with a tz-aware :class:`pandas.DatetimeIndex` named ``interval_start``.
-
-    Raises
-    ------
-    InputError
-        If there is no ``interval_start`` or its timestamps are not timezone-aware.
-    """
-    table = flows.set_index("interval_start") if "interval_start" in flows.columns else flows
-    index = table.index
-    if not isinstance(index, pd.DatetimeIndex):
-        try:
-            index = pd.DatetimeIndex(index)
-        except (TypeError, ValueError) as exc:
-            raise InputError(Problem("flows table has no time stamps", location="interval_start",
-                                     expected="a column or index of timestamps")) from exc
-    if index.tz is None:
-        raise InputError(Problem("interval_start is not timezone-aware", location="interval_start",
-                                 expected="tz-aware timestamps (interval-beginning)"))
-    table = table.set_axis(index.rename("interval_start"), axis=0)
-    return table.sort_index()
-
-
-def time_index(flows: pd.DataFrame) -> pd.DatetimeIndex:
-    """The time index of a normalized flows table (see :func:`normalize_flows`)."""
-    return pd.DatetimeIndex(flows.index)
-
-
-def interval_hours(index: pd.DatetimeIndex) -> float:
-    """Length of one interval in hours (median spacing of the index; 1 h for a single row)."""
-    if len(index) < 2:
-        return 1.0
-    steps = pd.Series(index[1:] - index[:-1])
-    return float(steps.median().total_seconds()) / 3600.0
-
-
-def column(flows: pd.DataFrame, name: str) -> pd.Series:
-    """Column ``name`` of ``flows`` as floats, or zeros when the column is absent."""
-    if name in flows.columns:
-        return flows[name].astype(float).fillna(0.0)
-    return pd.Series(0.0, index=flows.index, name=name)
+def column(table: pd.DataFrame, name: str) -> pd.Series:
+    """Column ``name`` of ``table`` as floats, or zeros when the column is absent."""
+    if name in table.columns:
+        return table[name].astype(float).fillna(0.0)
+    return pd.Series(0.0, index=table.index, name=name)
 
 
 def energy_unit(max_kwh: float) -> tuple[str, float]:
@@ -198,12 +152,12 @@ def _empty_panel(ax: Axes, message: str) -> None:
 # (1) typical day per season
 
 _PROFILE_SERIES: tuple[tuple[str, str, str], ...] = (
-    ("generation_kwh", "generation", "Generation (available)"),
-    ("load_kwh", "load", "Load"),
-    ("battery_charge_kwh", "charge", "Battery charge"),
-    ("battery_discharge_kwh", "discharge", "Battery discharge"),
-    ("import_kwh", "import", "Grid import"),
-    ("export_kwh", "export", "Export"),
+    (flows.GENERATION_KWH, "generation", "Generation (available)"),
+    (flows.LOAD_KWH, "load", "Load"),
+    (flows.BATTERY_CHARGE_KWH, "charge", "Battery charge"),
+    (flows.BATTERY_DISCHARGE_KWH, "discharge", "Battery discharge"),
+    (flows.IMPORT_KWH, "import", "Grid import"),
+    (flows.EXPORT_KWH, "export", "Export"),
 )
 
 
@@ -215,13 +169,13 @@ def season_of_month(month: int) -> str:
     raise ValueError(f"month must be 1..12, got {month}")
 
 
-def seasonal_profiles(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def seasonal_profiles(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Mean power (kW) by time of day for each season that has data.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
-        Normalized flows table (see :func:`normalize_flows`).
+    table : pandas.DataFrame
+        Normalised flows table (see :func:`greenlink.flows.normalise`).
 
     Returns
     -------
@@ -229,10 +183,10 @@ def seasonal_profiles(flows: pd.DataFrame) -> dict[str, pd.DataFrame]:
         Per season, a table indexed by the interval start as hours after midnight (local time),
         with one column per profile series (``generation_kwh``, ``load_kwh``, ...), in kW.
     """
-    hours = interval_hours(time_index(flows))
-    index = time_index(flows)
+    index = flows.time_index(table)
+    hours = flows.interval_hours(index)
     names = [name for name, _, _ in _PROFILE_SERIES]
-    power = pd.DataFrame({name: column(flows, name).to_numpy() / hours for name in names})
+    power = pd.DataFrame({name: column(table, name).to_numpy() / hours for name in names})
     time_of_day = np.round(index.hour + index.minute / 60.0, 6)
     seasons = np.array([season_of_month(m) for m in range(1, 13)])[index.month - 1]
     power["time_of_day"] = time_of_day
@@ -249,12 +203,12 @@ def _step_xy(profile: pd.Series, step_h: float) -> tuple[np.ndarray, np.ndarray]
     return x, y
 
 
-def seasonal_profile_svg(flows: pd.DataFrame) -> str:
+def seasonal_profile_svg(table: pd.DataFrame) -> str:
     """Figure (1): typical-day profile per season, four small panels sharing one y axis.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table (``interval_start`` as column or index).
 
     Returns
@@ -262,9 +216,9 @@ def seasonal_profile_svg(flows: pd.DataFrame) -> str:
     str
         Inline SVG.
     """
-    flows = normalize_flows(flows)
-    profiles = seasonal_profiles(flows)
-    step_h = interval_hours(time_index(flows))
+    table = flows.normalise(table)
+    profiles = seasonal_profiles(table)
+    step_h = flows.interval_hours(flows.time_index(table))
     peak = max((float(p.to_numpy().max()) for p in profiles.values()), default=0.0)
     unit, divisor = power_unit(peak)
     fig = _new_figure(10.0, 3.0)
@@ -297,13 +251,13 @@ def seasonal_profile_svg(flows: pd.DataFrame) -> str:
 # (2) monthly energy by source
 
 
-def monthly_energy(flows: pd.DataFrame) -> pd.DataFrame:
+def monthly_energy(table: pd.DataFrame) -> pd.DataFrame:
     """Monthly energy (kWh) by source for the monthly figure.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
-        Normalized flows table (see :func:`normalize_flows`).
+    table : pandas.DataFrame
+        Normalised flows table (see :func:`greenlink.flows.normalise`).
 
     Returns
     -------
@@ -312,16 +266,16 @@ def monthly_energy(flows: pd.DataFrame) -> pd.DataFrame:
         ``green_battery``, ``grid``, ``load``, ``export`` and ``curtailed`` (kWh).
         ``grid`` is the load not served green (``load - green_to_load``).
     """
-    index = time_index(flows)
-    load = column(flows, "load_kwh")
-    green_to_load = column(flows, "green_to_load_kwh")
+    index = flows.time_index(table)
+    load = column(table, flows.LOAD_KWH)
+    green_to_load = column(table, flows.GREEN_TO_LOAD_KWH)
     parts = pd.DataFrame({
-        "green_direct": column(flows, "green_direct_kwh").to_numpy(),
-        "green_battery": column(flows, "battery_discharge_green_kwh").to_numpy(),
+        "green_direct": column(table, flows.GREEN_DIRECT_KWH).to_numpy(),
+        "green_battery": column(table, flows.BATTERY_DISCHARGE_GREEN_KWH).to_numpy(),
         "grid": (load - green_to_load).clip(lower=0.0).to_numpy(),
         "load": load.to_numpy(),
-        "export": column(flows, "export_kwh").to_numpy(),
-        "curtailed": column(flows, "curtailed_kwh").to_numpy(),
+        "export": column(table, flows.EXPORT_KWH).to_numpy(),
+        "curtailed": column(table, flows.CURTAILED_KWH).to_numpy(),
     })
     parts["month"] = [f"{y:04d}-{m:02d}" for y, m in zip(index.year, index.month, strict=True)]
     return parts.groupby("month", sort=True).sum()
@@ -334,12 +288,12 @@ def _month_labels(months: Sequence[str]) -> list[str]:
     return [f"{_MONTH_ABBR[int(m[5:7]) - 1]}\n{m[:4]}" for m in months]
 
 
-def monthly_energy_svg(flows: pd.DataFrame) -> str:
+def monthly_energy_svg(table: pd.DataFrame) -> str:
     """Figure (2): monthly energy by source (stacked) against load, export/curtailment below 0.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table (``interval_start`` as column or index).
 
     Returns
@@ -347,10 +301,10 @@ def monthly_energy_svg(flows: pd.DataFrame) -> str:
     str
         Inline SVG.
     """
-    table = monthly_energy(normalize_flows(flows))
-    peak = float(max(table["load"].max(), (table["export"] + table["curtailed"]).max(), 0.0))
+    energy = monthly_energy(flows.normalise(table))
+    peak = float(max(energy["load"].max(), (energy["export"] + energy["curtailed"]).max(), 0.0))
     unit, divisor = energy_unit(peak)
-    data = table / divisor
+    data = energy / divisor
     x = np.arange(len(data))
     fig = _new_figure(10.0, 3.4)
     ax = fig.add_subplot()
@@ -379,21 +333,22 @@ def monthly_energy_svg(flows: pd.DataFrame) -> str:
 # (3) battery state of charge over a week
 
 
-def busiest_week_start(flows: pd.DataFrame) -> pd.Timestamp:
+def busiest_week_start(table: pd.DataFrame) -> pd.Timestamp:
     """Local midnight starting the 7 days with the most battery discharge (most cycling).
 
     Parameters
     ----------
-    flows : pandas.DataFrame
-        Normalized flows table (see :func:`normalize_flows`).
+    table : pandas.DataFrame
+        Normalised flows table (see :func:`greenlink.flows.normalise`).
 
     Returns
     -------
     pandas.Timestamp
         Tz-aware start of the week; the first day of data when there is less than a week.
     """
-    index = time_index(flows)
-    throughput = column(flows, "battery_discharge_kwh") + column(flows, "battery_charge_kwh")
+    index = flows.time_index(table)
+    throughput = (column(table, flows.BATTERY_DISCHARGE_KWH)
+                  + column(table, flows.BATTERY_CHARGE_KWH))
     daily = throughput.groupby(index.normalize()).sum()
     days = pd.DatetimeIndex(daily.index)
     if len(days) <= 7:
@@ -402,11 +357,11 @@ def busiest_week_start(flows: pd.DataFrame) -> pd.Timestamp:
     return days[int(np.argmax(weekly))]
 
 
-def week_slice(flows: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
-    """The rows of ``flows`` from ``start`` (inclusive) to 7 days later (exclusive)."""
-    index = time_index(flows)
+def week_slice(table: pd.DataFrame, start: pd.Timestamp) -> pd.DataFrame:
+    """The rows of ``table`` from ``start`` (inclusive) to 7 days later (exclusive)."""
+    index = flows.time_index(table)
     end = start + pd.Timedelta(days=7)
-    return flows.loc[(index >= start) & (index < end)]
+    return table.loc[(index >= start) & (index < end)]
 
 
 def _thin(values: np.ndarray, max_points: int) -> np.ndarray:
@@ -414,12 +369,12 @@ def _thin(values: np.ndarray, max_points: int) -> np.ndarray:
     return values[::step]
 
 
-def battery_week_svg(flows: pd.DataFrame, start: str | pd.Timestamp | None = None) -> str:
+def battery_week_svg(table: pd.DataFrame, start: str | pd.Timestamp | None = None) -> str:
     """Figure (3): battery state of charge (total and green part) over one week.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table (``interval_start`` as column or index).
     start : str or pandas.Timestamp, optional
         First day of the week (local time if naive). Default: the week with the most cycling.
@@ -429,23 +384,24 @@ def battery_week_svg(flows: pd.DataFrame, start: str | pd.Timestamp | None = Non
     str
         Inline SVG. The state of charge is drawn at the **end** of each interval.
     """
-    flows = normalize_flows(flows)
-    tz = time_index(flows).tz
+    table = flows.normalise(table)
+    index = flows.time_index(table)
+    tz = index.tz
     if start is None:
-        begin = busiest_week_start(flows)
+        begin = busiest_week_start(table)
     else:
         begin = pd.Timestamp(start)
         begin = begin.tz_localize(tz) if begin.tzinfo is None else begin.tz_convert(tz)
-    week = week_slice(flows, begin)
+    week = week_slice(table, begin)
     fig = _new_figure(10.0, 2.8)
     ax = fig.add_subplot()
     _style_axes(ax)
-    soc = column(week, "battery_soc_kwh").to_numpy()
+    soc = column(week, flows.BATTERY_SOC_KWH).to_numpy()
     if len(week) == 0 or not np.any(soc > 0):
         _empty_panel(ax, "no battery energy stored in this week")
         return figure_to_svg(fig, "battery")
-    green = np.minimum(column(week, "battery_soc_green_kwh").to_numpy(), soc)
-    step = pd.Timedelta(hours=interval_hours(time_index(flows)))
+    green = np.minimum(column(week, flows.BATTERY_SOC_GREEN_KWH).to_numpy(), soc)
+    step = pd.Timedelta(hours=flows.interval_hours(index))
     ends = (pd.DatetimeIndex(week.index).tz_localize(None) + step).to_numpy()
     ends, soc, green = (_thin(v, _MAX_LINE_POINTS) for v in (ends, soc, green))
     unit, divisor = energy_unit(float(soc.max()))
@@ -558,14 +514,14 @@ def user_share_svg(users: Sequence[Mapping[str, Any]],
 # all figures
 
 
-def report_plots(flows: pd.DataFrame, summary: Mapping[str, Any],
+def report_plots(table: pd.DataFrame, summary: Mapping[str, Any],
                  week_start: str | pd.Timestamp | None = None) -> dict[str, str]:
     """All four report figures as inline SVG, keyed by ``seasonal``, ``monthly``, ``battery``
     and ``users``.
 
     Parameters
     ----------
-    flows : pandas.DataFrame
+    table : pandas.DataFrame
         Flows table (``interval_start`` as column or index).
     summary : mapping
         ``summary.json`` content; ``users`` and ``shares`` feed the per-user figure.
@@ -577,10 +533,10 @@ def report_plots(flows: pd.DataFrame, summary: Mapping[str, Any],
     dict of str to str
         Figure key to SVG text.
     """
-    table = normalize_flows(flows)
+    normalised = flows.normalise(table)
     return {
-        "seasonal": seasonal_profile_svg(table),
-        "monthly": monthly_energy_svg(table),
-        "battery": battery_week_svg(table, week_start),
+        "seasonal": seasonal_profile_svg(normalised),
+        "monthly": monthly_energy_svg(normalised),
+        "battery": battery_week_svg(normalised, week_start),
         "users": user_share_svg(summary.get("users") or [], summary.get("shares") or None),
     }

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from greenlink import flows
 from greenlink.scenario import contracts as _contracts
 from greenlink.scenario import installations as _installations
 from greenlink.scenario import meters as _meters
@@ -47,7 +48,7 @@ class SeriesRef(Strict):
     unit: Literal["kW", "kWh", "MW", "MWh", "fraction"] = Field(
         "kW", description="kW/MW: mean power over the interval; kWh/MWh: energy in the interval; "
         "fraction: a capacity factor 0..1")
-    timestamp_column: str = Field("interval_start", description="timestamp column name")
+    timestamp_column: str = Field(flows.INTERVAL_START, description="timestamp column name")
     label: Literal["interval_beginning", "interval_ending"] = Field(
         "interval_beginning", description="what the timestamps mark; interval-ending labels are "
         "shifted to greenlink's interval-beginning convention on read")

@@ -1,4 +1,5 @@
-"""Time series of a scenario: the year's interval index and reading CSV/Parquet series onto it.
+"""Time series of a scenario: reading CSV/Parquet series onto the year's interval index
+(:func:`greenlink.flows.year_index`).
 
 greenlink labels every interval by its **beginning**, timezone-aware. A series file must have a
 timestamp column whose values carry a UTC offset (or the reference names the zone they are local
@@ -17,17 +18,13 @@ import numpy as np
 import pandas as pd
 
 from greenlink.errors import InputError, Problem, ProblemList
+from greenlink.flows import year_index
 from greenlink.scenario.model import SeriesRef
 
+#: ``year_index`` lives in :mod:`greenlink.flows`; re-exported here for old callers.
+__all__ = ["read_series", "read_table", "year_index"]
+
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-
-
-def year_index(year: int, interval_minutes: int, timezone: str) -> pd.DatetimeIndex:
-    """Interval-beginning labels of one calendar year in ``timezone`` (fixed steps in UTC)."""
-    start = pd.Timestamp(year=year, month=1, day=1, tz=timezone)
-    end = pd.Timestamp(year=year + 1, month=1, day=1, tz=timezone)
-    return pd.date_range(start, end, freq=f"{interval_minutes}min", inclusive="left",
-                         name="interval_start")
 
 
 @lru_cache(maxsize=16)
