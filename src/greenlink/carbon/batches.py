@@ -28,11 +28,6 @@ BATCH_COLUMNS = ("batch_id", "process", "sku", "start", "end", "tonnes")
 SHIPMENT_COLUMNS = ("shipment_id", "customer", "sku", "cn_code", "tonnes", "batches", "date")
 
 
-#: Deprecated: use :func:`greenlink.flows.time_index`. Kept only while
-#: :mod:`greenlink.carbon.claims` still imports it from here.
-interval_starts = flows.time_index
-
-
 def _require(table: pd.DataFrame, columns: tuple[str, ...], file: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:

@@ -23,11 +23,9 @@ import pandas as pd
 from greenlink import flows
 from greenlink.dispatch.allocation import Method, allocate
 from greenlink.dispatch.battery import run_batteries
-from greenlink.flows import balance_error_kwh
 from greenlink.inputs import ParkInputs
 
-#: ``balance_error_kwh`` lives in :mod:`greenlink.flows`; re-exported here for old callers.
-__all__ = ["BatteryArrays", "DispatchResult", "balance_error_kwh", "battery_arrays",
+__all__ = ["BatteryArrays", "DispatchResult", "battery_arrays",
            "dispatch_arrays", "flows_table", "simulate"]
 
 

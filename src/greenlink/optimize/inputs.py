@@ -9,7 +9,6 @@ user target).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -18,8 +17,9 @@ from greenlink import flows
 from greenlink.errors import InputError, Problem
 from greenlink.inputs import ParkInputs
 from greenlink.optimize.costs import CostParameters, resolve_costs
+from greenlink.policy.applicable import applicable_rules, scenario_check_date, scenario_ruleset
 from greenlink.policy.kpis import KpiReadings
-from greenlink.policy.ruleset import RuleSet, load_ruleset, override
+from greenlink.policy.ruleset import RuleSet
 from greenlink.scenario.model import Battery
 from greenlink.scenario.optimization import OptimizationSpec
 
@@ -103,21 +103,9 @@ class OptimizationInputs:
         return self.park.scenario.user_ids
 
 
-def check_date_for(park: ParkInputs, rules: RuleSet) -> date:
-    """Same choice as the simulation's policy check: ``policy.check_date`` or the later of the
-    year's last day and the rule set's in-force date."""
-    sc = park.scenario
-    last = park.index[-1].date()
-    return sc.policy.check_date or max(d for d in (last, rules.dates.in_force) if d is not None)
-
-
 def active_ruleset(park: ParkInputs, ruleset: str | None = None) -> RuleSet:
     """The scenario's rule set (or the given one) with the scenario's parameter what-ifs."""
-    sc = park.scenario
-    name = ruleset or sc.policy.ruleset
-    path = (park.source.parent / name) if park.source and name.endswith(".toml") else name
-    rules = load_ruleset(path)
-    return override(rules, dict(sc.policy.parameters)) if sc.policy.parameters else rules
+    return scenario_ruleset(park.scenario, park.source, ruleset)
 
 
 def _period_masks(index: pd.DatetimeIndex, period: str) -> list[tuple[str, np.ndarray]]:
@@ -137,11 +125,9 @@ def rule_requirements(park: ParkInputs, rules: RuleSet, selection: str | list[st
     ``{"no_export": bool, "export_limit_kw": float | None, "no_import": bool}`` forced by
     applicable structural rules, and ``notes`` says what was imposed or left to the check.
     """
-    from greenlink.policy.evaluate import _not_applicable_reason, _readings, _resolve_parameters
-
-    when = check_date_for(park, rules)
-    params = _resolve_parameters(rules, when)
-    readings = _readings(rules)
+    applicable = applicable_rules(
+        rules, scenario_check_date(park.scenario, park.index[-1].date(), rules))
+    readings = applicable.readings
     reqs: list[Requirement] = []
     notes: list[str] = []
     structural: dict[str, object] = {"no_export": False, "export_limit_kw": None,
@@ -161,7 +147,7 @@ def rule_requirements(park: ParkInputs, rules: RuleSet, selection: str | list[st
     for rule in rules.rules:
         if wanted is not None and rule.id not in wanted:
             continue
-        if _not_applicable_reason(rules, rule, params, when) is not None:
+        if applicable.reason(rule) is not None:
             continue
         value = rule.threshold
         if rule.metric == "reverse_flow_allowed" and value is False:

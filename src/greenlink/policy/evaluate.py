@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from greenlink.errors import InputError, Problem
+from greenlink.policy.applicable import applicable_rules
 from greenlink.policy.kpis import (
     KPI_FUNCTIONS,
     KPI_READING_PARAMETERS,
@@ -141,43 +142,6 @@ def _compare(op: str, value: Scalar, threshold: Scalar) -> bool:
     return bool(OPERATORS[op](value, threshold))
 
 
-def _resolve_parameters(ruleset: RuleSet, check_date: date) -> dict[str, Scalar | None]:
-    values: dict[str, Scalar | None] = {k: p.value for k, p in ruleset.parameters.items()}
-    if values.get("check_year") is None:
-        values["check_year"] = check_date.year
-    if values.get("commissioning_year") is None:
-        values["commissioning_year"] = values["check_year"]
-    return values
-
-
-def _readings(ruleset: RuleSet) -> KpiReadings:
-    kwargs = {}
-    for name in ("storage_losses_count_as_self_use", "curtailment_in_denominator"):
-        param = ruleset.parameters.get(name)
-        if param is not None and isinstance(param.value, bool):
-            kwargs[name] = param.value
-    return KpiReadings(**kwargs)
-
-
-def _not_applicable_reason(ruleset: RuleSet, rule: Rule, params: Mapping[str, Scalar | None],
-                           check_date: date) -> str | None:
-    in_force = ruleset.dates.in_force
-    if in_force is not None and check_date < in_force:
-        return f"rule set in force from {in_force.isoformat()}, check date {check_date.isoformat()}"
-    if rule.effective_from is not None and check_date < rule.effective_from:
-        return f"effective from {rule.effective_from.isoformat()}, check date " \
-               f"{check_date.isoformat()}"
-    if rule.effective_until is not None and check_date > rule.effective_until:
-        return f"effective until {rule.effective_until.isoformat()}, check date " \
-               f"{check_date.isoformat()}"
-    for cond in rule.applies_if:
-        actual = params.get(cond.parameter)
-        if actual is None or not OPERATORS[cond.operator](actual, cond.value):
-            return f"applies if {cond.parameter} {cond.operator} {cond.value!r}; " \
-                   f"{cond.parameter} is {actual!r}"
-    return None
-
-
 def _rests_on_assumption(ruleset: RuleSet, rule: Rule) -> bool:
     if rule.confidence == "assumption":
         return True
@@ -249,8 +213,8 @@ def evaluate(ruleset: RuleSet | str | Path, flows: pd.DataFrame, user_ids: list[
                           for k in unknown])
     frame = prepare_flows(flows, user_ids)
     when = check_date or default_check_date(frame)
-    params = _resolve_parameters(rs, when)
-    readings = _readings(rs)
+    applicable = applicable_rules(rs, when)
+    params, readings = applicable.parameters, applicable.readings
     periods: dict[Period, list[tuple[str, pd.DataFrame, float | None]]] = {}
 
     results: list[RuleResult] = []
@@ -263,7 +227,7 @@ def evaluate(ruleset: RuleSet | str | Path, flows: pd.DataFrame, user_ids: list[
             "rests_on_assumption": _rests_on_assumption(rs, rule),
         }
         is_structural = rule.metric in STRUCTURAL_KPIS
-        reason = _not_applicable_reason(rs, rule, params, when)
+        reason = applicable.reason(rule)
         if is_structural:
             cells: list[tuple[str, str, Scalar | None]] = []
             if reason is None:

@@ -21,9 +21,6 @@ from greenlink.errors import InputError, Problem, ProblemList
 from greenlink.flows import year_index
 from greenlink.scenario.model import SeriesRef
 
-#: ``year_index`` lives in :mod:`greenlink.flows`; re-exported here for old callers.
-__all__ = ["read_series", "read_table", "year_index"]
-
 _OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
 
 

@@ -113,7 +113,8 @@ def scope2_report(loaded: LoadedScenario, flows: pd.DataFrame) -> list[Scope2]:
     from greenlink.carbon.factors import grid_factor
     s = loaded.scenario
     f = grid_factor(province=s.site.province or None, year=s.carbon.grid_factor_year)
-    return [scope2(flows, u.id, f.ef_t_per_mwh, f.source) for u in s.users]
+    return [scope2(flows, u.id, f.ef_t_per_mwh, f.source, timezone=s.site.timezone)
+            for u in s.users]
 
 
 def declarations(acc: InstallationAccounts) -> list[dict[str, object]]:

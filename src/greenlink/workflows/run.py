@@ -21,9 +21,9 @@ from greenlink import flows
 from greenlink.dispatch.simulate import simulate
 from greenlink.inputs import ParkInputs, build_inputs
 from greenlink.jsonio import records
+from greenlink.policy.applicable import scenario_check_date, scenario_ruleset
 from greenlink.policy.evaluate import PolicyReport, evaluate
 from greenlink.policy.kpis import compute_kpis
-from greenlink.policy.ruleset import load_ruleset
 from greenlink.results import structural_kpis, summarise
 from greenlink.scenario.load import LoadedScenario, load_scenario
 from greenlink.summary import RunSummary
@@ -49,14 +49,9 @@ def evaluate_policy(inputs: ParkInputs, table: pd.DataFrame, ruleset: str | None
                     overrides: Mapping[str, float | str | bool] | None = None) -> PolicyReport:
     """Check the scenario's (or the given) rule set on a flows table."""
     sc = inputs.scenario
-    name = ruleset or sc.policy.ruleset
-    path = (inputs.source.parent / name) if inputs.source and name.endswith(".toml") else name
-    rules = load_ruleset(path)
-    what_ifs: dict[str, object] = {**sc.policy.parameters, **(overrides or {})}
-    check_date = sc.policy.check_date or max(
-        d for d in (flows.time_index(table)[-1].date(), rules.dates.in_force) if d is not None)
-    return evaluate(rules, table, sc.user_ids, structural_kpis(inputs), what_ifs or None,
-                    check_date=check_date)
+    rules = scenario_ruleset(sc, inputs.source, ruleset, overrides)
+    check_date = scenario_check_date(sc, flows.time_index(table)[-1].date(), rules)
+    return evaluate(rules, table, sc.user_ids, structural_kpis(inputs), check_date=check_date)
 
 
 def product_records(inputs: ParkInputs, kpis: pd.DataFrame) -> list[dict[str, Any]]:
