@@ -246,9 +246,18 @@ class Product(Strict):
 
 
 class Allocation(Strict):
-    method: Literal["pro_rata", "fixed_shares", "priority", "contracted_capacity"] = "pro_rata"
+    """How green energy is shared among users, interval by interval (docs/formats.md,
+    "Allocation conventions")."""
+
+    method: Literal["pro_rata", "fixed_shares", "priority", "contracted_capacity"] = Field(
+        "pro_rata", description="pro_rata: in proportion to load; fixed_shares: in proportion to "
+        "users' share, a capped user's leftover passed on to the others in proportion to their "
+        "shares (water-filling); priority: priority 1 first, ties split pro rata to load; "
+        "contracted_capacity: each user's contracted_kw × interval first, in the direct-supply "
+        "round and again in the battery-discharge round, the rest pro rata")
     battery_colour_rule: Literal["pro_rata", "fifo"] = Field(
-        "pro_rata", description="how battery discharge is split into green and grid origin")
+        "pro_rata", description="how battery discharge is split into green and grid origin; "
+        "energy stored at the start of the year counts as grid energy")
 
 
 class Policy(Strict):
