@@ -29,6 +29,7 @@ def test_the_2030_rule_applies_only_from_2030() -> None:
 def test_a_parameter_what_if_switches_rules_off() -> None:
     rules = override(load_ruleset(RULESET), {"project_type": "off_grid"})
     ids = {r.id for r in applicable_rules(rules, date(2026, 6, 30)).rules}
-    assert "self_use_share_of_generation_min" not in ids  # applies_if project_type == grid_connected
+    # applies_if project_type == grid_connected
+    assert "self_use_share_of_generation_min" not in ids
     why = applicable_rules(rules, date(2026, 6, 30)).reasons["self_use_share_of_generation_min"]
     assert "project_type" in why and "off_grid" in why
