@@ -220,15 +220,19 @@ def measure(tool: str, users: int, hourly: bool, hours: int | None = None) -> di
     """Run one case in a fresh process; add its peak resident memory (MiB)."""
     cmd = [sys.executable, __file__, "--child", tool, str(users), "1" if hourly else "0",
            str(hours or 0)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)  # stderr: shown
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        return {"status": f"failed (exit {proc.returncode})", "total_s": float("nan"),
-                "objective": float("nan"), "peak_mib": usage.ru_maxrss / 1024}
+    with tempfile.TemporaryFile("w+") as err:  # progress bars and warnings; shown on failure
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
+        if line is None:
+            err.seek(0)
+            print(f"{tool} ({users} users, {'hourly' if hourly else '15 min'}) failed:\n"
+                  f"{err.read()[-3000:]}", file=sys.stderr)
+            return {"status": f"failed (exit {proc.returncode})", "total_s": float("nan"),
+                    "objective": float("nan"), "peak_mib": usage.ru_maxrss / 1024}
     result: dict[str, Any] = json.loads(line[len("RESULT "):])
     result["peak_mib"] = usage.ru_maxrss / 1024  # Linux: KiB
     result["cpu_s"] = usage.ru_utime + usage.ru_stime  # whole process, start-up included
