@@ -65,9 +65,9 @@ def free_port() -> int:
 def prepare(data: Path) -> int:
     """Demo accounts and the example park simulated once; returns the park id."""
     from greenlink.service import accounts, jobs
-    from greenlink.service.context import open_service
     from greenlink.service.demo import seed_demo
     from greenlink.service.settings import make_settings
+    from greenlink.service.startup import open_service
 
     ctx = open_service(make_settings(None, data))
     try:
