@@ -7,14 +7,23 @@ baseline measured in the same run: plain zip (DEFLATE, the pack's level) + SHA-2
 member files. The same year as a shipment pack (factor route + direct/indirect/precursor SEE
 recomputed), and the demo pack of the example park (one cement shipment, after its simulation).
 Floor: build and verify each under 5 s; the demo pack under 5 s on top of the simulation.
+Checks (exit 1 when one fails): every pack verifies against the signing key, the claim has one
+row per clock hour of the period, and the shipment's ``annex_ii`` flags are the CN code's CBAM
+status (``carbon.cbam_goods.classify``: aluminium counts direct emissions only).
 
-    .venv/bin/python benchmarks/evidence_speed.py
+    .venv/bin/python benchmarks/evidence_speed.py [--smoke]
+
+``--smoke``: one month instead of a year, 90 certificates, one timing per figure (seconds).
+Last line: ``build_ratio=<build / baseline> verify_ratio=<…> shipment_build_ratio=<…>
+shipment_verify_ratio=<…> build_s=<…> verify_s=<…> demo_s=<…>``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
+import sys
 import tempfile
 import time
 import zipfile
@@ -24,6 +33,7 @@ import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from greenlink.carbon.cbam_goods import classify
 from greenlink.carbon.emission_factor_routes import GridFactor
 from greenlink.evidence.build import build_green_share_pack, build_shipment_pack
 from greenlink.evidence.claims import GreenShareRequest, Topology
@@ -37,9 +47,17 @@ TZ = "Asia/Shanghai"
 FLOOR_S = 5.0
 
 
-def year_flows(seed: int = 1) -> pd.DataFrame:
+def check(ok: bool, what: str) -> None:
+    """Stop with exit status 1 when a correctness check fails."""
+    if not ok:
+        print(f"CHECK FAILED: {what}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def year_flows(seed: int = 1, end: str = "2026-01-01") -> pd.DataFrame:
+    """15-minute flows from 1 January 2025 to ``end`` (a year by default)."""
     rng = np.random.default_rng(seed)
-    index = pd.date_range("2025-01-01", "2026-01-01", freq="15min", tz=TZ, inclusive="left",
+    index = pd.date_range("2025-01-01", end, freq="15min", tz=TZ, inclusive="left",
                           name="interval_start")
     n = len(index)
     hour = index.hour.to_numpy() + index.minute.to_numpy() / 60
@@ -92,53 +110,79 @@ def best_of(repeat: int, fn):  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    flows = year_flows()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true",
+                        help="one month, 90 certificates, one timing each (seconds)")
+    args = parser.parse_args()
+    repeat = 1 if args.smoke else 3
+    flows = year_flows(end="2025-02-01" if args.smoke else "2026-01-01")
     index = pd.DatetimeIndex(flows.index)
+    n_certs = 90 if args.smoke else 1000  # one every 8 h, all inside the period
     request = GreenShareRequest(
         user_id="plant", flows=flows, start=index[0], end=index[-1] + pd.Timedelta("15min"),
         scenario_name="park.toml", scenario_toml='name = "bench"\n', timezone=TZ,
         topology=Topology("sld/bench.pdf", "00" * 32), data_versions={"ruleset_id": "bench"},
-        certificates=certificates(), certificate_context={"registry_chain_head_seq": 1})
+        certificates=certificates(n_certs), certificate_context={"registry_chain_head_seq": 1})
     key = Ed25519PrivateKey.from_private_bytes(bytes(32))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pack.zip"
-        t_build, built = best_of(3, lambda: build_green_share_pack(request, key, out))
-        t_plain, _ = best_of(3, lambda: build_green_share_pack(
-            request, key, Path(tmp) / "plain.zip", summaries=False))
-        t_verify, report = best_of(3, lambda: verify_pack(out, key.public_key()))
-        assert report.ok, report.failure
+        t_build, built = best_of(repeat, lambda: build_green_share_pack(request, key, out))
+        plain = Path(tmp) / "plain.zip"
+        t_plain, _ = best_of(repeat, lambda: build_green_share_pack(
+            request, key, plain, summaries=False))
+        t_verify, report = best_of(repeat, lambda: verify_pack(out, key.public_key()))
+        check(report.ok, f"green-share pack does not verify: {report.failure}")
+        plain_report = verify_pack(plain, key.public_key())
+        check(plain_report.ok, f"pack without summary does not verify: {plain_report.failure}")
+        hours = len(flows) // 4
+        check(built.claim["claimed"]["hours"] == hours,
+              f"claim has {built.claim['claimed']['hours']} hours, the period {hours}")
         members = read_pack(out)
-        t_base = min(baseline_seconds(members) for _ in range(3))
+        t_base = min(baseline_seconds(members) for _ in range(repeat))
+        # aluminium extrusion (CN 7604 21 00, from billets of unwrought aluminium 7601 20 80):
+        # an Annex II good, CBAM counts its direct emissions only; the claim must say so
+        cn_code, precursor_cn = "76042100", "76012080"
+        annex_ii = not classify(cn_code).indirect_emissions_counted
+        check(annex_ii, f"CN {cn_code} (aluminium) should be an Annex II good")
         process = Process(id="mill", cn_code="7604 21 00", activity_level_t=24000.0,
                           electricity_share=1.0,
                           fuels=[{"name": "gas", "amount": 1.35, "unit": "Mm3",
                                   "ef_t_co2_per_unit": 2162.0}],
                           precursors=[{"precursor": "billet", "amount_t": 25300.0}])
-        ship = ShipmentRequest(request, ShipmentInfo("S1", "ALU", "76042100", 24000.0),
-                               GridFactor(0.5703, "bench"), (), embedded=EmbeddedInputs(
-                                   process, False, (PrecursorRow("billet", "76012080",
-                                                                 "default", 25300.0, 1.6, 6.8,
-                                                                 6.8),)))
+        # the billet's counted indirect part follows its own CBAM status (aluminium: none)
+        billet_counted = 6.8 if classify(precursor_cn).indirect_emissions_counted else 0.0
+        billet = PrecursorRow("billet", precursor_cn, "default", 25300.0, 1.6, 6.8,
+                              billet_counted)
+        ship = ShipmentRequest(request, ShipmentInfo("S1", "ALU", cn_code, 24000.0),
+                               GridFactor(0.5703, "bench"), (), annex_ii_good=annex_ii,
+                               embedded=EmbeddedInputs(process, annex_ii, (billet,)))
         sout = Path(tmp) / "shipment.zip"
-        t_sbuild, _ = best_of(3, lambda: build_shipment_pack(ship, key, sout))
-        t_sverify, sreport = best_of(3, lambda: verify_pack(sout, key.public_key()))
-        assert sreport.ok, sreport.failure
+        t_sbuild, sbuilt = best_of(repeat, lambda: build_shipment_pack(ship, key, sout))
+        t_sverify, sreport = best_of(repeat, lambda: verify_pack(sout, key.public_key()))
+        check(sreport.ok, f"shipment pack does not verify: {sreport.failure}")
+        check(sbuilt.claim["embedded"]["annex_ii"] is True
+              and sbuilt.claim["electricity_factor"]["inputs"]["annex_ii_good"] is True,
+              "shipment claim does not mark aluminium as an Annex II good")
         t_sim, t_demo = demo_seconds(Path(tmp) / "demo")
     rows = len(flows)
-    print(f"intervals {rows:,} (15 min, one year); claim hours "
-          f"{built.claim['claimed']['hours']:,}; certificates 1,000; pack "
+    period = "one month" if args.smoke else "one year"
+    print(f"intervals {rows:,} (15 min, {period}); claim hours "
+          f"{built.claim['claimed']['hours']:,}; certificates {n_certs:,}; pack "
           f"{len(built.data) / 1e6:.2f} MB, {built.files} files")
     print(f"baseline zip+sha256 of the same files: {t_base:.3f} s")
-    for name, secs in (("build (with HTML+PDF summary)", t_build),
-                       ("build (no summary)", t_plain), ("verify (recompute)", t_verify),
-                       ("shipment build (year, SEE)", t_sbuild),
-                       ("shipment verify (year, SEE)", t_sverify),
-                       ("demo pack (build + verify)", t_demo)):
+    figures = (("build (with HTML+PDF summary)", t_build),
+               ("build (no summary)", t_plain), ("verify (recompute)", t_verify),
+               ("shipment build (SEE)", t_sbuild), ("shipment verify (SEE)", t_sverify),
+               ("demo pack (build + verify)", t_demo))
+    for name, secs in figures:
         verdict = "ok" if secs < FLOOR_S else "ABOVE FLOOR"
         print(f"{name:32s} {secs:6.3f} s  ×{secs / t_base:5.1f} baseline  "
               f"floor {FLOOR_S:.0f} s: {verdict}")
-
     print(f"(example park simulation before the demo pack: {t_sim:.2f} s, not counted)")
+    print(f"build_ratio={t_build / t_base:.2f} verify_ratio={t_verify / t_base:.2f} "
+          f"shipment_build_ratio={t_sbuild / t_base:.2f} "
+          f"shipment_verify_ratio={t_sverify / t_base:.2f} build_s={t_build:.3f} "
+          f"verify_s={t_verify:.3f} demo_s={t_demo:.3f}")
 
 
 def demo_seconds(out_dir: Path) -> tuple[float, float]:
@@ -153,7 +197,7 @@ def demo_seconds(out_dir: Path) -> tuple[float, float]:
     flows = run_scenario(loaded).flows
     t1 = time.perf_counter()
     _, result = build_demo_shipment_pack(loaded, flows, out_dir)
-    assert result.ok, result.message
+    check(result.ok, f"demo pack: {result.message}")
     return t1 - t0, time.perf_counter() - t1
 
 

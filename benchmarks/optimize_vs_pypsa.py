@@ -15,14 +15,19 @@ alternating, and the best of two kept. The scaling table runs greenlink with 1, 
 and 20 users (per-user green-share targets force per-user variables) at 8,760 and 35,040
 intervals, and PyPSA with one user at both resolutions.
 
-Run: ``.venv/bin/python benchmarks/optimize_vs_pypsa.py [--quick | --headline]``
+Run: ``.venv/bin/python benchmarks/optimize_vs_pypsa.py [--quick | --headline | --smoke]``
 Floor: greenlink total ≤ 0.5 × PyPSA total on the one-site hourly case. Last line:
 ``ratio=<greenlink/PyPSA total time> objective_rel_diff=<value>``.
+
+Checks (exit 1 when one fails): both tools solve to optimality and their objectives agree to a
+relative 1e-5 on every case both run. ``--smoke``: the headline case over the first two weeks
+(336 hours), each tool once, no scaling table.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import pickle
@@ -37,25 +42,51 @@ from typing import Any
 import numpy as np
 
 FLOOR = 0.5
-CACHE = Path(tempfile.gettempdir()) / "greenlink-bench-park.pkl"
+OBJECTIVE_RTOL = 1e-5
+SMOKE_HOURS = 336
 EXAMPLE = Path(__file__).resolve().parents[1] / "src/greenlink/examples/jiangsu_park/park.toml"
 HIGHS = {"threads": 1, "solver": os.environ.get("GREENLINK_BENCH_SOLVER", "ipm"),
          "run_crossover": "on"}
 
 
+def check(ok: bool, what: str) -> None:
+    """Stop with exit status 1 when a correctness check fails."""
+    if not ok:
+        print(f"CHECK FAILED: {what}", file=sys.stderr)
+        raise SystemExit(1)
+
+
+def _cache_path() -> Path:
+    """The pickled example-park inputs, keyed by the greenlink sources they came from (other
+    checkouts on the machine share the temporary folder)."""
+    import greenlink
+
+    root = Path(greenlink.__file__).parent
+    digest = hashlib.sha256(str(root).encode())
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return Path(tempfile.gettempdir()) / f"greenlink-bench-park-{digest.hexdigest()[:16]}.pkl"
+
+
 def _base_park() -> Any:
-    if CACHE.exists():
-        return pickle.loads(CACHE.read_bytes())
+    cache = _cache_path()
+    if cache.exists():
+        return pickle.loads(cache.read_bytes())
     from greenlink.inputs import build_inputs
     from greenlink.scenario.load import load_scenario
 
     park = build_inputs(load_scenario(EXAMPLE))
-    CACHE.write_bytes(pickle.dumps(park))
+    partial = cache.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_bytes(pickle.dumps(park))
+    partial.replace(cache)  # atomic: a concurrent run never reads half a file
     return park
 
 
-def bench_park(users: int, hourly: bool) -> Any:
-    """The benchmark park: ``users`` loads summing to the example park's load."""
+def bench_park(users: int, hourly: bool, hours: int | None = None) -> Any:
+    """The benchmark park: ``users`` loads summing to the example park's load (the first
+    ``hours`` hours only when given)."""
     from greenlink.scenario.model import User
     from greenlink.scenario.optimization import OptimizationSpec
 
@@ -63,6 +94,8 @@ def bench_park(users: int, hourly: bool) -> Any:
     sc = park.scenario
     step = 4 if hourly else 1
     n = len(park.index) // step
+    if hours is not None:
+        n = min(n, hours * 60 // (60 if hourly else 15))
 
     def agg(a: np.ndarray) -> np.ndarray:
         return a[: n * step].reshape(n, step, *a.shape[1:]).sum(axis=1)
@@ -159,12 +192,17 @@ def run_pypsa(park: Any) -> dict[str, Any]:
 
     def tie_ratings(network: Any, _snapshots: Any) -> None:
         p_nom = network.model["Link-p_nom"]
+        dim = p_nom.dims[0]  # the links' name dimension; drop it so the two ratings subtract
+        discharger = p_nom.sel({dim: "discharger"}, drop=True)
+        charger = p_nom.sel({dim: "charger"}, drop=True)
         network.model.add_constraints(
-            bat.discharge_efficiency * p_nom.loc["discharger"] - p_nom.loc["charger"] == 0,
-            name="discharger_rating")
+            bat.discharge_efficiency * discharger - charger == 0, name="discharger_rating")
 
+    # the objective constant (capital costs of fixed capacities) is 0 here: grid and export
+    # carry no capital cost; stated explicitly, PyPSA's default until 2.0
     _status, condition = n.optimize(solver_name="highs", solver_options=dict(HIGHS),
-                                   extra_functionality=tie_ratings)
+                                   extra_functionality=tie_ratings,
+                                   include_objective_constant=True)
     t1 = time.perf_counter()
     return {"objective": float(n.objective), "total_s": t1 - t0, "status": str(condition),
             "pv_kw": float(n.generators.p_nom_opt["pv"]),
@@ -172,28 +210,42 @@ def run_pypsa(park: Any) -> dict[str, Any]:
             "battery_kw": float(n.links.p_nom_opt["charger"]), "pypsa": pypsa.__version__}
 
 
-def child(tool: str, users: int, hourly: bool) -> None:
-    park = bench_park(users, hourly)
+def child(tool: str, users: int, hourly: bool, hours: int | None) -> None:
+    park = bench_park(users, hourly, hours)
     result = run_greenlink(park) if tool == "greenlink" else run_pypsa(park)
     print("RESULT " + json.dumps(result))
 
 
-def measure(tool: str, users: int, hourly: bool) -> dict[str, Any]:
+def measure(tool: str, users: int, hourly: bool, hours: int | None = None) -> dict[str, Any]:
     """Run one case in a fresh process; add its peak resident memory (MiB)."""
-    cmd = [sys.executable, __file__, "--child", tool, str(users), "1" if hourly else "0"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
-    if line is None:
-        return {"status": f"failed (exit {proc.returncode})", "total_s": float("nan"),
-                "objective": float("nan"), "peak_mib": usage.ru_maxrss / 1024}
+    cmd = [sys.executable, __file__, "--child", tool, str(users), "1" if hourly else "0",
+           str(hours or 0)]
+    with tempfile.TemporaryFile("w+") as err:  # progress bars and warnings; shown on failure
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        line = next((ln for ln in out.splitlines() if ln.startswith("RESULT ")), None)
+        if line is None:
+            err.seek(0)
+            print(f"{tool} ({users} users, {'hourly' if hourly else '15 min'}) failed:\n"
+                  f"{err.read()[-3000:]}", file=sys.stderr)
+            return {"status": f"failed (exit {proc.returncode})", "total_s": float("nan"),
+                    "objective": float("nan"), "peak_mib": usage.ru_maxrss / 1024}
     result: dict[str, Any] = json.loads(line[len("RESULT "):])
     result["peak_mib"] = usage.ru_maxrss / 1024  # Linux: KiB
     result["cpu_s"] = usage.ru_utime + usage.ru_stime  # whole process, start-up included
     return result
+
+
+def check_optimal(result: dict[str, Any]) -> None:
+    check(str(result["status"]).lower() == "optimal",
+          f"not solved to optimality: {result['status']}")
+
+
+def label_of(users: int, hourly: bool) -> str:
+    return f"{users:2d} users, {8760 if hourly else 35040} intervals"
 
 
 def main() -> None:
@@ -202,13 +254,16 @@ def main() -> None:
     parser.add_argument("--headline", action="store_true", help="the one-site hourly case only")
     parser.add_argument("--solver", choices=["hipo", "ipm", "simplex"], default=None,
                         help="HiGHS solver for both tools (default ipm, greenlink's default)")
-    parser.add_argument("--child", nargs=3)
+    parser.add_argument("--smoke", action="store_true",
+                        help=f"the headline case over {SMOKE_HOURS} hours, each tool once")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.solver:
         os.environ["GREENLINK_BENCH_SOLVER"] = args.solver  # read by the child processes
         HIGHS["solver"] = args.solver
     if args.child:
-        child(args.child[0], int(args.child[1]), args.child[2] == "1")
+        child(args.child[0], int(args.child[1]), args.child[2] == "1",
+              int(args.child[3]) or None)
         return
     import highspy
     import pypsa
@@ -217,11 +272,17 @@ def main() -> None:
     print(f"HiGHS {highspy.Highs().version() if hasattr(highspy.Highs(), 'version') else ''}"
           f" / PyPSA {pypsa.__version__}; options {HIGHS}")
     # the headline case twice, alternating, best of two (the machine may be shared)
-    runs = [measure(tool, 1, True) for _ in range(2) for tool in ("greenlink", "pypsa")]
+    hours = SMOKE_HOURS if args.smoke else None
+    runs = [measure(tool, 1, True, hours) for _ in range(1 if args.smoke else 2)
+            for tool in ("greenlink", "pypsa")]
+    for r in runs:
+        check_optimal(r)
     gl = min(runs[0::2], key=lambda r: r["total_s"])
     ps = min(runs[1::2], key=lambda r: r["total_s"])
     rel = abs(gl["objective"] - ps["objective"]) / max(abs(ps["objective"]), 1e-12)
-    print("one site, hourly (8,760 intervals)")
+    check(rel <= OBJECTIVE_RTOL, f"objectives differ: greenlink {gl['objective']!r}, PyPSA "
+          f"{ps['objective']!r} (relative {rel:.2e} > {OBJECTIVE_RTOL:g})")
+    print(f"one site, hourly ({hours or 8760:,} intervals)")
     for name, r in (("greenlink", gl), ("PyPSA", ps)):
         print(f"  {name:9s} objective {r['objective']:,.2f}  total {r['total_s']:.2f} s  "
               f"peak {r['peak_mib']:.0f} MiB  PV {r['pv_kw']:,.0f} kWp  battery "
@@ -234,7 +295,7 @@ def main() -> None:
     print(f"  CPU time greenlink {cpu['greenlink']:.2f} s, PyPSA {cpu['PyPSA']:.2f} s "
           f"(ratio {cpu['greenlink'] / cpu['PyPSA']:.3f}; wall-clock times suffer on a shared "
           "machine)")
-    if args.headline:
+    if args.headline or args.smoke:
         print(f"ratio={ratio:.4f} objective_rel_diff={rel:.3e}")
         return
     print("scaling (total s / peak MiB)")
@@ -244,11 +305,17 @@ def main() -> None:
         if args.quick and users == 20 and not hourly:
             continue
         g = gl if (users, hourly) == (1, True) else measure("greenlink", users, hourly)
+        check_optimal(g)
         p_text = ""
         if users == 1:
             p = ps if hourly else measure("pypsa", 1, hourly)
+            check_optimal(p)
             p_text = f"{p['total_s']:8.2f} s {p['peak_mib']:6.0f} MiB"
-        label = f"{users:2d} users, {8760 if hourly else 35040} intervals"
+            if not hourly:
+                diff = abs(g["objective"] - p["objective"]) / max(abs(p["objective"]), 1e-12)
+                check(diff <= OBJECTIVE_RTOL, f"{label_of(users, hourly)}: objectives differ "
+                      f"(relative {diff:.2e})")
+        label = label_of(users, hourly)
         print(f"  {label:28s} {g['total_s']:8.2f} s {g['peak_mib']:6.0f} MiB {p_text:>20s}"
               f"  ({g.get('columns', 0):,} cols)")
     print(f"ratio={ratio:.4f} objective_rel_diff={rel:.3e}")
