@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, event, func, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
 
 from greenlink.certificates import audit
 from greenlink.certificates.models import (
@@ -54,6 +54,7 @@ from greenlink.certificates.models import (
     StorageChargeRecord,
     StorageDischargeRecord,
 )
+from greenlink.database import session_factory
 from greenlink.errors import GreenlinkError
 
 ClaimPurpose = Literal["tenant_scope2", "product_batch", "shipment", "sold_as_certificate",
@@ -91,7 +92,7 @@ class Registry:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.sessions = session_factory(engine)
 
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -608,21 +609,3 @@ def _copy_lines(s: Session, table: str, cols: list[str], lines: list[str]) -> No
             f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
         for i in range(0, len(lines), 20000):
             copy.write("".join(lines[i:i + 20000]))
-
-
-def sqlite_immediate(engine: Engine) -> None:
-    """Make every SQLite transaction ``BEGIN IMMEDIATE`` (writers serialise) with foreign keys."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-

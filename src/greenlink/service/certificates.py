@@ -25,10 +25,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from greenlink.database import transaction
 from greenlink.errors import InputError, Problem
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import NotFound
 from greenlink.service.models import MeterIngest
 from greenlink.service.parks import ParkScope, park_scope

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from greenlink.service.db import make_engine, migrate, session_factory
+from greenlink.database import make_engine, session_factory
+from greenlink.service.db import migrate
 from greenlink.service.roles import Role
 from greenlink.service.settings import Settings
 
