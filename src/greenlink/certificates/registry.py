@@ -29,7 +29,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,13 +54,10 @@ from greenlink.certificates.models import (
     StorageChargeRecord,
     StorageDischargeRecord,
 )
+from greenlink.certificates.purposes import CLAIM_PURPOSES, STORAGE_CHARGE
 from greenlink.database import session_factory
 from greenlink.errors import GreenlinkError
 
-ClaimPurpose = Literal["tenant_scope2", "product_batch", "shipment", "sold_as_certificate",
-                       "storage_charge"]
-CLAIM_PURPOSES: tuple[str, ...] = ("tenant_scope2", "product_batch", "shipment",
-                                   "sold_as_certificate", "storage_charge")
 DISSEMINATION_LEVELS = ("self-consumed", "private line", "public grid")
 Bundle = GranularCertificateBundle
 
@@ -384,14 +381,14 @@ class Registry:
             c = tx.session.execute(select(Consumption).where(
                 Consumption.beneficiary == beneficiary, Consumption.hour_start == hour
             ).with_for_update()).scalar_one_or_none()
-            if c is not None and purpose != "storage_charge":
+            if c is not None and purpose != STORAGE_CHARGE:
                 if c.claimed_wh + b.bundle_quantity > c.consumption_wh:
                     raise RegistryError(
                         f"{beneficiary} consumed {c.consumption_wh} Wh in the hour from "
                         f"{hour.isoformat()}; {c.claimed_wh} Wh are claimed already, "
                         f"{b.bundle_quantity} Wh more would exceed it")
                 c.claimed_wh += b.bundle_quantity
-            b.certificate_bundle_status = CLAIMED if purpose != "storage_charge" else CANCELLED
+            b.certificate_bundle_status = CLAIMED if purpose != STORAGE_CHARGE else CANCELLED
             b.beneficiary = beneficiary
             b.claim_purpose = purpose
             if b not in tx.touched:
@@ -466,7 +463,7 @@ class Registry:
                 b = self._active_of(tx, bid, account_id)
                 b.certificate_bundle_status = CANCELLED
                 b.beneficiary = storage_device
-                b.claim_purpose = "storage_charge"
+                b.claim_purpose = STORAGE_CHARGE
                 tx.touched.append(b)
                 total += b.bundle_quantity
                 starts.append(_utc(b.production_starting_interval))

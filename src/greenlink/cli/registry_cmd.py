@@ -15,6 +15,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from greenlink.certificates.purposes import USER_CLAIM_PURPOSES, UserClaimPurpose
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -102,8 +104,8 @@ def split(bundle_id: int, quantity: Annotated[int, typer.Option(help="Wh of the 
 
 @registry_app.command()
 def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option()],
-           purpose: Annotated[str, typer.Option(help="tenant_scope2 | product_batch | "
-                                                "shipment | sold_as_certificate")],
+           purpose: Annotated[UserClaimPurpose, typer.Option(
+               help="what the claim is for: " + " | ".join(USER_CLAIM_PURPOSES))],
            quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
            from_account: Annotated[str | None, typer.Option("--from")] = None,
            db: Db = DEFAULT_DB) -> None:
