@@ -246,7 +246,10 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
 
 @router.get("/parks/{park_id}/cbam", response_class=HTMLResponse)
 def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
-    """SEE per process with the route, liability 2026–2034 grid vs direct, exposure, downloads."""
+    """SEE per process with the route, liability per year grid vs direct, exposure over the
+    phase-in years, downloads."""
+    from greenlink.carbon.cbam_data import phase_in_span
+
     scope = parks.park_scope(ctx, caller, park_id)
     try:
         view: dict[str, Any] | None = cbam.cbam_view(ctx, caller, park_id)
@@ -260,6 +263,7 @@ def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLR
         except NotFound:
             templates_ready[inst["id"]] = False
     return render(request, "cbam.html", me=caller, park=scope.park, view=view,
+                  cbam_years=phase_in_span(),
                   tenant_user=scope.user_id, templates_ready=templates_ready,
                   can_template=allowed(caller.role, Action.CBAM_TEMPLATE))
 
