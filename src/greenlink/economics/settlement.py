@@ -443,7 +443,7 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
                                   f"from {s.battery}", s.id,
                                   [("all hours", s.price_per_kwh, float(energy.sum()))])
         for fee in fee_schedule.energy_fees:
-            if as_of < fee.effective_from:
+            if not fee.in_effect(as_of):
                 continue
             base = {"grid_kwh": meters.grid_kwh, "load_kwh": meters.load_kwh,
                     "green_kwh": meters.green_kwh}[fee.base]
@@ -457,14 +457,14 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
                                     contracts=totals))
 
     for fee in fee_schedule.energy_fees:
-        if as_of < fee.effective_from:
+        if not fee.in_effect(as_of):
             notes.append(f"{fee.name}: not charged before {fee.effective_from} "
                          f"(fees judged as of {as_of})")
     td = fee_schedule.td_capacity
     capacity_kw = Decimal(repr(float(scenario.grid.connection_capacity_kw)))
     td_total = Decimal("0.00")
     td_price = Decimal("0")
-    if td is not None and as_of >= td.effective_from:
+    if td is not None and td.in_effect(as_of):
         td_price = td.price_per_kw_month
         td_total = money(capacity_charge_month(td, scenario.grid.connection_capacity_kw))
         basis = {"grid_kwh": grid_basis, "load_kwh": load_basis, "peak_kw": peak_basis}[

@@ -126,7 +126,8 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, flows: p
     c = oi.costs
     frac = oi.period_fraction
     imp = flows["import_kwh"].to_numpy()
-    green = float(flows["green_to_load_kwh"].sum())
+    fee_base = {"grid_kwh": imp, "load_kwh": flows["load_kwh"].to_numpy(),
+                "green_kwh": flows["green_to_load_kwh"].to_numpy()}
     out = {
         "pv_annuity_and_om": frac * c.pv_per_kw_year * sum(sizes.pv_kw_dc.values()),
         "wind_annuity_and_om": frac * c.wind_per_kw_year * sum(sizes.wind_kw.values()),
@@ -135,11 +136,10 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, flows: p
         "battery_variable_om": c.battery_variable_per_kwh
         * float(flows["battery_discharge_kwh"].sum()),
         "import_energy_cost": float(np.dot(imp, oi.tariff_price_per_kwh)),
-        "system_operation_fee": c.system_operation_fee_per_kwh * float(imp.sum()),
         "carbon_cost": c.carbon_price_per_t * oi.grid_ef_t_per_kwh * float(imp.sum()),
-        "self_used_fees": c.self_used_fee_per_kwh * green,
-        "td_capacity_charge": frac * 12.0
-        * c.td_capacity_charge_per_kw_month * oi.park.scenario.grid.connection_capacity_kw,
+        **{f"fee_{fee_id}": float(np.dot(price, fee_base[base]))
+           for fee_id, _name, base, price in oi.fees.energy},
+        "td_capacity_charge": float(oi.fees.capacity.sum()),
         "demand_charge": float(c.demand_charge_per_kw_month * sol.x[v.peak_kw].sum())
         if v.peak_kw is not None else 0.0,
         "export_revenue": -oi.export_price_per_kwh * float(flows["export_kwh"].sum()),
