@@ -12,6 +12,7 @@ import pandas as pd
 
 from greenlink.carbon.cbam_data import phase_in_years
 from greenlink.carbon.liability import PriceAssumptions, shipment_liability
+from greenlink.economics.money import money_total
 
 
 def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN",
@@ -37,9 +38,10 @@ def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN
     liab = shipment_liability(shipments, years=years or phase_in_years(), country=country,
                               prices=prices)
     totals = liab.groupby(by)[["cost_grid_eur", "cost_dc_eur", "saving_eur",
-                               "cost_default_eur"]].sum()
+                               "cost_default_eur"]].agg(money_total)  # sums of rounded lines
     totals.insert(0, "tonnes_per_year", shipments.groupby(by)["tonnes"].sum())
-    per_year = liab.pivot_table(index=by, columns="year", values="cost_dc_eur", aggfunc="sum")
+    per_year = liab.pivot_table(index=by, columns="year", values="cost_dc_eur",
+                                aggfunc=money_total)
     per_year.columns = [f"cost_dc_{y}_eur" for y in per_year.columns]
     table = totals.join(per_year).sort_values("cost_grid_eur", ascending=False)
     table["rank"] = range(1, len(table) + 1)

@@ -36,9 +36,12 @@ from greenlink.carbon.cbam_data import (
 )
 from greenlink.carbon.cbam_goods import classify
 from greenlink.carbon.embedded import round_half_up
+from greenlink.economics.money import money_float, money_total
 from greenlink.errors import InputError, Problem
 
 NEVER_DE_MINIMIS = ("electricity", "hydrogen")
+#: EUR amounts of a liability table: per line rounded half-up to the cent (economics.money)
+MONEY_COLUMNS = ("cost_grid_eur", "cost_dc_eur", "cost_default_eur", "saving_eur")
 
 
 def certificates_due(embedded_t: float, faa_t: float, deduction_t: float) -> float:
@@ -241,16 +244,20 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
         cert = np.maximum(0.0, emb.to_numpy(dtype=float) - faa - dd)
         cert = np.where(exempt, 0.0, cert)
         out[f"certificates_{name}"] = cert
-        out[f"cost_{name}_eur"] = cert * price
-    out["saving_eur"] = out["cost_grid_eur"] - out["cost_dc_eur"]
+        out[f"cost_{name}_eur"] = [money_float(c) for c in cert * price]  # one rounding a line
+    out["saving_eur"] = [money_float(g - d) for g, d in  # a difference of cents, in cents
+                         zip(out["cost_grid_eur"], out["cost_dc_eur"], strict=True)]
     return out
 
 
 def annual_summary(liability: pd.DataFrame) -> pd.DataFrame:
-    """Certificates and cost per year; certificates of the period to full tonnes (A.1(6))."""
+    """Certificates and cost per year; certificates of the period to full tonnes (A.1(6)); a
+    year's cost is the sum of its shipments' costs, each rounded to the cent."""
     cols = ["certificates_grid", "certificates_dc", "certificates_default",
             "cost_grid_eur", "cost_dc_eur", "cost_default_eur", "saving_eur", "tonnes"]
     table = liability.groupby("year")[cols].sum()
+    for c in MONEY_COLUMNS:
+        table[c] = liability.groupby("year")[c].agg(money_total)
     for c in cols[:3]:
         table[c] = table[c].map(lambda v: round_half_up(v, 0))
     return table.reset_index()

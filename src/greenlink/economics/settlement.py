@@ -243,8 +243,10 @@ def _price_labels(ppa: PPA, periods: np.ndarray, index: pd.DatetimeIndex) -> np.
 
 def _groups(energy: np.ndarray, price: np.ndarray, label: np.ndarray
             ) -> list[tuple[str, float, float]]:
-    """(label, price, energy) per distinct (label, price rounded to 6 decimals), energy > 0."""
-    frame = pd.DataFrame({"label": label, "price": np.round(price, 6), "e": energy})
+    """(label, price, energy) per distinct (label, unit price: money.unit_price), energy > 0."""
+    distinct, where = np.unique(np.asarray(price, dtype=float), return_inverse=True)
+    stated = np.array([float(unit_price(p)) for p in distinct])[where.reshape(-1)]
+    frame = pd.DataFrame({"label": label, "price": stated, "e": energy})
     frame = frame[frame["e"] > 1e-12]
     if frame.empty:
         return []
@@ -449,9 +451,9 @@ def settle(flows: pd.DataFrame, scenario: Scenario, month: str, *,
                     "green_kwh": meters.green_kwh}[fee.base]
             if base == 0:
                 continue
+            p = unit_price(fee.price_per_kwh)  # the price stated is the price billed
             lines.append(Line(kind="fee", description=fee.name, quantity=base, unit="kWh",
-                              unit_price=fee.price_per_kwh.quantize(Decimal("0.000001")),
-                              amount=money(base * fee.price_per_kwh), period=fee.base))
+                              unit_price=p, amount=money(base * p), period=fee.base))
         statements.append(Statement(tenant=u, tenant_name=user.name or u, month=month,
                                     currency=currency, meters=meters, lines=tuple(lines),
                                     contracts=totals))
