@@ -3,7 +3,7 @@
 Objective (minimise, currency of the tariff, over the modelled period; annual costs × the
 modelled fraction of a year ``φ``)::
 
-    φ [ Σ_p a_pv P_p + Σ_w a_wind W_w + a_E E + a_B B + 12 τ C_conn ]
+    φ [ Σ_p a_pv P_p + Σ_w a_wind W_w + a_E E + a_B B ]
     + Σ_t π_t Σ_u (L_tu − d_tu − b_tu) − Σ_t π_x x_t + Σ_t v_B Σ_u b_tu
     + Σ_t f^green_t Σ_u (d_tu + b_tu) + Σ_t f^load_t Σ_u L_tu + Σ_t τ_t
     + Σ_months κ K_month + Π (Σ_t o_t + Σ_r σ_r)
