@@ -118,7 +118,7 @@ def bench_park(users: int, hourly: bool, hours: int | None = None) -> Any:
         "grid": sc.grid.model_copy(update={"import_limit_kw": 2 * peak_kw,
                                            "connection_capacity_kw": 2 * peak_kw}),
         "optimize": OptimizationSpec.model_validate({
-            "rules": "none", "targets": targets,
+            "rules": "none", "targets": targets, "fees": "none",  # PyPSA side has no fees
             "battery": {"max_energy_kwh": 200_000.0, "max_power_kw": 50_000.0}}),
     })
     return replace(park, scenario=new_sc, index=park.index[::step][:n], load_kwh=loads,

@@ -56,3 +56,26 @@ def test_benchmarks() -> None:
     assert cbam_data.benchmark("72081000", "B", "dri_eaf").benchmark_t_per_t == 0.481
     assert cbam_data.benchmark("27160000", "A").benchmark_t_per_t == 0.0
     assert cbam_data.benchmark("31021010", "A") is None
+
+
+def test_phase_in_years_come_from_the_data_file_only() -> None:
+    import csv
+    from importlib import resources
+
+    from greenlink.carbon.exposure import exposure_map
+    from greenlink.carbon.liability import price_assumptions
+    from tests.carbon.test_liability import PRICES, _ship
+
+    with resources.files("greenlink").joinpath("data/cbam/phase_in.csv").open(
+            encoding="utf-8") as fh:
+        years = tuple(int(row["year"]) for row in csv.DictReader(fh))
+    assert cbam_data.phase_in_years() == years
+    assert cbam_data.phase_in_span() == f"{years[0]}–{years[-1]}"
+    # before the first year nothing is due; after the last the last year's factor holds
+    assert cbam_data.cbam_factor(years[0] - 1) == 1.0
+    assert cbam_data.cbam_factor(years[-1] + 6) == cbam_data.cbam_factor(years[-1])
+    # the default price horizon and the exposure map run over exactly these years
+    assert tuple(price_assumptions().cbam_price_eur_per_t) == years
+    table = exposure_map(_ship(), by="sku", prices=PRICES)
+    assert [c for c in table.columns if c.startswith("cost_dc_2")] == [
+        f"cost_dc_{y}_eur" for y in years]

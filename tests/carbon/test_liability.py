@@ -95,3 +95,32 @@ def test_exposure_map_ranks_highest_first() -> None:
     assert list(table["sku"]) == ["B", "C", "A"] and list(table["rank"]) == [1, 2, 3]
     # 2034: full obligation, 500 t × 2.0 × 80 EUR
     assert table.set_index("sku").loc["B", "cost_dc_2034_eur"] == pytest.approx(80000.0)
+
+
+def test_cbam_costs_rounded_half_up_per_line_and_totals_are_their_sums() -> None:
+    from decimal import Decimal
+
+    from greenlink.carbon.cbam_data import phase_in_years
+    from greenlink.carbon.liability import annual_summary
+
+    # electricity (no free allocation): 1 t × 0.015625 t/t × 8 EUR = 0.125 EUR exactly per line
+    prices = PriceAssumptions({y: 8.0 for y in phase_in_years()}, 0.0, 1.0, ())
+    ships = pd.concat([_ship(shipment_id=s, sku=s, cn_code="27160000", tonnes=1.0,
+                             see_direct_t_per_t=0.0, see_counted_grid_t_per_t=0.015625,
+                             see_counted_dc_t_per_t=0.0) for s in ("a", "b")])
+    lines = shipment_liability(ships, prices=prices)
+    assert list(lines["cost_grid_eur"]) == [0.13, 0.13]  # half-up, not round(0.125, 2) == 0.12
+    assert list(lines["saving_eur"]) == [0.13, 0.13]
+    year = annual_summary(lines).iloc[0]
+    assert year["cost_grid_eur"] == year["saving_eur"] == 0.26  # Σ rounded lines, not 0.25
+    table = exposure_map(ships, by="customer", prices=prices)
+    n = len(phase_in_years())
+    assert table.iloc[0]["cost_grid_eur"] == float(Decimal("0.13") * 2 * n)
+    # any prices: every line is in cents and the year is the exact sum of its lines
+    many = shipment_liability(pd.concat([_ship(shipment_id=f"s{i}", tonnes=77.7 + i,
+                                               see_counted_dc_t_per_t=1.2345)
+                                         for i in range(7)]), prices=PRICES)
+    for col in ("cost_grid_eur", "cost_dc_eur", "saving_eur"):
+        cents = [Decimal(repr(float(v))) for v in many[col]]
+        assert all(c == c.quantize(Decimal("0.01")) for c in cents), col
+        assert Decimal(repr(float(annual_summary(many).iloc[0][col]))) == sum(cents), col

@@ -149,7 +149,7 @@ def test_end_to_end_shipment_matches_compute_certificates() -> None:
         sefa=financial.specific_free_allocation_process(2027, Decimal(1), Decimal("1.4")),
         sector=Sector.IRON_STEEL, certificate_price=Decimal("75.36"))
     assert ours["certificates_dc"] == pytest.approx(float(theirs.certificates_due))
-    # opencbam rounds money to cents; greenlink keeps full precision until presentation
+    # both round money to the cent (greenlink once per shipment and year, half-up)
     assert ours["cost_dc_eur"] == pytest.approx(float(theirs.liability_eur), abs=0.005)
 
 

@@ -8,7 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from greenlink.service.db import VERSION_TABLE, alembic_config, make_engine, migrate
+from greenlink.database import make_engine
+from greenlink.service.db import VERSION_TABLE, alembic_config, migrate
 from greenlink.service.models import Base
 
 

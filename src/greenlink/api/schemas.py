@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenlink.certificates.purposes import UserClaimPurpose
 from greenlink.service.roles import Role
 
 
@@ -233,7 +234,7 @@ class TransferIn(BaseModel):
 
 class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    purpose: Literal["tenant_scope2", "product_batch", "shipment", "sold_as_certificate"]
+    purpose: UserClaimPurpose
     beneficiary: str | None = Field(default=None, min_length=1, max_length=200,
                                     description="default (and for a tenant): the tenant itself")
     quantity_wh: int | None = Field(default=None, ge=1, description="default: the whole bundle")

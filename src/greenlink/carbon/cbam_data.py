@@ -15,8 +15,6 @@ import pandas as pd
 
 from greenlink.errors import InputError, Problem
 
-YEARS = tuple(range(2026, 2035))
-
 
 def _read(name: str) -> pd.DataFrame:
     path = resources.files("greenlink").joinpath(f"data/cbam/{name}")
@@ -83,16 +81,37 @@ def _phase_in() -> pd.DataFrame:
     return table.set_index("year")
 
 
+@lru_cache(maxsize=1)
+def phase_in_years() -> tuple[int, ...]:
+    """The years of the CBAM phase-in, as ``phase_in.csv`` lists them (2026 … 2034 shipped).
+
+    The one source of these years: liability and exposure run over them by default, and texts
+    name them with :func:`phase_in_span`.
+    """
+    years = tuple(int(y) for y in _phase_in().index)
+    if not years or years != tuple(range(years[0], years[-1] + 1)):
+        raise InputError(Problem(f"years {years} are not consecutive",
+                                 file="data/cbam/phase_in.csv", location="year",
+                                 expected="one row per year, no gaps"))
+    return years
+
+
+def phase_in_span() -> str:
+    """First and last phase-in year for texts, e.g. ``"2026–2034"``."""
+    years = phase_in_years()
+    return f"{years[0]}–{years[-1]}"
+
+
 def cbam_factor(year: int) -> float:
     """Share of free allocation still deducted in ``year`` (Dir 2003/87 Art 10a(1a)).
 
-    0.975 in 2026 … 0.14 in 2033, 0 from 2034; 1 before 2026 (no certificates yet).
+    As ``phase_in.csv`` gives it (0.975 in 2026 … 0 in 2034); 1 before the first phase-in year
+    (no certificates yet), the last year's value after the last.
     """
-    if year < 2026:
+    years = phase_in_years()
+    if year < years[0]:
         return 1.0
-    if year > 2034:
-        year = 2034
-    return float(_phase_in()["cbam_factor"].to_dict()[year])
+    return float(_phase_in()["cbam_factor"].to_dict()[min(year, years[-1])])
 
 
 def phase_in(year: int) -> float:

@@ -1,6 +1,7 @@
-"""Exposure map: every SKU and customer contract ranked by CBAM cost 2026–2034.
+"""Exposure map: every SKU and customer contract ranked by CBAM cost over the phase-in years.
 
-Each shipment's annual volume is projected onto every year 2026–2034 (same tonnes, same specific
+Each shipment's annual volume is projected onto every phase-in year
+(:func:`greenlink.carbon.cbam_data.phase_in_years`; same tonnes, same specific
 emissions, the year's phase-in and mark-up); the cost is summed per SKU or per customer, with and
 without the direct connection, and ranked so the highest exposure comes first.
 """
@@ -9,14 +10,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from greenlink.carbon.cbam_data import YEARS
+from greenlink.carbon.cbam_data import phase_in_years
 from greenlink.carbon.liability import PriceAssumptions, shipment_liability
+from greenlink.economics.money import money_total
 
 
 def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN",
                  prices: PriceAssumptions | None = None,
-                 years: tuple[int, ...] = YEARS) -> pd.DataFrame:
-    """CBAM cost 2026–2034 per ``by`` (``"sku"`` or ``"customer"``), highest first.
+                 years: tuple[int, ...] | None = None) -> pd.DataFrame:
+    """CBAM cost over ``years`` (default: the phase-in years) per ``by`` (``"sku"`` or
+    ``"customer"``), highest first.
 
     Parameters
     ----------
@@ -32,11 +35,13 @@ def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN
         one column ``cost_dc_<year>_eur`` per year, sorted by ``cost_grid_eur`` descending, and
         ``rank``.
     """
-    liab = shipment_liability(shipments, years=years, country=country, prices=prices)
+    liab = shipment_liability(shipments, years=years or phase_in_years(), country=country,
+                              prices=prices)
     totals = liab.groupby(by)[["cost_grid_eur", "cost_dc_eur", "saving_eur",
-                               "cost_default_eur"]].sum()
+                               "cost_default_eur"]].agg(money_total)  # sums of rounded lines
     totals.insert(0, "tonnes_per_year", shipments.groupby(by)["tonnes"].sum())
-    per_year = liab.pivot_table(index=by, columns="year", values="cost_dc_eur", aggfunc="sum")
+    per_year = liab.pivot_table(index=by, columns="year", values="cost_dc_eur",
+                                aggfunc=money_total)
     per_year.columns = [f"cost_dc_{y}_eur" for y in per_year.columns]
     table = totals.join(per_year).sort_values("cost_grid_eur", ascending=False)
     table["rank"] = range(1, len(table) + 1)

@@ -1,4 +1,4 @@
-"""CBAM liability per shipment and year, 2026–2034: certificates due and their cost.
+"""CBAM liability per shipment and year of the phase-in: certificates due and their cost.
 
 Per good (Reg 2023/956 Art 7, 21, 22, 31 and Art 9 as replaced by Reg 2025/2083; IR 2025/2620;
 IR 2025/2621 as corrected by IR 2026/1740)::
@@ -11,7 +11,7 @@ IR 2025/2621 as corrected by IR 2026/1740)::
     certificates = max(0, embedded − FAA − deduction)
     cost       = certificates × P_CBAM
 
-``CBAM_y`` is the share of free allocation kept (0.975 in 2026 … 0 from 2034). An importer whose
+``CBAM_y`` is the share of free allocation kept (``data/cbam/phase_in.csv``). An importer whose
 net mass of CBAM goods (electricity and hydrogen excepted) in a calendar year does not exceed
 50 t owes nothing that year (Art 2a, Annex VII). Mark-up rounding to 3 decimals reproduces the
 published "with mark-up" columns (e.g. 1.210 → 1.331). The floor at zero per good is an
@@ -26,19 +26,22 @@ import numpy as np
 import pandas as pd
 
 from greenlink.carbon.cbam_data import (
-    YEARS,
     benchmark,
     cbam_factor,
     default_value,
     markup,
     parameter,
     parameters,
+    phase_in_years,
 )
 from greenlink.carbon.cbam_goods import classify
 from greenlink.carbon.embedded import round_half_up
+from greenlink.economics.money import money_float, money_total
 from greenlink.errors import InputError, Problem
 
 NEVER_DE_MINIMIS = ("electricity", "hydrogen")
+#: EUR amounts of a liability table: per line rounded half-up to the cent (economics.money)
+MONEY_COLUMNS = ("cost_grid_eur", "cost_dc_eur", "cost_default_eur", "saving_eur")
 
 
 def certificates_due(embedded_t: float, faa_t: float, deduction_t: float) -> float:
@@ -135,7 +138,7 @@ def price_assumptions(cbam_price_eur_per_t: float | None = None,
     if cscf is None:
         cscf = parameter("cscf_default")
         notes.append(f"cross-sectoral correction factor {cscf:g} (UNVERIFIED parameter)")
-    return PriceAssumptions({y: float(cbam_price_eur_per_t) for y in YEARS},
+    return PriceAssumptions({y: float(cbam_price_eur_per_t) for y in phase_in_years()},
                             float(paid_eur_per_t), float(cscf), tuple(notes))
 
 
@@ -164,7 +167,8 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
         cn_code, tonnes, year, importer, see_direct_t_per_t, see_counted_grid_t_per_t,
         see_counted_dc_t_per_t``.
     years : tuple of int, optional
-        Project each shipment onto these years (exposure 2026–2034); default: its own year.
+        Project each shipment onto these years (exposure: ``phase_in_years()``); default: its
+        own year.
     country : str
         Country of production (default values).
     prices : PriceAssumptions, optional
@@ -207,7 +211,8 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
             "markup": dv.markup if dv else np.nan,
             "electricity": sector == "electricity",
             "price": prices.cbam_price_eur_per_t.get(int(year),
-                                                     prices.cbam_price_eur_per_t[YEARS[-1]]),
+                                                     prices.cbam_price_eur_per_t[
+                                                         phase_in_years()[-1]]),
             "factor_notes": "; ".join(filter(None, [
                 "" if bm_a else "no column-A benchmark shipped: FAA not deducted (conservative)",
                 "default value UNVERIFIED parameter" if dv and dv.unverified else "",
@@ -239,16 +244,20 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
         cert = np.maximum(0.0, emb.to_numpy(dtype=float) - faa - dd)
         cert = np.where(exempt, 0.0, cert)
         out[f"certificates_{name}"] = cert
-        out[f"cost_{name}_eur"] = cert * price
-    out["saving_eur"] = out["cost_grid_eur"] - out["cost_dc_eur"]
+        out[f"cost_{name}_eur"] = [money_float(c) for c in cert * price]  # one rounding a line
+    out["saving_eur"] = [money_float(g - d) for g, d in  # a difference of cents, in cents
+                         zip(out["cost_grid_eur"], out["cost_dc_eur"], strict=True)]
     return out
 
 
 def annual_summary(liability: pd.DataFrame) -> pd.DataFrame:
-    """Certificates and cost per year; certificates of the period to full tonnes (A.1(6))."""
+    """Certificates and cost per year; certificates of the period to full tonnes (A.1(6)); a
+    year's cost is the sum of its shipments' costs, each rounded to the cent."""
     cols = ["certificates_grid", "certificates_dc", "certificates_default",
             "cost_grid_eur", "cost_dc_eur", "cost_default_eur", "saving_eur", "tonnes"]
     table = liability.groupby("year")[cols].sum()
+    for c in MONEY_COLUMNS:
+        table[c] = liability.groupby("year")[c].agg(money_total)
     for c in cols[:3]:
         table[c] = table[c].map(lambda v: round_half_up(v, 0))
     return table.reset_index()

@@ -31,12 +31,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, event, func, insert, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
 
 from greenlink.certificates import audit
 from greenlink.certificates.models import (
@@ -56,13 +56,11 @@ from greenlink.certificates.models import (
     StorageChargeRecord,
     StorageDischargeRecord,
 )
+from greenlink.certificates.purposes import CLAIM_PURPOSES, STORAGE_CHARGE
+from greenlink.database import session_factory
 from greenlink.errors import GreenlinkError
 from greenlink.units import kwh_to_wh
 
-ClaimPurpose = Literal["tenant_scope2", "product_batch", "shipment", "sold_as_certificate",
-                       "storage_charge"]
-CLAIM_PURPOSES: tuple[str, ...] = ("tenant_scope2", "product_batch", "shipment",
-                                   "sold_as_certificate", "storage_charge")
 DISSEMINATION_LEVELS = ("self-consumed", "private line", "public grid")
 Bundle = GranularCertificateBundle
 #: Every hour start lies on this grid of UTC: a local clock hour of any real time zone starts on
@@ -98,7 +96,7 @@ class Registry:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.sessions = session_factory(engine)
 
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
@@ -400,14 +398,14 @@ class Registry:
             c = tx.session.execute(select(Consumption).where(
                 Consumption.beneficiary == beneficiary, Consumption.hour_start == hour
             ).with_for_update()).scalar_one_or_none()
-            if c is not None and purpose != "storage_charge":
+            if c is not None and purpose != STORAGE_CHARGE:
                 if c.claimed_wh + b.bundle_quantity > c.consumption_wh:
                     raise RegistryError(
                         f"{beneficiary} consumed {c.consumption_wh} Wh in the hour from "
                         f"{hour.isoformat()}; {c.claimed_wh} Wh are claimed already, "
                         f"{b.bundle_quantity} Wh more would exceed it")
                 c.claimed_wh += b.bundle_quantity
-            b.certificate_bundle_status = CLAIMED if purpose != "storage_charge" else CANCELLED
+            b.certificate_bundle_status = CLAIMED if purpose != STORAGE_CHARGE else CANCELLED
             b.beneficiary = beneficiary
             b.claim_purpose = purpose
             if b not in tx.touched:
@@ -482,7 +480,7 @@ class Registry:
                 b = self._active_of(tx, bid, account_id)
                 b.certificate_bundle_status = CANCELLED
                 b.beneficiary = storage_device
-                b.claim_purpose = "storage_charge"
+                b.claim_purpose = STORAGE_CHARGE
                 tx.touched.append(b)
                 total += b.bundle_quantity
                 starts.append(_utc(b.production_starting_interval))
@@ -625,21 +623,3 @@ def _copy_lines(s: Session, table: str, cols: list[str], lines: list[str]) -> No
             f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
         for i in range(0, len(lines), 20000):
             copy.write("".join(lines[i:i + 20000]))
-
-
-def sqlite_immediate(engine: Engine) -> None:
-    """Make every SQLite transaction ``BEGIN IMMEDIATE`` (writers serialise) with foreign keys."""
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cur = dbapi_connection.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
+from greenlink.carbon.cbam_data import phase_in_span
 from greenlink.cli.common import user_errors
 from greenlink.workflows import cbam as svc
 
 cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
-                            "liability 2026–2034, exposure map, Commission template, Scope 2.",
+                            f"liability per year, exposure map {phase_in_span()}, Commission "
+                            "template, Scope 2.",
                        no_args_is_help=True)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jiangsu_park" / "park.toml"
@@ -105,15 +107,17 @@ def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flo
 def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
              by: Annotated[str, typer.Option(help="sku or customer")] = "sku",
              as_json: JsonOpt = False) -> None:
-    """Rank SKUs or customers by CBAM cost 2026–2034, with and without direct connection."""
+    """Rank SKUs or customers by CBAM cost over the phase-in years, with and without direct
+    connection."""
     with user_errors():
         loaded, table = svc.context(scenario, flows)
         frame = svc.exposure_report(svc.accounts_for(loaded, table, installation), by)
+        years = phase_in_span()
         if as_json:
             _print(frame.to_dict("records"))
             return
         for r in frame.to_dict("records"):
-            typer.echo(f"{r['rank']}. {r[by]}: {r['tonnes_per_year']:.0f} t/yr; 2026–2034 EUR "
+            typer.echo(f"{r['rank']}. {r[by]}: {r['tonnes_per_year']:.0f} t/yr; {years} EUR "
                        f"{r['cost_grid_eur']:,.0f} grid-only, {r['cost_dc_eur']:,.0f} with direct "
                        f"connection (saving {r['saving_eur']:,.0f})")
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from greenlink.certificates.purposes import USER_CLAIM_PURPOSES, UserClaimPurpose
 from greenlink.cli.common import console, default_store, user_errors
 
 registry_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -89,8 +90,8 @@ def split(bundle_id: int, quantity: Annotated[int, typer.Option(help="Wh of the 
 
 @registry_app.command()
 def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option()],
-           purpose: Annotated[str, typer.Option(help="tenant_scope2 | product_batch | "
-                                                "shipment | sold_as_certificate")],
+           purpose: Annotated[UserClaimPurpose, typer.Option(
+               help="what the claim is for: " + " | ".join(USER_CLAIM_PURPOSES))],
            quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
            from_account: Annotated[str | None, typer.Option("--from")] = None,
            db: Db = DEFAULT_DB) -> None:

@@ -68,6 +68,10 @@ class CapacityCharge:
         return (self.policy_capacity_price_per_kw_month
                 + self.energy_td_price_per_kwh * self.average_load_rate * self.hours_per_month)
 
+    def in_effect(self, as_of: date) -> bool:
+        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        return as_of >= self.effective_from
+
 
 @dataclass(frozen=True)
 class EnergyFee:
@@ -80,6 +84,10 @@ class EnergyFee:
     price_per_kwh: Decimal
     effective_from: date
     confidence: str
+
+    def in_effect(self, as_of: date) -> bool:
+        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        return as_of >= self.effective_from
 
 
 @dataclass(frozen=True)
@@ -171,6 +179,30 @@ def load_fee_schedule(province: str | None = None, path: str | Path | None = Non
             file = folder / "default.toml"
     raw = load_toml(file, _FeeFile, kind="fee file", expected=_EXPECTED_FILE)
     return _schedule(raw, str(file))
+
+
+def no_fees(currency: str) -> FeeSchedule:
+    """An empty schedule (no direct-line fees), e.g. for studies without them."""
+    return FeeSchedule(province="", currency=currency, source="no fees", file="none",
+                       td_capacity=None, energy_fees=())
+
+
+def per_kwh_in_effect(schedule: FeeSchedule, as_of: date) -> dict[FeeBase, Decimal]:
+    """Sum of the per-kWh fees in effect at ``as_of``, by base (every base present, 0 if none).
+
+    What settlement bills per kWh of each base for a month judged at ``as_of``, as one price.
+    """
+    out: dict[FeeBase, Decimal] = {base: Decimal(0) for base in FEE_BASES}
+    for fee in schedule.energy_fees:
+        if fee.in_effect(as_of):
+            out[fee.base] += fee.price_per_kwh
+    return out
+
+
+def capacity_price_in_effect(schedule: FeeSchedule, as_of: date) -> Decimal:
+    """T&D capacity charge per kW of connection capacity for a month judged at ``as_of``."""
+    td = schedule.td_capacity
+    return td.price_per_kw_month if td is not None and td.in_effect(as_of) else Decimal(0)
 
 
 def capacity_charge_month(charge: CapacityCharge, connection_capacity_kw: float) -> Decimal:

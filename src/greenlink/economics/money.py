@@ -1,5 +1,10 @@
 """Rounding rules for statements: energy to the Wh, money to the cent, splits that add up.
 
+This is the one module that rounds money (settlement lines, unit prices, CBAM costs in EUR, …):
+everything else calls these functions. Rounding is decimal half-up (``0.125 → 0.13``), never
+Python's float ``round`` (banker's rounding on the binary value: ``round(0.125, 2) == 0.12``,
+``round(2.675, 2) == 2.67``). A float is taken at its shortest decimal ``repr`` first.
+
 * Energy quantities are stated in kWh with 3 decimals (1 Wh). Quantities that must add up to a
   metered total are apportioned with the largest-remainder method, so that they do exactly.
 * Unit prices are stated with 6 decimals.
@@ -7,12 +12,14 @@
   totals are sums of rounded lines.
 * A park-level amount split among tenants is apportioned in cents with the largest-remainder
   method, so that the tenants' shares add up to the park amount exactly.
+* Amounts held as floats (CBAM costs in EUR) are rounded the same way per line
+  (:func:`money_float`); a total is the sum of its rounded lines (:func:`money_total`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -24,9 +31,25 @@ ROUNDING_RULE = ("energy in kWh to 3 decimals (largest remainder so that lines a
                  "split among tenants in cents by largest remainder")
 
 
-def money(value: Decimal) -> Decimal:
-    """Round half-up to the cent."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+def _decimal(value: Decimal | float) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+def money(value: Decimal | float) -> Decimal:
+    """Round half-up to the cent (a float at its ``repr``: ``money(2.675) == Decimal("2.68")``)."""
+    return _decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def money_float(value: float) -> float:
+    """:func:`money` for amounts held as floats (NaN stays NaN): the float of the cent value."""
+    number = float(value)
+    return number if math.isnan(number) else float(money(number))
+
+
+def money_total(values: Iterable[Decimal | float]) -> float:
+    """Sum of the lines, each rounded to the cent first, added exactly (as decimals)."""
+    return float(sum((money(v) for v in values if not (isinstance(v, float) and math.isnan(v))),
+                     Decimal("0.00")))
 
 
 def kwh(value: float) -> Decimal:
@@ -34,9 +57,9 @@ def kwh(value: float) -> Decimal:
     return Decimal(repr(float(value))).quantize(WH, rounding=ROUND_HALF_UP)
 
 
-def unit_price(value: float) -> Decimal:
-    """A float price rounded half-up to 6 decimals."""
-    return Decimal(repr(float(value))).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
+def unit_price(value: Decimal | float) -> Decimal:
+    """A price rounded half-up to 6 decimals."""
+    return _decimal(value).quantize(PRICE_STEP, rounding=ROUND_HALF_UP)
 
 
 def _largest_remainder(weights: Sequence[float], total_units: int) -> list[int]:

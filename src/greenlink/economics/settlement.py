@@ -241,8 +241,10 @@ def _price_labels(ppa: PPA, periods: np.ndarray, index: pd.DatetimeIndex) -> np.
 
 def _groups(energy: np.ndarray, price: np.ndarray, label: np.ndarray
             ) -> list[tuple[str, float, float]]:
-    """(label, price, energy) per distinct (label, price rounded to 6 decimals), energy > 0."""
-    frame = pd.DataFrame({"label": label, "price": np.round(price, 6), "e": energy})
+    """(label, price, energy) per distinct (label, unit price: money.unit_price), energy > 0."""
+    distinct, where = np.unique(np.asarray(price, dtype=float), return_inverse=True)
+    stated = np.array([float(unit_price(p)) for p in distinct])[where.reshape(-1)]
+    frame = pd.DataFrame({"label": label, "price": stated, "e": energy})
     frame = frame[frame["e"] > 1e-12]
     if frame.empty:
         return []
@@ -447,28 +449,28 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
                                   f"from {s.battery}", s.id,
                                   [("all hours", s.price_per_kwh, float(energy.sum()))])
         for fee in fee_schedule.energy_fees:
-            if as_of < fee.effective_from:
+            if not fee.in_effect(as_of):
                 continue
             base = {flows.USER_GRID_KWH: meters.grid_kwh, flows.USER_LOAD_KWH: meters.load_kwh,
                     flows.USER_GREEN_KWH: meters.green_kwh}[fee.base]
             if base == 0:
                 continue
+            p = unit_price(fee.price_per_kwh)  # the price stated is the price billed
             lines.append(Line(kind="fee", description=fee.name, quantity=base, unit="kWh",
-                              unit_price=fee.price_per_kwh.quantize(Decimal("0.000001")),
-                              amount=money(base * fee.price_per_kwh), period=fee.base))
+                              unit_price=p, amount=money(base * p), period=fee.base))
         statements.append(Statement(tenant=u, tenant_name=user.name or u, month=month,
                                     currency=currency, meters=meters, lines=tuple(lines),
                                     contracts=totals))
 
     for fee in fee_schedule.energy_fees:
-        if as_of < fee.effective_from:
+        if not fee.in_effect(as_of):
             notes.append(f"{fee.name}: not charged before {fee.effective_from} "
                          f"(fees judged as of {as_of})")
     td = fee_schedule.td_capacity
     capacity_kw = Decimal(repr(float(scenario.grid.connection_capacity_kw)))
     td_total = Decimal("0.00")
     td_price = Decimal("0")
-    if td is not None and as_of >= td.effective_from:
+    if td is not None and td.in_effect(as_of):
         td_price = td.price_per_kw_month
         td_total = money(capacity_charge_month(td, scenario.grid.connection_capacity_kw))
         basis = {flows.USER_GRID_KWH: grid_basis, flows.USER_LOAD_KWH: load_basis,

@@ -46,6 +46,7 @@ import pandas as pd
 
 import greenlink
 from greenlink import flows as flow_table
+from greenlink.certificates.purposes import ConsumptionClaimPurpose
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
 from greenlink.evidence.embedded_see import EmbeddedInputs, inputs_from_accounts
@@ -70,7 +71,7 @@ class ContractSpec(Strict):
 class CertificatesSpec(Strict):
     registry: str = "sqlite:///greenlink-registry.sqlite"
     account: str
-    purpose: Literal["tenant_scope2", "product_batch", "shipment"] = "tenant_scope2"
+    purpose: ConsumptionClaimPurpose = "tenant_scope2"
 
 
 class ClaimSpec(Strict):

@@ -1,6 +1,8 @@
 """Cost parameters of the optimiser: scenario values over the shipped defaults, and annuities.
 
-Defaults: ``greenlink/data/costs/defaults.toml`` (sources in ``SOURCES.md`` there).
+Defaults: ``greenlink/data/costs/defaults.toml`` (sources in ``SOURCES.md`` there). The
+direct-line fees are not here: the optimiser takes them from the fee schedule settlement bills
+(:func:`greenlink.optimize.inputs.fee_arrays`).
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ def default_costs() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CostParameters:
-    """Annualised unit costs (per year, in the tariff's currency) and per-kWh charges.
+    """Annualised unit costs (per year, in the tariff's currency) and other charges.
 
     ``*_per_kw_year`` = capex × CRF(discount rate, lifetime) + fixed O&M.
     """
@@ -98,9 +100,6 @@ class CostParameters:
     battery_per_kw_year: float
     battery_variable_per_kwh: float
     wind_per_kw_year: float
-    td_capacity_charge_per_kw_month: float
-    system_operation_fee_per_kwh: float
-    self_used_fee_per_kwh: float
     carbon_price_per_t: float
     demand_charge_per_kw_month: float
     penalty_per_kwh: float
@@ -119,7 +118,7 @@ def resolve_costs(spec: OptimizationSpec | None) -> CostParameters:
     rate = float(d["discount_rate"] if spec.discount_rate is None else spec.discount_rate)
     life = {s: int(pick(s, "lifetime_years")) for s in ("pv", "battery", "wind")}
     crf = {s: capital_recovery_factor(rate, n) for s, n in life.items()}
-    raw = {s: {k: pick(s, k) for k in d[s]} for s in ("pv", "battery", "wind", "fees")}
+    raw = {s: {k: pick(s, k) for k in d[s]} for s in ("pv", "battery", "wind")}
     return CostParameters(
         discount_rate=rate,
         pv_per_kw_year=pick("pv", "capex_per_kw_dc") * crf["pv"] + pick("pv",
@@ -130,10 +129,6 @@ def resolve_costs(spec: OptimizationSpec | None) -> CostParameters:
         battery_variable_per_kwh=pick("battery", "variable_om_per_kwh"),
         wind_per_kw_year=pick("wind", "capex_per_kw") * crf["wind"]
         + pick("wind", "fixed_om_per_kw_year"),
-        td_capacity_charge_per_kw_month=pick("fees", "td_capacity_charge_per_kw_month"),
-        system_operation_fee_per_kwh=pick("fees", "system_operation_fee_per_kwh"),
-        self_used_fee_per_kwh=pick("fees", "cross_subsidy_per_kwh_self_used")
-        + pick("fees", "government_funds_per_kwh_self_used"),
         carbon_price_per_t=float(spec.carbon_price_per_t),
         demand_charge_per_kw_month=float(spec.demand_charge_per_kw_month),
         penalty_per_kwh=float(spec.penalty_per_kwh),

@@ -9,11 +9,19 @@ user target).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from greenlink import flows
+from greenlink.economics.fees import (
+    FeeBase,
+    FeeSchedule,
+    capacity_price_in_effect,
+    load_fee_schedule,
+    no_fees,
+)
 from greenlink.errors import InputError, Problem
 from greenlink.inputs import ParkInputs
 from greenlink.optimize.costs import CostParameters, resolve_costs
@@ -47,6 +55,87 @@ class Requirement:
 
 
 @dataclass(frozen=True)
+class FeeArrays:
+    """The direct-line fees of one fee schedule on the optimiser's intervals: what settlement
+    bills (:func:`greenlink.economics.settlement.settle`), month by month.
+
+    Attributes
+    ----------
+    schedule : the fee schedule (``economics.fees``); its ``file`` names the source
+    energy : per energy fee ``(id, name, base, price per kWh per interval)``; the price is 0 in
+        months before the fee is in effect (judged at the month's first day, as settlement)
+    capacity : (T,) the T&D capacity charge, each month's ``price × connection capacity``
+        spread evenly over the month's hours (a whole month adds up to its charge)
+    """
+
+    schedule: FeeSchedule
+    energy: tuple[tuple[str, str, FeeBase, np.ndarray], ...]
+    capacity: np.ndarray
+
+    def per_kwh(self, base: FeeBase) -> np.ndarray:
+        """(T,) sum of the per-kWh fees on ``base`` (grid_kwh, load_kwh or green_kwh)."""
+        total = np.zeros(len(self.capacity))
+        for _id, _name, b, price in self.energy:
+            if b == base:
+                total = total + price
+        return total
+
+    def to_dict(self) -> dict[str, object]:
+        """Source and prices, for ``optimization.json``."""
+        return {"source": self.schedule.file,
+                "energy_fees": [{"id": i, "name": n, "base": b,
+                                 "price_per_kwh_max": float(p.max(initial=0.0))}
+                                for i, n, b, p in self.energy],
+                "td_capacity_charge": float(self.capacity.sum())}
+
+
+def fee_schedule_for(park: ParkInputs, choice: str) -> FeeSchedule:
+    """The fee schedule of ``optimize.fees``: ``"schedule"`` (the one settlement bills by
+    default: the park's province), ``"none"``, or a fee TOML file (relative to the scenario)."""
+    sc = park.scenario
+    currency = sc.tariff.currency
+    if choice == "none":
+        return no_fees(currency)
+    if choice == "schedule":
+        schedule = load_fee_schedule(sc.site.province or None)
+    else:
+        path = Path(choice)
+        if not path.is_absolute() and park.source is not None:
+            path = park.source.parent / path
+        schedule = load_fee_schedule(path=path)
+    if schedule.currency != currency:
+        raise InputError(Problem(f"fee schedule is in {schedule.currency}, the tariff in "
+                                 f"{currency}", file=schedule.file, location="currency",
+                                 expected=currency))
+    return schedule
+
+
+def fee_arrays(schedule: FeeSchedule, index: pd.DatetimeIndex, interval_hours: float,
+               connection_capacity_kw: float) -> FeeArrays:
+    """Per-interval fee prices and capacity charge of ``schedule`` over ``index`` (tz-aware).
+
+    Each month is judged at its first day, as settlement judges it by default.
+    """
+    tz = index.tz
+    months = index.tz_localize(None).to_period("M")
+    energy = [np.zeros(len(index)) for _ in schedule.energy_fees]
+    capacity = np.zeros(len(index))
+    for period in months.unique():
+        mask = np.asarray(months == period)
+        as_of = period.start_time.date()
+        for price, fee in zip(energy, schedule.energy_fees, strict=True):
+            if fee.in_effect(as_of):
+                price[mask] = float(fee.price_per_kwh)
+        start = pd.Timestamp(period.start_time).tz_localize(tz)
+        end = pd.Timestamp((period + 1).start_time).tz_localize(tz)
+        month_hours = (end - start) / pd.Timedelta(hours=1)
+        per_kw = float(capacity_price_in_effect(schedule, as_of))
+        capacity[mask] = per_kw * connection_capacity_kw * interval_hours / month_hours
+    return FeeArrays(schedule, tuple((f.id, f.name, f.base, p) for f, p in
+                                     zip(schedule.energy_fees, energy, strict=True)), capacity)
+
+
+@dataclass(frozen=True)
 class OptimizationInputs:
     """Everything the LP needs, as arrays (energy in kWh per interval, power in kW).
 
@@ -56,8 +145,9 @@ class OptimizationInputs:
     pv_max_kw, pv_min_kw : (P,) bounds of each plant's capacity, kWp
     wind_kwh_per_kw : (W, T); wind_max_kw, wind_min_kw : (W,)
     load_kwh : (T, U) per user
-    price_per_kwh : (T,) import price incl. per-kWh fees and carbon cost
+    price_per_kwh : (T,) import price incl. the fees on grid energy and the carbon cost
     tariff_price_per_kwh : (T,) the tariff alone
+    fees : the direct-line fees per interval (:class:`FeeArrays`)
     period_fraction : modelled time ÷ one year (scales annual costs for short runs)
     hour_of_interval : (T,) index of the clock hour of each interval
     month_of_interval : (T,) 0-based month number of each interval
@@ -83,6 +173,7 @@ class OptimizationInputs:
     export_cap_kwh: float
     import_limit_kwh: float
     costs: CostParameters
+    fees: FeeArrays
     grid_ef_t_per_kwh: float
     readings: KpiReadings
     requirements: tuple[Requirement, ...]
@@ -238,7 +329,9 @@ def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> Optimiz
         ef = grid_factor(province=sc.site.province or None,
                          year=sc.carbon.grid_factor_year).ef_t_per_mwh / 1000.0
     tariff = np.asarray(park.price_per_kwh, dtype=float)
-    price = tariff + costs.system_operation_fee_per_kwh + costs.carbon_price_per_t * ef
+    fees = fee_arrays(fee_schedule_for(park, spec.fees), park.index, dt,
+                      float(grid.connection_capacity_kw))
+    price = tariff + fees.per_kwh(flows.USER_GRID_KWH) + costs.carbon_price_per_t * ef
     hours = flows.hour_key(park.index)  # the KPI module's local clock hours
     _, hour_of = np.unique(hours.asi8, return_inverse=True)
     year_hours = 8784.0 if pd.Timestamp(year=park.index[0].year, month=12, day=31).dayofyear \
@@ -252,7 +345,7 @@ def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> Optimiz
         tariff_price_per_kwh=tariff, price_per_kwh=price,
         export_price_per_kwh=float(sc.tariff.export_price_per_kwh),
         export_cap_kwh=float(export_kw) * dt, import_limit_kwh=float(import_kw) * dt,
-        costs=costs, grid_ef_t_per_kwh=ef, readings=readings, requirements=tuple(reqs),
+        costs=costs, fees=fees, grid_ef_t_per_kwh=ef, readings=readings, requirements=tuple(reqs),
         structural_notes=tuple(notes), period_fraction=n_t * dt / year_hours,
         hour_of_interval=hour_of.astype(np.int64),
         month_of_interval=(park.index.month.to_numpy() - 1).astype(np.int64),

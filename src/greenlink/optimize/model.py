@@ -3,16 +3,18 @@
 Objective (minimise, currency of the tariff, over the modelled period; annual costs × the
 modelled fraction of a year ``φ``)::
 
-    φ [ Σ_p a_pv P_p + Σ_w a_wind W_w + a_E E + a_B B + 12 τ C_conn ]
+    φ [ Σ_p a_pv P_p + Σ_w a_wind W_w + a_E E + a_B B ]
     + Σ_t π_t Σ_u (L_tu − d_tu − b_tu) − Σ_t π_x x_t + Σ_t v_B Σ_u b_tu
-    + Σ_t f_self Σ_u (d_tu + b_tu)
+    + Σ_t f^green_t Σ_u (d_tu + b_tu) + Σ_t f^load_t Σ_u L_tu + Σ_t τ_t
     + Σ_months κ K_month + Π (Σ_t o_t + Σ_r σ_r)
 
-``a_*`` annuities (capex × CRF + fixed O&M), ``τ`` the T&D capacity charge per kW and month on
-the connection capacity ``C_conn`` (a constant), ``π_t`` the import price plus the system-
-operation fee and the carbon cost ``p_CO2 · EF``, ``π_x`` the export price, ``v_B`` the battery's
-variable O&M, ``f_self`` fees on self-used green energy, ``κ`` the demand charge and ``Π`` the
-penalty on import above the limit and on missed rules and targets.
+``a_*`` annuities (capex × CRF + fixed O&M); ``π_t`` the import price: tariff plus the per-kWh
+direct-line fees on grid energy ``f^grid_t`` plus the carbon cost ``p_CO2 · EF``; ``f^green_t``
+and ``f^load_t`` the fees on green energy used and on all consumption; ``τ_t`` the T&D capacity
+charge on the connection capacity, each month's charge spread over its intervals (a constant).
+The fees are those settlement bills (:class:`~greenlink.optimize.inputs.FeeArrays`). ``π_x`` the
+export price, ``v_B`` the battery's variable O&M, ``κ`` the demand charge and ``Π`` the penalty
+on import above the limit and on missed rules and targets.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def build_model(oi: OptimizationInputs, split_sizes: bool = False
     load = oi.load_kwh if oi.per_user else oi.load_kwh.sum(axis=1, keepdims=True)
     n_u = load.shape[1]
     price = oi.price_per_kwh[:, None] * np.ones((1, n_u))
-    fee = c.self_used_fee_per_kwh
+    fee = oi.fees.per_kwh(flows.USER_GREEN_KWH)[:, None]
     # import m = L − d − b is substituted: Σ π m = Σ π L (a constant) − Σ π (d + b)
     direct = lp.add_vars("direct_kwh", (n_t, n_u), 0.0, load, fee - price)
     v = Variables(pv_kw=np.asarray(sizes["pv_kw"]), wind_kw=np.asarray(sizes["wind_kw"]),
@@ -74,8 +76,8 @@ def build_model(oi: OptimizationInputs, split_sizes: bool = False
         months = np.unique(oi.month_of_interval)
         v.peak_kw = lp.add_vars("peak_import_kw", len(months), 0.0, np.inf,
                                 c.demand_charge_per_kw_month)
-    lp.offset = oi.period_fraction * 12.0 * c.td_capacity_charge_per_kw_month \
-        * oi.park.scenario.grid.connection_capacity_kw + float(np.sum(price * load))
+    lp.offset = float(oi.fees.capacity.sum()) + float(np.sum(price * load)) \
+        + float(np.sum(oi.fees.per_kwh(flows.USER_LOAD_KWH)[:, None] * load))
 
     define_size_copies(lp, v, n_t, split=split_sizes)
     define_generation_constraints(lp, oi, v)

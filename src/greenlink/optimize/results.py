@@ -127,7 +127,8 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, table: p
     c = oi.costs
     frac = oi.period_fraction
     imp = table[flows.IMPORT_KWH].to_numpy()
-    green = float(table[flows.GREEN_TO_LOAD_KWH].sum())
+    fee_base = {flows.USER_GRID_KWH: imp, flows.USER_LOAD_KWH: table[flows.LOAD_KWH].to_numpy(),
+                flows.USER_GREEN_KWH: table[flows.GREEN_TO_LOAD_KWH].to_numpy()}
     out = {
         "pv_annuity_and_om": frac * c.pv_per_kw_year * sum(sizes.pv_kw_dc.values()),
         "wind_annuity_and_om": frac * c.wind_per_kw_year * sum(sizes.wind_kw.values()),
@@ -136,11 +137,10 @@ def cost_breakdown(oi: OptimizationInputs, v: Variables, sol: Solution, table: p
         "battery_variable_om": c.battery_variable_per_kwh
         * float(table[flows.BATTERY_DISCHARGE_KWH].sum()),
         "import_energy_cost": float(np.dot(imp, oi.tariff_price_per_kwh)),
-        "system_operation_fee": c.system_operation_fee_per_kwh * float(imp.sum()),
         "carbon_cost": c.carbon_price_per_t * oi.grid_ef_t_per_kwh * float(imp.sum()),
-        "self_used_fees": c.self_used_fee_per_kwh * green,
-        "td_capacity_charge": frac * 12.0
-        * c.td_capacity_charge_per_kw_month * oi.park.scenario.grid.connection_capacity_kw,
+        **{f"fee_{fee_id}": float(np.dot(price, fee_base[base]))
+           for fee_id, _name, base, price in oi.fees.energy},
+        "td_capacity_charge": float(oi.fees.capacity.sum()),
         "demand_charge": float(c.demand_charge_per_kw_month * sol.x[v.peak_kw].sum())
         if v.peak_kw is not None else 0.0,
         "export_revenue": -oi.export_price_per_kwh * float(table[flows.EXPORT_KWH].sum()),

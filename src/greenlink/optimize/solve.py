@@ -68,6 +68,7 @@ class LpResult:
             "relaxations_needed": [r.to_dict() for r in self.relaxations],
             "rule_notes": list(oi.structural_notes),
             "cost_parameters": oi.costs.raw,
+            "direct_line_fees": oi.fees.to_dict(),
             "users_modelled_separately": oi.per_user,
             "solver": {"name": "HiGHS", "build_seconds": self.build_seconds,
                        "solve_seconds": self.solution.solve_seconds,

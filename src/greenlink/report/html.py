@@ -456,6 +456,7 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         "assumptions": assumption_notes(results),
         "products": product_table(summary.get("products") or []),
         "cbam": cbam_tables(summary.get("cbam") or {}),
+        "cbam_years": _cbam_years() if summary.get("cbam") else "",
         "totals": key_value_rows(summary.get("totals_kwh")),
         "cost": key_value_rows(summary.get("cost")),
         "grid": key_value_rows(summary.get("grid")),
@@ -463,6 +464,13 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         "version": installed_version(),
         "result_version": summary.get("greenlink_version"),
     }
+
+
+def _cbam_years() -> str:
+    """The CBAM phase-in years for the text, e.g. ``2026–2034`` (data/cbam/phase_in.csv)."""
+    from greenlink.carbon.cbam_data import phase_in_span
+
+    return phase_in_span()
 
 
 def cbam_tables(cbam: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -10,15 +10,14 @@ rescaled so that the annual energy equals the hourly model's.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 
 from greenlink.errors import InputError, Problem
 from greenlink.resource.weather import WeatherYear
+from greenlink.scenario.pv_defaults import PV_DEFAULTS, Mounting
 
-Mounting = Literal["open_rack", "roof"]
+D = PV_DEFAULTS  # the defaults below (greenlink.scenario.pv_defaults)
 
 # SAPM cell-temperature parameters (pvlib TEMPERATURE_MODEL_PARAMETERS["sapm"]) per mounting
 _SAPM_MOUNTING: dict[str, str] = {
@@ -33,11 +32,12 @@ def _check(condition: bool, message: str, location: str, expected: str) -> None:
 
 
 def pv_hourly_ac_power_kw(weather: WeatherYear, *, capacity_kw_dc: float, tilt_deg: float,
-                          azimuth_deg: float, losses_percent: float = 14.0,
-                          dc_ac_ratio: float = 1.2, inverter_efficiency: float = 0.96,
-                          gamma_pdc_per_k: float = -0.0037, mounting: Mounting = "open_rack",
-                          latitude: float, longitude: float, altitude_m: float,
-                          albedo: float = 0.2) -> pd.Series:
+                          azimuth_deg: float, losses_percent: float = D.losses_percent,
+                          dc_ac_ratio: float = D.dc_ac_ratio,
+                          inverter_efficiency: float = D.inverter_efficiency,
+                          gamma_pdc_per_k: float = D.gamma_pdc_per_k,
+                          mounting: Mounting = D.mounting, latitude: float, longitude: float,
+                          altitude_m: float, albedo: float = D.albedo) -> pd.Series:
     """Hourly mean AC power [kW] of a fixed PV array, labelled at the fitted solar time.
 
     Parameters
@@ -48,21 +48,21 @@ def pv_hourly_ac_power_kw(weather: WeatherYear, *, capacity_kw_dc: float, tilt_d
         DC nameplate at STC [kW].
     tilt_deg, azimuth_deg : float
         Surface tilt from horizontal [°] and azimuth clockwise from north [°] (south = 180).
-    losses_percent : float, default 14.0
+    losses_percent : float, default ``PV_DEFAULTS.losses_percent``
         Flat DC system losses [%] (soiling, wiring, mismatch, availability …).
-    dc_ac_ratio : float, default 1.2
+    dc_ac_ratio : float, default ``PV_DEFAULTS.dc_ac_ratio``
         DC/AC ratio; the inverter rating is ``capacity_kw_dc / dc_ac_ratio`` [kW AC].
-    inverter_efficiency : float, default 0.96
+    inverter_efficiency : float, default ``PV_DEFAULTS.inverter_efficiency``
         Nominal inverter efficiency [-] (pvlib ``inverter.pvwatts`` ``eta_inv_nom``).
-    gamma_pdc_per_k : float, default -0.0037
+    gamma_pdc_per_k : float, default ``PV_DEFAULTS.gamma_pdc_per_k``
         Temperature coefficient of DC power [1/K].
-    mounting : {"open_rack", "roof"}, default "open_rack"
+    mounting : {"open_rack", "roof"}, default ``PV_DEFAULTS.mounting``
         SAPM cell-temperature parameters: open rack or close (roof) mount, glass/glass.
     latitude, longitude : float
         Site coordinates [°].
     altitude_m : float
         Site altitude [m].
-    albedo : float, default 0.2
+    albedo : float, default ``PV_DEFAULTS.albedo``
         Ground reflectance [-].
 
     Returns
@@ -196,10 +196,12 @@ def resample_power_to_intervals(power_kw: pd.Series, index: pd.DatetimeIndex,
 
 
 def pv_energy_kwh(weather: WeatherYear, *, capacity_kw_dc: float, tilt_deg: float,
-                  azimuth_deg: float, losses_percent: float = 14.0, dc_ac_ratio: float = 1.2,
-                  inverter_efficiency: float = 0.96, gamma_pdc_per_k: float = -0.0037,
-                  mounting: Mounting = "open_rack", latitude: float, longitude: float,
-                  altitude_m: float, index: pd.DatetimeIndex) -> np.ndarray:
+                  azimuth_deg: float, losses_percent: float = D.losses_percent,
+                  dc_ac_ratio: float = D.dc_ac_ratio,
+                  inverter_efficiency: float = D.inverter_efficiency,
+                  gamma_pdc_per_k: float = D.gamma_pdc_per_k, mounting: Mounting = D.mounting,
+                  latitude: float, longitude: float, altitude_m: float,
+                  index: pd.DatetimeIndex) -> np.ndarray:
     """AC energy [kWh] of a fixed PV array per target interval.
 
     Runs :func:`pv_hourly_ac_power_kw` on the weather year and moves its hourly mean power
@@ -213,15 +215,15 @@ def pv_energy_kwh(weather: WeatherYear, *, capacity_kw_dc: float, tilt_deg: floa
         DC nameplate [kW].
     tilt_deg, azimuth_deg : float
         Tilt [°] and azimuth clockwise from north [°] (south = 180).
-    losses_percent : float, default 14.0
+    losses_percent : float, default ``PV_DEFAULTS.losses_percent``
         Flat DC losses [%].
-    dc_ac_ratio : float, default 1.2
+    dc_ac_ratio : float, default ``PV_DEFAULTS.dc_ac_ratio``
         DC/AC ratio; the AC output is clipped at ``capacity_kw_dc / dc_ac_ratio`` [kW].
-    inverter_efficiency : float, default 0.96
+    inverter_efficiency : float, default ``PV_DEFAULTS.inverter_efficiency``
         Nominal inverter efficiency [-].
-    gamma_pdc_per_k : float, default -0.0037
+    gamma_pdc_per_k : float, default ``PV_DEFAULTS.gamma_pdc_per_k``
         Temperature coefficient of DC power [1/K].
-    mounting : {"open_rack", "roof"}, default "open_rack"
+    mounting : {"open_rack", "roof"}, default ``PV_DEFAULTS.mounting``
         Cell-temperature mounting.
     latitude, longitude : float
         Site coordinates [°].

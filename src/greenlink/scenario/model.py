@@ -34,6 +34,7 @@ from greenlink.scenario.contracts import Contract
 from greenlink.scenario.installations import Installation
 from greenlink.scenario.meters import Meter
 from greenlink.scenario.optimization import OptimizationSpec
+from greenlink.scenario.pv_defaults import PV_DEFAULTS, Mounting
 
 
 class SeriesRef(Strict):
@@ -119,13 +120,14 @@ class PVPlant(Strict):
     id: Id
     name: str = ""
     capacity_kw_dc: Positive = Field(description="module nameplate, kWp")
-    dc_ac_ratio: float = Field(1.2, ge=0.8, le=2.0)
+    dc_ac_ratio: float = Field(PV_DEFAULTS.dc_ac_ratio, ge=0.8, le=2.0)
     tilt_deg: float = Field(ge=0, le=90)
-    azimuth_deg: float = Field(180.0, ge=0, lt=360, description="180 = south")
-    losses_percent: float = Field(14.0, ge=0, lt=100, description="PVWatts system losses")
-    inverter_efficiency: Fraction = 0.96
-    gamma_pdc_per_k: float = Field(-0.0037, ge=-0.01, le=0)
-    mounting: Literal["open_rack", "roof"] = "open_rack"
+    azimuth_deg: float = Field(PV_DEFAULTS.azimuth_deg, ge=0, lt=360, description="180 = south")
+    losses_percent: float = Field(PV_DEFAULTS.losses_percent, ge=0, lt=100,
+                                  description="PVWatts system losses")
+    inverter_efficiency: Fraction = PV_DEFAULTS.inverter_efficiency
+    gamma_pdc_per_k: float = Field(PV_DEFAULTS.gamma_pdc_per_k, ge=-0.01, le=0)
+    mounting: Mounting = PV_DEFAULTS.mounting
     max_capacity_kw_dc: Positive | None = Field(None, description="upper bound for sizing "
                                                 "(roof or land area)")
 

@@ -5,7 +5,9 @@ Extension module of the scenario: the models here are referenced by
 whole scenario.
 
 Every cost left out (``None``) takes its default from ``greenlink/data/costs/defaults.toml``
-(sources and confidence in ``SOURCES.md`` there); money is in the tariff's currency.
+(sources and confidence in ``SOURCES.md`` there); money is in the tariff's currency. The
+direct-line fees are not costs of this table: they come from the fee schedule settlement bills
+(:mod:`greenlink.economics.fees`), see ``fees``.
 """
 
 from __future__ import annotations
@@ -50,18 +52,6 @@ class WindCosts(Strict):
         "capacity fixed")
 
 
-class DirectLineFees(Strict):
-    """Fees of the direct-connection rule set (发改价格〔2025〕1192号); UNVERIFIED defaults."""
-
-    td_capacity_charge_per_kw_month: NonNegative | None = Field(
-        None, description="transmission/distribution charge on the connection capacity")
-    system_operation_fee_per_kwh: NonNegative | None = Field(
-        None, description="system-operation fee on energy drawn from the grid")
-    cross_subsidy_per_kwh_self_used: NonNegative | None = Field(
-        None, description="policy cross-subsidy on self-used green energy (1192: exempt for now)")
-    government_funds_per_kwh_self_used: NonNegative | None = None
-
-
 class Target(Strict):
     """A user's green-power target: ``metric(scope) ≥ min`` over the year."""
 
@@ -79,7 +69,12 @@ class OptimizationSpec(Strict):
     pv: PVCosts = PVCosts()
     battery: BatteryCosts = BatteryCosts()
     wind: WindCosts = WindCosts()
-    fees: DirectLineFees = DirectLineFees()
+    fees: str = Field(
+        "schedule", min_length=1,
+        description="direct-line fees (发改价格〔2025〕1192号) in the objective: 'schedule' = the "
+        "fee schedule settlement bills (data/fees/<site.province>.toml, each fee from the first "
+        "month it is in effect), 'none' = no fees, or a fee TOML file as for `greenlink settle "
+        "--fees` (relative to the scenario file)")
     carbon_price_per_t: NonNegative = Field(0.0, description="price on grid-import emissions "
                                             "(provincial grid factor), per tCO2")
     demand_charge_per_kw_month: NonNegative = Field(0.0, description="charge on each month's "

@@ -17,9 +17,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from greenlink.database import transaction
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import Conflict, NotAllowed, NotAuthenticated, NotFound
 from greenlink.service.models import ApiToken, Organisation, User, now_utc, utc
 from greenlink.service.roles import Action, Role, allowed

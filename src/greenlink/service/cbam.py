@@ -1,5 +1,6 @@
-"""CBAM over the service: SEE per process (with the electricity-factor route), liability
-2026–2034 on grid electricity vs the direct connection, the exposure map, shipments addressed to
+"""CBAM over the service: SEE per process (with the electricity-factor route), liability per
+year on grid electricity vs the direct connection, the exposure map over the phase-in years
+(``greenlink.carbon.cbam_data.phase_in_years``), shipments addressed to
 an importer, and the PACT / Commission-template downloads.
 
 Everything is computed by :mod:`greenlink.workflows.cbam` from the scenario and the flows
@@ -87,7 +88,7 @@ def installation_see(ctx: ServiceContext, actor: Principal, park_id: int,
 
 def installation_liability(ctx: ServiceContext, actor: Principal, park_id: int,
                            installation_id: str) -> dict[str, Any]:
-    """Liability 2026–2034 per shipment and per year, grid-only vs direct connection."""
+    """Liability per shipment (its own year) and per year, grid-only vs direct connection."""
     from greenlink.workflows.cbam import liability_report
 
     acc = _accounts(_result(ctx, actor, park_id), installation_id)[1]

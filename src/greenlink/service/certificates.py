@@ -25,10 +25,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
+from greenlink.database import transaction
 from greenlink.errors import InputError, Problem
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import NotFound
 from greenlink.service.models import MeterIngest
 from greenlink.service.parks import ParkScope, park_scope
@@ -255,6 +256,9 @@ def cancel(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
     """Cancel (claim) a bundle for a beneficiary and purpose: a tenant from its own account for
     itself, the operator (and admin) from the ``park`` account for any beneficiary."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_CANCEL)
+    if purpose not in USER_CLAIM_PURPOSES:
+        raise InputError(Problem(f"purpose {purpose!r}", location="purpose",
+                                 expected=" | ".join(USER_CLAIM_PURPOSES)))
     if scope.user_id is not None:
         if beneficiary not in (None, scope.user_id):
             raise InputError(Problem(f"beneficiary {beneficiary!r}", location="beneficiary",

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from greenlink.database import transaction
 from greenlink.errors import GreenlinkError, InputError, Problem
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import NotFound
 from greenlink.service.models import Job, Park, now_utc
 from greenlink.service.parks import park_scope

@@ -15,10 +15,10 @@ from datetime import datetime
 from sqlalchemy import select
 
 from greenlink import flows
+from greenlink.database import transaction
 from greenlink.errors import InputError, ProblemList
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import NotFound
 from greenlink.service.models import MeterUpload
 from greenlink.service.parks import park_scope

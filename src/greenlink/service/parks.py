@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from greenlink.database import transaction
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.db import transaction
 from greenlink.service.errors import Conflict, NotAllowed, NotFound
 from greenlink.service.models import Job, Organisation, Park, ParkAccess
 from greenlink.service.roles import Action, Role, allowed

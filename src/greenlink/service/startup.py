@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from greenlink.database import make_engine, session_factory
 from greenlink.service.context import ServiceContext
-from greenlink.service.db import make_engine, migrate, session_factory
+from greenlink.service.db import migrate
 from greenlink.service.jobs import JobRunner, recover_interrupted
 from greenlink.service.settings import Settings
 

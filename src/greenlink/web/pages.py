@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from greenlink.api.deps import COOKIE_NAME, Caller, Ctx
+from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
 from greenlink.errors import GreenlinkError
 from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
 from greenlink.service.errors import NotFound, ServiceError
@@ -19,7 +20,6 @@ from greenlink.service.uploads import UploadedFile
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(resources.files("greenlink.web") / "templates"))
 
-PURPOSES = ("tenant_scope2", "product_batch", "shipment", "sold_as_certificate")
 
 
 def _pct(value: Any) -> str:
@@ -158,7 +158,7 @@ def certificates_page(request: Request, park_id: int, caller: Caller, ctx: Ctx,
                 if allowed(caller.role, Action.CERT_VERIFY) else None)
     return render(request, "certificates.html", me=caller, park=scope.park,
                   tenant_user=scope.user_id, held=held, ingests=ingests, verified=verified,
-                  purposes=PURPOSES, message=message, error=error,
+                  purposes=USER_CLAIM_PURPOSES, message=message, error=error,
                   can_ingest=allowed(caller.role, Action.METER_INGEST),
                   can_issue=allowed(caller.role, Action.CERT_ISSUE),
                   can_transfer=allowed(caller.role, Action.CERT_TRANSFER),
@@ -246,7 +246,10 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
 
 @router.get("/parks/{park_id}/cbam", response_class=HTMLResponse)
 def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
-    """SEE per process with the route, liability 2026–2034 grid vs direct, exposure, downloads."""
+    """SEE per process with the route, liability per year grid vs direct, exposure over the
+    phase-in years, downloads."""
+    from greenlink.carbon.cbam_data import phase_in_span
+
     scope = parks.park_scope(ctx, caller, park_id)
     try:
         view: dict[str, Any] | None = cbam.cbam_view(ctx, caller, park_id)
@@ -260,6 +263,7 @@ def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLR
         except NotFound:
             templates_ready[inst["id"]] = False
     return render(request, "cbam.html", me=caller, park=scope.park, view=view,
+                  cbam_years=phase_in_span(),
                   tenant_user=scope.user_id, templates_ready=templates_ready,
                   can_template=allowed(caller.role, Action.CBAM_TEMPLATE))
 

@@ -97,7 +97,7 @@ def liability_report(acc: InstallationAccounts) -> dict[str, Any]:
 
 
 def exposure_report(acc: InstallationAccounts, by: str) -> pd.DataFrame:
-    """The exposure map 2026–2034 of one installation's shipments."""
+    """The exposure map (over the phase-in years) of one installation's shipments."""
     if acc.shipments is None:
         raise InputError(Problem(f"installation {acc.installation.id} has no shipments",
                                  location=f"installations.{acc.installation.id}",

@@ -1,4 +1,5 @@
-"""CBAM: SEE per process, liability 2026–2034, exposure, PACT and the Commission template."""
+"""CBAM: SEE per process, liability per year, exposure over the phase-in years, PACT and the
+Commission template."""
 
 from __future__ import annotations
 
