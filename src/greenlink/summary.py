@@ -244,6 +244,7 @@ class OptimizationSummary(Section):
     relaxations_needed: list[Record]
     rule_notes: list[str]
     cost_parameters: dict[str, Any]
+    direct_line_fees: dict[str, Any]
     users_modelled_separately: bool
     solver: dict[str, Any]
 

@@ -18,7 +18,7 @@ import pytest
 
 from greenlink.economics.fees import load_fee_schedule
 from greenlink.economics.settlement import settle
-from greenlink.optimize.solve import OptimizationResult, optimize_park
+from greenlink.workflows.optimise import OptimizationResult, optimize_park
 from tests.optimize.tiny import park, scenario
 
 HALF_CENT = 0.005

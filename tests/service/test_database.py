@@ -15,8 +15,8 @@ from sqlalchemy import Engine, create_engine, text
 from greenlink.certificates.db import open_registry
 from greenlink.database import BUSY_TIMEOUT_S, database_url
 from greenlink.errors import InputError
-from greenlink.service.context import open_service
 from greenlink.service.settings import make_settings
+from greenlink.service.startup import open_service
 from tests.service.conftest import FAST_HASH
 
 _db_counter = itertools.count()

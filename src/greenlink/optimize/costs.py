@@ -59,13 +59,6 @@ class _WindDefaults(_Section):
     lifetime_years: int = Field(ge=1, le=60)
 
 
-class _FeeDefaults(_Section):
-    td_capacity_charge_per_kw_month: NonNegative
-    system_operation_fee_per_kwh: NonNegative
-    cross_subsidy_per_kwh_self_used: NonNegative
-    government_funds_per_kwh_self_used: NonNegative
-
-
 class _CostDefaults(_Section):
     """``data/costs/defaults.toml``: every key of the scenario's cost tables, with a value."""
 
@@ -74,7 +67,6 @@ class _CostDefaults(_Section):
     pv: _PVDefaults
     battery: _BatteryDefaults
     wind: _WindDefaults
-    fees: _FeeDefaults
 
 
 def _defaults_path() -> Path:

@@ -82,7 +82,7 @@ class FeeArrays:
 
     def to_dict(self) -> dict[str, object]:
         """Source and prices, for ``optimization.json``."""
-        return {"source": self.schedule.file,
+        return {"source": Path(self.schedule.file).name, "province": self.schedule.province,
                 "energy_fees": [{"id": i, "name": n, "base": b,
                                  "price_per_kwh_max": float(p.max(initial=0.0))}
                                 for i, n, b, p in self.energy],
