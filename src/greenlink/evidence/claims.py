@@ -191,14 +191,19 @@ def cut_period(flows: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> p
     return round_table(rows)
 
 
+def green_share_statement(user_id: str, share: float, start: str, end: str) -> str:
+    """The claim in one sentence; the verifier regenerates it from the checked numbers."""
+    return (f"User {user_id} received {share:.2%} hourly-matched green power from {start} to "
+            f"{end} over the direct line.")
+
+
 def claim_document(request: GreenShareRequest, result: GreenShareResult,
                    interval_minutes: float) -> dict[str, Any]:
     """The ``claim.json`` body: the claim, every number in it, and its references."""
     doc: dict[str, Any] = {
         "kind": GREEN_SHARE,
-        "statement": (f"User {request.user_id} received {result.hourly_matched_share:.2%} "
-                      f"hourly-matched green power from {request.start.isoformat()} to "
-                      f"{request.end.isoformat()} over the direct line."),
+        "statement": green_share_statement(request.user_id, result.hourly_matched_share,
+                                           request.start.isoformat(), request.end.isoformat()),
         "user_id": request.user_id,
         "period": {"start": request.start.isoformat(), "end": request.end.isoformat(),
                    "timezone": request.timezone, "interval_minutes": interval_minutes},
