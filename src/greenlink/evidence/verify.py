@@ -2,13 +2,15 @@
 
 Needs no database and no network. Order of checks (stops at the first failure):
 
-1. the pack is a readable zip without unsafe or duplicate names;
+1. the pack is a zip whose central directory passes the reader's limits and rules — no
+   directory, link, absolute, ``..`` or duplicate entries, no declared size or compression ratio
+   over :class:`~greenlink.evidence.pack.PackLimits` — checked before any member is read;
 2. ``manifest.json`` parses; ``manifest.sig`` is a valid Ed25519 signature of its exact bytes by
    the signer key — the one given with ``--key`` (whose fingerprint must equal ``signer.pub``),
    or else the embedded ``signer.pub`` (then the result says the key is *not* independently
    trusted, and prints its fingerprint for out-of-band comparison);
-3. every member is listed in the manifest with the right SHA-256 and size, and every listed file
-   is present;
+3. every member is listed in the manifest with the right size (checked without reading) and
+   SHA-256 (hashed as a stream), and every listed file is present;
 4. the claim is recomputed from the raw tables (per claim kind) and compared number by number;
 5. certificates (when present) agree with the claim, and with ``--against`` no certificate id
    range is claimed in another pack.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +41,15 @@ from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
     parse_manifest,
-    sha256_hex,
 )
-from greenlink.evidence.pack import read_pack
+from greenlink.evidence.pack import (
+    DEFAULT_LIMITS,
+    PackLimits,
+    PackMembers,
+    member_digest,
+    member_size,
+    open_pack,
+)
 from greenlink.evidence.shipment import SHIPMENT, recompute_shipment
 from greenlink.evidence.tables import Failure, PackFailure, fail
 
@@ -97,24 +106,39 @@ def check_signature(members: Mapping[str, bytes],
 
 
 def check_hashes(members: Mapping[str, bytes]) -> int:
-    """Every member listed with the right hash and size; every listed file present."""
+    """Every member listed with the right size and hash; every listed file present.
+
+    Sizes are compared first, without reading; then each member is hashed as a stream. For a
+    pack read from a file (:class:`~greenlink.evidence.pack.PackMembers`) the manifest's hashes
+    are kept, so that members loaded later for the recomputation are checked again.
+    """
     try:
         manifest = parse_manifest(members[MANIFEST_NAME])
     except GreenlinkError as exc:
         raise fail(MANIFEST_NAME, str(exc)) from exc
-    listed = {e.path for e in manifest.files}
+    listed = {e.path: e for e in manifest.files}
+    if len(listed) != len(manifest.files):
+        raise fail(MANIFEST_NAME, "lists a file twice", field="files")
     for name in sorted(members):
         if name in (MANIFEST_NAME, SIGNATURE_NAME):
             continue
-        entry = manifest.entry(name)
-        if entry is None:
+        if name not in listed:
             raise fail(name, "not listed in manifest.json (file added)")
-        if sha256_hex(members[name]) != entry.sha256 or len(members[name]) != entry.size_bytes:
-            raise fail(name, f"SHA-256 differs from manifest.json ({entry.sha256[:16]}…): file "
-                       "changed after signing")
-    missing = sorted(listed - set(members))
+    missing = sorted(set(listed) - set(members))
     if missing:
         raise fail(missing[0], "listed in manifest.json but missing from the pack")
+    for name, entry in sorted(listed.items()):
+        size = member_size(members, name)
+        if size != entry.size_bytes:
+            raise fail(name, f"{size:,} bytes, manifest.json says {entry.size_bytes:,} (SHA-256 "
+                       "cannot match): file changed after signing")
+    for name, entry in sorted(listed.items()):
+        digest, _size = member_digest(members, name)
+        if digest != entry.sha256:
+            raise fail(name, f"SHA-256 differs from manifest.json ({entry.sha256[:16]}…): file "
+                       "changed after signing")
+    if isinstance(members, PackMembers):
+        members.expected = {e.path: (e.sha256, e.size_bytes) for e in manifest.files}
     return len(listed)
 
 
@@ -150,22 +174,31 @@ def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | 
     return VerifyReport(pack, None, fp, trusted, claim, files, tuple(notes))
 
 
-def _message(exc: GreenlinkError) -> str:
-    p = exc.problems[0]
-    return p.message + (f" (expected {p.expected})" if p.expected else "")
-
-
 def verify_pack(path: Path, public_key: Ed25519PublicKey | None = None,
-                against: Sequence[Path] = ()) -> VerifyReport:
-    """Verify a pack file (or unpacked folder), optionally against other packs."""
-    try:
-        members = read_pack(path)
-    except GreenlinkError as exc:
-        return VerifyReport(str(path), Failure(str(path), _message(exc)))
-    others = []
-    for other in against:
+                against: Sequence[Path] = (), *,
+                limits: PackLimits = DEFAULT_LIMITS) -> VerifyReport:
+    """Verify a pack file (or unpacked folder), optionally against other packs.
+
+    Members are read on demand within ``limits`` (never the whole pack at once): a member too
+    large, too compressed or otherwise refused fails the pack before it is read.
+    """
+    with ExitStack() as stack:
         try:
-            others.append((str(other), read_pack(other)))
-        except GreenlinkError as exc:
-            return VerifyReport(str(path), Failure(str(other), _message(exc)))
-    return verify_members(members, public_key, pack=str(path), others=others)
+            members = stack.enter_context(open_pack(path, limits))
+        except PackFailure as exc:
+            return VerifyReport(str(path), exc.failure)
+        others: list[tuple[str, Mapping[str, bytes]]] = []
+        for other in against:
+            try:
+                others.append((str(other), stack.enter_context(open_pack(other, limits))))
+            except PackFailure as exc:
+                return VerifyReport(str(path), _in_pack(exc.failure, other))
+        return verify_members(members, public_key, pack=str(path), others=others)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _in_pack(failure: Failure, path: Path) -> Failure:
+    """A reader failure, naming the pack when it names one of its members."""
+    if failure.file == str(path):
+        return failure
+    return Failure(str(path), f"{failure.file}: {failure.message}", failure.row, failure.field)

@@ -1,0 +1,217 @@
+"""Packs that trust nothing they carry: one test (or more) per attack of the adversarial review.
+
+1. a pack re-signed with an attacker's key, verified without ``--key``;
+2. a claim statement (or summary) saying more than the pack's numbers;
+3. a small zip with a 1 GiB member (and other entries a reader must refuse unread);
+4. a build that fails after it cancelled certificates.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from contextlib import nullcontext
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+import greenlink
+from greenlink.evidence.build import (
+    SIGNER_NAME,
+    build_green_share_pack,
+    signed_members,
+)
+from greenlink.evidence.claims import GREEN_SHARE
+from greenlink.evidence.manifest import (
+    MANIFEST_NAME,
+    SIGNATURE_NAME,
+    ManifestEntry,
+    parse_manifest,
+)
+from greenlink.evidence.pack import read_pack, write_pack
+from greenlink.evidence.verify import verify_pack
+from tests.evidence.conftest import request_for, tiny_flows
+
+runner = CliRunner()
+MIB, GIB = 1024**2, 1024**3
+WHEN = pd.Timestamp("2025-01-01 02:00").to_pydatetime()
+OPERATOR = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))  # conftest's `key`
+#: Peak memory allowed to verify a pack holding a 1 GiB member [bytes].
+PEAK_RSS_LIMIT = 200 * MIB
+
+
+def _members(tmp_path: Path, key: Ed25519PrivateKey) -> dict[str, bytes]:
+    build_green_share_pack(request_for(tiny_flows(), "u"), key, tmp_path / "p.zip")
+    return read_pack(tmp_path / "p.zip")
+
+
+def _resign(members: dict[str, bytes], key: Ed25519PrivateKey,
+            kind: str = GREEN_SHARE) -> dict[str, bytes]:
+    body = {k: v for k, v in members.items()
+            if k not in (MANIFEST_NAME, SIGNATURE_NAME, SIGNER_NAME)}
+    return signed_members(body, kind, WHEN, key)
+
+
+def _write(path: Path, members: dict[str, bytes]) -> Path:
+    write_pack(path, members, WHEN)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. zip bombs and entries refused unread; peak memory measured in a subprocess
+
+_DRIVER = """
+import resource, subprocess, sys
+proc = subprocess.run([sys.executable, "-c", sys.argv[1]], capture_output=True, text=True)
+lines = proc.stdout.strip().splitlines()
+print(lines[-1] if lines else "NO OUTPUT " + proc.stderr[-3000:].replace(chr(10), " | "))
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+_VERIFY = """
+from pathlib import Path
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from greenlink.evidence.verify import verify_pack
+{prelude}
+key = Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key()
+report = verify_pack(Path({path!r}), key{limits})
+print("PASS" if report.ok else "FAIL", report.failure)
+"""
+
+
+def _peak_verify(path: Path, prelude: str = "", limits: str = "") -> tuple[str, int]:
+    """Verify in a child of a small driver process: (status line, child's peak RSS bytes)."""
+    code = _VERIFY.format(prelude=prelude, path=str(path), limits=limits)
+    env = {**os.environ, "PYTHONPATH": str(Path(greenlink.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", _DRIVER, code], capture_output=True, text=True,
+                         env=env, check=True, timeout=600)
+    status, peak_kib = out.stdout.strip().splitlines()[-2:]
+    return status, int(peak_kib) * 1024
+
+
+@pytest.fixture(scope="module")
+def gib_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A genuine signed pack plus ``padding.bin``: 1 GiB of zeros (about 1 MiB deflated),
+    listed in the signed manifest with its true SHA-256."""
+    built = build_green_share_pack(request_for(tiny_flows(), "u"), OPERATOR)
+    with zipfile.ZipFile(io.BytesIO(built.data)) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    chunk = bytes(MIB)
+    digest = hashlib.sha256()
+    for _ in range(1024):
+        digest.update(chunk)
+    manifest = parse_manifest(members[MANIFEST_NAME])
+    files = sorted([*manifest.files, ManifestEntry("padding.bin", digest.hexdigest(), GIB)],
+                   key=lambda e: e.path)
+    text = replace(manifest, files=tuple(files)).to_bytes()
+    path = tmp_path_factory.mktemp("bomb") / "gib.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST_NAME, text)
+        zf.writestr(SIGNATURE_NAME, base64.b64encode(OPERATOR.sign(text)) + b"\n")
+        for name, data in members.items():
+            if name not in (MANIFEST_NAME, SIGNATURE_NAME):
+                zf.writestr(name, data)
+        with zf.open("padding.bin", "w", force_zip64=True) as w:
+            for _ in range(1024):
+                w.write(chunk)
+    assert path.stat().st_size < 4 * MIB
+    return path
+
+
+def test_gib_member_refused_unread_with_default_limits(gib_pack: Path) -> None:
+    status, peak = _peak_verify(gib_pack)
+    assert peak < PEAK_RSS_LIMIT, f"peak RSS {peak / MIB:.0f} MiB ({status})"
+    assert status.startswith("FAIL padding.bin") and "max_member_bytes" in status, status
+
+
+def test_gib_member_hashed_as_a_stream_when_limits_allow_it(gib_pack: Path) -> None:
+    status, peak = _peak_verify(
+        gib_pack, "from greenlink.evidence.pack import PackLimits, GIB",
+        ", limits=PackLimits(max_member_bytes=2 * GIB, max_pack_bytes=4 * GIB, max_ratio=2000)")
+    assert peak < PEAK_RSS_LIMIT, f"peak RSS {peak / MIB:.0f} MiB ({status})"
+    assert status == "PASS None", status  # streamed, hashed, equal: the pack is genuine
+
+
+def _zip_with(tmp_path: Path, key: Ed25519PrivateKey, extra: list[tuple[zipfile.ZipInfo, bytes]],
+              ) -> Path:
+    """The genuine pack's entries, then the extra (hostile) entries."""
+    members = _members(tmp_path, key)
+    path = tmp_path / "hostile.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+        for info, data in extra:
+            zf.writestr(info, data)
+    return path
+
+
+def _info(name: str, mode: int = 0o100644, **fields: object) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2025, 1, 1, 0, 0, 0))
+    info.create_system = 3
+    info.external_attr = mode << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    for k, v in fields.items():
+        setattr(info, k, v)
+    return info
+
+
+HOSTILE = {
+    "directory entry": ([(_info("data/extra/", 0o40755), b"")], "directory entry"),
+    "symbolic link": ([(_info("data/link.csv", 0o120777), b"/etc/passwd")], "symbolic link"),
+    "absolute name": ([(_info("/etc/cron.d/x"), b"x")], "absolute path"),
+    "dot-dot": ([(_info("data/../../evil.csv"), b"x")], "'..' component"),
+    "duplicate": ([(_info("claim.json"), b"{}")], "duplicate"),
+    "ratio bomb": ([(_info("data/zeros.bin"), bytes(8 * MIB))], "compression ratio"),
+    "backslash": ([(_info("data\\evil.csv"), b"x")], "backslash"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_entries_refused_before_any_member_is_read(
+        case: str, tmp_path: Path, key: Ed25519PrivateKey,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    extra, why = HOSTILE[case]
+    with pytest.warns(UserWarning) if case == "duplicate" else nullcontext():
+        path = _zip_with(tmp_path, key, extra)
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: object, *args: object, **kw: object) -> object:
+        opened.append(name.filename if isinstance(name, zipfile.ZipInfo) else str(name))
+        return real_open(self, name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    report = verify_pack(path, key.public_key())
+    assert not report.ok and report.failure is not None
+    assert opened == [], f"members read before the refusal: {opened}"
+    assert why in report.failure.message, report.failure
+
+
+def test_declared_size_over_a_set_limit_is_refused(tmp_path: Path,
+                                                   key: Ed25519PrivateKey) -> None:
+    from greenlink.evidence.pack import PackLimits
+
+    path = _write(tmp_path / "p.zip", _members(tmp_path, key))
+    report = verify_pack(path, key.public_key(), limits=PackLimits(max_member_bytes=1000))
+    assert report.failure is not None and "max_member_bytes" in report.failure.message
+    assert verify_pack(path, key.public_key(), limits=PackLimits()).ok
+
+
+def test_folder_pack_with_a_symlink_is_refused(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    folder = tmp_path / "unpacked"
+    for name, data in members.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    assert verify_pack(folder, key.public_key()).ok
+    (folder / "data" / "secret.csv").symlink_to("/etc/hostname")
+    report = verify_pack(folder, key.public_key())
+    assert report.failure is not None and "symbolic link" in report.failure.message
