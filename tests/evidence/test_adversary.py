@@ -25,10 +25,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 import greenlink
+from greenlink.cli.evidence_cmd import evidence_app, keys_app
+from greenlink.errors import GreenlinkError, InputError
+from greenlink.evidence import build as build_mod
+from greenlink.evidence import pack as pack_mod
 from greenlink.evidence.build import (
     SIGNER_NAME,
     build_green_share_pack,
     signed_members,
+    with_registry_certificates,
 )
 from greenlink.evidence.claims import GREEN_SHARE
 from greenlink.evidence.manifest import (
@@ -40,6 +45,7 @@ from greenlink.evidence.manifest import (
 from greenlink.evidence.pack import read_pack, write_pack
 from greenlink.evidence.verify import verify_pack
 from tests.evidence.conftest import request_for, tiny_flows
+from tests.evidence.test_registry_link import _registry
 
 runner = CliRunner()
 MIB, GIB = 1024**2, 1024**3
@@ -215,3 +221,117 @@ def test_folder_pack_with_a_symlink_is_refused(tmp_path: Path, key: Ed25519Priva
     (folder / "data" / "secret.csv").symlink_to("/etc/hostname")
     report = verify_pack(folder, key.public_key())
     assert report.failure is not None and "symbolic link" in report.failure.message
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. build with certificates: the pack and the claims, or nothing
+
+def _registry_state(reg) -> tuple[dict[str, int], int, bool]:  # type: ignore[no-untyped-def]
+    bundles = reg.bundles(account_id="park")
+    wh = bundles.groupby("certificate_bundle_status")["bundle_quantity"].sum()
+    return {str(k): int(v) for k, v in wh.items()}, reg.events(), reg.verify().ok
+
+
+def _boom(*_args: object, **_kw: object) -> None:
+    raise RuntimeError("injected failure")
+
+
+def _inject(step: str, monkeypatch: pytest.MonkeyPatch, reg) -> None:  # type: ignore[no-untyped-def]
+    """Make one step of the build fail."""
+    if step == "cancel":  # the second of several cancellations fails
+        from greenlink.certificates.registry import Registry
+
+        real, calls = Registry.cancel, []
+
+        def cancel(self, *args, **kw):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            if len(calls) == 2:
+                raise RuntimeError("injected failure")
+            return real(self, *args, **kw)
+
+        monkeypatch.setattr(Registry, "cancel", cancel)
+    elif step == "commit":
+        from sqlalchemy import event
+
+        event.listen(reg.engine, "commit", _boom)
+    elif step == "write":  # the temporary pack is written, then flushing it fails
+        monkeypatch.setattr(pack_mod.os, "fsync", _boom)
+    else:
+        target = {"members": "build_green_share", "summary": "summary_pdf", "sign": "sign",
+                  "move": "move_into_place"}[step]
+        monkeypatch.setattr(build_mod, target, _boom)
+
+
+STEPS = ["cancel", "members", "summary", "sign", "write", "move", "commit"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_failed_build_claims_nothing_and_writes_nothing(
+        step: str, tmp_path: Path, key: Ed25519PrivateKey,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = _registry(tmp_path, [20_000, 2_000])
+    before = _registry_state(reg)
+    out = tmp_path / "out" / "pack.zip"
+    with monkeypatch.context() as m:
+        req = with_registry_certificates(request_for(tiny_flows(), "u"), reg,
+                                         account_id="park")
+        _inject(step, m, reg)
+        with pytest.raises(RuntimeError, match="injected failure"):
+            build_green_share_pack(req, key, out)
+    if step == "commit":
+        from sqlalchemy import event
+
+        event.remove(reg.engine, "commit", _boom)
+    assert _registry_state(reg) == before  # no Wh cancelled or claimed, no audit event
+    assert not out.exists()
+    assert not out.parent.exists() or not any(out.parent.iterdir())  # no temporary left
+    # and nothing was used up: the same build now succeeds and claims the 18 kWh
+    built = build_green_share_pack(req, key, out)
+    assert built.claim["certificates"]["total_wh"] == 18_000
+    assert _registry_state(reg)[0]["Claimed"] == 18_000
+    assert verify_pack(out, key.public_key()).ok
+
+
+def test_certificate_pack_never_replaces_a_file(tmp_path: Path,
+                                                key: Ed25519PrivateKey) -> None:
+    reg = _registry(tmp_path, [20_000, 2_000])
+    before = _registry_state(reg)
+    out = tmp_path / "pack.zip"
+    out.write_bytes(b"an older pack")
+    req = with_registry_certificates(request_for(tiny_flows(), "u"), reg, account_id="park")
+    with pytest.raises(InputError, match="exists"):
+        build_green_share_pack(req, key, out)
+    assert out.read_bytes() == b"an older pack" and _registry_state(reg) == before
+
+
+def test_cli_build_failing_after_cancellation_claims_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.evidence.test_cli import _claim_file
+
+    reg = _registry(tmp_path, [20_000, 2_000])
+    before = _registry_state(reg)
+    claim = _claim_file(tmp_path)
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    claim.write_text(claim.read_text() + f'[certificates]\nregistry = "{url}"\n'
+                     'account = "park"\n', encoding="utf-8")
+    kd = str(tmp_path / "keys")
+    runner.invoke(keys_app, ["generate", "--key-dir", kd])
+    args = ["build", "--claim", str(claim), "--out", str(tmp_path / "a.zip"), "--key-dir", kd]
+    with monkeypatch.context() as m:
+        m.setattr(build_mod, "summary_pdf", _boom)
+        failed = runner.invoke(evidence_app, args)
+    assert failed.exit_code != 0 and not (tmp_path / "a.zip").exists()
+    assert _registry_state(reg) == before
+    ok = runner.invoke(evidence_app, args)
+    assert ok.exit_code == 0, ok.output
+    assert _registry_state(reg)[0]["Claimed"] == 18_000
+
+
+def test_dry_run_still_refuses_a_second_pack(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    reg = _registry(tmp_path, [20_000, 2_000])
+    req = with_registry_certificates(request_for(tiny_flows(), "u"), reg, account_id="park")
+    build_green_share_pack(req, key, tmp_path / "a.zip")
+    state = _registry_state(reg)
+    with pytest.raises(GreenlinkError, match="second pack"):
+        with_registry_certificates(request_for(tiny_flows(), "u"), reg, account_id="park")
+    assert _registry_state(reg) == state

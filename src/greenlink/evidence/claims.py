@@ -109,6 +109,9 @@ class GreenShareRequest:
         Optional EnergyTag GC records cancelled for the claim (one row per bundle).
     certificate_context
         Optional registry facts (audit-chain head ...), copied into ``claim.json``.
+    registry_claim
+        Optional :class:`greenlink.evidence.build.RegistryClaim`: certificates the build
+        cancels in the registry, in the transaction that commits once the pack is complete.
     """
 
     user_id: str
@@ -124,6 +127,7 @@ class GreenShareRequest:
     flows_source: str = "simulated"
     certificates: pd.DataFrame | None = None
     certificate_context: Mapping[str, Any] = field(default_factory=dict)
+    registry_claim: Any = None
 
 
 @dataclass(frozen=True)
