@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -32,10 +33,12 @@ from greenlink.evidence import pack as pack_mod
 from greenlink.evidence.build import (
     SIGNER_NAME,
     build_green_share_pack,
+    build_shipment_pack,
     signed_members,
     with_registry_certificates,
 )
 from greenlink.evidence.claims import GREEN_SHARE
+from greenlink.evidence.keys import public_pem
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -43,9 +46,12 @@ from greenlink.evidence.manifest import (
     parse_manifest,
 )
 from greenlink.evidence.pack import read_pack, write_pack
-from greenlink.evidence.verify import verify_pack
+from greenlink.evidence.shipment import SHIPMENT, ShipmentRequest
+from greenlink.evidence.summary import summary_pdf
+from greenlink.evidence.verify import verify_members, verify_pack
 from tests.evidence.conftest import request_for, tiny_flows
 from tests.evidence.test_registry_link import _registry
+from tests.evidence.test_shipment import COMPLETE, GRID, SHIP
 
 runner = CliRunner()
 MIB, GIB = 1024**2, 1024**3
@@ -70,6 +76,94 @@ def _resign(members: dict[str, bytes], key: Ed25519PrivateKey,
 def _write(path: Path, members: dict[str, bytes]) -> Path:
     write_pack(path, members, WHEN)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. statement and summary regenerated from the checked numbers
+
+
+def _doc(members: dict[str, bytes]) -> dict:  # type: ignore[type-arg]
+    return json.loads(members["claim.json"])
+
+
+def test_statement_claiming_99_9_percent_fails(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    doc = _doc(members)
+    assert "56.25%" in doc["statement"]
+    doc["statement"] = doc["statement"].replace("56.25%", "99.9 %")
+    bad = _resign({**members, "claim.json": (json.dumps(doc, indent=2, sort_keys=True,
+                                                        ensure_ascii=False) + "\n").encode()},
+                  key)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None
+    assert (failure.file, failure.field) == ("claim.json", "statement")
+    assert "56.25%" in failure.message and "99.9 %" in failure.message
+    out = runner.invoke(evidence_app, ["verify", str(_write(tmp_path / "bad.zip", bad)),
+                                       "--key", str(_pub(tmp_path, key))])
+    assert out.exit_code == 1 and "FAIL" in out.output and "statement" in out.output
+
+
+def _pub(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
+    path = tmp_path / "operator.pub"
+    path.write_bytes(public_pem(key.public_key()))
+    return path
+
+
+def test_summary_html_headline_number_fails(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    page = members["summary/summary.html"]
+    row = b"<tr><th>hourly_matched_share</th><td>0.562500</td></tr>"
+    assert row in page
+    bad = _resign({**members, "summary/summary.html": page.replace(row, row.replace(
+        b"0.562500", b"0.999000"))}, key)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None
+    assert (failure.file, failure.field) == ("summary/summary.html", "hourly_matched_share")
+
+
+def test_summary_html_text_smuggled_into_the_plot_fails(tmp_path: Path,
+                                                        key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    page = members["summary/summary.html"]
+    bad = _resign({**members, "summary/summary.html": page.replace(
+        b"</svg>", b'<text x="10" y="20">99.9 % hourly-matched</text></svg>', 1)}, key)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None and (failure.file, failure.field) == ("summary/summary.html",
+                                                                     "plot")
+
+
+def test_summary_pdf_headline_fails(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    doc = _doc(members)
+    hours = pd.DataFrame({"load_kwh": [16.0, 16.0], "supply_kwh": [20.0, 2.0],
+                          "matched_kwh": [16.0, 2.0]},
+                         index=pd.date_range("2025-01-01", periods=2, freq="h",
+                                             tz="Asia/Shanghai"))
+    lying = {**doc, "statement": doc["statement"].replace("56.25%", "99.90%")}
+    bad = _resign({**members, "summary/summary.pdf": summary_pdf(lying, hours)}, key)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None
+    assert (failure.file, failure.field) == ("summary/summary.pdf", "statement")
+    claimed = {**doc, "claimed": {**doc["claimed"], "load_kwh": 3.2}}
+    bad = _resign({**members, "summary/summary.pdf": summary_pdf(claimed, hours)}, key)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None
+    assert (failure.file, failure.field) == ("summary/summary.pdf", "load_kwh")
+
+
+def test_shipment_statement_is_regenerated(tmp_path: Path, key: Ed25519PrivateKey) -> None:
+    req = ShipmentRequest(request_for(tiny_flows(), "u", flows_source="metered"), SHIP, GRID,
+                          (COMPLETE,))
+    build_shipment_pack(req, key, tmp_path / "s.zip")
+    members = read_pack(tmp_path / "s.zip")
+    assert verify_members(members, key.public_key()).ok
+    doc = _doc(members)
+    doc["statement"] = doc["statement"].replace("56.2%", "99.9%")
+    bad = _resign({**members, "claim.json": (json.dumps(doc, indent=2, sort_keys=True,
+                                                        ensure_ascii=False) + "\n").encode()},
+                  key, SHIPMENT)
+    failure = verify_members(bad, key.public_key()).failure
+    assert failure is not None and (failure.file, failure.field) == ("claim.json", "statement")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import (
+    CLAIM_FILE,
     GreenShareRequest,
     GreenShareResult,
     build_green_share,
@@ -158,9 +160,10 @@ def build_pack(request: GreenShareRequest | ShipmentRequest, private_key: Ed2551
 def _signed_pack(request: GreenShareRequest, make: MakeMembers, private_key: Ed25519PrivateKey,
                  summaries: bool) -> tuple[dict[str, bytes], dict[str, Any]]:
     members, result, doc = make(request)
-    if summaries:
-        members[SUMMARY_HTML] = summary_html(doc, result.hours)
-        members[SUMMARY_PDF] = summary_pdf(doc, result.hours)
+    if summaries:  # drawn from claim.json as stored (key order), as the verifier redraws them
+        stored = json.loads(members[CLAIM_FILE])
+        members[SUMMARY_HTML] = summary_html(stored, result.hours)
+        members[SUMMARY_PDF] = summary_pdf(stored, result.hours)
     body = signed_members(members, str(doc["kind"]), data_timestamp(request), private_key)
     return body, doc
 

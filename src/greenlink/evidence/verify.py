@@ -12,7 +12,9 @@ Needs no database and no network. Order of checks (stops at the first failure):
 3. every member is listed in the manifest with the right size (checked without reading) and
    SHA-256 (hashed as a stream), and every listed file is present;
 4. the claim is recomputed from the raw tables (per claim kind) and compared number by number;
-5. certificates (when present) agree with the claim, and with ``--against`` no certificate id
+5. the statement in ``claim.json`` and the summaries' text are regenerated from the checked
+   claim and compared (:mod:`greenlink.evidence.headline`);
+6. certificates (when present) agree with the claim, and with ``--against`` no certificate id
    range is claimed in another pack.
 """
 
@@ -36,6 +38,7 @@ from greenlink.evidence.certs import (
     overlapping_ranges,
 )
 from greenlink.evidence.claims import GREEN_SHARE, read_claim, recompute_green_share
+from greenlink.evidence.headline import check_statement, check_summaries
 from greenlink.evidence.keys import fingerprint, load_public_key, signature_valid
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
@@ -159,6 +162,8 @@ def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | 
         if kind not in RECOMPUTE:
             raise fail("claim.json", f"unknown claim kind {kind!r}", field="kind")
         RECOMPUTE[kind](members)
+        check_statement(claim)
+        check_summaries(members, claim)
         check_certificates(members, claim)
         mine = certificate_ranges(members)
         for other_name, other in others:
