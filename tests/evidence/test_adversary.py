@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import subprocess
 import sys
 import zipfile
@@ -38,7 +39,7 @@ from greenlink.evidence.build import (
     with_registry_certificates,
 )
 from greenlink.evidence.claims import GREEN_SHARE
-from greenlink.evidence.keys import public_pem
+from greenlink.evidence.keys import fingerprint, public_pem
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -76,6 +77,68 @@ def _resign(members: dict[str, bytes], key: Ed25519PrivateKey,
 def _write(path: Path, members: dict[str, bytes]) -> Path:
     write_pack(path, members, WHEN)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. re-signed with the attacker's key: only a key the verifier trusts passes
+
+
+def test_resigned_by_attacker_is_untrusted_without_key(
+        tmp_path: Path, key: Ed25519PrivateKey, other_key: Ed25519PrivateKey) -> None:
+    forged = _resign(_members(tmp_path, key), other_key)
+    report = verify_members(forged)
+    assert not report.ok and report.status == "UNTRUSTED" and not report.key_trusted
+    assert report.failure is not None and report.failure.file == SIGNER_NAME
+    assert fingerprint(other_key.public_key()) in report.failure.message
+    # the operator's key in the keyring does not make the attacker's pack trusted
+    ring = {fingerprint(key.public_key()): "operator"}
+    assert verify_members(forged, trusted=ring).status == "UNTRUSTED"
+    assert verify_members(forged, key.public_key()).status == "FAIL"
+
+
+def test_cli_attacker_pack_without_key_exits_untrusted(
+        tmp_path: Path, key: Ed25519PrivateKey, other_key: Ed25519PrivateKey) -> None:
+    forged = _write(tmp_path / "forged.zip", _resign(_members(tmp_path, key), other_key))
+    out = runner.invoke(evidence_app, ["verify", str(forged)])
+    assert out.exit_code == 3, out.output
+    assert "UNTRUSTED" in out.output and "PASS" not in out.output
+    assert fingerprint(other_key.public_key()) in out.output.replace("\n", "")
+
+
+def test_keyring_trust_untrust_and_trusted(tmp_path: Path, key: Ed25519PrivateKey,
+                                           other_key: Ed25519PrivateKey) -> None:
+    genuine = _write(tmp_path / "genuine.zip", _members(tmp_path, key))
+    forged = _write(tmp_path / "forged.zip", _resign(_members(tmp_path, key), other_key))
+    (tmp_path / "operator.pub").write_bytes(public_pem(key.public_key()))
+    ring = tmp_path / "cfg" / "ring.json"
+    op_fp = fingerprint(key.public_key())
+    assert runner.invoke(evidence_app, ["verify", str(genuine), "--keyring",
+                                        str(ring)]).exit_code == 3
+    out = runner.invoke(keys_app, ["trust", str(tmp_path / "operator.pub"), "--label",
+                                   "park operator", "--keyring", str(ring)])
+    assert out.exit_code == 0 and op_fp in out.output.replace("\n", "")
+    body = json.loads(ring.read_text())
+    assert body["keys"] == {op_fp: "park operator"}
+    assert stat.S_IMODE(ring.stat().st_mode) == 0o600
+    assert [p.name for p in ring.parent.iterdir()] == ["ring.json"]  # no temporary left
+    listed = runner.invoke(keys_app, ["trusted", "--keyring", str(ring)])
+    assert op_fp in listed.output and "park operator" in listed.output
+    ok = runner.invoke(evidence_app, ["verify", str(genuine), "--keyring", str(ring)])
+    assert ok.exit_code == 0 and "PASS" in ok.output and "keyring" in ok.output
+    bad = runner.invoke(evidence_app, ["verify", str(forged), "--keyring", str(ring)])
+    assert bad.exit_code == 3 and "UNTRUSTED" in bad.output
+    # the environment names the keyring too
+    env = runner.invoke(evidence_app, ["verify", str(genuine)],
+                        env={"GREENLINK_KEYRING": str(ring)})
+    assert env.exit_code == 0, env.output
+    assert runner.invoke(keys_app, ["untrust", op_fp, "--keyring", str(ring)]).exit_code == 0
+    assert json.loads(ring.read_text())["keys"] == {}
+    assert runner.invoke(evidence_app, ["verify", str(genuine), "--keyring",
+                                        str(ring)]).exit_code == 3
+    # a broken keyring is bad input, never an empty one
+    ring.write_text("{not json")
+    assert runner.invoke(evidence_app, ["verify", str(genuine), "--keyring",
+                                        str(ring)]).exit_code == 2
 
 
 # ---------------------------------------------------------------------------------------------

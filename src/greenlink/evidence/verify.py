@@ -1,21 +1,24 @@
-"""Offline verification of an evidence pack: signature, every hash, then recompute the claim.
+"""Offline verification of an evidence pack: trusted signature, every hash, recomputed claim,
+regenerated statement and summary.
 
-Needs no database and no network. Order of checks (stops at the first failure):
+Needs no database and no network, and trusts nothing the pack carries. Order of checks (stops
+at the first failure):
 
 1. the pack is a zip whose central directory passes the reader's limits and rules — no
    directory, link, absolute, ``..`` or duplicate entries, no declared size or compression ratio
    over :class:`~greenlink.evidence.pack.PackLimits` — checked before any member is read;
 2. ``manifest.json`` parses; ``manifest.sig`` is a valid Ed25519 signature of its exact bytes by
-   the signer key — the one given with ``--key`` (whose fingerprint must equal ``signer.pub``),
-   or else the embedded ``signer.pub`` (then the result says the key is *not* independently
-   trusted, and prints its fingerprint for out-of-band comparison);
+   the key in ``signer.pub`` — or, with ``--key``, by that key, which must be the pack's signer;
 3. every member is listed in the manifest with the right size (checked without reading) and
    SHA-256 (hashed as a stream), and every listed file is present;
 4. the claim is recomputed from the raw tables (per claim kind) and compared number by number;
 5. the statement in ``claim.json`` and the summaries' text are regenerated from the checked
    claim and compared (:mod:`greenlink.evidence.headline`);
 6. certificates (when present) agree with the claim, and with ``--against`` no certificate id
-   range is claimed in another pack.
+   range is claimed in another pack;
+7. the signer is trusted: the key given with ``--key``, or a fingerprint in the verifier's
+   keyring (:mod:`greenlink.evidence.trust`). A pack that passes 1–6 but whose embedded key
+   alone vouches for it is **UNTRUSTED** (not ok): anyone can sign a consistent pack.
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ RECOMPUTE: dict[str, Callable[[Mapping[str, bytes]], Any]] = {
     GREEN_SHARE: recompute_green_share,
     SHIPMENT: recompute_shipment,
 }
+#: How the signer came to be trusted: given with ``--key``.
+BY_KEY = "--key"
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,9 @@ class VerifyReport:
     """Outcome of :func:`verify_pack`.
 
     ``failure`` is the first failure (None when the pack passes). ``key_trusted`` is True when
-    the signature was checked against a key the verifier supplied (not the embedded one).
+    the signer is a key the verifier trusts; ``trusted_by`` says how (``"--key"`` or
+    ``"keyring: <label>"``). ``untrusted`` is True when every check held but the signer is not
+    trusted (``failure`` then names ``signer.pub``).
     """
 
     pack: str
@@ -78,15 +85,29 @@ class VerifyReport:
     claim: Mapping[str, Any] = field(default_factory=dict)
     files_checked: int = 0
     notes: tuple[str, ...] = ()
+    trusted_by: str | None = None
+    untrusted: bool = False
 
     @property
     def ok(self) -> bool:
         return self.failure is None
 
+    @property
+    def status(self) -> str:
+        """``PASS``, ``UNTRUSTED`` (consistent, signer not trusted) or ``FAIL``."""
+        if self.failure is None:
+            return "PASS"
+        return "UNTRUSTED" if self.untrusted else "FAIL"
 
-def check_signature(members: Mapping[str, bytes],
-                    public_key: Ed25519PublicKey | None) -> tuple[str, bool]:
-    """Check ``manifest.sig``; returns (signer fingerprint, whether the key was supplied)."""
+
+def check_signature(members: Mapping[str, bytes], public_key: Ed25519PublicKey | None = None,
+                    trusted: Mapping[str, str] | None = None) -> tuple[str, str | None]:
+    """Check ``manifest.sig``; returns (signer fingerprint, how it is trusted or None).
+
+    The signature must hold for the key in ``signer.pub`` (and that must be ``public_key`` when
+    given). The signer is trusted when it is ``public_key`` or its fingerprint is in
+    ``trusted`` (fingerprint → label); a valid signature alone proves only that *someone* signed.
+    """
     for name in (MANIFEST_NAME, SIGNATURE_NAME, SIGNER_NAME):
         if name not in members:
             raise fail(name, "missing from the pack")
@@ -105,7 +126,12 @@ def check_signature(members: Mapping[str, bytes],
     if not signature_valid(key, signature, members[MANIFEST_NAME]):
         raise fail(MANIFEST_NAME, f"signature does not match (key {fingerprint(key)}): the "
                    "manifest or the signature was changed")
-    return fingerprint(key), public_key is not None
+    fp = fingerprint(key)
+    if public_key is not None:
+        return fp, BY_KEY
+    if trusted is not None and fp in trusted:
+        return fp, f"keyring: {trusted[fp]}" if trusted[fp] else "keyring"
+    return fp, None
 
 
 def check_hashes(members: Mapping[str, bytes]) -> int:
@@ -145,42 +171,63 @@ def check_hashes(members: Mapping[str, bytes]) -> int:
     return len(listed)
 
 
+def _untrusted_message(fp: str) -> str:
+    return (f"UNTRUSTED signer {fp}: the signature and every check hold, but this key was "
+            "neither given with --key nor is it in the verifier's keyring — anyone can sign a "
+            "consistent pack with a key of their own. Compare the fingerprint with the "
+            "operator's out of band, then pass --key or `greenlink keys trust` their key")
+
+
 def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | None = None,
-                   *, pack: str = "pack",
+                   *, trusted: Mapping[str, str] | None = None, pack: str = "pack",
                    others: Sequence[tuple[str, Mapping[str, bytes]]] = ()) -> VerifyReport:
-    """Verify the members of one pack (see module docstring); never raises for pack content."""
+    """Verify the members of one pack (see module docstring); never raises for pack content.
+
+    ``public_key``: the operator's key the verifier holds; ``trusted``: the verifier's keyring
+    (fingerprint → label). With neither, a consistent pack is UNTRUSTED.
+    """
     fp: str | None = None
-    trusted = False
+    trusted_by: str | None = None
     claim: Mapping[str, Any] = {}
     files = 0
     notes: list[str] = []
+
+    def report(failure: Failure | None, untrusted: bool = False) -> VerifyReport:
+        return VerifyReport(pack, failure, fp, trusted_by is not None, claim, files,
+                            tuple(notes), trusted_by, untrusted)
+
     try:
-        fp, trusted = check_signature(members, public_key)
+        fp, trusted_by = check_signature(members, public_key, trusted)
+        if trusted_by is None:
+            notes.append(f"signer {fp} is not a trusted key (not given with --key, not in the "
+                         "keyring)")
         files = check_hashes(members)
-        claim = read_claim(members)
-        kind = str(claim.get("kind"))
+        doc = read_claim(members)
+        claim = doc
+        kind = str(doc.get("kind"))
         if kind not in RECOMPUTE:
             raise fail("claim.json", f"unknown claim kind {kind!r}", field="kind")
         RECOMPUTE[kind](members)
-        check_statement(claim)
-        check_summaries(members, claim)
-        check_certificates(members, claim)
+        check_statement(doc)
+        check_summaries(members, doc)
+        check_certificates(members, doc)
         mine = certificate_ranges(members)
         for other_name, other in others:
             clash = overlapping_ranges(mine, certificate_ranges(other))
             if clash is not None:
                 raise fail(clash.file, f"certificate id range {clash.describe()} is also "
                            f"claimed in {other_name}", row=clash.row, field="bundle_id_range")
-        if not trusted:
-            notes.append(f"signature checked against the key inside the pack ({fp}); compare "
-                         "this fingerprint with the operator's, or pass --key")
     except PackFailure as exc:
-        return VerifyReport(pack, exc.failure, fp, trusted, claim, files, tuple(notes))
-    return VerifyReport(pack, None, fp, trusted, claim, files, tuple(notes))
+        return report(exc.failure)
+    if trusted_by is None:
+        assert fp is not None
+        notes.clear()  # the failure says it
+        return report(Failure(SIGNER_NAME, _untrusted_message(fp)), untrusted=True)
+    return report(None)
 
 
 def verify_pack(path: Path, public_key: Ed25519PublicKey | None = None,
-                against: Sequence[Path] = (), *,
+                against: Sequence[Path] = (), *, trusted: Mapping[str, str] | None = None,
                 limits: PackLimits = DEFAULT_LIMITS) -> VerifyReport:
     """Verify a pack file (or unpacked folder), optionally against other packs.
 
@@ -198,7 +245,8 @@ def verify_pack(path: Path, public_key: Ed25519PublicKey | None = None,
                 others.append((str(other), stack.enter_context(open_pack(other, limits))))
             except PackFailure as exc:
                 return VerifyReport(str(path), _in_pack(exc.failure, other))
-        return verify_members(members, public_key, pack=str(path), others=others)
+        return verify_members(members, public_key, trusted=trusted, pack=str(path),
+                              others=others)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
