@@ -214,6 +214,20 @@ def test_summary_pdf_headline_fails(tmp_path: Path, key: Ed25519PrivateKey) -> N
     assert (failure.file, failure.field) == ("summary/summary.pdf", "load_kwh")
 
 
+def test_extra_signed_document_is_named_as_not_verified(tmp_path: Path,
+                                                        key: Ed25519PrivateKey) -> None:
+    members = _members(tmp_path, key)
+    extra = _resign({**members, "summary/cover-letter.html": b"<p>99.9 % hourly-matched</p>"},
+                    key)
+    report = verify_members(extra, key.public_key())
+    assert report.ok and any("summary/cover-letter.html" in n and "only their hash" in n
+                             for n in report.notes)
+    path = _write(tmp_path / "extra.zip", extra)
+    out = runner.invoke(evidence_app, ["verify", str(path), "--key", str(_pub(tmp_path, key))])
+    assert out.exit_code == 0 and "cover-letter.html" in out.output
+    assert not verify_members(members, key.public_key()).notes  # a built pack has no extras
+
+
 def test_shipment_statement_is_regenerated(tmp_path: Path, key: Ed25519PrivateKey) -> None:
     req = ShipmentRequest(request_for(tiny_flows(), "u", flows_source="metered"), SHIP, GRID,
                           (COMPLETE,))

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,6 +178,28 @@ def _untrusted_message(fp: str) -> str:
             "operator's out of band, then pass --key or `greenlink keys trust` their key")
 
 
+class _Reads(Mapping[str, bytes]):
+    """The pack's members, noting which ones the checks read."""
+
+    def __init__(self, members: Mapping[str, bytes]) -> None:
+        self.members = members
+        self.names: set[str] = set()
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self.members[name]
+        self.names.add(name)
+        return data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.members
+
+
 def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | None = None,
                    *, trusted: Mapping[str, str] | None = None, pack: str = "pack",
                    others: Sequence[tuple[str, Mapping[str, bytes]]] = ()) -> VerifyReport:
@@ -202,16 +224,20 @@ def verify_members(members: Mapping[str, bytes], public_key: Ed25519PublicKey | 
             notes.append(f"signer {fp} is not a trusted key (not given with --key, not in the "
                          "keyring)")
         files = check_hashes(members)
-        doc = read_claim(members)
+        read = _Reads(members)
+        doc = read_claim(read)
         claim = doc
         kind = str(doc.get("kind"))
         if kind not in RECOMPUTE:
             raise fail("claim.json", f"unknown claim kind {kind!r}", field="kind")
-        RECOMPUTE[kind](members)
+        RECOMPUTE[kind](read)
         check_statement(doc)
-        check_summaries(members, doc)
-        check_certificates(members, doc)
-        mine = certificate_ranges(members)
+        check_summaries(read, doc)
+        check_certificates(read, doc)
+        mine = certificate_ranges(read)
+        extra = sorted(set(members) - read.names - {MANIFEST_NAME, SIGNATURE_NAME, SIGNER_NAME})
+        if extra:
+            notes.append(f"not part of the claim, only their hash was checked: {', '.join(extra)}")
         for other_name, other in others:
             clash = overlapping_ranges(mine, certificate_ranges(other))
             if clash is not None:
