@@ -77,6 +77,14 @@ def request_for(flows: pd.DataFrame, user: str, **changes: object) -> GreenShare
     return GreenShareRequest(**base)  # type: ignore[arg-type]
 
 
+@pytest.fixture(autouse=True)
+def _own_keyring(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test reads and writes its own (empty) verifier keyring, never the user's."""
+    monkeypatch.setenv("GREENLINK_KEYRING",
+                       str(tmp_path_factory.mktemp("keyring") / "trusted_keys.json"))
+
+
 @pytest.fixture
 def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

@@ -62,8 +62,9 @@ def test_build_and_verify_from_a_claim_file(tmp_path: Path) -> None:
                                       str(tmp_path / "keys" / "signing_key.pub")])
     assert ok.exit_code == 0 and "PASS" in ok.output
     as_json = runner.invoke(evidence_app, ["verify", str(pack), "--json"])
-    body = json.loads(as_json.output)
-    assert body["ok"] and not body["key_trusted"]
+    body = json.loads(as_json.output)  # no --key, empty keyring: untrusted, exit 3 (was ok)
+    assert as_json.exit_code == 3 and body["status"] == "UNTRUSTED"
+    assert not body["ok"] and not body["key_trusted"]
     # tamper one meter value inside the zip: exit 1 and the file named
     with zipfile.ZipFile(pack) as zf:
         members = {i.filename: zf.read(i) for i in zf.infolist()}

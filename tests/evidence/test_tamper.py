@@ -59,10 +59,12 @@ def test_untouched_pack_passes(pack: dict[str, bytes], key: Ed25519PrivateKey) -
     assert report.key_trusted and report.files_checked == len(pack) - 2
 
 
-def test_without_key_passes_but_says_key_untrusted(pack: dict[str, bytes]) -> None:
+def test_without_key_is_untrusted_not_passed(pack: dict[str, bytes]) -> None:
+    # formerly passed (ok) with a note: the embedded key alone vouched for the pack
     report = verify_members(pack)
-    assert report.ok and not report.key_trusted
-    assert "fingerprint" in report.notes[0]
+    assert not report.ok and not report.key_trusted and report.status == "UNTRUSTED"
+    assert report.failure is not None and report.failure.file == SIGNER_NAME
+    assert report.fingerprint is not None and report.fingerprint in report.failure.message
 
 
 def test_edited_meter_value_fails_on_its_hash(pack: dict[str, bytes]) -> None:

@@ -1,18 +1,26 @@
-"""``greenlink evidence build|verify`` and ``greenlink keys generate|show|rotate``.
+"""``greenlink evidence build|verify`` and ``greenlink keys generate|show|rotate|trust|untrust|
+trusted``.
 
 Mount: ``app.add_typer(evidence_app, name="evidence")`` and ``app.add_typer(keys_app,
 name="keys")``. Handlers only call :mod:`greenlink.evidence` functions and print.
+
+Exit codes of ``evidence verify``: 0 PASS (signer trusted, every check holds), 1 FAIL (a check
+failed: the file and field are printed), 2 bad input (key or keyring file unreadable, bad
+option), 3 UNTRUSTED (every check holds but the signer is neither ``--key`` nor in the keyring).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from greenlink.cli.common import console, user_errors
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 evidence_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Signed evidence packs: build, and verify offline.")
@@ -22,6 +30,12 @@ keys_app = typer.Typer(add_completion=False, no_args_is_help=True,
 KeyDir = Annotated[Path | None, typer.Option(
     "--key-dir", envvar="GREENLINK_KEY_DIR",
     help="key folder (default ~/.greenlink/keys)")]
+Keyring = Annotated[Path | None, typer.Option(
+    "--keyring", envvar="GREENLINK_KEYRING",
+    help="verifier's keyring of trusted fingerprints (default "
+         "<config dir>/greenlink/trusted_keys.json)")]
+#: Exit codes of ``evidence verify``.
+EXIT_PASS, EXIT_FAIL, EXIT_UNTRUSTED = 0, 1, 3
 
 
 def _key_dir(key_dir: Path | None) -> Path:
@@ -67,6 +81,65 @@ def rotate(key_dir: KeyDir = None) -> None:
                       highlight=False)
 
 
+def _keyring(path: Path | None) -> Path:
+    from greenlink.evidence.trust import default_keyring_path
+
+    return path or default_keyring_path()
+
+
+def _read_public(path: Path) -> Ed25519PublicKey:
+    from greenlink.errors import InputError, Problem
+    from greenlink.evidence.keys import load_public_key
+
+    if not path.is_file():
+        raise InputError(Problem("key file not found", file=str(path)))
+    return load_public_key(path.read_bytes(), str(path))
+
+
+@keys_app.command("trust")
+def trust_cmd(pubkey: Annotated[Path, typer.Argument(help="operator's public key (PEM)")],
+              label: Annotated[str, typer.Option("--label", help="who the key is")] = "",
+              keyring: Keyring = None) -> None:
+    """Trust a public key for `evidence verify`: add its fingerprint to your keyring.
+
+    Compare the fingerprint printed here with the operator's out of band first.
+    """
+    from greenlink.evidence.keys import fingerprint
+    from greenlink.evidence.trust import trust
+
+    with user_errors():
+        fp = fingerprint(_read_public(pubkey))
+        path = trust(fp, label or pubkey.stem, _keyring(keyring))
+        console.print(f"trusted {fp} ({label or pubkey.stem}) in {path}", highlight=False,
+                      soft_wrap=True)
+
+
+@keys_app.command("untrust")
+def untrust_cmd(key: Annotated[str, typer.Argument(help="fingerprint, or a public key file")],
+                keyring: Keyring = None) -> None:
+    """Remove a key from your keyring: packs it signed verify as UNTRUSTED again."""
+    from greenlink.evidence.keys import fingerprint
+    from greenlink.evidence.trust import is_fingerprint, untrust
+
+    with user_errors():
+        fp = key if is_fingerprint(key) else fingerprint(_read_public(Path(key)))
+        path = untrust(fp, _keyring(keyring))
+        console.print(f"no longer trusted: {fp} (keyring {path})", highlight=False, soft_wrap=True)
+
+
+@keys_app.command("trusted")
+def trusted_cmd(keyring: Keyring = None) -> None:
+    """List the keys your keyring trusts: fingerprint and label."""
+    from greenlink.evidence.trust import read_trusted
+
+    with user_errors():
+        path = _keyring(keyring)
+        keys = read_trusted(path)
+        for fp, label in keys.items():
+            console.print(f"{fp}  {label}", highlight=False, soft_wrap=True)
+        console.print(f"{len(keys)} trusted key(s) in {path}", highlight=False, soft_wrap=True)
+
+
 @evidence_app.command()
 def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)")],
           out: Annotated[Path, typer.Option("--out", help="pack file to write (.zip)")],
@@ -87,41 +160,67 @@ def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)
 @evidence_app.command()
 def verify(pack: Path,
            key: Annotated[Path | None, typer.Option(
-               "--key", help="operator's public key (PEM); without it the embedded key is "
-                             "used and its fingerprint printed")] = None,
+               "--key", help="operator's public key (PEM); else the signer must be in the "
+                             "keyring")] = None,
+           keyring: Keyring = None,
            against: Annotated[list[Path] | None, typer.Option(
                "--against", help="other packs: flag certificate ranges claimed twice")] = None,
+           # the limits' defaults are those of greenlink.evidence.pack.PackLimits
+           max_member_mb: Annotated[float, typer.Option(
+               "--max-member-mb", help="largest member, MiB unpacked")] = 256.0,
+           max_pack_mb: Annotated[float, typer.Option(
+               "--max-pack-mb", help="largest pack, MiB unpacked")] = 1024.0,
+           max_ratio: Annotated[float, typer.Option(
+               "--max-ratio", help="largest compression ratio of a member over 1 MiB")] = 100.0,
            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Verify a pack offline: signature, hashes, recomputed claim. Exit 0 pass, 1 fail."""
-    from greenlink.evidence.keys import load_public_key
+    """Verify a pack offline: trusted signature, hashes, recomputed claim and statement.
+
+    Exit 0 PASS, 1 FAIL, 2 bad input, 3 UNTRUSTED (consistent, but the signer is not trusted).
+    """
+    from greenlink.evidence.pack import MIB, PackLimits
+    from greenlink.evidence.trust import read_trusted
     from greenlink.evidence.verify import verify_pack
 
     with user_errors():
-        public = None
-        if key is not None:
-            if not key.is_file():
-                from greenlink.errors import InputError, Problem
-
-                raise InputError(Problem("key file not found", file=str(key)))
-            public = load_public_key(key.read_bytes(), str(key))
-        report = verify_pack(pack, public, against or [])
+        public = _read_public(key) if key is not None else None
+        ring = _keyring(keyring)
+        trusted = read_trusted(ring)
+        limits = PackLimits(max_member_bytes=int(max_member_mb * MIB),
+                            max_pack_bytes=int(max_pack_mb * MIB), max_ratio=max_ratio)
+        report = verify_pack(pack, public, against or [], trusted=trusted, limits=limits)
+    code = {"PASS": EXIT_PASS, "UNTRUSTED": EXIT_UNTRUSTED}.get(report.status, EXIT_FAIL)
     if as_json:
-        typer.echo(json.dumps({"pack": report.pack, "ok": report.ok,
+        typer.echo(json.dumps({"pack": report.pack, "status": report.status, "ok": report.ok,
                                "failure": None if report.failure is None else {
                                    "file": report.failure.file, "row": report.failure.row,
                                    "field": report.failure.field,
                                    "message": report.failure.message},
                                "fingerprint": report.fingerprint,
                                "key_trusted": report.key_trusted,
+                               "trusted_by": report.trusted_by,
+                               "keyring": str(ring),
                                "files_checked": report.files_checked,
                                "notes": list(report.notes)}, indent=2))
-    elif report.ok:
-        console.print(f"PASS {pack}: signature by {report.fingerprint}, "
-                      f"{report.files_checked} file hashes, claim recomputed and equal",
-                      highlight=False)
-        console.print(str(report.claim.get("statement", "")), highlight=False)
+    elif report.status == "PASS":
+        console.print(f"PASS {pack}: signature by {report.fingerprint} (trusted: "
+                      f"{report.trusted_by}), {report.files_checked} file hashes, claim "
+                      "recomputed and equal, statement and summary regenerated and equal",
+                      highlight=False, soft_wrap=True)
+        console.print(str(report.claim.get("statement", "")), highlight=False, soft_wrap=True)
         for note in report.notes:
-            console.print(f"note: {note}", highlight=False)
+            console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    elif report.status == "UNTRUSTED":
+        console.print(f"UNTRUSTED {pack}: signed by {report.fingerprint}, a key you have not "
+                      f"trusted (not given with --key, not in the keyring {ring}).",
+                      highlight=False, markup=False, soft_wrap=True)
+        console.print("The pack is internally consistent, but anyone can make a consistent "
+                      "pack with a key of their own: its claim is not verified. If "
+                      f"{report.fingerprint} is the operator's fingerprint (compare it out of "
+                      "band), run `greenlink keys trust OPERATOR.pub` or pass --key.",
+                      highlight=False, markup=False, soft_wrap=True)
     else:
-        console.print(f"FAIL {pack}: {report.failure}", highlight=False, markup=False)
-    raise typer.Exit(code=0 if report.ok else 1)
+        console.print(f"FAIL {pack}: {report.failure}", highlight=False, markup=False,
+                      soft_wrap=True)
+        for note in report.notes:
+            console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=code)

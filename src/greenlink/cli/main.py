@@ -42,7 +42,8 @@ def _mount_subcommands() -> None:
 
     app.add_typer(evidence_app, name="evidence",
                   help="Signed evidence packs: build, verify offline.")
-    app.add_typer(keys_app, name="keys", help="Signing keys: generate, show, rotate.")
+    app.add_typer(keys_app, name="keys", help="Signing keys: generate, show, rotate; "
+                  "keys you trust for verify: trust, untrust, trusted.")
     app.command("optimize", help="Size PV, battery (and wind) at least cost under the rules "
                 "and targets; dispatch every interval (HiGHS).")(optimize)
     app.command("sweep", help="Run many optimisation variants on Dask; trade-off table and "

@@ -119,6 +119,9 @@ class GreenShareRequest:
         Optional EnergyTag GC records cancelled for the claim (one row per bundle).
     certificate_context
         Optional registry facts (audit-chain head ...), copied into ``claim.json``.
+    registry_claim
+        Optional :class:`greenlink.evidence.build.RegistryClaim`: certificates the build
+        cancels in the registry, in the transaction that commits once the pack is complete.
     """
 
     user_id: str
@@ -134,6 +137,7 @@ class GreenShareRequest:
     flows_source: str = "simulated"
     certificates: pd.DataFrame | None = None
     certificate_context: Mapping[str, Any] = field(default_factory=dict)
+    registry_claim: Any = None
 
 
 @dataclass(frozen=True)
@@ -217,14 +221,19 @@ def cut_period(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> p
     return round_table(rows)
 
 
+def green_share_statement(user_id: str, share: float, start: str, end: str) -> str:
+    """The claim in one sentence; the verifier regenerates it from the checked numbers."""
+    return (f"User {user_id} received {share:.2%} hourly-matched green power from {start} to "
+            f"{end} over the direct line.")
+
+
 def claim_document(request: GreenShareRequest, result: GreenShareResult,
                    interval_minutes: float) -> dict[str, Any]:
     """The ``claim.json`` body: the claim, every number in it, and its references."""
     doc: dict[str, Any] = {
         "kind": GREEN_SHARE,
-        "statement": (f"User {request.user_id} received {result.hourly_matched_share:.2%} "
-                      f"hourly-matched green power from {request.start.isoformat()} to "
-                      f"{request.end.isoformat()} over the direct line."),
+        "statement": green_share_statement(request.user_id, result.hourly_matched_share,
+                                           request.start.isoformat(), request.end.isoformat()),
         "user_id": request.user_id,
         "period": {"start": request.start.isoformat(), "end": request.end.isoformat(),
                    "timezone": request.timezone, "interval_minutes": interval_minutes},

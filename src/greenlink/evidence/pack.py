@@ -1,29 +1,77 @@
-"""Deterministic zip container for evidence packs, and its reader.
+"""Deterministic zip container for evidence packs, and its reader, which trusts nothing it reads.
 
 Determinism: members in a fixed order (``manifest.json``, ``manifest.sig``, then the rest by
 path), every member's time stamp taken from the data (the end of the claim period, never the
 clock), file mode 0644, creator system Unix, DEFLATE at level 6, no extra fields and no archive
 comment. Building twice from the same data gives byte-identical files.
+
+Reading (:func:`open_pack`): the zip's central directory is inspected *before* any member is
+read, and the pack is refused (:class:`~greenlink.evidence.tables.PackFailure` naming the
+member) for a directory entry, a symbolic link or other non-regular entry, an absolute name, a
+``..`` or ``.`` component, a backslash, colon or control character, a duplicate name, an
+encrypted member, a compression method other than stored/DEFLATE, or a declared size or
+compression ratio over :class:`PackLimits`. Members are then read on demand only: hashed as a
+stream in chunks of :data:`CHUNK_BYTES`, and loaded into memory only when verification parses
+them — each read stops as soon as it passes the member's limit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
+import stat
 import tempfile
 import zipfile
-from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.manifest import MANIFEST_NAME, SIGNATURE_NAME
+from greenlink.evidence.tables import PackFailure, fail
 
-#: Largest pack (uncompressed, all members) the reader accepts, bytes — guards zip bombs.
-MAX_PACK_BYTES = 2 * 1024**3
+MIB = 1024**2
+GIB = 1024**3
+#: Bytes read at a time when a member is hashed or loaded.
+CHUNK_BYTES = MIB
 _FIRST = (MANIFEST_NAME, SIGNATURE_NAME)
 #: zlib level: 6 gives the same size as 9 on these CSV tables in half the time.
 COMPRESS_LEVEL = 6
+
+
+@dataclass(frozen=True)
+class PackLimits:
+    """What the pack reader accepts; anything over a limit is refused before it is read.
+
+    Attributes
+    ----------
+    max_members
+        Entries in the zip (default 10,000; a pack has about 15).
+    max_member_bytes
+        Uncompressed size of one member, as declared in the zip and as actually read
+        (default 256 MiB: ten years of 15-minute data of 50 generators fit). It is also the most
+        memory one member can take when verification parses it.
+    max_pack_bytes
+        Uncompressed size of all members together (default 1 GiB).
+    max_ratio
+        Uncompressed ÷ compressed size of one member (default 100; the pack's CSV tables
+        compress 3–6×, a zip bomb about 1,000×), checked for members larger than
+        ``ratio_floor_bytes`` (default 1 MiB) only, so small files of repeated bytes pass.
+    """
+
+    max_members: int = 10_000
+    max_member_bytes: int = 256 * MIB
+    max_pack_bytes: int = 1 * GIB
+    max_ratio: float = 100.0
+    ratio_floor_bytes: int = 1 * MIB
+
+
+DEFAULT_LIMITS = PackLimits()
 
 
 def zip_time(timestamp: dt.datetime) -> tuple[int, int, int, int, int, int]:
@@ -54,58 +102,298 @@ def pack_bytes(members: Mapping[str, bytes], timestamp: dt.datetime) -> bytes:
     return buf.getvalue()
 
 
-def write_pack(path: Path, members: Mapping[str, bytes], timestamp: dt.datetime) -> Path:
-    """Write the pack atomically (temporary file + rename); nothing half-written on error."""
+def write_temp(path: Path, members: Mapping[str, bytes], timestamp: dt.datetime) -> Path:
+    """Write the complete pack to a new temporary file beside ``path`` (flushed to disk);
+    returns its path. Removed again when writing fails."""
     data = pack_bytes(members, timestamp)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".pack-", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=".pack-", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def move_into_place(tmp: Path, path: Path) -> None:
+    """Rename the finished temporary file to ``path`` (atomic on one file system)."""
+    os.replace(tmp, path)
+
+
+def write_pack(path: Path, members: Mapping[str, bytes], timestamp: dt.datetime) -> Path:
+    """Write the pack atomically (temporary file + rename); nothing half-written on error."""
+    tmp = write_temp(path, members, timestamp)
+    try:
+        move_into_place(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
+def unsafe_name(name: str) -> str | None:
+    """Why a member name is refused (None when it is a plain relative path)."""
+    if not name:
+        return "empty name"
+    if name.startswith("/"):
+        return "absolute path"
+    if "\\" in name or ":" in name:
+        return "backslash or colon in the name"
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        return "control character in the name"
+    parts = name.split("/")
+    if name.endswith("/"):
+        return "directory entry"
+    if ".." in parts:
+        return "'..' component"
+    if "." in parts or "" in parts:
+        return "empty or '.' component"
+    return None
+
+
 def _check_name(name: str, source: str) -> None:
-    p = PurePosixPath(name)
-    if not name or p.is_absolute() or ".." in p.parts or "\\" in name or name.endswith("/"):
-        raise InputError(Problem(f"unsafe member name {name!r}", file=source,
+    reason = unsafe_name(name)
+    if reason is not None:
+        raise InputError(Problem(f"unsafe member name {name!r}: {reason}", file=source,
                                  expected="relative paths without '..'"))
 
 
-def read_pack(path: Path) -> dict[str, bytes]:
-    """Members of a pack (a zip file, or a folder holding the unpacked members).
+class _Source:
+    """Where members come from: their declared sizes and a way to open one."""
 
-    Raises :class:`InputError` for a missing or broken file, duplicate or unsafe member names,
-    or a pack larger than :data:`MAX_PACK_BYTES`.
+    label: str
+    sizes: dict[str, int]
+
+    def open(self, name: str) -> IO[bytes]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class _ZipSource(_Source):
+    def __init__(self, path: Path, limits: PackLimits) -> None:
+        self.label = str(path)
+        try:
+            self.zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+            raise fail(self.label, f"not a readable zip: {exc} (expected a pack written by "
+                       "`greenlink evidence build`)") from exc
+        try:
+            self.infos = _inspect(self.zf.infolist(), self.label, limits)
+        except BaseException:
+            self.zf.close()
+            raise
+        self.sizes = {name: info.file_size for name, info in self.infos.items()}
+
+    def open(self, name: str) -> IO[bytes]:
+        return self.zf.open(self.infos[name])
+
+    def close(self) -> None:
+        self.zf.close()
+
+
+def _inspect(infos: list[zipfile.ZipInfo], label: str,
+             limits: PackLimits) -> dict[str, zipfile.ZipInfo]:
+    """The central directory's entries by name, or a failure for the first refused entry."""
+    if len(infos) > limits.max_members:
+        raise fail(label, f"{len(infos)} entries, more than the limit of {limits.max_members}")
+    out: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.filename
+        kind = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0
+        if info.is_dir() or kind == stat.S_IFDIR:
+            raise fail(name, "directory entry (a pack holds files only)")
+        if kind not in (0, stat.S_IFREG):
+            what = "symbolic link" if kind == stat.S_IFLNK else f"special file (type {kind:o})"
+            raise fail(name, f"{what} entry (a pack holds regular files only)")
+        reason = unsafe_name(name)
+        if reason is not None:
+            raise fail(name, f"unsafe member name: {reason}")
+        if name in out:
+            raise fail(name, "duplicate member name")
+        if info.flag_bits & 0x1:
+            raise fail(name, "encrypted member")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise fail(name, f"compression method {info.compress_type} (expected stored or "
+                       "DEFLATE)")
+        if info.file_size > limits.max_member_bytes:
+            raise fail(name, f"declared size {info.file_size:,} bytes is over the limit of "
+                       f"{limits.max_member_bytes:,} (max_member_bytes)")
+        if (info.file_size > limits.ratio_floor_bytes
+                and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
+            raise fail(name, f"compression ratio {info.file_size / max(info.compress_size, 1):,.0f}"
+                       f" is over the limit of {limits.max_ratio:g} (max_ratio): a zip bomb?")
+        total += info.file_size
+        if total > limits.max_pack_bytes:
+            raise fail(label, f"members add up to more than {limits.max_pack_bytes:,} bytes "
+                       "unpacked (max_pack_bytes)")
+        out[name] = info
+    return out
+
+
+class _DirSource(_Source):
+    """An unpacked pack: a folder of regular files (symbolic links refused)."""
+
+    def __init__(self, path: Path, limits: PackLimits) -> None:
+        self.label = str(path)
+        self.root = path
+        self.sizes = {}
+        total = 0
+        for entry in sorted(path.rglob("*")):
+            name = entry.relative_to(path).as_posix()
+            mode = entry.lstat().st_mode
+            if stat.S_ISDIR(mode):
+                continue
+            if stat.S_ISLNK(mode):
+                raise fail(name, "symbolic link (a pack holds regular files only)")
+            if not stat.S_ISREG(mode):
+                raise fail(name, "not a regular file")
+            reason = unsafe_name(name)
+            if reason is not None:
+                raise fail(name, f"unsafe member name: {reason}")
+            size = entry.lstat().st_size
+            if size > limits.max_member_bytes:
+                raise fail(name, f"size {size:,} bytes is over the limit of "
+                           f"{limits.max_member_bytes:,} (max_member_bytes)")
+            total += size
+            if len(self.sizes) >= limits.max_members or total > limits.max_pack_bytes:
+                raise fail(self.label, "more files or bytes than the limits (max_members, "
+                           "max_pack_bytes)")
+            self.sizes[name] = size
+
+    def open(self, name: str) -> IO[bytes]:
+        path = self.root / name
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        return os.fdopen(os.open(path, flags), "rb")
+
+
+#: What reading a member may raise when its bytes are broken.
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
+                NotImplementedError, ValueError)
+
+
+class PackMembers(Mapping[str, bytes]):
+    """The members of an opened pack, as a read-only mapping that reads on demand.
+
+    Iterating, ``in`` and :meth:`size` never read a member. ``members[name]`` loads it (at most
+    ``max_member_bytes``; kept for later use) and, once :attr:`expected` holds the manifest's
+    hashes, checks the bytes against them. :meth:`digest` hashes a member as a stream.
     """
+
+    def __init__(self, source: _Source, limits: PackLimits) -> None:
+        self.source = source
+        self.limits = limits
+        self.expected: dict[str, tuple[str, int]] = {}
+        self._loaded: dict[str, bytes] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.source.sizes)
+
+    def __len__(self) -> int:
+        return len(self.source.sizes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.source.sizes
+
+    def size(self, name: str) -> int:
+        """Declared (zip) or file-system size of a member, bytes, without reading it."""
+        return self.source.sizes[name]
+
+    def _chunks(self, name: str) -> Iterator[bytes]:
+        limit = min(self.source.sizes[name], self.limits.max_member_bytes)
+        read = 0
+        try:
+            with self.source.open(name) as fh:
+                while chunk := fh.read(CHUNK_BYTES):
+                    read += len(chunk)
+                    if read > limit:
+                        raise fail(name, f"more than its declared {limit:,} bytes")
+                    yield chunk
+        except PackFailure:
+            raise
+        except _READ_ERRORS as exc:
+            raise fail(name, f"unreadable member: {exc}") from exc
+        if read != self.source.sizes[name]:
+            raise fail(name, f"{read:,} bytes, the zip declares {self.source.sizes[name]:,}")
+
+    def digest(self, name: str) -> tuple[str, int]:
+        """(SHA-256 hex, size) of a member, read as a stream (a loaded member is not re-read)."""
+        if name in self._loaded:
+            data = self._loaded[name]
+            return hashlib.sha256(data).hexdigest(), len(data)
+        h = hashlib.sha256()
+        size = 0
+        for chunk in self._chunks(name):
+            h.update(chunk)
+            size += len(chunk)
+        return h.hexdigest(), size
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name not in self.source.sizes:
+            raise KeyError(name)
+        data = b"".join(self._chunks(name))
+        want = self.expected.get(name)
+        if want is not None and (hashlib.sha256(data).hexdigest(), len(data)) != want:
+            raise fail(name, "bytes differ from manifest.json when read again")
+        self._loaded[name] = data
+        return data
+
+
+def member_size(members: Mapping[str, bytes], name: str) -> int:
+    """Size of a member without reading it when the pack can tell (else ``len``)."""
+    return members.size(name) if isinstance(members, PackMembers) else len(members[name])
+
+
+def member_digest(members: Mapping[str, bytes], name: str) -> tuple[str, int]:
+    """(SHA-256 hex, size) of a member, streamed when the pack is read from a file."""
+    if isinstance(members, PackMembers):
+        return members.digest(name)
+    data = members[name]
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+@contextmanager
+def open_pack(path: Path, limits: PackLimits = DEFAULT_LIMITS) -> Iterator[PackMembers]:
+    """Open a pack (zip file, or folder of the unpacked members) for reading on demand.
+
+    Raises :class:`~greenlink.evidence.tables.PackFailure` naming the pack or the member for a
+    missing or broken file and for every entry the reader refuses (module docstring), before
+    any member is read.
+    """
+    source: _Source
     if path.is_dir():
-        return {p.relative_to(path).as_posix(): p.read_bytes()
-                for p in sorted(path.rglob("*")) if p.is_file()}
-    if not path.exists():
-        raise InputError(Problem("pack not found", file=str(path)))
+        source = _DirSource(path, limits)
+    elif not path.exists():
+        raise fail(str(path), "pack not found")
+    else:
+        source = _ZipSource(path, limits)
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            names = [i.filename for i in infos]
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise InputError(Problem(f"duplicate members {dupes}", file=str(path),
-                                         expected="each member once"))
-            if sum(i.file_size for i in infos) > MAX_PACK_BYTES:
-                raise InputError(Problem("pack too large", file=str(path),
-                                         expected=f"at most {MAX_PACK_BYTES} bytes unpacked"))
-            out = {}
-            for info in infos:
-                if info.is_dir():
-                    continue
-                _check_name(info.filename, str(path))
-                out[info.filename] = zf.read(info)
-            return out
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
-        raise InputError(Problem(f"not a readable zip: {exc}", file=str(path),
+        yield PackMembers(source, limits)
+    finally:
+        source.close()
+
+
+def read_pack(path: Path, limits: PackLimits = DEFAULT_LIMITS) -> dict[str, bytes]:
+    """Every member of a pack in memory (zip file or folder), within ``limits``.
+
+    Raises :class:`InputError` for a missing or broken file, refused entries (see
+    :func:`open_pack`) or a member over the limits.
+    """
+    try:
+        with open_pack(path, limits) as members:
+            return {name: members[name] for name in members}
+    except PackFailure as exc:
+        f = exc.failure
+        where = str(path) if f.file == str(path) else f"{path}: {f.file}"
+        raise InputError(Problem(f.message, file=where,
                                  expected="a pack written by `greenlink evidence build`")) from exc

@@ -114,6 +114,25 @@ def cbam_figures(decision: EfDecision, shipment: Mapping[str, Any]) -> dict[str,
     }
 
 
+def shipment_statement(doc: Mapping[str, Any]) -> str:
+    """The claim in one or two sentences, from ``claim.json``'s shipment, hourly-matched share,
+    electricity factor and (when present) embedded emissions; the verifier regenerates it once
+    those numbers are checked."""
+    s, ef = doc["shipment"], doc["electricity_factor"]
+    text = (f"Shipment {s['shipment_id']} ({s['quantity_t']:g} t {s['sku']}, CN {s['cn_code']}):"
+            f" {doc['claimed']['hourly_matched_share']:.1%} hourly-matched green power; "
+            f"electricity factor {ef['ef_t_per_mwh']:.4f} t/MWh by route {ef['route']} "
+            f"({ef['template_code']}); indirect emissions {ef['see_indirect_t_per_t']:.4f} "
+            "t CO2e/t.")
+    emb = doc.get("embedded")
+    if emb is not None:
+        text += (f" Specific embedded emissions {emb['see_direct_t_per_t']:.5f} direct + "
+                 f"{emb['see_indirect_t_per_t']:.5f} indirect (precursors included) = "
+                 f"{float(emb['see_total_t_per_t']):.5f} t CO2e/t; CBAM counts "
+                 f"{emb['see_counted_t_per_t']:.5f} t CO2e/t.")
+    return text
+
+
 def build_shipment(request: ShipmentRequest) -> tuple[dict[str, bytes], GreenShareResult,
                                                       dict[str, Any]]:
     """Member files of a shipment pack, the matching result and the claim document."""
@@ -137,11 +156,6 @@ def build_shipment(request: ShipmentRequest) -> tuple[dict[str, bytes], GreenSha
         "warnings": list(decision.warnings),
         "see_indirect_t_per_t": see,
     }
-    doc["statement"] = (f"Shipment {s.shipment_id} ({s.quantity_t:g} t {s.sku}, CN {s.cn_code}):"
-                        f" {result.hourly_matched_share:.1%} hourly-matched green power; "
-                        f"electricity factor {decision.ef_t_per_mwh:.4f} t/MWh by route "
-                        f"{decision.route} ({decision.template_code}); indirect emissions "
-                        f"{see:.4f} t CO2e/t.")
     footprint = see
     comment = (f"shipment {s.shipment_id}: indirect (electricity) emissions only; direct and "
                "precursor emissions are not part of this evidence pack")
@@ -151,12 +165,9 @@ def build_shipment(request: ShipmentRequest) -> tuple[dict[str, bytes], GreenSha
         members.update(extra)
         doc["embedded"] = section
         footprint = float(section["see_total_t_per_t"])
-        doc["statement"] += (f" Specific embedded emissions {section['see_direct_t_per_t']:.5f}"
-                             f" direct + {section['see_indirect_t_per_t']:.5f} indirect "
-                             f"(precursors included) = {footprint:.5f} t CO2e/t; CBAM counts "
-                             f"{section['see_counted_t_per_t']:.5f} t CO2e/t.")
         comment = (f"shipment {s.shipment_id}: direct, indirect and precursor emissions "
                    "(cradle-to-gate per CBAM rules, rounded to 5 decimals)")
+    doc["statement"] = shipment_statement(doc)
     members[CLAIM_FILE] = json_bytes(doc)
     end = pd.Timestamp(request.green.end).to_pydatetime()
     pact = product_footprint(

@@ -10,21 +10,29 @@ from __future__ import annotations
 import html
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from greenlink import flows
 from greenlink.evidence.claims import MATCHED, SUPPLY
 
 _RC: Any = {"svg.hashsalt": "greenlink-evidence", "svg.fonttype": "path", "pdf.fonttype": 3,
        "font.family": "DejaVu Sans"}
+
+
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, imported when a summary is drawn (verification
+    reads summaries without it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def daily_table(hours: pd.DataFrame) -> pd.DataFrame:
@@ -35,6 +43,7 @@ def daily_table(hours: pd.DataFrame) -> pd.DataFrame:
 
 def claim_figure(hours: pd.DataFrame, user_id: str) -> Figure:
     """Daily load, green supply and matched energy of the user, and the daily matched share."""
+    plt = _pyplot()
     daily = daily_table(hours)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.27, 5.8), sharex=True)
     x = daily.index
@@ -95,13 +104,18 @@ def _claim_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def summary_html(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
     """Self-contained HTML page (no network) with the claim table and the plot as inline SVG."""
+    plt = _pyplot()
     with plt.rc_context(_RC):
         fig = claim_figure(hours, str(doc.get("user_id", "")))
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
         plt.close(fig)
     svg = buf.getvalue()
-    svg = svg[svg.find("<svg"):]
+    return html_page(doc, svg[svg.find("<svg"):])
+
+
+def html_page(doc: Mapping[str, Any], svg: str) -> bytes:
+    """The summary page of a claim around its plot ``svg``; the verifier regenerates it."""
     rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
                      for k, v in _claim_lines(doc))
     page = f"""<!DOCTYPE html>
@@ -123,24 +137,38 @@ The numbers below are recomputed from the raw tables of the pack by the verifier
 
 def summary_pdf(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
     """Two-page PDF (claim table, plot) without creation date."""
+    plt = _pyplot()
+    from matplotlib.backends.backend_pdf import PdfPages
+
     buf = io.BytesIO()
     with plt.rc_context(_RC), PdfPages(buf, metadata={"CreationDate": None,
                                                       "Creator": "greenlink evidence",
                                                       "Producer": "matplotlib"}) as pdf:
         page = plt.figure(figsize=(8.27, 11.69))
-        y = 0.96
-        page.text(0.05, y, f"Evidence pack: {doc.get('kind', '')}", fontsize=14,
-                  weight="bold")
-        for key, value in _claim_lines(doc):
-            y -= 0.03
-            text = value if len(value) <= 95 else value[:92] + "..."
+        page.text(0.05, 0.96, pdf_title(doc), fontsize=14, weight="bold")
+        for y, key, text in pdf_rows(doc):
             page.text(0.05, y, key, fontsize=7, weight="bold")
             page.text(0.30, y, text, fontsize=7)
-            if y < 0.05:
-                break
         pdf.savefig(page)
         plt.close(page)
         fig = claim_figure(hours, str(doc.get("user_id", "")))
         pdf.savefig(fig)
         plt.close(fig)
     return buf.getvalue()
+
+
+def pdf_title(doc: Mapping[str, Any]) -> str:
+    """Title line of the PDF's first page."""
+    return f"Evidence pack: {doc.get('kind', '')}"
+
+
+def pdf_rows(doc: Mapping[str, Any]) -> list[tuple[float, str, str]]:
+    """(height, key, text) of every claim row on the PDF's first page: values cut to 95
+    characters, rows down to the page's foot; the verifier regenerates them."""
+    rows, y = [], 0.96
+    for key, value in _claim_lines(doc):
+        y -= 0.03
+        rows.append((y, key, value if len(value) <= 95 else value[:92] + "..."))
+        if y < 0.05:
+            break
+    return rows
