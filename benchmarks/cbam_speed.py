@@ -27,13 +27,14 @@ from greenlink.carbon.batches import (
     check_shipments,
     shipment_footprints,
 )
-from greenlink.carbon.cbam_data import YEARS
+from greenlink.carbon.cbam_data import phase_in_years
 from greenlink.carbon.embedded import installation_see
 from greenlink.carbon.emission_factor_routes import GridFactor, decide_factor
 from greenlink.carbon.liability import annual_summary, price_assumptions, shipment_liability
 from greenlink.carbon.synthetic import synthetic_batches, synthetic_shipments
 from greenlink.scenario.installations import Installation
 
+YEARS = phase_in_years()
 TZ = "Asia/Shanghai"
 FLOOR_S = 2.0
 SHARE = {"l1": 0.5, "l2": 0.4}

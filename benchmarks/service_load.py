@@ -171,7 +171,7 @@ def check_nothing_lost(data: Path, accepted: dict[int, str]) -> int:
     """How many accepted uploads are missing from the database (or differ)."""
     from sqlalchemy import select
 
-    from greenlink.service.db import make_engine
+    from greenlink.database import make_engine
     from greenlink.service.models import MeterUpload
     from greenlink.service.settings import make_settings
 

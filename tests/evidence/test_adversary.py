@@ -39,7 +39,6 @@ from greenlink.evidence.build import (
     with_registry_certificates,
 )
 from greenlink.evidence.claims import GREEN_SHARE
-from greenlink.evidence.keys import fingerprint, public_pem
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -50,6 +49,7 @@ from greenlink.evidence.pack import read_pack, write_pack
 from greenlink.evidence.shipment import SHIPMENT, ShipmentRequest
 from greenlink.evidence.summary import summary_pdf
 from greenlink.evidence.verify import verify_members, verify_pack
+from greenlink.signing.keys import fingerprint, public_pem
 from tests.evidence.conftest import request_for, tiny_flows
 from tests.evidence.test_registry_link import _registry
 from tests.evidence.test_shipment import COMPLETE, GRID, SHIP

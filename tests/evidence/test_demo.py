@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from greenlink.evidence.embedded_see import FUELS_FILE
-from greenlink.evidence.keys import PUBLIC_NAME, load_public_key
 from greenlink.evidence.pack import read_pack
 from greenlink.evidence.verify import verify_members
 from greenlink.scenario.load import LoadedScenario, load_scenario
+from greenlink.signing.keys import PUBLIC_NAME, load_public_key
 from greenlink.workflows.cbam import accounts_for
 from greenlink.workflows.demo import DEMO_KEY_DIR, build_demo_shipment_pack
 from greenlink.workflows.run import run_scenario

@@ -13,7 +13,9 @@ import pytest
 
 from greenlink.errors import GreenlinkError, InputError
 from greenlink.evidence.build import build_green_share_pack
-from greenlink.evidence.keys import (
+from greenlink.evidence.manifest import build_manifest, parse_manifest, sha256_hex
+from greenlink.evidence.pack import pack_bytes, read_pack
+from greenlink.signing.keys import (
     PRIVATE_NAME,
     PUBLIC_NAME,
     fingerprint,
@@ -23,8 +25,6 @@ from greenlink.evidence.keys import (
     read_keyring,
     rotate_key,
 )
-from greenlink.evidence.manifest import build_manifest, parse_manifest, sha256_hex
-from greenlink.evidence.pack import pack_bytes, read_pack
 from tests.evidence.conftest import random_flows, request_for, tiny_flows
 
 

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from greenlink.evidence.build import SIGNER_NAME, build_green_share_pack, signed_members
 from greenlink.evidence.claims import GREEN_SHARE
-from greenlink.evidence.keys import public_pem
 from greenlink.evidence.manifest import MANIFEST_NAME, SIGNATURE_NAME
 from greenlink.evidence.pack import read_pack, write_pack
 from greenlink.evidence.verify import verify_members, verify_pack
+from greenlink.signing.keys import public_pem
 from tests.evidence.conftest import request_for, tiny_flows
 
 WHEN = dt.datetime(2025, 1, 1, 2)

@@ -39,7 +39,7 @@ EXIT_PASS, EXIT_FAIL, EXIT_UNTRUSTED = 0, 1, 3
 
 
 def _key_dir(key_dir: Path | None) -> Path:
-    from greenlink.evidence.keys import default_key_dir
+    from greenlink.signing.keys import default_key_dir
 
     return key_dir or default_key_dir()
 
@@ -47,7 +47,7 @@ def _key_dir(key_dir: Path | None) -> Path:
 @keys_app.command()
 def generate(key_dir: KeyDir = None) -> None:
     """Create the operator's signing key (private key file mode 0600)."""
-    from greenlink.evidence.keys import generate_key
+    from greenlink.signing.keys import generate_key
 
     with user_errors():
         folder = _key_dir(key_dir)
@@ -60,7 +60,7 @@ def generate(key_dir: KeyDir = None) -> None:
 @keys_app.command()
 def show(key_dir: KeyDir = None) -> None:
     """List the keyring: active and retired public keys with fingerprints."""
-    from greenlink.evidence.keys import PUBLIC_NAME, show_keys
+    from greenlink.signing.keys import PUBLIC_NAME, show_keys
 
     with user_errors():
         folder = _key_dir(key_dir)
@@ -72,7 +72,7 @@ def show(key_dir: KeyDir = None) -> None:
 @keys_app.command()
 def rotate(key_dir: KeyDir = None) -> None:
     """New signing key; the old private key is deleted, its public key kept as retired."""
-    from greenlink.evidence.keys import rotate_key
+    from greenlink.signing.keys import rotate_key
 
     with user_errors():
         old, new = rotate_key(_key_dir(key_dir))
@@ -82,14 +82,14 @@ def rotate(key_dir: KeyDir = None) -> None:
 
 
 def _keyring(path: Path | None) -> Path:
-    from greenlink.evidence.trust import default_keyring_path
+    from greenlink.signing.trust import default_keyring_path
 
     return path or default_keyring_path()
 
 
 def _read_public(path: Path) -> Ed25519PublicKey:
     from greenlink.errors import InputError, Problem
-    from greenlink.evidence.keys import load_public_key
+    from greenlink.signing.keys import load_public_key
 
     if not path.is_file():
         raise InputError(Problem("key file not found", file=str(path)))
@@ -104,8 +104,8 @@ def trust_cmd(pubkey: Annotated[Path, typer.Argument(help="operator's public key
 
     Compare the fingerprint printed here with the operator's out of band first.
     """
-    from greenlink.evidence.keys import fingerprint
-    from greenlink.evidence.trust import trust
+    from greenlink.signing.keys import fingerprint
+    from greenlink.signing.trust import trust
 
     with user_errors():
         fp = fingerprint(_read_public(pubkey))
@@ -118,8 +118,8 @@ def trust_cmd(pubkey: Annotated[Path, typer.Argument(help="operator's public key
 def untrust_cmd(key: Annotated[str, typer.Argument(help="fingerprint, or a public key file")],
                 keyring: Keyring = None) -> None:
     """Remove a key from your keyring: packs it signed verify as UNTRUSTED again."""
-    from greenlink.evidence.keys import fingerprint
-    from greenlink.evidence.trust import is_fingerprint, untrust
+    from greenlink.signing.keys import fingerprint
+    from greenlink.signing.trust import is_fingerprint, untrust
 
     with user_errors():
         fp = key if is_fingerprint(key) else fingerprint(_read_public(Path(key)))
@@ -130,7 +130,7 @@ def untrust_cmd(key: Annotated[str, typer.Argument(help="fingerprint, or a publi
 @keys_app.command("trusted")
 def trusted_cmd(keyring: Keyring = None) -> None:
     """List the keys your keyring trusts: fingerprint and label."""
-    from greenlink.evidence.trust import read_trusted
+    from greenlink.signing.trust import read_trusted
 
     with user_errors():
         path = _keyring(keyring)
@@ -146,7 +146,7 @@ def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)
           key_dir: KeyDir = None) -> None:
     """Build a signed evidence pack for a claim."""
     from greenlink.evidence.build import build_pack
-    from greenlink.evidence.keys import load_private_key
+    from greenlink.signing.keys import load_private_key
     from greenlink.workflows.evidence import request_from_spec
 
     with user_errors():
@@ -178,8 +178,8 @@ def verify(pack: Path,
     Exit 0 PASS, 1 FAIL, 2 bad input, 3 UNTRUSTED (consistent, but the signer is not trusted).
     """
     from greenlink.evidence.pack import MIB, PackLimits
-    from greenlink.evidence.trust import read_trusted
     from greenlink.evidence.verify import verify_pack
+    from greenlink.signing.trust import read_trusted
 
     with user_errors():
         public = _read_public(key) if key is not None else None

@@ -30,7 +30,6 @@ from greenlink.evidence.claims import (
     cut_period,
     green_share,
 )
-from greenlink.evidence.keys import fingerprint, public_pem, sign
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -41,6 +40,7 @@ from greenlink.evidence.pack import move_into_place, pack_bytes, write_pack, wri
 from greenlink.evidence.shipment import ShipmentRequest, build_shipment
 from greenlink.evidence.summary import summary_html, summary_pdf
 from greenlink.evidence.tables import round_table
+from greenlink.signing.keys import fingerprint, public_pem, sign
 
 SIGNER_NAME = "signer.pub"
 SUMMARY_HTML = "summary/summary.html"

@@ -17,7 +17,7 @@ at the first failure):
 6. certificates (when present) agree with the claim, and with ``--against`` no certificate id
    range is claimed in another pack;
 7. the signer is trusted: the key given with ``--key``, or a fingerprint in the verifier's
-   keyring (:mod:`greenlink.evidence.trust`). A pack that passes 1–6 but whose embedded key
+   keyring (:mod:`greenlink.signing.trust`). A pack that passes 1–6 but whose embedded key
    alone vouches for it is **UNTRUSTED** (not ok): anyone can sign a consistent pack.
 """
 
@@ -42,7 +42,6 @@ from greenlink.evidence.certs import (
 )
 from greenlink.evidence.claims import GREEN_SHARE, read_claim, recompute_green_share
 from greenlink.evidence.headline import check_statement, check_summaries
-from greenlink.evidence.keys import fingerprint, load_public_key, signature_valid
 from greenlink.evidence.manifest import (
     MANIFEST_NAME,
     SIGNATURE_NAME,
@@ -58,6 +57,7 @@ from greenlink.evidence.pack import (
 )
 from greenlink.evidence.shipment import SHIPMENT, recompute_shipment
 from greenlink.evidence.tables import Failure, PackFailure, fail
+from greenlink.signing.keys import fingerprint, load_public_key, signature_valid
 
 #: Recompute function per claim kind.
 RECOMPUTE: dict[str, Callable[[Mapping[str, bytes]], Any]] = {

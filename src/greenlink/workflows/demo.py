@@ -16,7 +16,11 @@ import pandas as pd
 
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.build import build_shipment_pack
-from greenlink.evidence.keys import (
+from greenlink.evidence.shipment import ShipmentRequest
+from greenlink.evidence.spec import ClaimSpec, TopologySpec, request_for_spec
+from greenlink.evidence.verify import VerifyReport, verify_pack
+from greenlink.scenario.load import LoadedScenario
+from greenlink.signing.keys import (
     PRIVATE_NAME,
     PUBLIC_NAME,
     generate_key,
@@ -24,10 +28,6 @@ from greenlink.evidence.keys import (
     load_public_key,
     rotate_key,
 )
-from greenlink.evidence.shipment import ShipmentRequest
-from greenlink.evidence.spec import ClaimSpec, TopologySpec, request_for_spec
-from greenlink.evidence.verify import VerifyReport, verify_pack
-from greenlink.scenario.load import LoadedScenario
 
 #: Folder (inside ``out_dir``) of the throwaway demo key.
 DEMO_KEY_DIR = "demo_key"
