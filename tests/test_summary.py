@@ -119,3 +119,12 @@ def test_sections_are_typed(run) -> None:
     assert all(isinstance(p, ProductRow) for p in run.summary.products)
     with pytest.raises(ValueError):
         RunSummary.model_validate({**run.summary.model_dump(), "surprise": 1})
+
+
+def test_totals_cover_every_park_energy_column() -> None:
+    from greenlink import flows
+    from greenlink.summary import MonthTotals, Totals
+
+    assert set(Totals.model_fields) == {*flows.PARK_ENERGY_COLUMNS, "battery_loss_kwh"}
+    assert set(MonthTotals.model_fields) == (
+        {*flows.PARK_ENERGY_COLUMNS, "month"} - {flows.IMPORT_OVER_LIMIT_KWH})

@@ -71,8 +71,8 @@ class Capacity(Section):
     battery_kw: float
 
 
-class Totals(Section):
-    """Annual sums of the park energy columns of the flows table [kWh], and battery losses."""
+class ParkEnergy(Section):
+    """Sums of the park energy columns of the flows table over a period [kWh]."""
 
     generation_kwh: float
     load_kwh: float
@@ -85,6 +85,11 @@ class Totals(Section):
     export_kwh: float
     curtailed_kwh: float
     import_kwh: float
+
+
+class Totals(ParkEnergy):
+    """The year's sums [kWh], the import above the connection limit and the battery losses."""
+
     import_over_limit_kwh: float
     battery_loss_kwh: float
 
@@ -113,21 +118,10 @@ class UserSummary(Section):
     hourly_matched_share: MaybeNumber
 
 
-class MonthTotals(Section):
+class MonthTotals(ParkEnergy):
     """One calendar month (local time) of the park energy columns [kWh]."""
 
     month: str
-    generation_kwh: float
-    load_kwh: float
-    green_to_load_kwh: float
-    green_direct_kwh: float
-    battery_charge_kwh: float
-    battery_charge_green_kwh: float
-    battery_discharge_kwh: float
-    battery_discharge_green_kwh: float
-    export_kwh: float
-    curtailed_kwh: float
-    import_kwh: float
 
 
 class Cost(Section):
