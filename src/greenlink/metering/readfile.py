@@ -17,7 +17,8 @@ agree with it) to kWh.
 The result has columns ``meter_id`` (str), ``ts_s`` (int64, interval start in seconds since the
 Unix epoch, UTC), ``energy_kwh`` (float64) and ``row`` (int64, 1-based data row in the file).
 An empty cell is a missing reading (left out); a value that is not a finite number (``inf``,
-``nan``) stays in, for :func:`greenlink.metering.guard.guard_readings` to refuse.
+``nan``) stays in, for :func:`greenlink.metering.guard.guard_readings` to refuse. A CSV's text
+is bounded first (:func:`greenlink.metering.guard.check_text`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from greenlink.errors import InputError, Problem
+from greenlink.metering.guard import check_text
 from greenlink.scenario.meters import KWH_PER_UNIT, Meter
 
 Layout = Literal["auto", "long", "wide"]
@@ -338,6 +340,8 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
         disagrees with the meter's unit, time stamps off the meter's interval grid.
     """
     path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".csv", ".txt"):
+        check_text(path, str(path))
     fast = _read_long_in_duckdb(path, meters, mapping, layout)
     if fast is not None:
         return fast
