@@ -101,8 +101,12 @@ def _refused(tmp_path: Path, name: str, content: str | bytes, *where: str) -> st
 NON_FINITE = ["inf", "-inf", "nan", "NaN", "Infinity", "1e309", "1" + "0" * 400]
 
 
-@pytest.mark.parametrize("value", NON_FINITE)
-@pytest.mark.parametrize("layout", ["long csv", "wide csv", "parquet"])
+#: A Parquet double cannot hold a number that overflows, so Parquet gets the IEEE specials only.
+CASES = [(layout, v) for layout in ("long csv", "wide csv", "parquet") for v in NON_FINITE
+         if layout != "parquet" or not v.startswith("1")]
+
+
+@pytest.mark.parametrize(("layout", "value"), CASES)
 def test_non_finite_values_are_refused(tmp_path: Path, value: str, layout: str) -> None:
     if layout == "long csv":  # time stamps with offsets: DuckDB's fast path
         _refused(tmp_path, "m.csv", long_csv(value), "row 2", "column 'value'", repr(METER))
@@ -111,8 +115,6 @@ def test_non_finite_values_are_refused(tmp_path: Path, value: str, layout: str) 
                 f"2025-06-01 12:15:00,{value}\n")
         _refused(tmp_path, "w.csv", text, "row 2", f"column {METER!r}")
     else:
-        if value.startswith("1"):
-            pytest.skip("a Parquet double cannot hold a number that overflows")
         table = pa.table({
             "timestamp": pa.array(pd.to_datetime([GOOD_TIME, NEXT_TIME])),
             "meter_id": [METER, METER],
