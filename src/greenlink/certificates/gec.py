@@ -1025,6 +1025,7 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
     status_values = {_norm(k): v for k, v in mapping.values.status.items()}
     tradable_values = {_norm(k): v for k, v in mapping.values.tradable.items()}
     rx = re.compile(mapping.serial.pattern)
+    to_device = {_norm(k): v for k, v in mapping.devices.items()}
     rows: list[ParsedRow] = []
     for number, record in enumerate(records[header_row:], start=header_row + 1):
         if not any(c.strip() for c in record):
@@ -1113,7 +1114,7 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
             problems.extend(bad)
             continue
         assert serials is not None and month is not None and status is not None
-        rows.append(ParsedRow(number, mapping.devices.get(device, device), month,
+        rows.append(ParsedRow(number, to_device.get(_norm(device), device), month,
                               replace(serials, tradable=bool(tradable)), status, tradable,
                               holder, beneficiary))
     if not rows and not problems:
@@ -1204,13 +1205,15 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
     problems: list[Problem] = []
     own: set[str] = set()
     external: set[str] = set()
+    to_account = {_norm(k): v for k, v in mapping.accounts.items()}
+    to_external = {_norm(k): v for k, v in mapping.external.items()}
 
     def party(name: str | None, fld: str, row: int) -> tuple[str | None, str | None]:
         """(own account, external label) of a holder or beneficiary named in the file."""
         if name is None:
             return None, None
-        if name in mapping.accounts:
-            account = mapping.accounts[name]
+        if _norm(name) in to_account:
+            account = to_account[_norm(name)]
             if account not in accounts:
                 problems.append(Problem(f"{name!r} maps to account {account!r}, which is not "
                                         "registered", file=parsed.name,
@@ -1219,10 +1222,10 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
                                                  "the mapping)"))
             own.add(account)
             return account, None
-        if name not in mapping.external and name in accounts:
+        if _norm(name) not in to_external and name in accounts:
             own.add(name)
             return name, None
-        label = mapping.external.get(name, name)
+        label = to_external.get(_norm(name), name)
         external.add(label)
         return None, label
 
@@ -1251,16 +1254,13 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
                   "source_file_hash": parsed.sha256, "source_row": r.row,
                   "imported_at": now}
         new.append((r, values))
-    # the tradable flag of later records comes from the issuance when the file does not say
-    issued_all = [(_record_range(v), v, None) for v in existing if v["status"] == GEC_ISSUED] \
-        + [(_record_range(v), v, r) for r, v in new if v["status"] == GEC_ISSUED]
+    # a later record whose tradability the file does not give takes its issuance's
+    issued = [v for v in existing if v["status"] == GEC_ISSUED] \
+        + [v for _, v in new if v["status"] == GEC_ISSUED]
     for r, v in new:
-        if v["status"] == GEC_ISSUED:
-            continue
-        covering = [(rng, iv) for rng, iv, _ in issued_all
-                    if rng.overlaps(r.serials)]
-        if r.tradable is None and covering:
-            v["tradable"] = covering[0][1]["tradable"]
+        if r.tradable is None and v["status"] != GEC_ISSUED:
+            v["tradable"] = next((i["tradable"] for i in issued
+                                  if _record_range(i).overlaps(r.serials)), False)
     stored: list[dict[str, Any]] = []
     for r, v in new:
         v["row_hash"] = _row_hash(v)
