@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from greenlink.cli.evidence_cmd import evidence_app, keys_app
-from tests.evidence.conftest import tiny_flows
+from tests.evidence.conftest import tiny_day_15min
 
 runner = CliRunner()
 EXAMPLE = (Path(__file__).parents[2] / "src" / "greenlink" / "examples" / "jiangsu_park"
@@ -18,7 +18,7 @@ EXAMPLE = (Path(__file__).parents[2] / "src" / "greenlink" / "examples" / "jiang
 
 def _claim_file(tmp_path: Path) -> Path:
     (tmp_path / "sld.pdf").write_bytes(b"%PDF-1.4 single-line diagram")
-    flows = tiny_flows().rename(columns=lambda c: c.replace("u.", "alu_extruder."))
+    flows = tiny_day_15min().rename(columns=lambda c: c.replace("u.", "alu_extruder."))
     flows.reset_index().to_parquet(tmp_path / "flows.parquet", index=False)
     claim = tmp_path / "claim.toml"
     claim.write_text("""kind = "user_green_share"

@@ -1158,7 +1158,7 @@ def _row_hash(values: Mapping[str, Any]) -> str:
             "beneficiary_account_id", "beneficiary_external")
     canon = {k: (v.isoformat() if isinstance(v, date) else v) for k in keys
              for v in [values[k]]}
-    return hashlib.sha256(json.dumps(canon, sort_keys=True, ensure_ascii=False,
+    return hashlib.sha256(json.dumps(canon, sort_keys=True, ensure_ascii=False, allow_nan=False,
                                      separators=(",", ":")).encode()).hexdigest()
 
 

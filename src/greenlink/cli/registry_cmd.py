@@ -6,12 +6,12 @@ Every command takes ``--db URL`` (default ``sqlite:///greenlink-registry.sqlite`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from greenlink import jsonio
 from greenlink.certificates.purposes import USER_CLAIM_PURPOSES, UserClaimPurpose
 from greenlink.cli.common import console, default_store, user_errors
 
@@ -146,7 +146,7 @@ def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)"
         st = monthly_statement(_open(db), matched, user_id=user, month=month,
                                timezone=sc.site.timezone)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{user}_{month}.json").write_text(json.dumps(st, indent=1))
+        (out / f"{user}_{month}.json").write_text(jsonio.dumps(st, indent=1))
         (out / f"{user}_{month}.html").write_text(statement_html(st))
         console.print(f"{user} {month}: matched {st['metered']['matched_green_kwh']:,.1f} kWh, "
                       f"claimed {st['certificates']['claimed_wh']:,} Wh → {out}")

@@ -8,7 +8,6 @@ refused whole.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from greenlink import flows
+from greenlink import flows, jsonio
 from greenlink.errors import InputError, Problem
 from greenlink.metering.actuals import MeteredArrays, metered_arrays
 from greenlink.metering.guard import guard_readings, meter_limits
@@ -72,7 +71,7 @@ class IngestReport:
         """JSON report (``.json``) or the issues as CSV (any other suffix), written atomically."""
         tmp = path.with_name(path.name + ".tmp")
         if path.suffix == ".json":
-            tmp.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False))
+            tmp.write_text(jsonio.dumps(self.to_json(), indent=1))
         else:
             self.issues.to_csv(tmp, index=False)
         tmp.replace(path)
