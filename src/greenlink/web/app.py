@@ -17,7 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from secure.middleware import SecureASGIMiddleware
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import greenlink
@@ -27,7 +26,7 @@ from greenlink.service.context import ServiceContext
 from greenlink.service.errors import NotAuthenticated, ServiceError, TooManyRequests, public_text
 from greenlink.service.settings import Settings
 from greenlink.service.startup import open_service
-from greenlink.web.security import CrossOriginGuard, security_headers
+from greenlink.web.security import CrossOriginGuard, SecurityHeaders, security_headers
 
 API_PREFIX = "/api/v1"
 
@@ -133,5 +132,5 @@ def create_app(settings: Settings, ctx: ServiceContext | None = None) -> FastAPI
     app.add_middleware(CrossOriginGuard, failure_page=cross_site_refused,
                        api_prefix=API_PREFIX + "/")
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecureASGIMiddleware, secure=headers)
+    app.add_middleware(SecurityHeaders, secure=headers)
     return app
