@@ -69,7 +69,7 @@ def test_build_and_verify_from_a_claim_file(tmp_path: Path) -> None:
     with zipfile.ZipFile(pack) as zf:
         members = {i.filename: zf.read(i) for i in zf.infolist()}
     members["data/generation.csv"] = members["data/generation.csv"].replace(
-        b"10.000000", b"11.000000", 1)
+        b"5.000000", b"6.000000", 1)
     with zipfile.ZipFile(tmp_path / "bad.zip", "w") as zf:
         for name, data in members.items():
             zf.writestr(name, data)
