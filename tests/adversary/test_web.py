@@ -493,3 +493,20 @@ def test_odd_upload_names_are_refused_not_crashed(site: Site) -> None:
                 outcomes[(path, label, suffix)] = (r.status_code, r.text[:120])
     bad = {k: v for k, v in outcomes.items() if not 400 <= v[0] < 500}
     assert not bad, bad
+
+
+def test_revoking_a_token_ends_the_tokens_made_with_it(site: Site) -> None:
+    """A child token never outlives its parent: revoking the parent ends it (and its own
+    children) at once."""
+    c = client_of(site.app)
+    parent = c.post("/api/v1/auth/tokens", headers=bearer(site.tokens["verifier"]),
+                    json={"name": "parent", "ttl_hours": 1}).json()
+    child = c.post("/api/v1/auth/tokens", headers=bearer(parent["token"]),
+                   json={"name": "child", "ttl_hours": 1}).json()
+    grandchild = c.post("/api/v1/auth/tokens", headers=bearer(child["token"]),
+                        json={"name": "grandchild", "ttl_hours": 1}).json()
+    assert c.get("/api/v1/auth/me", headers=bearer(grandchild["token"])).status_code == 200
+    assert c.delete(f"/api/v1/auth/tokens/{parent['id']}",
+                    headers=bearer(site.tokens["verifier"])).status_code in (200, 204)
+    for t in (parent, child, grandchild):
+        assert c.get("/api/v1/auth/me", headers=bearer(t["token"])).status_code == 401

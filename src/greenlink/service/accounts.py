@@ -12,10 +12,9 @@ An unknown email address costs the same argon2 verification as a wrong password 
 dummy hash made with the service's hash parameters) and gets the same answer.
 
 A token made with a token (``create_token``) never outlives its parent: its expiry is capped at
-the parent's. Tokens carry no narrower scope than their user's role, so a child has exactly the
-parent's rights. Revoking a parent does not revoke tokens already made with it (each is its own
-credential: list them with ``list_tokens``, revoke each); a stolen parent therefore yields
-children that die at the parent's expiry at the latest.
+the parent's, and it is valid only while every token up its chain is (revoking a parent ends
+the tokens made with it, and theirs). Tokens carry no narrower scope than their user's role, so
+a child has exactly the parent's rights.
 """
 
 from __future__ import annotations
@@ -170,7 +169,7 @@ def _issue(ctx: ServiceContext, user_id: int, name: str, ttl_hours: float,
     extra = {} if parent_id is None else {"parent": f"token:{parent_id}"}
     with transaction(ctx.sessions) as s:
         row = ApiToken(user_id=user_id, name=name, token_sha256=token_digest(secret),
-                       expires_at=expires)
+                       expires_at=expires, parent_id=parent_id)
         s.add(row)
         s.flush()
         audit.record(s, user_id, "token.create", f"token:{row.id}", name=name,
@@ -291,7 +290,14 @@ def authenticate(ctx: ServiceContext, token: str) -> Principal:
     """The principal owning ``token``; 401 when unknown, revoked or expired."""
     with ctx.sessions() as s:
         row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
-        if row is None or row.revoked_at is not None or utc(row.expires_at) <= now_utc():
+        now = now_utc()
+        link, seen = row, set()
+        while link is not None:  # the token and every token up its chain must be live
+            if link.revoked_at is not None or utc(link.expires_at) <= now or link.id in seen:
+                raise NotAuthenticated("token unknown, revoked or expired")
+            seen.add(link.id)
+            link = s.get(ApiToken, link.parent_id) if link.parent_id is not None else None
+        if row is None:
             raise NotAuthenticated("token unknown, revoked or expired")
         user = s.get(User, row.user_id)
         if user is None or not user.active:
