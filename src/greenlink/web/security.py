@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +45,7 @@ from secure import (
 )
 from starlette.datastructures import Headers
 
+from greenlink import jsonio
 from greenlink.api.deps import session_cookie_name
 from greenlink.service.context import ServiceContext
 from greenlink.service.errors import NotAllowed
@@ -96,8 +96,8 @@ class CrossOriginGuard:
             await self.app(scope, receive, send)
             return
         if scope["path"].startswith(self.api_prefix):
-            body = json.dumps({"detail": f"{REFUSED} (scripts: use a bearer token)",
-                               "problems": []}).encode()
+            body = jsonio.dumps({"detail": f"{REFUSED} (scripts: use a bearer token)",
+                                 "problems": []}, indent=None).encode()
             await send({"type": "http.response.start", "status": 403,
                         "headers": [(b"content-type", b"application/json"),
                                     (b"content-length", str(len(body)).encode())]})
