@@ -68,6 +68,7 @@ def test_a_transaction_is_one_commit_or_nothing(db_url: str) -> None:
     assert reg.events() == before and set(reg.bundles()["account_id"]) == {"park"}
     with reg.transaction() as view:
         view.transfer(1, "alu")
+        assert view.verify().ok  # its own pending events included, unsigned until the commit
         view.record_consumption("alu", pd.Timestamp("2025-06-01 01:00", tz="UTC"), 100)
         with pytest.raises(RegistryError, match="consumed 100 Wh"):
             # splits bundle 2, then finds the claim too large: its savepoint is undone

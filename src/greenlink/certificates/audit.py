@@ -25,11 +25,13 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, select, update
@@ -297,8 +299,9 @@ class _Verifier:
         self.batches: list[_Batch] = []
         self.recorded: dict[int, list[str]] = {}  # seq -> rows it records (for messages)
         self.adopt_seq = 0
+        self.pending: list[Any] = []
         self.hash_at: dict[int, str] = {}
-        self.trusted_signatures = 0
+        self.last_trusted = 0
         self.untrusted_events: list[tuple[int, str, str]] = []
 
     # -- events ------------------------------------------------------------------------
@@ -311,7 +314,8 @@ class _Verifier:
         unsigned_since = 1
         bad_signature_seen = False
         hash_at: dict[int, str] = {}
-        for ev in self.session.execute(select(Event).order_by(Event.seq)).scalars():
+        stored = self.session.execute(select(Event).order_by(Event.seq)).scalars()
+        for ev in itertools.chain(stored, self.pending):
             count += 1
             if ev.seq != expected_seq:
                 if ev.seq > expected_seq:
@@ -348,14 +352,21 @@ class _Verifier:
             expected_seq = ev.seq + 1
             last = ev
         self.hash_at = hash_at
-        if self.trusted_signatures and self.untrusted_events:
-            # the operator's key signs this history: another key's signature is a forgery
-            for seq, kind, fp in self.untrusted_events[:5]:
+        # a signature by a key the verifier does not trust, followed by a trusted one, adds
+        # nothing (the trusted one covers the history before it: e.g. a retired key the
+        # verifier was never given); after the last trusted one it is a forgery — or, when no
+        # signature at all is trusted, the verifier lacks the operator's key (UNTRUSTED)
+        after = [u for u in self.untrusted_events if u[0] > self.last_trusted]
+        if self.last_trusted:
+            for seq, kind, fp in after[:5]:
                 self.chain.append(f"event {seq} ({kind}): signed by key {fp}, which is not a "
-                                  "key you trust, while other heads are signed by one: its "
-                                  "signature was replaced (or the operator rotated to a key "
+                                  f"key you trust, after event {self.last_trusted} was signed "
+                                  "by one: its signature was replaced, or events were "
+                                  "appended by someone else (or the operator rotated to a key "
                                   "you do not trust yet)")
             self.untrusted = []
+        else:
+            self.untrusted = list(dict.fromkeys(fp for _s, _k, fp in after))
         return count, last, last_signed
 
     def _signature(self, ev: Any) -> str:
@@ -366,10 +377,8 @@ class _Verifier:
         if verdict == "untrusted":
             fp = fingerprint_of_hex(ev.signer or "") or "?"
             self.untrusted_events.append((int(ev.seq), str(ev.kind), fp))
-            if fp not in self.untrusted:
-                self.untrusted.append(fp)
         elif verdict == "ok":
-            self.trusted_signatures += 1
+            self.last_trusted = int(ev.seq)
         return verdict
 
     def _rows_of(self, first: int, last: int, limit: int = 6) -> str:
@@ -513,13 +522,21 @@ def _adopt_seq(session: Session) -> int:
 
 
 def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoint | None = None,
-           max_problems: int = 50) -> VerifyResult:
+           max_problems: int = 50, pending: Sequence[Mapping[str, Any]] = ()) -> VerifyResult:
     """Check the whole history: links, signatures (with ``trust``: only keys the verifier trusts;
     ``None``: signatures are not checked), the head, a kept ``checkpoint``, and every row of every
-    chained table against what the events recorded."""
+    chained table against what the events recorded.
+
+    ``pending``: events of the open transaction ``session`` belongs to, not yet written (they are
+    written, the last one signed, when it commits): checked like the others, but not required to
+    be signed.
+    """
     v = _Verifier(session, trust, checkpoint, max_problems)
+    v.pending = [SimpleNamespace(**e) for e in pending]
     v.adopt_seq = _adopt_seq(session)
     count, last, last_signed = v.events()
+    if v.pending and last_signed < v.pending[0].seq:  # the commit signs what is pending
+        last_signed = int(last.seq)
     head_problems: list[str] = []
     heads = session.execute(select(ChainHead)).scalars().all()
     head = next((h for h in heads if h.id == 1), None)

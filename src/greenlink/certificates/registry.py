@@ -272,8 +272,8 @@ class _Writer:
         self.pending.append({"seq": seq, "at": at, "kind": kind, "payload": text,
                              "prev_hash": prev, "hash": h, "signer": None, "signature": None})
         if self.head_each_op:  # readers inside the transaction see the new head
-            self.session.connection().execute(update(_HEAD).where(_HEAD.c.id == 1)
-                                              .values(seq=seq, hash=h))
+            self.session.connection().execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+                seq=seq, hash=h, signer=None, signature=None))
 
     def run(self, kind: str, fn: Callable[[_Tx], Any], *, savepoint: bool) -> Any:
         """One operation written through the ORM session (its changes captured)."""
@@ -1078,9 +1078,10 @@ class Registry:
         """:func:`greenlink.certificates.audit.verify` with ``trust`` (default: the registry's
         own, the keys of the operator's key folder when it signs; ``None`` there: signatures
         are not checked)."""
+        pending = self._writer.pending if self._writer is not None else []
         with self.sessions() as s:
             return audit.verify(s, trust=trust if trust is not None else self.trust,
-                                checkpoint=checkpoint)
+                                checkpoint=checkpoint, pending=pending)
 
     def seal(self, note: str = "") -> int:
         """Append a signed ``seal`` event: the operator vouches for the history before it (e.g.
@@ -1106,7 +1107,8 @@ class Registry:
         trust = (self.trust or Trust()).merged(Trust({signer.fingerprint: None}))
         result = self.verify(trust=trust)
         if result.unsigned_tail and seal:
-            structural = self.verify(trust=None)
+            with self.sessions() as session:
+                structural = audit.verify(session, trust=None)  # links and rows only
             if not structural.ok or result.untrusted or len(result.problems) != 1:
                 raise RegistryError("the registry does not verify; no checkpoint: "
                                     + "; ".join((structural.problems or result.problems)[:3]))
