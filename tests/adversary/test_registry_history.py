@@ -294,6 +294,18 @@ def test_deleted_row_is_named(db_url: str, name: str, _k: Any, _e: Any, _s: Any,
     assert named(failing(reg), f"[{name}]", _first(key), "deleted outside the registry")
 
 
+def test_row_changed_then_used_by_the_registry_is_named(db_url: str) -> None:  # noqa: F811
+    """Tampering is not laundered by a later legitimate operation on the tampered row: the
+    operation records the digest it found, which differs from the last record."""
+    reg = build(db_url)
+    with attacker(db_url) as con:
+        bundles = table("gc_bundle")
+        con.execute(update(bundles).where(bundles.c.id == 4).values(account_id="steel"))
+        fix_own_hash(con, "gc_bundle", {"id": 4})
+    reg.cancel(4, beneficiary="steel", purpose="tenant_scope2")  # the registry believes it
+    assert named(failing(reg), "bundle 4 [gc_bundle]", "changed outside the registry")
+
+
 def test_deleted_last_event_is_found(db_url: str) -> None:  # noqa: F811
     reg = build(db_url)
     with attacker(db_url) as con:
