@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from alembic import command
 from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from greenlink import database
 from greenlink.certificates import audit
@@ -158,4 +159,18 @@ def test_concurrent_registries_share_one_chain(pg_url: str) -> None:
         moved = s.execute(select(func.count()).select_from(GranularCertificateBundle).where(
             GranularCertificateBundle.account_id != "park")).scalar_one()
     assert seqs == list(range(1, len(seqs) + 1)) and moved == 40
+    assert reg.verify().ok
+
+
+def test_migration_0002_downgrades_and_upgrades_again(db_url: str) -> None:
+    reg = open_registry(db_url)
+    cfg = database.alembic_config(MIGRATIONS, VERSION_TABLE, reg.engine.url)
+    with reg.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    with reg.engine.connect() as conn:
+        columns = {c["name"] for c in sa_inspect(conn).get_columns("gc_event")}
+    assert "signature" not in columns
+    reg = open_registry(db_url)
+    reg.add_account("park")
     assert reg.verify().ok

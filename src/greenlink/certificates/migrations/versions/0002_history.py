@@ -73,16 +73,19 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("signer", sa.String(length=64), nullable=True))
             batch_op.add_column(sa.Column("signature", sa.String(length=128), nullable=True))
-    bind = op.get_bind()
     from greenlink.certificates.audit import GENESIS, adopt_history
 
-    adopted = adopt_history(bind, "migration 0002_history: rows restated in signed-history "
-                                  "digests")
-    if adopted is None and bind.execute(sa.text("SELECT count(*) FROM gc_chain_head")
-                                        ).scalar() == 0:
-        bind.execute(sa.text("INSERT INTO gc_chain_head (id, seq, hash) VALUES (1, 0, :h)"),
-                     {"h": GENESIS})
-    if bind.dialect.name != "postgresql":
+    if context.is_offline_mode():  # an SQL script: for a new, empty registry
+        op.execute(f"INSERT INTO gc_chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')")
+    else:
+        bind = op.get_bind()
+        adopted = adopt_history(bind, "migration 0002_history: rows restated in signed-history "
+                                      "digests")
+        if adopted is None and bind.execute(sa.text("SELECT count(*) FROM gc_chain_head")
+                                            ).scalar() == 0:
+            bind.execute(sa.text("INSERT INTO gc_chain_head (id, seq, hash) VALUES (1, 0, :h)"),
+                         {"h": GENESIS})
+    if context.get_context().dialect.name != "postgresql":
         return
     op.execute(APPEND_ONLY_FUNCTION)
     op.execute("CREATE TRIGGER gc_event_append_only BEFORE UPDATE OR DELETE ON gc_event "
@@ -101,8 +104,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
+    """Drops the trigger and the signatures (a downgraded registry keeps its adopt event and
+    new-style digests, which the code of 0001 does not read)."""
+    if context.get_context().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS gc_event_no_truncate ON gc_event")
         op.execute("DROP TRIGGER IF EXISTS gc_event_append_only ON gc_event")
         op.execute("DROP FUNCTION IF EXISTS gc_event_append_only()")
