@@ -9,8 +9,12 @@ Run: ``.venv/bin/python benchmarks/metering_speed.py [--meters 200] [--skip-regi
    of three reads).
    Floor 1 million readings/s; aim within 3× of the raw read.
 2. **Issuance**: a year of hourly certificates for 20 generators (175,200 bundles) on a
-   throwaway PostgreSQL cluster, bundles/s (floor 20,000/s).
-3. **Transfers**: 32 concurrent clients transferring whole bundles, transfers/s.
+   throwaway PostgreSQL cluster, **signing on** (a throwaway operator key signs every commit's
+   head), bundles/s (floor 30,000/s). Baseline in the same run: PostgreSQL's own COPY of the
+   same rows into an empty table of the same columns.
+3. **Transfers**: 32 concurrent clients transferring whole bundles, signing on, transfers/s
+   (floor 1,000/s). Baseline in the same run: one client alone (its transfers/s); the ratio
+   shows what group commit gains from concurrency.
 
 The last line reads ``readings_per_s=<x> raw_read_ratio=<y> bundles_per_s=<z>
 transfers_per_s=<w>`` (ratio = our time / raw read time).
@@ -20,8 +24,8 @@ hourly load equal to the raw files' sum, every hour matched; every bundle issued
 of the input, every transfer done and landed, and the registry's own audit (``verify``) ok.
 
 ``--smoke``: 30 meters (1,051,200 readings in 2 files), one raw read; a week of issuance (3,360
-bundles) and 4 clients × 5 transfers. The registry part is not skipped: without PostgreSQL the
-smoke run fails (``make test`` installs it).
+bundles), 10 transfers of one client alone and 4 clients × 5 transfers. The registry part is
+not skipped: without PostgreSQL the smoke run fails (``make test`` installs it).
 """
 
 from __future__ import annotations
@@ -155,18 +159,41 @@ def bench_meters(n_meters: int, tmp: Path, raw_reads: int = 3) -> tuple[float, f
     return n / ours, ours / raw_s
 
 
+def raw_copy_s(reg: Any) -> float:
+    """Baseline: PostgreSQL's own COPY of the issued rows into an empty twin table (seconds)."""
+    raw = reg.engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute("CREATE TEMP TABLE bundle_twin (LIKE gc_bundle)")
+        data = bytearray()
+        with cur.copy("COPY gc_bundle TO STDOUT") as out:
+            for chunk in out:
+                data += chunk
+        t = time.perf_counter()
+        with cur.copy("COPY bundle_twin FROM STDIN") as into:
+            into.write(bytes(data))
+        raw.commit()
+        return time.perf_counter() - t
+    finally:
+        raw.close()
+
+
 def bench_registry(hours_n: int = 8760, clients: int = 32, per_client: int = 40,
-                   required: bool = False) -> tuple[float, float]:
+                   required: bool = False, alone: int = 200) -> tuple[float, float]:
     from greenlink.certificates.db import open_registry
     from greenlink.certificates.pgtemp import available, throwaway_cluster
+    from greenlink.signing.keys import generate_key
 
     if not available():
         check(not required, "registry: PostgreSQL server binaries not found "
               "(scripts/install-system-deps.sh installs them)")
         print("registry: PostgreSQL server binaries not found; skipped")
         return float("nan"), float("nan")
-    with throwaway_cluster() as url:
-        reg = open_registry(url)
+    with throwaway_cluster() as url, tempfile.TemporaryDirectory() as keys:
+        key = generate_key(Path(keys) / "operator")
+        reg = open_registry(url, key_dir=Path(keys) / "operator")
+        check(reg.signer is not None, "registry: not signing")
+        print(f"registry: signing on (throwaway operator key {key.fingerprint[:23]}…)")
         accounts = ["park", "a", "b", "c"]
         for a in accounts:
             reg.add_account(a)
@@ -188,8 +215,16 @@ def bench_registry(hours_n: int = 8760, clients: int = 32, per_client: int = 40,
         n = reg.issue(hours, metadata_id=meta)
         issue_s = time.perf_counter() - t
         check(n == len(hours), f"issued {n} bundles for {len(hours)} device-hours")
+        copy_s = raw_copy_s(reg)
         print(f"issuance: {n:,} bundles on PostgreSQL in {issue_s:.2f} s "
-              f"({n / issue_s:,.0f} bundles/s)")
+              f"({n / issue_s:,.0f} bundles/s, signed); baseline raw COPY of the same rows "
+              f"{copy_s:.2f} s ({n / copy_s:,.0f} rows/s): {issue_s / copy_s:.1f}× its time")
+        # baseline: one client alone, on bundles the concurrent clients do not use
+        first_alone = 1 + clients * per_client
+        t = time.perf_counter()
+        for i in range(alone):
+            reg.transfer(first_alone + i, accounts[1 + i % 3], from_account="park")
+        alone_s = time.perf_counter() - t
         done = [0] * clients
         barrier = threading.Barrier(clients + 1)
 
@@ -210,18 +245,21 @@ def bench_registry(hours_n: int = 8760, clients: int = 32, per_client: int = 40,
         transfer_s = time.perf_counter() - t
         total = sum(done)
         print(f"transfers: {total} by {clients} concurrent clients in {transfer_s:.2f} s "
-              f"({total / transfer_s:,.0f} transfers/s)")
+              f"({total / transfer_s:,.0f} transfers/s, signed); baseline one client alone: "
+              f"{alone / alone_s:,.0f} transfers/s ({total / transfer_s / (alone / alone_s):.1f}"
+              f"× with {clients} clients)")
         t = time.perf_counter()
         audit = reg.verify()
-        print(f"verify: {'ok' if audit.ok else 'FAILED'} in {time.perf_counter() - t:.2f} s")
+        print(f"verify (every link, signature and row): {'ok' if audit.ok else 'FAILED'} in "
+              f"{time.perf_counter() - t:.2f} s")
         bundles = reg.bundles()
         reg.engine.dispose()
-        check(audit.ok, f"registry audit: {audit.problems[:3]}")
+        check(audit.ok and audit.signatures_checked, f"registry audit: {audit.problems[:3]}")
         check(total == clients * per_client,
               f"{total} of {clients * per_client} transfers done")
         moved = int((bundles["account_id"] != "park").sum())
-        check(moved == total, f"{moved} bundles outside the park account after {total} "
-              "transfers")
+        check(moved == total + alone, f"{moved} bundles outside the park account after "
+              f"{total + alone} transfers")
         issued_wh = int(bundles["bundle_quantity"].sum())
         check(issued_wh == int(hours["energy_wh"].sum()),
               f"bundles hold {issued_wh} Wh, the input {int(hours['energy_wh'].sum())} Wh")
@@ -241,7 +279,7 @@ def main() -> None:
     if args.skip_registry:
         bundles_per_s, transfers_per_s = float("nan"), float("nan")
     elif args.smoke:
-        bundles_per_s, transfers_per_s = bench_registry(168, 4, 5, required=True)
+        bundles_per_s, transfers_per_s = bench_registry(168, 4, 5, required=True, alone=10)
     else:
         bundles_per_s, transfers_per_s = bench_registry()
     print(f"readings_per_s={readings_per_s:.0f} raw_read_ratio={ratio:.2f} "

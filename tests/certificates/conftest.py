@@ -4,6 +4,10 @@ The cluster starts once per test session (about 1-2 s) and each test gets a fres
 it. As root (CI), the server runs as the ``postgres`` system user. Where no server binaries are
 installed the PostgreSQL cases are skipped with the reason — unless
 ``GREENLINK_REQUIRE_POSTGRES=1`` (set it in CI), which turns that into a failure.
+
+The operator's signing key: a throwaway key folder for these tests (``GREENLINK_KEY_DIR``), so
+every registry signs its heads and ``verify()`` checks them; the verifier's keyring points to a
+file that does not exist (nothing of the developer's own set-up is read).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -19,8 +24,19 @@ from sqlalchemy import create_engine, text
 from greenlink.certificates import pgtemp
 from greenlink.certificates.db import open_registry
 from greenlink.certificates.registry import Registry
+from greenlink.signing.keys import generate_key
 
 _counter = itertools.count()
+
+
+@pytest.fixture(scope="package", autouse=True)
+def operator_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    key_dir = tmp_path_factory.mktemp("operator") / "keys"
+    generate_key(key_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GREENLINK_KEY_DIR", str(key_dir))
+        mp.setenv("GREENLINK_KEYRING", str(key_dir.parent / "no-keyring.json"))
+        yield key_dir
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,9 @@ def build(url: str):  # type: ignore[no-untyped-def]
 
 def tamper(reg, sql: str) -> str:  # type: ignore[no-untyped-def]
     with reg.engine.begin() as con:
+        if con.dialect.name == "postgresql":
+            # the attacker has full write access: past the append-only trigger of gc_event
+            con.execute(text("SET LOCAL session_replication_role = replica"))
         con.execute(text(sql))
     result = reg.verify()
     assert not result.ok

@@ -62,6 +62,33 @@ def test_32_clients_race_for_one_bundle(pg_url: str) -> None:
     assert reg.verify().ok
 
 
+def test_32_clients_race_to_transfer_one_whole_bundle(pg_url: str) -> None:
+    """Whole transfers go the batched way (many in one statement): still exactly one wins."""
+    reg, meta = park(pg_url)
+    reg.issue(hours("pv", [1000]), metadata_id=meta)
+    barrier = threading.Barrier(CLIENTS)
+    wins: list[int] = []
+    errors: list[str] = []
+
+    def client(k: int) -> None:
+        barrier.wait()
+        try:
+            wins.append(reg.transfer(1, ["alu", "steel"][k % 2], from_account="park"))
+        except RegistryError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(wins) == 1 and len(errors) == CLIENTS - 1
+    assert all("belongs to account" in e for e in errors)
+    with reg.sessions() as s:
+        assert len(s.execute(select(Event).where(Event.kind == "transfer")).scalars().all()) == 1
+    assert reg.verify().ok
+
+
 def test_32_clients_transfer_and_cancel_overlapping_bundles(pg_url: str) -> None:
     reg, meta = park(pg_url)
     for a in ACCOUNTS:

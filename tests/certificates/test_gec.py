@@ -93,7 +93,7 @@ def position(reg: Registry, month: str = "2025-06", as_of: date = AS_OF) -> gec.
 
 def base(db_url: str, tmp_path: Path, mapping: Path) -> tuple[Registry, int]:
     reg, meta = park(db_url)
-    r = gec.import_gec_file(reg.engine, write(tmp_path / "base.csv", BASE), mapping)
+    r = reg.import_gec_file(write(tmp_path / "base.csv", BASE), mapping)
     assert (r.rows, r.imported, r.gec_by_status) == (3, 3, {"issued": 9})
     return reg, meta
 
@@ -122,7 +122,7 @@ def test_transfers_and_cancellations_reduce_headroom(db_url: str, tmp_path: Path
                                                      mapping: Path) -> None:
     reg, _ = base(db_url, tmp_path, mapping)
     # T0004-T0005 sold on the platform to an outside buyer: 7 − 2 = 5 MWh left
-    gec.import_gec_file(reg.engine, write(tmp_path / "transfer.csv", [
+    reg.import_gec_file(write(tmp_path / "transfer.csv", [
         ["P001", "2025-06", "LZ2506T0004", "LZ2506T0005", "2", "划转", "可交易", "外部买家", ""]]),
         mapping)
     p = position(reg)
@@ -134,7 +134,7 @@ def test_transfers_and_cancellations_reduce_headroom(db_url: str, tmp_path: Path
         assert gec.gec_headroom_wh(s, "pv", "2025-06", as_of=AS_OF) == 5 * MWH
     # T0003 cancelled for the buyer (someone else): 5 − 1 = 4; N0001 cancelled for alu (the
     # park's own tenant): still retained, but it backs claims for alu only
-    gec.import_gec_file(reg.engine, write(tmp_path / "cancel.csv", [
+    reg.import_gec_file(write(tmp_path / "cancel.csv", [
         ["P001", "2025-06", "LZ2506T0003", "", "1", "核销", "", "外部买家", "外部买家"],
         ["P001", "2025-06", "LZ2506N0001", "", "1", "核销", "不可交易", "铝业公司", "铝业公司"]]),
         mapping)
@@ -225,7 +225,7 @@ def test_no_records_yet_means_gec_pending(db_url: str, tmp_path: Path, mapping: 
 
 def test_held_gecs_expire_after_two_years(db_url: str, tmp_path: Path, mapping: Path) -> None:
     reg, _ = base(db_url, tmp_path, mapping)
-    gec.import_gec_file(reg.engine, write(tmp_path / "cancel.csv", [
+    reg.import_gec_file(write(tmp_path / "cancel.csv", [
         ["P001", "2025-06", "LZ2506N0001", "", "1", "核销", "不可交易", "铝业公司", "铝业公司"]]),
         mapping)
     # June 2025 GECs are valid until 31 May 2027; on 1 June 2027 the 6 held ones have lapsed,
@@ -246,7 +246,7 @@ def test_bad_files_refused_with_row_and_column(db_url: str, tmp_path: Path,
         ["P001", "2025-06", "LZ2506Z0001", "", "1", "划转", "可交易", "", ""],
         ["P001", "2025-06", "LZ2506W0001", "", "1", "核发", "", "", ""]])
     with pytest.raises(InputError) as err:
-        gec.import_gec_file(reg.engine, bad, mapping)
+        reg.import_gec_file(bad, mapping)
     where = [(p.file, p.location) for p in err.value.problems]
     assert where == [(str(bad), "row 3, column 生产年月"), (str(bad), "row 4, column 数量"),
                      (str(bad), "row 5, column 状态"), (str(bad), "row 6, column 持有方"),
@@ -254,7 +254,7 @@ def test_bad_files_refused_with_row_and_column(db_url: str, tmp_path: Path,
     assert stored(reg) == 0
     # rows that parse but contradict the registry or the records: unknown device, serials
     # issued twice, a transfer of serials never issued; the good first row is not stored either
-    gec.import_gec_file(reg.engine, write(tmp_path / "base.csv", BASE), mapping)
+    reg.import_gec_file(write(tmp_path / "base.csv", BASE), mapping)
     clash = write(tmp_path / "clash.csv", [
         ["P001", "2025-08", "LZ2508T0001", "LZ2508T0003", "3", "核发", "可交易", "", ""],
         ["P777", "2025-08", "LZ2508T0004", "", "1", "核发", "可交易", "", ""],
@@ -262,7 +262,7 @@ def test_bad_files_refused_with_row_and_column(db_url: str, tmp_path: Path,
         ["P001", "2025-09", "LZ2509T0001", "", "1", "划转", "可交易", "外部买家", ""]],
         encoding="utf-8-sig")
     with pytest.raises(InputError) as err:
-        gec.import_gec_file(reg.engine, clash, mapping)
+        reg.import_gec_file(clash, mapping)
     problems = err.value.problems
     assert [p.location for p in problems] == ["row 3, column 项目代码", "row 4, column 起始编号",
                                               "row 5, column 起始编号"]
@@ -274,17 +274,17 @@ def test_bad_files_refused_with_row_and_column(db_url: str, tmp_path: Path,
 def test_reimport_is_idempotent(db_url: str, tmp_path: Path, mapping: Path) -> None:
     reg, _ = base(db_url, tmp_path, mapping)
     before = position(reg)
-    again = gec.import_gec_file(reg.engine, tmp_path / "base.csv", mapping)
+    again = reg.import_gec_file(tmp_path / "base.csv", mapping)
     assert (again.imported, again.already_imported) == (0, 3)
     assert stored(reg) == 3 and position(reg) == before
     # a later export repeats a known record (skipped) and adds a transfer
-    later = gec.import_gec_file(reg.engine, write(tmp_path / "later.csv", [
+    later = reg.import_gec_file(write(tmp_path / "later.csv", [
         BASE[0], ["P001", "2025-06", "LZ2506T0001", "", "1", "划转", "可交易", "外部买家", ""]]),
         mapping)
     assert (later.imported, later.known, later.gec_by_status) == (1, 1, {"transferred": 1})
     assert stored(reg) == 4
     # the same transfer again from yet another file: known, not a second transfer
-    dup = gec.import_gec_file(reg.engine, write(tmp_path / "later2.csv", [
+    dup = reg.import_gec_file(write(tmp_path / "later2.csv", [
         ["P001", "2025-06", "LZ2506T0001", "", "1", "划转", "可交易", "外部买家", ""]],
         encoding="utf-8"), mapping)
     assert (dup.imported, dup.known) == (0, 1)
@@ -314,7 +314,7 @@ def test_concurrent_overlapping_imports_one_wins(pg_url: str, tmp_path: Path,
     def one(path: Path) -> bool:
         barrier.wait()
         try:
-            gec.import_gec_file(reg.engine, path, mapping)
+            reg.import_gec_file(path, mapping)
             return True
         except InputError:
             return False
@@ -358,7 +358,7 @@ def test_shipped_example_and_facts(tmp_path: Path) -> None:
     reg.add_device("pv", account_id="park", energy_source="solar",
                    technology_type="photovoltaic", capacity_kw=1000)
     d = gec.data_dir()
-    r = gec.import_gec_file(reg.engine, d / "example-records.csv", d / "example-mapping.toml")
+    r = reg.import_gec_file(d / "example-records.csv", d / "example-mapping.toml")
     assert (r.imported, r.own_parties, r.external_parties) == (4, ["alu", "park"], ["buyer_bj"])
     p = position(reg)
     # 120 tradable + 80 non-tradable issued; 20 tradable sold; 30 non-tradable used by alu

@@ -96,12 +96,15 @@ def test_fully_green_hours_are_claimed_in_full(tmp_path: Path) -> None:
     assert issued.bundles == len(HOUR_WH) and issued.wh == sum(HOUR_WH)
     issued_wh = reg.bundles(device_id="pv")["bundle_quantity"].tolist()
     assert issued_wh == HOUR_WH
-    req = _claim(sc, store, t0, reg, len(HOUR_WH))  # certificates are cancelled by the build
+    req = _claim(sc, store, t0, reg, len(HOUR_WH))  # checked now, cancelled by the build
     built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
-    assert built.claim["certificates"]["total_wh"] == sum(HOUR_WH)
+    context = built.claim["certificates"]
+    assert context["claimed_wh_requested"] == sum(HOUR_WH)
+    assert context["shortfall_wh"] == 0
     claimed = reg.bundles(status="Claimed")
     assert claimed["bundle_quantity"].tolist() == HOUR_WH  # every issued Wh, none split off
     assert reg.bundles(status="Active").empty
+    assert built.claim["certificates"]["total_wh"] == sum(HOUR_WH)
     assert verify_pack(tmp_path / "p.zip", key.public_key()).ok
 
 
@@ -126,9 +129,10 @@ def test_certificates_are_issued_and_claimed_per_local_clock_hour(
     starts = pd.to_datetime(bundles["production_starting_interval"], utc=True)
     assert starts.iloc[0].isoformat() == first_utc
     assert list(starts.dt.tz_convert(timezone).dt.minute) == [0] * n
-    req = _claim(sc, store, t0, reg, n)
+    req = _claim(sc, store, t0, reg, n)  # checked now, cancelled by the build
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
-    build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
+    built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
+    assert built.claim["certificates"]["shortfall_wh"] == 0
     assert reg.bundles(status="Claimed")["bundle_quantity"].tolist() == EXACT_HOUR_WH
     assert verify_pack(tmp_path / "p.zip", key.public_key()).ok  # certificates per local hour
     with pytest.raises(GreenlinkError, match=r"second pack|already backed"):

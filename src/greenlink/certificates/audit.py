@@ -1,53 +1,142 @@
-"""Tamper-evident audit log: hash chain of events and digests of bundle rows.
+"""History that cannot be rewritten quietly: the event chain, the rows it covers, verification.
 
-* Event ``n`` stores ``hash_n = sha256(hash_{n−1} | n | at | kind | payload)`` (``hash_0`` is 64
-  zeros), so changing, inserting or deleting an event breaks every later link.
-* A bundle's ``hash`` (the FEA field) is the sha256 of all its other columns in a canonical text
-  form. Every event that changes bundles lists ``[id, hash]`` of each changed bundle; an issuance
-  event instead stores one digest over the bundles it created, in id order (so 175,200 hourly
-  bundles need one event, not 175,200).
-* :func:`verify` replays the log: it recomputes every link, the expected current hash of every
-  bundle, and compares with the rows. Editing a bundle row directly (even recomputing its
-  ``hash`` column) is found, and named.
+* **Chained tables.** :data:`CHAINED` lists every table that decides a claim, with the columns
+  that identify a row. Each row has a digest (:func:`row_hash`: sha256 of all its columns in an
+  unambiguous canonical text). A table added to the registry is covered by adding one line to
+  :data:`CHAINED` (and a test fails until every table of the models is either chained or listed
+  in :data:`NOT_CHAINED`).
+* **Events.** Every registry operation appends one event ``(seq, at, kind, payload, prev_hash,
+  hash)`` with ``hash = sha256(prev_hash | seq | at | kind | payload)`` (``prev_hash`` of event 1
+  is 64 zeros). The payload records every chained row the operation changed:
+  ``"chain_rows": [[table, key, before, after], …]`` (digests; ``before`` null for an insert,
+  ``after`` null for a delete). Bulk inserts (an issuance of 175,200 bundles, a year of
+  consumption) record ``"chain_batches": [{"table", "keys", "leaves", "digest"}]``: the keys,
+  the first :data:`LEAF_CHARS` hex digits of each row digest (to name a changed row) and the
+  sha256 over the full digests (the check itself).
+* **Signatures.** The last event of every commit carries the operator's Ed25519 signature over
+  its ``(seq, hash)`` (:mod:`greenlink.certificates.heads`), which covers it and everything before
+  it. ``gc_chain_head`` repeats the last event's ``seq``, ``hash`` and signature.
+* :func:`verify` replays the events, checks every link, every signature against keys the
+  verifier trusts, the head against the last event, a kept checkpoint, and then every row of
+  every chained table against what the events recorded: a row changed, inserted or deleted
+  outside the registry, an event rewritten or removed, is named (table, key, what is wrong).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from greenlink.certificates.models import ACTIVE, Event, GranularCertificateBundle
+from greenlink.certificates.heads import Checkpoint, Trust, fingerprint_of_hex, head_message
+from greenlink.certificates.models import (
+    Account,
+    AccountWhitelist,
+    Base,
+    ChainHead,
+    Consumption,
+    Device,
+    Event,
+    GecRecord,
+    GranularCertificateBundle,
+    IssuanceMetaData,
+    StorageChargeRecord,
+    StorageDischargeRecord,
+)
 
 GENESIS = "0" * 64
-BUNDLE_FIELDS = [c.name for c in GranularCertificateBundle.__table__.columns if c.name != "hash"]
-MUTABLE_FIELDS = {"certificate_bundle_status", "account_id", "beneficiary", "claim_purpose",
-                  "last_event_seq", "is_deleted"}
+#: Hex digits of each row digest a batch record keeps (to name a changed row; the full digest
+#: over the batch is the check).
+LEAF_CHARS = 16
+#: Event kind written by migration 0002 on a registry that had history before it: its rows as
+#: they were then (events before it are checked for their links only).
+ADOPT = "adopt"
+#: Payload keys of the row records and batch records (beside the operation's own fields).
+ROWS_KEY = "chain_rows"
+BATCHES_KEY = "chain_batches"
 
 
+@dataclass(frozen=True)
+class Chained:
+    """A chained table: its model, the columns identifying a row, a label for messages, and
+    optionally the column holding the row's own digest (excluded from it, checked against it)
+    and a column stamped with the sequence number of the event that last changed the row."""
+
+    model: type[Base]
+    key: tuple[str, ...]
+    label: str
+    hash_column: str | None = None
+    stamp_column: str | None = None
+
+    @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return str(self.model.__tablename__)
+
+    @property
+    def columns(self) -> list[str]:
+        """Columns the row digest covers, in table order."""
+        return [c.name for c in self.table.columns if c.name != self.hash_column]
+
+
+#: Every table that decides a claim, with its key columns. Add a line for a new table (e.g.
+#: ``Chained(GecRecord, ("id",), "GEC record"),``); docs/registry.md, "Adding a table".
+CHAINED: tuple[Chained, ...] = (
+    Chained(Account, ("id",), "account"),
+    Chained(AccountWhitelist, ("account_id", "sender_account_id"), "whitelist entry"),
+    Chained(Device, ("id",), "device"),
+    Chained(IssuanceMetaData, ("id",), "issuance metadata"),
+    Chained(GranularCertificateBundle, ("id",), "bundle", hash_column="hash",
+            stamp_column="last_event_seq"),
+    Chained(Consumption, ("beneficiary", "hour_start"), "consumption"),
+    Chained(StorageChargeRecord, ("id",), "storage charge record (SCR)"),
+    Chained(StorageDischargeRecord, ("id",), "storage discharge record (SDR)"),
+    Chained(GecRecord, ("id",), "GEC record"),
+)
+#: Tables of the registry that are the chain itself (everything else must be in CHAINED).
+NOT_CHAINED: tuple[str, ...] = ("gc_event", "gc_chain_head")
+BY_NAME: dict[str, Chained] = {c.name: c for c in CHAINED}
+BY_MODEL: dict[type, Chained] = {c.model: c for c in CHAINED}
+BUNDLES = BY_MODEL[GranularCertificateBundle]
+#: Columns of a bundle's digest (the FEA ``hash`` column), in order.
+BUNDLE_FIELDS = BUNDLES.columns
+
+
+# ------------------------------------------------------------------------------ digests
 @lru_cache(maxsize=65536)
 def _datetime_text(value: datetime) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
 
 
 def _text(value: Any) -> str:
-    """Canonical text of a column value (UTC times without offset, repr of floats)."""
+    """Canonical text of a column value: UTC times without offset, ``repr`` of floats, ``1``/
+    ``0`` for booleans, ``\\N`` for NULL; a backslash or unit separator inside a string is
+    escaped, so distinct rows never have the same text."""
     kind = type(value)
     if kind is str:
+        if "\\" in value or "\x1f" in value:
+            return value.replace("\\", "\\\\").replace("\x1f", "\\x1f")  # type: ignore[no-any-return]
         return value  # type: ignore[no-any-return]
     if kind is int:
         return str(value)
     if value is None:
-        return ""
+        return "\\N"
     if kind is bool:
         return "1" if value else "0"
     if isinstance(value, datetime):
@@ -56,39 +145,47 @@ def _text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, float):
         return repr(value)
-    return str(value)
+    return _text(str(value))
+
+
+def row_text(chained: Chained, row: Mapping[str, Any] | RowMapping) -> str:
+    return "\x1f".join([_text(row[name]) for name in chained.columns])
+
+
+def row_hash(chained: Chained, row: Mapping[str, Any] | RowMapping) -> str:
+    """sha256 of a row's columns (all but its hash column) in canonical text."""
+    return hashlib.sha256(row_text(chained, row).encode()).hexdigest()
 
 
 def bundle_hash(row: Mapping[str, Any]) -> str:
-    """sha256 of a bundle's columns (all but ``hash``) in canonical text form."""
-    text = "\x1f".join([_text(row[name]) for name in BUNDLE_FIELDS])
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The FEA ``hash`` of a bundle: :func:`row_hash` of its other columns."""
+    return row_hash(BUNDLES, row)
 
 
-def initial_state(row: Mapping[str, Any], account_id: str, seq: int) -> dict[str, Any]:
-    """The row as its issuance event created it (mutable fields reset)."""
-    out = dict(row)
-    out.update(certificate_bundle_status=ACTIVE, account_id=account_id, beneficiary=None,
-               claim_purpose=None, last_event_seq=seq, is_deleted=False)
-    return out
+def key_of(chained: Chained, row: Mapping[str, Any] | RowMapping) -> tuple[str, ...]:
+    return tuple(_text(row[name]) for name in chained.key)
 
 
 def format_template(names: list[str], constants: Mapping[str, Any], varying: list[str],
-                    render: Any) -> str:
-    """A ``str.format`` template of one row: constants rendered once, ``{name}`` for the rest.
+                    render: Any) -> tuple[str, list[str]]:
+    """A ``%``-template of one row: constants rendered once, ``%s`` for the varying columns;
+    returns it and the varying names in the order their values are to be given.
 
-    Joined with the unit separator for :func:`bundle_hash` (``render=_text``) or with tabs and a
-    newline for PostgreSQL COPY.
+    Joined with the unit separator for :func:`bundle_hash` (``render=_text``; the varying values
+    must then be given as :func:`_text` renders them) or with tabs and a newline for PostgreSQL
+    COPY.
     """
     parts = []
+    order = []
     for name in names:
         if name in varying or name == "hash":
-            parts.append("{" + name + "}")
+            parts.append("%s")
+            order.append(name)
         else:
-            parts.append(render(constants[name]).replace("{", "{{").replace("}", "}}"))
+            parts.append(render(constants[name]).replace("%", "%%"))
     if render is _text:
-        return "\x1f".join(parts)
-    return "\t".join(parts) + "\n"
+        return "\x1f".join(parts), order
+    return "\t".join(parts) + "\n", order
 
 
 def batch_digest(hashes: Iterable[str]) -> str:
@@ -107,76 +204,457 @@ def canonical(payload: Mapping[str, Any]) -> str:
                       allow_nan=False)
 
 
-def row_dict(bundle: GranularCertificateBundle) -> dict[str, Any]:
-    return {name: getattr(bundle, name) for name in BUNDLE_FIELDS}
+# ------------------------------------------------------------------------------ batches
+def encode_keys(keys: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+    """Keys of a batch: runs ``[[first, last], …]`` of a single integer key, else the list."""
+    if keys and all(len(k) == 1 and k[0].isdigit() for k in keys):
+        runs: list[list[int]] = []
+        for (text,) in keys:
+            n = int(text)
+            if runs and runs[-1][1] + 1 == n:
+                runs[-1][1] = n
+            else:
+                runs.append([n, n])
+        return {"runs": runs}
+    return {"keys": [list(k) for k in keys]}
 
 
+def decode_keys(record: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    if "runs" in record:
+        return [(str(n),) for lo, hi in record["runs"] for n in range(int(lo), int(hi) + 1)]
+    return [tuple(str(v) for v in k) for k in record.get("keys", [])]
+
+
+def batch_record(table: str, hashes: Sequence[str], *, keys: Sequence[tuple[str, ...]] | None
+                 = None, id_range: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The record of rows inserted in bulk: keys (or a range of integer ids), leaves, digest."""
+    if id_range is not None:
+        encoded: dict[str, Any] = {"runs": [[id_range[0], id_range[1]]]}
+    else:
+        encoded = encode_keys(list(keys or []))
+    return {"table": table, **encoded, "leaves": "".join([h[:LEAF_CHARS] for h in hashes]),
+            "digest": batch_digest(hashes)}
+
+
+# ------------------------------------------------------------------------------ verify
 @dataclass(frozen=True)
 class VerifyResult:
-    """Outcome of :func:`verify`: ``ok`` and the problems found (the first one first)."""
+    """Outcome of :func:`verify`.
+
+    ``problems``: tampering found (the first one first); ``untrusted``: fingerprints of signers
+    the verifier does not trust (the chain may be intact, but not vouched for by a trusted key);
+    ``signatures_checked``: whether a trusted key set was given.
+    """
 
     events: int
     bundles: int
     problems: list[str] = field(default_factory=list)
+    untrusted: list[str] = field(default_factory=list)
+    signatures_checked: bool = False
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    head_signer: str | None = None  # fingerprint
+    head_at: str = ""
+    rows: dict[str, int] = field(default_factory=dict)
+    unsigned_tail: int = 0  # events after the last signed one
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.untrusted
 
 
-def verify(session: Session, *, max_problems: int = 20) -> VerifyResult:
-    """Walk the chain and the bundle rows; report the first broken link and tampered rows."""
-    problems: list[str] = []
-    table = GranularCertificateBundle.__table__
-    rows = {r["id"]: dict(r) for r in session.execute(select(table)).mappings()}
-    by_issuance: dict[int, list[dict[str, Any]]] = {}
-    for r in rows.values():
-        by_issuance.setdefault(int(r["issued_event_seq"]), []).append(r)
-    expected: dict[int, str] = {}
-    prev = GENESIS
-    n_events = 0
-    for ev in session.execute(select(Event).order_by(Event.seq)).scalars():
-        n_events += 1
-        if ev.seq != n_events:
-            problems.append(f"event {n_events} is missing (found event {ev.seq} next)")
-            break
-        if ev.prev_hash != prev or event_hash(prev, ev.seq, ev.at, ev.kind,
-                                              ev.payload) != ev.hash:
-            problems.append(f"event {ev.seq} ({ev.kind}): broken link — its stored content or "
-                            "hash was changed")
-            break
-        prev = ev.hash
+@dataclass
+class _Batch:
+    seq: int
+    kind: str
+    chained: Chained
+    keys: list[tuple[str, ...]]
+    leaves: str
+    digest: str
+    full: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+
+@dataclass
+class _Expect:
+    hash: str | None  # full digest, a leaf (prefix) of it, or None: deleted
+    seq: int
+    batch: _Batch | None = None  # set while only the leaf is known
+
+
+def describe(chained: Chained | None, table: str, key: Sequence[str]) -> str:
+    """``bundle 3 [gc_bundle]``: how a row is named in problems."""
+    label = chained.label if chained is not None else table
+    shown = " / ".join("NULL" if k == "\\N" else k for k in key)
+    return f"{label} {shown} [{table}]"
+
+
+class _Verifier:
+    def __init__(self, session: Session, trust: Trust | None, checkpoint: Checkpoint | None,
+                 max_problems: int) -> None:
+        self.session = session
+        self.trust = trust
+        self.checkpoint = checkpoint
+        self.max = max_problems
+        self.chain: list[str] = []
+        self.rows_problems: list[str] = []
+        self.untrusted: list[str] = []
+        self.state: dict[str, dict[tuple[str, ...], _Expect]] = {c.name: {} for c in CHAINED}
+        self.batches: list[_Batch] = []
+        self.recorded: dict[int, list[str]] = {}  # seq -> rows it records (for messages)
+        self.adopt_seq = 0
+        self.pending: list[Any] = []
+        self.hash_at: dict[int, str] = {}
+        self.last_trusted = 0
+        self.untrusted_events: list[tuple[int, str, str]] = []
+
+    # -- events ------------------------------------------------------------------------
+    def events(self) -> tuple[int, Any, int]:
+        expected_seq = 1
+        prev = GENESIS
+        last: Any = None
+        count = 0
+        last_signed = 0
+        unsigned_since = 1
+        bad_signature_seen = False
+        hash_at: dict[int, str] = {}
+        stored = self.session.execute(select(Event).order_by(Event.seq)).scalars()
+        for ev in itertools.chain(stored, self.pending):
+            count += 1
+            if ev.seq != expected_seq:
+                if ev.seq > expected_seq:
+                    missing = (f"event {expected_seq} is missing" if ev.seq == expected_seq + 1
+                               else f"events {expected_seq}–{ev.seq - 1} are missing")
+                    self.chain.append(f"{missing} (found event {ev.seq} next): events were "
+                                      "deleted from the history")
+                else:
+                    self.chain.append(f"event {ev.seq} appears out of order")
+            if ev.prev_hash != prev or event_hash(ev.prev_hash, ev.seq, ev.at, ev.kind,
+                                                  ev.payload) != ev.hash:
+                self.chain.append(f"event {ev.seq} ({ev.kind}): broken link — its stored "
+                                  "content or hash was changed, or events before it were "
+                                  "removed or reordered")
+            hash_at[ev.seq] = ev.hash
+            self._apply(ev)
+            if ev.signature:
+                verdict = self._signature(ev)
+                if verdict == "bad" and not bad_signature_seen:
+                    bad_signature_seen = True
+                    self.chain.append(
+                        f"event {ev.seq} ({ev.kind}): its signature does not match its hash: "
+                        f"events {unsigned_since}–{ev.seq} were rewritten after they were "
+                        f"signed{self._rows_of(unsigned_since, ev.seq)}")
+                elif verdict == "bad":
+                    self.chain.append(f"event {ev.seq} ({ev.kind}): signature does not match "
+                                      "either")
+                last_signed = ev.seq
+                unsigned_since = ev.seq + 1
+            elif ev.signer:
+                self.chain.append(f"event {ev.seq} ({ev.kind}): names a signer but has no "
+                                  "signature (the signature was removed)")
+            prev = ev.hash
+            expected_seq = ev.seq + 1
+            last = ev
+        self.hash_at = hash_at
+        # a signature by a key the verifier does not trust, followed by a trusted one, adds
+        # nothing (the trusted one covers the history before it: e.g. a retired key the
+        # verifier was never given); after the last trusted one it is a forgery — or, when no
+        # signature at all is trusted, the verifier lacks the operator's key (UNTRUSTED)
+        after = [u for u in self.untrusted_events if u[0] > self.last_trusted]
+        if self.last_trusted:
+            for seq, kind, fp in after[:5]:
+                self.chain.append(f"event {seq} ({kind}): signed by key {fp}, which is not a "
+                                  f"key you trust, after event {self.last_trusted} was signed "
+                                  "by one: its signature was replaced, or events were "
+                                  "appended by someone else (or the operator rotated to a key "
+                                  "you do not trust yet)")
+            self.untrusted = []
+        else:
+            self.untrusted = list(dict.fromkeys(fp for _s, _k, fp in after))
+        return count, last, last_signed
+
+    def _signature(self, ev: Any) -> str:
+        if self.trust is None:
+            return "ok"
+        verdict = self.trust.check(ev.signer or "", head_message(ev.seq, ev.hash),
+                                   ev.signature or "")
+        if verdict == "untrusted":
+            fp = fingerprint_of_hex(ev.signer or "") or "?"
+            self.untrusted_events.append((int(ev.seq), str(ev.kind), fp))
+        elif verdict == "ok":
+            self.last_trusted = int(ev.seq)
+        return verdict
+
+    def _rows_of(self, first: int, last: int, limit: int = 6) -> str:
+        named: list[str] = []
+        for seq in range(first, last + 1):
+            named.extend(self.recorded.get(seq, []))
+        if not named:
+            return ""
+        more = f" and {len(named) - limit} more" if len(named) > limit else ""
+        return "; they record " + ", ".join(named[:limit]) + more
+
+    def _apply(self, ev: Any) -> None:
         try:
             payload = json.loads(ev.payload)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
         except ValueError:
-            problems.append(f"event {ev.seq}: payload is not JSON")
-            break
-        if ev.kind == "issue":
-            created = sorted(by_issuance.get(ev.seq, []), key=lambda r: r["id"])
-            accounts = payload["accounts"]
-            initial = [bundle_hash(initial_state(r, accounts.get(r["device_id"], ""), ev.seq))
-                       for r in created]
-            if len(created) != payload["count"] or batch_digest(initial) != payload["digest"]:
-                problems.append(f"event {ev.seq} (issue): the {payload['count']} bundles it "
-                                f"issued do not match the log (found {len(created)} rows "
-                                "pointing to it, or one of them was edited)")
-            for r, h in zip(created, initial, strict=True):
-                expected[r["id"]] = h
-        for bundle_id, h in payload.get("bundles", []):
-            expected[int(bundle_id)] = h
-    for bundle_id, r in sorted(rows.items()):
-        actual = bundle_hash(r)
-        want = expected.get(bundle_id)
-        if want is None:
-            problems.append(f"bundle {bundle_id}: not recorded in the audit log (row inserted "
-                            "directly)")
-        elif actual != want:
-            problems.append(f"bundle {bundle_id}: row differs from the audit log (edited "
-                            "directly)")
-        elif r["hash"] != actual:
-            problems.append(f"bundle {bundle_id}: stored hash column was changed")
-        if len(problems) >= max_problems:
-            break
-    for bundle_id in sorted(set(expected) - set(rows))[:max_problems]:
-        problems.append(f"bundle {bundle_id}: recorded in the audit log but deleted")
-    return VerifyResult(n_events, len(rows), problems)
+            self.chain.append(f"event {ev.seq} ({ev.kind}): payload is not a JSON object")
+            return
+        if ev.seq < self.adopt_seq:
+            return  # history older than signed history: its links only
+        if ev.kind == ADOPT:
+            self.state = {c.name: {} for c in CHAINED}
+            self.batches = []
+        named: list[str] = []
+        for record in payload.get(ROWS_KEY, []):
+            try:
+                table, key, before, after = record
+                key = tuple(str(k) for k in key)
+            except (TypeError, ValueError):
+                self.chain.append(f"event {ev.seq} ({ev.kind}): unreadable row record")
+                continue
+            chained = BY_NAME.get(table)
+            named.append(describe(chained, table, key))
+            if chained is None:
+                self.chain.append(f"event {ev.seq} ({ev.kind}) records table {table!r}, which "
+                                  "is not chained")
+                continue
+            self._row_record(ev, chained, key, before, after)
+        for record in payload.get(BATCHES_KEY, []):
+            chained = BY_NAME.get(str(record.get("table")))
+            if chained is None:
+                self.chain.append(f"event {ev.seq} ({ev.kind}) records a batch of table "
+                                  f"{record.get('table')!r}, which is not chained")
+                continue
+            keys = decode_keys(record)
+            leaves = str(record.get("leaves", ""))
+            batch = _Batch(ev.seq, ev.kind, chained, keys, leaves, str(record.get("digest")))
+            if len(leaves) != LEAF_CHARS * len(keys):
+                self.chain.append(f"event {ev.seq} ({ev.kind}): batch of {chained.name} has "
+                                  f"{len(keys)} keys but {len(leaves) // LEAF_CHARS} digests")
+            self.batches.append(batch)
+            named.append(f"{len(keys)} {chained.name} rows")
+            st = self.state[chained.name]
+            for i, key in enumerate(keys):
+                if key in st and st[key].hash is not None:
+                    self.rows_problems.append(f"{describe(chained, chained.name, key)}: event "
+                                              f"{ev.seq} ({ev.kind}) inserts a row that exists")
+                st[key] = _Expect(leaves[i * LEAF_CHARS:(i + 1) * LEAF_CHARS], ev.seq, batch)
+        self.recorded[ev.seq] = named
+
+    def _row_record(self, ev: Any, chained: Chained, key: tuple[str, ...], before: Any,
+                    after: Any) -> None:
+        st = self.state[chained.name]
+        cur = st.get(key)
+        name = describe(chained, chained.name, key)
+        if cur is None or cur.hash is None:
+            if before is not None:
+                self.rows_problems.append(f"{name}: event {ev.seq} ({ev.kind}) changed a row "
+                                          "no earlier event created (inserted outside the "
+                                          "registry)")
+        elif before is None:
+            self.rows_problems.append(f"{name}: event {ev.seq} ({ev.kind}) inserts a row that "
+                                      f"exists since event {cur.seq}")
+        elif cur.batch is not None:
+            if str(before)[:LEAF_CHARS] != cur.hash:
+                self.rows_problems.append(
+                    f"{name}: changed outside the registry after event {cur.seq} "
+                    f"({cur.batch.kind}) created it and before event {ev.seq} ({ev.kind})")
+            cur.batch.full[key] = str(before)
+        elif before != cur.hash:
+            self.rows_problems.append(f"{name}: changed outside the registry after event "
+                                      f"{cur.seq} recorded it and before event {ev.seq} "
+                                      f"({ev.kind})")
+        st[key] = _Expect(None if after is None else str(after), ev.seq)
+
+    # -- rows --------------------------------------------------------------------------
+    def rows(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for chained in CHAINED:
+            st = self.state[chained.name]
+            seen: set[tuple[str, ...]] = set()
+            n = 0
+            for row in self.session.execute(select(chained.table)).mappings():
+                n += 1
+                key = key_of(chained, row)
+                seen.add(key)
+                actual = row_hash(chained, row)
+                want = st.get(key)
+                name = describe(chained, chained.name, key)
+                if want is None:
+                    self.rows_problems.append(f"{name}: no event records this row (inserted "
+                                              "outside the registry)")
+                elif want.hash is None:
+                    self.rows_problems.append(f"{name}: event {want.seq} deleted this row, "
+                                              "but it is there (inserted outside the registry)")
+                elif want.batch is not None:
+                    if actual[:LEAF_CHARS] != want.hash:
+                        self.rows_problems.append(
+                            f"{name}: row differs from what event {want.seq} "
+                            f"({want.batch.kind}) recorded (edited outside the registry)")
+                    want.batch.full.setdefault(key, actual)
+                elif actual != want.hash:
+                    self.rows_problems.append(f"{name}: row differs from what event {want.seq} "
+                                              "recorded (edited outside the registry)")
+                if chained.hash_column and row[chained.hash_column] != actual:
+                    self.rows_problems.append(f"{name}: its stored {chained.hash_column} column "
+                                              "was changed")
+            counts[chained.name] = n
+            for key, want in sorted(st.items()):
+                if want.hash is not None and key not in seen:
+                    self.rows_problems.append(
+                        f"{describe(chained, chained.name, key)}: event {want.seq} recorded "
+                        "this row, but it is gone (deleted outside the registry)")
+        for batch in self.batches:
+            full = [batch.full.get(k) for k in batch.keys]
+            if any(h is None for h in full):
+                continue  # a row is missing or differs: named above
+            if batch_digest([str(h) for h in full]) != batch.digest:
+                self.rows_problems.append(
+                    f"event {batch.seq} ({batch.kind}): the {len(batch.keys)} "
+                    f"{batch.chained.name} rows it created do not hash to its digest (a row "
+                    "was forged to match its recorded leaf)")
+        return counts
+
+
+def _adopt_seq(session: Session) -> int:
+    found = session.execute(select(Event.seq).where(Event.kind == ADOPT)
+                            .order_by(Event.seq.desc()).limit(1)).scalar_one_or_none()
+    return int(found) if found is not None else 0
+
+
+def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoint | None = None,
+           max_problems: int = 50, pending: Sequence[Mapping[str, Any]] = ()) -> VerifyResult:
+    """Check the whole history: links, signatures (with ``trust``: only keys the verifier trusts;
+    ``None``: signatures are not checked), the head, a kept ``checkpoint``, and every row of every
+    chained table against what the events recorded.
+
+    ``pending``: events of the open transaction ``session`` belongs to, not yet written (they are
+    written, the last one signed, when it commits): checked like the others, but not required to
+    be signed.
+    """
+    v = _Verifier(session, trust, checkpoint, max_problems)
+    v.pending = [SimpleNamespace(**e) for e in pending]
+    v.adopt_seq = _adopt_seq(session)
+    count, last, last_signed = v.events()
+    if v.pending and last_signed < v.pending[0].seq:  # the commit signs what is pending
+        last_signed = int(last.seq)
+    head_problems: list[str] = []
+    heads = session.execute(select(ChainHead)).scalars().all()
+    head = next((h for h in heads if h.id == 1), None)
+    if len(heads) > 1 or (heads and head is None):
+        head_problems.append("gc_chain_head holds rows other than the one head (id 1)")
+    last_seq = int(last.seq) if last is not None else 0
+    if head is None:
+        if count:
+            head_problems.append(f"the chain head row is missing (the history has {count} "
+                                 "events): it was deleted")
+    else:
+        if head.seq != last_seq or head.hash != (last.hash if last is not None else GENESIS):
+            if head.seq > last_seq:
+                head_problems.append(
+                    f"the chain head names event {head.seq}, but the history ends at event "
+                    f"{last_seq}: events {last_seq + 1}–{head.seq} were deleted")
+            else:
+                head_problems.append(
+                    f"the chain head (event {head.seq}, hash {head.hash[:12]}…) does not match "
+                    f"the last event {last_seq}: the head or the events were changed")
+        elif last is not None and ((head.signer or None) != (last.signer or None)
+                                   or (head.signature or None) != (last.signature or None)):
+            head_problems.append("the chain head's signature differs from its event's: it was "
+                                 "replaced")
+    if trust is not None and last is not None and last_signed != last_seq:
+        head_problems.append(
+            f"the last event {last_seq} is not signed: events {last_signed + 1}–{last_seq} are "
+            f"covered by no signature (written without a signing key, or signatures removed)"
+            f"{v._rows_of(last_signed + 1, last_seq)}")
+    cp_problems: list[str] = []
+    if checkpoint is not None:
+        cp_problems = _check_checkpoint(v, checkpoint, trust, last_seq)
+    counts = v.rows()
+    problems = [*v.chain, *head_problems, *cp_problems, *v.rows_problems]
+    if len(problems) > max_problems:
+        problems = [*problems[:max_problems],
+                    f"… and {len(problems) - max_problems} more problems"]
+    return VerifyResult(
+        events=count, bundles=counts.get(BUNDLES.name, 0), problems=problems,
+        untrusted=list(v.untrusted), signatures_checked=trust is not None, head_seq=last_seq,
+        head_hash=last.hash if last is not None else GENESIS,
+        head_signer=fingerprint_of_hex(last.signer) if last is not None and last.signer
+        else None, head_at=last.at if last is not None else "", rows=counts,
+        unsigned_tail=last_seq - last_signed)
+
+
+def _check_checkpoint(v: _Verifier, cp: Checkpoint, trust: Trust | None, last_seq: int
+                      ) -> list[str]:
+    out: list[str] = []
+    if trust is None:
+        out.append("the checkpoint's signature cannot be checked without a trusted key")
+    else:
+        verdict = trust.check(cp.public_key, cp.message(), cp.signature)
+        if verdict == "untrusted":
+            out.append(f"the checkpoint is signed by key {cp.key}, which you do not trust")
+        elif verdict == "bad":
+            out.append("the checkpoint's signature does not match its content (the checkpoint "
+                       "file was changed)")
+    have = v.hash_at.get(cp.seq)
+    if have is None:
+        out.append(f"the checkpoint's event {cp.seq} is no longer in the history (it ends at "
+                   f"event {last_seq}): the history was truncated below the checkpoint")
+    elif have != cp.hash:
+        out.append(f"event {cp.seq} differs from the checkpoint (hash {have[:12]}… instead of "
+                   f"{cp.hash[:12]}…): the history up to it was rewritten")
+    return out
+
+
+
+
+def adopt_history(connection: Connection, note: str) -> int | None:
+    """Append an ``adopt`` event that restates every row of every chained table as it is now.
+
+    For migrations that change what a row digest covers (``0002_history`` on a registry that had
+    history before signed heads, or a later migration adding a column to a chained table): hash
+    columns are rewritten, and the event records every row in batch form. Events before it are
+    then checked for their links and signatures only. It is written unsigned: the operator signs
+    it with the next write or ``greenlink registry checkpoint --seal``. Returns its sequence
+    number, or ``None`` when the registry has no events (nothing to adopt).
+    """
+    present = set(sa_inspect(connection).get_table_names())
+    last = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc())
+                              .limit(1)).one_or_none()
+    if last is None:
+        return None
+    batches = []
+    for c in CHAINED:
+        if c.name not in present:
+            continue
+        pk = [col.name for col in c.table.primary_key.columns]
+        hashes: list[str] = []
+        keys: list[tuple[str, ...]] = []
+        fixes: list[dict[str, Any]] = []
+        for row in connection.execute(select(c.table).order_by(
+                *[c.table.c[k] for k in c.key])).mappings():
+            h = row_hash(c, row)
+            hashes.append(h)
+            keys.append(key_of(c, row))
+            if c.hash_column and row[c.hash_column] != h:
+                fixes.append({**{f"k_{k}": row[k] for k in pk}, "h": h})
+        if fixes and c.hash_column:
+            connection.execute(update(c.table).where(
+                *[c.table.c[k] == bindparam(f"k_{k}") for k in pk]).values(
+                {c.hash_column: bindparam("h")}), fixes)
+        if hashes:
+            batches.append(batch_record(c.name, hashes, keys=keys))
+    seq = int(last.seq) + 1
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    payload = canonical({"note": note, BATCHES_KEY: batches})
+    h = event_hash(str(last.hash), seq, at, ADOPT, payload)
+    connection.execute(insert(Event).values(seq=seq, at=at, kind=ADOPT, payload=payload,
+                                            prev_hash=str(last.hash), hash=h))
+    if connection.execute(select(ChainHead.id).where(ChainHead.id == 1)).first() is None:
+        connection.execute(insert(ChainHead).values(id=1, seq=seq, hash=h))
+    else:
+        connection.execute(update(ChainHead).where(ChainHead.id == 1).values(
+            seq=seq, hash=h, signer=None, signature=None))
+    return seq

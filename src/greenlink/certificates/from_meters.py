@@ -53,43 +53,47 @@ def issue_from_store(registry: Registry, scenario: Scenario, store: Path | str, 
     Hours with a missing or filled reading are not issued; hours issued before are skipped, so
     running it again issues only what is new. Users' hourly metered consumption is registered,
     so that claims for a user never exceed what it consumed in that hour.
+
+    Everything — account, devices, metadata, bundles and consumption — is written in one
+    transaction (:meth:`Registry.transaction`): a failure anywhere leaves the registry as it was.
     """
     with open_store(store, read_only=True) as con:
         arrays = metered_arrays(scenario, con)
     hours = hourly_generation_wh(scenario, arrays)
-    with registry.sessions() as s:
-        have_account = s.get(Account, account_id) is not None
-        devices = set(s.execute(select(Device.id)).scalars())
-        issued = set(s.execute(select(GranularCertificateBundle.device_id,
-                                      GranularCertificateBundle.production_starting_interval)
-                               .where(GranularCertificateBundle.parent_bundle_id.is_(None))
-                               ).tuples())
-    if not have_account:
-        registry.add_account(account_id, "park operator")
-    for p in scenario.pv:
-        if p.id not in devices:
-            registry.add_device(p.id, account_id=account_id, energy_source="solar",
-                                technology_type="photovoltaic", capacity_kw=p.capacity_kw_dc,
-                                device_name=p.name, location=f"{scenario.site.latitude},"
-                                f"{scenario.site.longitude}")
-    for w in scenario.wind:
-        if w.id not in devices:
-            registry.add_device(w.id, account_id=account_id, energy_source="wind",
-                                technology_type="wind turbine", capacity_kw=w.capacity_kw)
-    metadata = registry.add_metadata(
-        country_of_issuance="CN", connected_grid_identification=scenario.site.province,
-        issuing_body=issuing_body, issue_market_zone=scenario.site.province,
-        dissemination_level=dissemination_level)
-    done_keys = {(d, pd.Timestamp(t).tz_localize("UTC") if pd.Timestamp(t).tzinfo is None
-                  else pd.Timestamp(t).tz_convert("UTC")) for d, t in issued}
-    already = np.array([(d, t) in done_keys for d, t in zip(hours["device_id"],
-                                                            hours["hour_start"], strict=True)],
-                       dtype=bool)
-    incomplete = ~hours["complete"].to_numpy(dtype=bool)
-    todo = hours[~already & ~incomplete & (hours["energy_wh"] > 0)]
-    n = registry.issue(todo[["device_id", "hour_start", "energy_wh"]], metadata_id=metadata) \
-        if len(todo) else 0
     matched = hourly_matched(scenario, actual_flows(scenario, arrays), arrays)
-    registry.record_consumption_table(hourly_consumption_wh(matched))
+    consumption = hourly_consumption_wh(matched)
+    with registry.transaction() as reg:
+        with reg.sessions() as s:
+            have_account = s.get(Account, account_id) is not None
+            devices = set(s.execute(select(Device.id)).scalars())
+            issued = set(s.execute(select(GranularCertificateBundle.device_id,
+                                          GranularCertificateBundle.production_starting_interval)
+                                   .where(GranularCertificateBundle.parent_bundle_id.is_(None))
+                                   ).all())
+        if not have_account:
+            reg.add_account(account_id, "park operator")
+        for p in scenario.pv:
+            if p.id not in devices:
+                reg.add_device(p.id, account_id=account_id, energy_source="solar",
+                               technology_type="photovoltaic", capacity_kw=p.capacity_kw_dc,
+                               device_name=p.name, location=f"{scenario.site.latitude},"
+                               f"{scenario.site.longitude}")
+        for w in scenario.wind:
+            if w.id not in devices:
+                reg.add_device(w.id, account_id=account_id, energy_source="wind",
+                               technology_type="wind turbine", capacity_kw=w.capacity_kw)
+        metadata = reg.add_metadata(
+            country_of_issuance="CN", connected_grid_identification=scenario.site.province,
+            issuing_body=issuing_body, issue_market_zone=scenario.site.province,
+            dissemination_level=dissemination_level)
+        done_keys = {(d, pd.Timestamp(t).tz_localize("UTC") if pd.Timestamp(t).tzinfo is None
+                      else pd.Timestamp(t).tz_convert("UTC")) for d, t in issued}
+        already = np.array([(d, t) in done_keys for d, t in zip(
+            hours["device_id"], hours["hour_start"], strict=True)], dtype=bool)
+        incomplete = ~hours["complete"].to_numpy(dtype=bool)
+        todo = hours[~already & ~incomplete & (hours["energy_wh"] > 0)]
+        n = reg.issue(todo[["device_id", "hour_start", "energy_wh"]], metadata_id=metadata) \
+            if len(todo) else 0
+        reg.record_consumption_table(consumption)
     return IssueResult(n, int(todo["energy_wh"].sum()), int((incomplete & ~already).sum()),
                        int(already.sum()))

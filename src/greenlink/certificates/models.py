@@ -196,7 +196,12 @@ class Consumption(Base):
 
 
 class Event(Base):
-    """Append-only audit log; ``hash = sha256(prev_hash | seq | at | kind | payload)``."""
+    """Append-only audit log; ``hash = sha256(prev_hash | seq | at | kind | payload)``.
+
+    The last event of each commit is signed: ``signature`` (hex Ed25519) over its ``seq`` and
+    ``hash`` by the key ``signer`` (raw public key, hex); see :mod:`greenlink.certificates.heads`.
+    On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE (migration ``0002_history``).
+    """
 
     __tablename__ = "gc_event"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -205,15 +210,20 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class ChainHead(Base):
-    """One row: the last event. Locking it serialises writers (the chain is a total order)."""
+    """One row: the last event and its signature. Locking it serialises commits (the chain is a
+    total order)."""
 
     __tablename__ = "gc_chain_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    signature: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 # status of a GEC record (China green electricity certificate, 绿证; greenlink.certificates.gec)

@@ -1,9 +1,13 @@
 """The registry service: accounts, devices, issuance and the life of certificate bundles.
 
-Every write is one database transaction that first locks the chain head (``SELECT … FOR UPDATE``
-on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so writers are serialised: two clients can never
-spend the same Wh, and no update is lost. Each transaction appends one event to the hash chain
-(:mod:`greenlink.certificates.audit`).
+Every operation is one event of the hash chain (:mod:`greenlink.certificates.audit`) and runs in
+a database transaction that first locks the chain head (``SELECT … FOR UPDATE`` on PostgreSQL,
+``BEGIN IMMEDIATE`` on SQLite), so writers are serialised: two clients can never spend the same
+Wh, and no update is lost. Concurrent operations of one :class:`Registry` share transactions
+(group commit, :class:`_GroupCommit`): one head lock, one commit and one signature for a batch,
+each operation in its own savepoint. :meth:`Registry.transaction` runs several operations in one
+transaction. The last event of every commit is signed with the operator's key
+(:mod:`greenlink.certificates.heads`).
 
 Rules (EnergyTag GC standard, FEA registry)
 -------------------------------------------
@@ -25,20 +29,37 @@ Rules (EnergyTag GC standard, FEA registry)
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.orm import NO_VALUE, Session, sessionmaker
 
 from greenlink.certificates import audit
+from greenlink.certificates.heads import Checkpoint, Signer, Trust
 from greenlink.certificates.models import (
     ACTIVE,
     BUNDLE_SPLIT,
@@ -51,6 +72,7 @@ from greenlink.certificates.models import (
     Consumption,
     Device,
     Event,
+    GecRecord,
     GranularCertificateBundle,
     IssuanceMetaData,
     StorageChargeRecord,
@@ -83,46 +105,475 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_TX = "greenlink.registry.tx"
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_HEAD: Table = ChainHead.__table__  # type: ignore[assignment]
+_BUNDLES: Table = GranularCertificateBundle.__table__  # type: ignore[assignment]
+#: Most operations one commit batches (group commit, :class:`_GroupCommit`).
+MAX_BATCH = 512
+
+
+@dataclass
+class _Change:
+    obj: Any
+    chained: audit.Chained
+    before: str | None
+    deleted: bool = False
+
+
 @dataclass
 class _Tx:
+    """One operation inside a write transaction: its event's sequence number and payload; the
+    chained rows it changes are captured from the session (:func:`_before_flush`), rows inserted
+    in bulk are added as batch records (:meth:`add_batch`)."""
+
     session: Session
     seq: int
-    touched: list[Bundle] = field(default_factory=list)
+    kind: str
     payload: dict[str, Any] = field(default_factory=dict)
+    changes: dict[int, _Change] = field(default_factory=dict)
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_batch(self, record: dict[str, Any]) -> None:
+        self.batches.append(record)
+
+
+def _committed_row(session: Session, chained: audit.Chained, obj: Any) -> dict[str, Any]:
+    """The row as the database holds it now (before this flush): the committed values of the
+    modified attributes, the current ones of the others."""
+    state = inspect(obj)
+    committed = state.committed_state
+    row: dict[str, Any] = {}
+    for name in chained.columns:
+        value = committed[name] if name in committed else state.dict.get(name, NO_VALUE)
+        if value is NO_VALUE:
+            break
+        row[name] = value
+    else:
+        return row
+    ident = dict(zip([c.name for c in chained.table.primary_key.columns], state.identity or (),
+                     strict=True))
+    with session.no_autoflush:
+        stored = session.connection().execute(select(chained.table).where(*[
+            chained.table.c[k] == v for k, v in ident.items()])).mappings().one()
+    return dict(stored)
+
+
+def _note(tx: _Tx, obj: Any, *, new: bool = False, deleted: bool = False) -> None:
+    chained = audit.BY_MODEL.get(type(obj))
+    if chained is None:
+        return
+    change = tx.changes.get(id(obj))
+    if change is not None:
+        change.deleted = change.deleted or deleted
+        return
+    before = None if new else audit.row_hash(chained, _committed_row(tx.session, chained, obj))
+    tx.changes[id(obj)] = _Change(obj, chained, before, deleted)
+
+
+def _capture(tx: _Tx, session: Session) -> None:
+    for obj in session.new:
+        _note(tx, obj, new=True)
+    for obj in session.dirty:
+        if session.is_modified(obj, include_collections=False):
+            _note(tx, obj)
+    for obj in session.deleted:
+        _note(tx, obj, deleted=True)
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    tx = session.info.get(_TX)
+    if tx is not None:
+        _capture(tx, session)
+
+
+def _apply_defaults(obj: Any, table: Any) -> None:
+    """Scalar column defaults on a new object now (the flush would apply them), so its digest
+    is computed from the values the row will hold."""
+    present = inspect(obj).dict
+    for col in table.columns:
+        if col.name not in present and col.default is not None and col.default.is_scalar:
+            setattr(obj, col.name, col.default.arg)
+
+
+def _row_of(chained: audit.Chained, obj: Any) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in chained.columns}
+
+
+def _finish(tx: _Tx) -> None:
+    """Stamp and hash the changed rows, flush, and record every change in the payload."""
+    s = tx.session
+    _capture(tx, s)
+    for change in tx.changes.values():
+        c = change.chained
+        if change.deleted or not (c.stamp_column or c.hash_column):
+            continue
+        if change.before is None:
+            _apply_defaults(change.obj, c.table)
+        if c.stamp_column:
+            setattr(change.obj, c.stamp_column, tx.seq)
+        if c.hash_column:
+            setattr(change.obj, c.hash_column, audit.row_hash(c, _row_of(c, change.obj)))
+    s.flush()
+    records: list[list[Any]] = []
+    for change in tx.changes.values():
+        c = change.chained
+        if change.deleted:
+            ident = inspect(change.obj).identity or ()
+            row = dict(zip([col.name for col in c.table.primary_key.columns], ident,
+                           strict=True))
+            after = None
+        else:
+            row = _row_of(c, change.obj)
+            after = audit.row_hash(c, row)
+        if change.before is None and after is None:
+            continue  # inserted and deleted again
+        records.append([c.name, list(audit.key_of(c, row)), change.before, after])
+    order = {c.name: i for i, c in enumerate(audit.CHAINED)}
+    records.sort(key=lambda r: (order[r[0]], r[1]))
+    if records:
+        tx.payload[audit.ROWS_KEY] = records
+    if tx.batches:
+        tx.payload[audit.BATCHES_KEY] = tx.batches
+
+
+class _Writer:
+    """One write transaction: the chain head locked first (``SELECT … FOR UPDATE``; SQLite:
+    ``BEGIN IMMEDIATE``), operations appended as events, the last event signed at the end."""
+
+    def __init__(self, registry: Registry, session: Session, *, head_each_op: bool) -> None:
+        self.registry = registry
+        self.session = session
+        self.head_each_op = head_each_op
+        self.head_seq, self.head_hash = self._lock_head()
+        self.pending: list[dict[str, Any]] = []
+
+    def _lock_head(self) -> tuple[int, str]:
+        conn = self.session.connection()
+        row = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
+                           .with_for_update()).one_or_none()
+        if row is not None:
+            return int(row.seq), str(row.hash)
+        if conn.execute(select(func.max(_EVENTS.c.seq))).scalar():
+            raise RegistryError("the registry's chain head is missing although it has events; "
+                                "nothing is written (run `greenlink registry verify`)")
+        conn.execute(insert(_HEAD).values(id=1, seq=0, hash=audit.GENESIS))
+        return 0, audit.GENESIS
+
+    @property
+    def next_seq(self) -> int:
+        return (self.pending[-1]["seq"] if self.pending else self.head_seq) + 1
+
+    def append(self, seq: int, kind: str, payload: dict[str, Any]) -> None:
+        """Append the event of an operation (buffered until :meth:`commit_events`)."""
+        assert seq == self.next_seq
+        text = audit.canonical(payload)
+        at = _now()
+        prev = self.pending[-1]["hash"] if self.pending else self.head_hash
+        h = audit.event_hash(prev, seq, at, kind, text)
+        self.pending.append({"seq": seq, "at": at, "kind": kind, "payload": text,
+                             "prev_hash": prev, "hash": h, "signer": None, "signature": None})
+        if self.head_each_op:  # readers inside the transaction see the new head
+            self.session.connection().execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+                seq=seq, hash=h, signer=None, signature=None))
+
+    def run(self, kind: str, fn: Callable[[_Tx], Any], *, savepoint: bool) -> Any:
+        """One operation written through the ORM session (its changes captured)."""
+        tx = _Tx(self.session, self.next_seq, kind)
+        self.session.info[_TX] = tx
+        try:
+            if savepoint:
+                with self.session.begin_nested():
+                    result = fn(tx)
+                    _finish(tx)
+            else:
+                result = fn(tx)
+                _finish(tx)
+        finally:
+            self.session.info.pop(_TX, None)
+        self.append(tx.seq, kind, tx.payload)
+        return result
+
+    def run_transfers(self, jobs: list[_Job]) -> None:
+        """Whole-bundle transfers, many at once: one locking read of their bundles, the rules
+        applied in order (:func:`_transfer_refusal`, the rules of :meth:`Registry.transfer`),
+        one event each, one UPDATE per changed bundle. A refused transfer writes nothing."""
+        s = self.session
+        s.flush()
+        conn = s.connection()
+        t = _BUNDLES
+        wanted = [j.vector for j in jobs if j.vector is not None]
+        ids = sorted({v.bundle_id for v in wanted})
+        rows = {int(r["id"]): dict(r) for r in conn.execute(
+            select(t).where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update()).mappings()}
+        targets = sorted({v.to_account for v in wanted})
+        accounts = set(conn.execute(select(Account.id).where(Account.id.in_(targets)))
+                       .scalars())
+        white = {(str(a), str(b)) for a, b in conn.execute(
+            select(AccountWhitelist.account_id, AccountWhitelist.sender_account_id)
+            .where(AccountWhitelist.account_id.in_(targets)))}
+        changed: dict[int, dict[str, Any]] = {}
+        hashes: dict[int, str] = {}
+        for job in jobs:
+            v = job.vector
+            assert v is not None
+            row = rows.get(v.bundle_id)
+            refusal = _transfer_refusal(
+                v.bundle_id, None if row is None else row, v.from_account, v.to_account,
+                v.to_account in accounts,
+                row is not None and (v.to_account, row["account_id"]) in white)
+            if refusal is not None:
+                job.error = RegistryError(refusal)
+                continue
+            assert row is not None
+            seq = self.next_seq
+            before = hashes.get(v.bundle_id) or audit.row_hash(audit.BUNDLES, row)
+            sender = row["account_id"]
+            row["account_id"] = v.to_account
+            row["last_event_seq"] = seq
+            after = audit.row_hash(audit.BUNDLES, row)
+            row["hash"] = hashes[v.bundle_id] = after
+            changed[v.bundle_id] = row
+            self.append(seq, job.kind, {
+                "bundle": v.bundle_id, "moved": v.bundle_id, "sender": sender,
+                "to": v.to_account, "quantity_wh": row["bundle_quantity"],
+                audit.ROWS_KEY: [[audit.BUNDLES.name, [str(v.bundle_id)], before, after]]})
+            job.result, job.ok = v.bundle_id, True
+        if changed:
+            conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
+                account_id=bindparam("b_account"), last_event_seq=bindparam("b_seq"),
+                hash=bindparam("b_hash")), [
+                {"b_id": i, "b_account": r["account_id"], "b_seq": r["last_event_seq"],
+                 "b_hash": r["hash"]} for i, r in changed.items()])
+        s.expire_all()  # the session reloads what these statements changed
+
+    def commit_events(self) -> None:
+        """Write the buffered events; the last one (the new head) signed."""
+        if not self.pending:
+            return
+        last = self.pending[-1]
+        signer = self.registry.signer
+        if signer is not None:
+            last["signer"] = signer.public_hex
+            last["signature"] = signer.sign_head(last["seq"], last["hash"])
+        conn = self.session.connection()
+        conn.execute(insert(_EVENTS), self.pending)
+        conn.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+            seq=last["seq"], hash=last["hash"], signer=last["signer"],
+            signature=last["signature"]))
+        self.head_seq, self.head_hash = last["seq"], last["hash"]
+        self.pending = []
+
+
+def _transfer_refusal(bundle_id: int, row: Any, from_account: str | None, to_account: str,
+                      to_exists: bool, whitelisted: bool) -> str | None:
+    """Why a transfer of the bundle (``row``: its columns, ``None``: no such bundle) is refused,
+    or ``None``: the transfer rules of the registry, in the order they are checked."""
+    if row is None:
+        return f"bundle {bundle_id} does not exist"
+    status, owner = row["certificate_bundle_status"], row["account_id"]
+    if status != ACTIVE:
+        return f"bundle {bundle_id} is {status}, not Active"
+    if from_account is not None and owner != from_account:
+        return f"bundle {bundle_id} belongs to account {owner!r}, not {from_account!r}"
+    if not to_exists:
+        return f"account {to_account!r} does not exist"
+    if to_account != owner and not whitelisted:
+        return f"account {to_account!r} has not whitelisted {owner!r}; it cannot receive from it"
+    return None
+
+
+@dataclass(frozen=True)
+class _WholeTransfer:
+    bundle_id: int
+    to_account: str
+    from_account: str | None
+
+
+@dataclass
+class _Job:
+    kind: str
+    fn: Callable[[_Tx], Any] | None
+    vector: _WholeTransfer | None = None
+    result: Any = None
+    error: BaseException | None = None
+    ok: bool = False
+    done: bool = False
+
+
+class _GroupCommit:
+    """Group commit: concurrent writers of one :class:`Registry` share transactions.
+
+    A writer queues its operation; whoever finds no batch running becomes the leader, takes
+    every queued operation (up to :data:`MAX_BATCH`), runs them in one transaction — the head
+    locked once, each operation in a savepoint when there are several, so a refused one leaves
+    the others — and commits them with one signature. The others wait for their result. Writers
+    in other processes still serialise on the head row.
+    """
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.cond = threading.Condition()
+        self.queue: deque[_Job] = deque()
+        self.busy = False
+        self.local = threading.local()
+
+    def submit(self, job: _Job) -> Any:
+        if getattr(self.local, "leading", False):
+            raise RuntimeError("a registry operation called another one inside its transaction")
+        with self.cond:
+            self.queue.append(job)
+        while True:
+            with self.cond:
+                while not job.done and self.busy:
+                    self.cond.wait()
+                if job.done:
+                    break
+                self.busy = True
+                batch = [self.queue.popleft() for _ in range(min(len(self.queue), MAX_BATCH))]
+            self.local.leading = True
+            try:
+                self.registry._run_batch(batch)
+            finally:
+                self.local.leading = False
+                with self.cond:
+                    self.busy = False
+                    self.cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+
+class _ConnectionAsEngine:
+    """Stands in for the engine inside :meth:`Registry.transaction`: ``connect()`` hands out the
+    one open connection (not closed after use); everything else is the real engine's."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        yield self._connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection.engine, name)
 
 
 class Registry:
-    """Python API of the registry on one SQLAlchemy engine (SQLite or PostgreSQL)."""
+    """Python API of the registry on one SQLAlchemy engine (SQLite or PostgreSQL).
 
-    def __init__(self, engine: Engine) -> None:
+    ``signer``: the operator's key that signs every commit's head (``None``: heads are written
+    unsigned, and ``greenlink registry verify`` reports them); ``trust``: the keys
+    :meth:`verify` checks signatures with by default (``None``: signatures not checked).
+    """
+
+    def __init__(self, engine: Engine, *, signer: Signer | None = None,
+                 trust: Trust | None = None) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
+        self.signer = signer
+        self.trust = trust
+        self._write_sessions = session_factory(engine)
+        event.listen(self._write_sessions, "before_flush", _before_flush)
+        self._committer: _GroupCommit | None = _GroupCommit(self)
+        self._writer: _Writer | None = None
 
     # -- transactions ----------------------------------------------------------------------
+    def _run(self, kind: str, fn: Callable[[_Tx], Any]) -> Any:
+        """Run one operation as one event: in the open :meth:`transaction`, else through group
+        commit."""
+        if self._writer is not None:
+            return self._writer.run(kind, fn, savepoint=True)
+        assert self._committer is not None
+        return self._committer.submit(_Job(kind, fn))
+
+    def _run_vector(self, kind: str, vector: _WholeTransfer) -> Any:
+        job = _Job(kind, None, vector)
+        if self._writer is None:
+            assert self._committer is not None
+            return self._committer.submit(job)
+        with self._writer.session.begin_nested():
+            self._writer.run_transfers([job])
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        session = self._write_sessions()
+        try:
+            with session.begin():
+                writer = _Writer(self, session, head_each_op=False)
+                several = len(batch) > 1
+                i = 0
+                while i < len(batch):
+                    job = batch[i]
+                    if job.vector is not None:  # a run of whole transfers: one go
+                        j = i
+                        while j < len(batch) and batch[j].vector is not None:
+                            j += 1
+                        writer.run_transfers(batch[i:j])
+                        i = j
+                        continue
+                    i += 1
+                    assert job.fn is not None
+                    try:
+                        job.result = writer.run(job.kind, job.fn, savepoint=several)
+                        job.ok = True
+                    except Exception as exc:
+                        job.error = exc
+                        if not several:
+                            raise
+                writer.commit_events()
+        except BaseException as exc:
+            for job in batch:
+                if job.error is None:
+                    job.ok, job.result, job.error = False, None, exc
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            session.close()
+            for job in batch:
+                job.done = True
+
     @contextmanager
-    def _write(self, kind: str) -> Iterator[_Tx]:
-        with self.sessions.begin() as s:
-            head = s.execute(select(ChainHead).where(ChainHead.id == 1)
-                             .with_for_update()).scalar_one_or_none()
-            if head is None:
-                head = ChainHead(id=1, seq=0, hash=audit.GENESIS)
-                s.add(head)
-            tx = _Tx(s, head.seq + 1)
-            yield tx
-            if tx.touched:
-                s.flush()
-                bundles = []
-                for b in tx.touched:
-                    b.last_event_seq = tx.seq
-                    b.hash = audit.bundle_hash(audit.row_dict(b))
-                    bundles.append([b.id, b.hash])
-                tx.payload["bundles"] = bundles
-            payload = audit.canonical(tx.payload)
-            at = _now()
-            h = audit.event_hash(head.hash, tx.seq, at, kind, payload)
-            s.add(Event(seq=tx.seq, at=at, kind=kind, payload=payload, prev_hash=head.hash,
-                        hash=h))
-            head.seq, head.hash = tx.seq, h
+    def transaction(self, *, commit: bool = True) -> Iterator[Registry]:
+        """A view of the registry whose operations all land in one transaction.
+
+        The chain head is locked when the block starts (other writers wait); each operation is a
+        savepoint (a refused one leaves the others) and one event; the view's reads
+        (:meth:`bundles`, ``sessions``) see its writes. Leaving the block commits — the last
+        event signed — unless it raised or ``commit`` is false (a dry run: rolled back).
+        """
+        with self.engine.connect() as connection:
+            outer = connection.begin()
+            view = copy.copy(self)
+            view.engine = _ConnectionAsEngine(connection)  # type: ignore[assignment]
+            view.sessions = sessionmaker(bind=connection, expire_on_commit=False,
+                                         join_transaction_mode="create_savepoint")
+            view._committer = None
+            session = self._write_sessions(bind=connection,
+                                           join_transaction_mode="create_savepoint")
+            try:
+                with session.begin():
+                    view._writer = _Writer(view, session, head_each_op=True)
+                    yield view
+                    view._writer.commit_events()
+            except BaseException:
+                outer.rollback()
+                raise
+            finally:
+                view._writer = None
+                session.close()
+            if not commit:
+                outer.rollback()
+                return
+            try:
+                outer.commit()
+            except BaseException:
+                # the outcome of a failed COMMIT is not trusted: drop the connection, so an
+                # unfinished transaction dies with it instead of going back to the pool
+                connection.invalidate()
+                raise
 
     def _next_bundle_id(self, s: Session) -> int:
         return int(s.execute(select(func.coalesce(func.max(Bundle.id), 0))).scalar_one()) + 1
@@ -137,7 +588,7 @@ class Registry:
     # -- accounts, devices, metadata -------------------------------------------------------
     def add_account(self, account_id: str, name: str = "",
                     accepts_from: Sequence[str] = ()) -> None:
-        with self._write("add_account") as tx:
+        def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is not None:
                 raise RegistryError(f"account {account_id!r} exists already")
             unknown = [a for a in accepts_from if tx.session.get(Account, a) is None]
@@ -149,10 +600,11 @@ class Registry:
                 tx.session.add(AccountWhitelist(account_id=account_id,
                                                 sender_account_id=sender))
             tx.payload = {"account": account_id, "name": name, "accepts_from": list(accepts_from)}
+        self._run("add_account", op)
 
     def whitelist(self, account_id: str, sender_account_id: str) -> None:
         """Let ``account_id`` receive transfers from ``sender_account_id``."""
-        with self._write("whitelist") as tx:
+        def op(tx: _Tx) -> Any:
             for a in (account_id, sender_account_id):
                 if tx.session.get(Account, a) is None:
                     raise RegistryError(f"account {a!r} does not exist")
@@ -160,11 +612,12 @@ class Registry:
                 tx.session.add(AccountWhitelist(account_id=account_id,
                                                 sender_account_id=sender_account_id))
             tx.payload = {"account": account_id, "accepts_from": sender_account_id}
+        self._run("whitelist", op)
 
     def add_device(self, device_id: str, *, account_id: str, energy_source: str,
                    technology_type: str, capacity_kw: float, is_storage: bool = False,
                    **fields: Any) -> None:
-        with self._write("add_device") as tx:
+        def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is None:
                 raise RegistryError(f"account {account_id!r} does not exist")
             if tx.session.get(Device, device_id) is not None:
@@ -177,6 +630,7 @@ class Registry:
                           float(capacity_kw), "energy_source": energy_source,
                           "is_storage": is_storage, **{k: audit._text(v)
                                                        for k, v in fields.items()}}
+        self._run("add_device", op)
 
     def add_metadata(self, *, country_of_issuance: str, connected_grid_identification: str,
                      issuing_body: str, issue_market_zone: str,
@@ -184,7 +638,7 @@ class Registry:
         if dissemination_level not in DISSEMINATION_LEVELS:
             raise RegistryError(f"dissemination_level {dissemination_level!r} is not one of "
                                 f"{DISSEMINATION_LEVELS}")
-        with self._write("add_metadata") as tx:
+        def op(tx: _Tx) -> Any:
             m = IssuanceMetaData(country_of_issuance=country_of_issuance,
                                  connected_grid_identification=connected_grid_identification,
                                  issuing_body=issuing_body, issue_market_zone=issue_market_zone,
@@ -196,6 +650,7 @@ class Registry:
                           "zone": issue_market_zone, "dissemination_level": dissemination_level,
                           **{k: audit._text(v) for k, v in fields.items()}}
             return m.id
+        return self._run("add_metadata", op)
 
     # -- issuance --------------------------------------------------------------------------
     def issue(self, hours: pd.DataFrame, *, metadata_id: int, issuance_date: date | None = None,
@@ -214,7 +669,7 @@ class Registry:
         hours = hours[hours["energy_wh"] > 0]
         issued_on = issuance_date or datetime.now(UTC).date()
         expiry = issued_on + timedelta(days=expiry_days)
-        with self._write("issue") as tx:
+        def op(tx: _Tx) -> Any:
             s = tx.session
             if s.get(IssuanceMetaData, metadata_id) is None:
                 raise RegistryError(f"issuance metadata {metadata_id} does not exist")
@@ -241,7 +696,8 @@ class Registry:
                                     f"{energy[i]} Wh is above capacity × 1 h = "
                                     f"{capacity_wh[i]} Wh")
             start_list = starts.to_pydatetime().tolist()
-            end_list = (starts + pd.Timedelta(hours=1)).to_pydatetime().tolist()
+            end_list = [] if s.connection().dialect.name == "postgresql" else (
+                starts + pd.Timedelta(hours=1)).to_pydatetime().tolist()
             stamp = starts.strftime("%Y%m%dT%H%MZ").tolist()
             next_id = self._next_bundle_id(s)
             bulk_copy = s.connection().dialect.name == "postgresql"
@@ -264,44 +720,74 @@ class Registry:
                        "bundle_quantity", "energy_source", "device_id",
                        "production_starting_interval", "production_ending_interval",
                        "is_storage"]
-            hash_line = audit.format_template(audit.BUNDLE_FIELDS, template, varying,
-                                              audit._text)
-            copy_line = audit.format_template(cols, template, varying, _copy_text)
-            start_text = [_copy_text(t) for t in start_list]
-            end_text = [_copy_text(t) for t in end_list]
-            start_canon = [audit._text(t) for t in start_list]
-            end_canon = [audit._text(t) for t in end_list]
+            hash_line, hash_order = audit.format_template(audit.BUNDLE_FIELDS, template,
+                                                          varying, audit._text)
+            copy_line, copy_order = audit.format_template(cols, template, varying, _copy_text)
+            # the varying values of a row, in this order, picked for each template
+            canonical_order = ["id", "issuance_id", "account_id",
+                               "certificate_bundle_id_range_start",
+                               "certificate_bundle_id_range_end", "bundle_quantity",
+                               "energy_source", "device_id", "is_storage",
+                               "production_starting_interval", "production_ending_interval",
+                               "hash"]
+            hash_pick = itemgetter(*[canonical_order.index(n) for n in hash_order])
+            copy_pick = itemgetter(*[canonical_order.index(n) for n in copy_order])
+            # hour starts lie on the quarter-hour grid (checked above): whole seconds, so the
+            # vectorised texts equal _copy_text (COPY) and audit._text (digest) of each instant
+            ends = starts + pd.Timedelta(hours=1)
+            start_text = starts.strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
+            end_text = ends.strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
+            start_canon = starts.strftime("%Y-%m-%dT%H:%M:%S").tolist()
+            end_canon = ends.strftime("%Y-%m-%dT%H:%M:%S").tolist()
+            next_wh = {dev_id: int(d.next_wh_id) for dev_id, d in devices.items()}
             lines: list[str] = []
             sha = hashlib.sha256
+            # per device: its strings as the digest renders them and as COPY does (escaping
+            # is per character, so a rendered prefix + the time tag renders the issuance id)
+            canon: dict[str, tuple[str, str, str, str, str]] = {}
+            copied: dict[str, tuple[str, str, str, str, str]] = {}
+            for dev_id, d in devices.items():
+                prefix = f"{dev_id}-{energy_carrier}-"
+                canon[dev_id] = (audit._text(prefix), audit._text(d.account_id),
+                                 audit._text(d.energy_source), audit._text(dev_id),
+                                 "1" if d.is_storage else "0")
+                copied[dev_id] = (_copy_text(prefix), _copy_text(d.account_id),
+                                  _copy_text(d.energy_source), _copy_text(dev_id),
+                                  "t" if d.is_storage else "f")
+            first_id = next_id
             for k, (dev_id, tag, wh) in enumerate(zip(device_ids, stamp, energy.tolist(),
                                                       strict=True)):
-                d = devices[dev_id]
-                issuance_id = f"{dev_id}-{energy_carrier}-{tag}"
-                lo = d.next_wh_id
-                values = {"id": next_id, "issuance_id": issuance_id,
-                          "account_id": d.account_id, "certificate_bundle_id_range_start": lo,
-                          "certificate_bundle_id_range_end": lo + wh - 1,
-                          "bundle_quantity": wh, "energy_source": d.energy_source,
-                          "device_id": dev_id, "is_storage": "1" if d.is_storage else "0"}
-                h = sha(hash_line.format(
-                    production_starting_interval=start_canon[k],
-                    production_ending_interval=end_canon[k], hash="", **values).encode()
-                    ).hexdigest()
-                values["is_storage"] = "t" if d.is_storage else "f"
-                lines.append(copy_line.format(
-                    production_starting_interval=start_text[k],
-                    production_ending_interval=end_text[k], hash=h, **values))
-                hashes.append(h)
-                if not bulk_copy:
+                lo = next_wh[dev_id]
+                hi = lo + wh - 1
+                c = canon[dev_id]
+                text = hash_line % hash_pick((
+                    next_id, c[0] + tag, c[1], lo, hi, wh, c[2], c[3], c[4], start_canon[k],
+                    end_canon[k], ""))
+                h = sha(text.encode()).hexdigest()
+                if bulk_copy:
+                    p = copied[dev_id]
+                    lines.append(copy_line % copy_pick((
+                        next_id, p[0] + tag, p[1], lo, hi, wh, p[2], p[3], p[4], start_text[k],
+                        end_text[k], h)))
+                else:
+                    d = devices[dev_id]
                     row = dict(template)
-                    row.update(values, hash=h, is_storage=d.is_storage,
+                    row.update(id=next_id, issuance_id=f"{dev_id}-{energy_carrier}-{tag}",
+                               account_id=d.account_id, certificate_bundle_id_range_start=lo,
+                               certificate_bundle_id_range_end=hi, bundle_quantity=wh,
+                               energy_source=d.energy_source, device_id=dev_id,
+                               is_storage=d.is_storage, hash=h,
                                production_starting_interval=start_list[k],
                                production_ending_interval=end_list[k])
                     bundle_rows.append(row)
-                accounts[dev_id] = d.account_id
-                d.next_wh_id += wh
+                hashes.append(h)
+                next_wh[dev_id] = lo + wh
                 next_id += 1
-            if lines:
+            for dev_id, d in devices.items():
+                accounts[dev_id] = d.account_id
+                if d.next_wh_id != next_wh[dev_id]:
+                    d.next_wh_id = next_wh[dev_id]
+            if hashes:
                 taken = _already_issued(s, device_ids, start_list)
                 if taken:
                     raise RegistryError(f"already issued (device and hour): {taken[:5]}"
@@ -312,10 +798,12 @@ class Registry:
                 else:
                     for i in range(0, len(bundle_rows), 10000):
                         s.execute(insert(Bundle), bundle_rows[i:i + 10000])
-            tx.payload = {"count": len(hashes), "digest": audit.batch_digest(hashes),
-                          "accounts": accounts, "metadata_id": metadata_id,
-                          "wh": int(energy.sum())}
+                tx.add_batch(audit.batch_record(audit.BUNDLES.name, hashes,
+                                                id_range=(first_id, next_id - 1)))
+            tx.payload.update(count=len(hashes), accounts=accounts, metadata_id=metadata_id,
+                              wh=int(energy.sum()))
             return len(hashes)
+        return self._run("issue", op)
 
     # -- lifecycle -------------------------------------------------------------------------
     def _split(self, tx: _Tx, b: Bundle, quantity: int) -> tuple[Bundle, Bundle]:
@@ -323,7 +811,7 @@ class Registry:
             raise RegistryError(f"bundle {b.id}: cannot split {quantity} Wh off "
                                 f"{b.bundle_quantity} Wh (need 0 < quantity < size)")
         next_id = self._next_bundle_id(tx.session)
-        base = audit.row_dict(b)
+        base = _row_of(audit.BUNDLES, b)
         children = []
         ranges = [(b.certificate_bundle_id_range_start,
                    b.certificate_bundle_id_range_start + quantity - 1),
@@ -339,7 +827,6 @@ class Registry:
             tx.session.add(child)
             children.append(child)
         b.certificate_bundle_status = BUNDLE_SPLIT
-        tx.touched.extend([b, *children])
         tx.session.flush()
         return children[0], children[1]
 
@@ -356,32 +843,40 @@ class Registry:
     def split(self, bundle_id: int, quantity_wh: int, *, account_id: str | None = None
               ) -> tuple[int, int]:
         """Split ``quantity_wh`` off an Active bundle; return the two new bundle ids."""
-        with self._write("split") as tx:
+        def op(tx: _Tx) -> Any:
             b = self._active_of(tx, bundle_id, account_id)
             a, c = self._split(tx, b, quantity_wh)
             tx.payload.update(bundle=bundle_id, quantity_wh=quantity_wh)
             return a.id, c.id
+        return self._run("split", op)
 
     def transfer(self, bundle_id: int, to_account: str, *, from_account: str | None = None,
                  quantity_wh: int | None = None) -> int:
-        """Transfer a bundle (or ``quantity_wh`` of it) to ``to_account``; return its id."""
-        with self._write("transfer") as tx:
-            b = self._active_of(tx, bundle_id, from_account)
+        """Transfer a bundle (or ``quantity_wh`` of it) to ``to_account``; return its id.
+
+        A whole bundle (no ``quantity_wh``) goes the batched way (:meth:`_Writer.run_transfers`:
+        concurrent transfers share one read and one write); a partial one splits first."""
+        if quantity_wh is None:
+            return int(self._run_vector("transfer", _WholeTransfer(int(bundle_id), to_account,
+                                                                   from_account)))
+
+        def op(tx: _Tx) -> Any:
+            b = self._lock_bundle(tx.session, bundle_id)
+            refusal = _transfer_refusal(
+                bundle_id, {"certificate_bundle_status": b.certificate_bundle_status,
+                            "account_id": b.account_id}, from_account, to_account,
+                tx.session.get(Account, to_account) is not None,
+                tx.session.get(AccountWhitelist, (to_account, b.account_id)) is not None)
+            if refusal is not None:
+                raise RegistryError(refusal)
             sender = b.account_id
-            if tx.session.get(Account, to_account) is None:
-                raise RegistryError(f"account {to_account!r} does not exist")
-            if to_account != sender and tx.session.get(
-                    AccountWhitelist, (to_account, sender)) is None:
-                raise RegistryError(f"account {to_account!r} has not whitelisted "
-                                    f"{sender!r}; it cannot receive from it")
             if quantity_wh is not None and quantity_wh != b.bundle_quantity:
                 b, _rest = self._split(tx, b, quantity_wh)
             b.account_id = to_account
-            if b not in tx.touched:
-                tx.touched.append(b)
             tx.payload.update(bundle=bundle_id, moved=b.id, sender=sender, to=to_account,
                               quantity_wh=b.bundle_quantity)
             return b.id
+        return self._run("transfer", op)
 
     def cancel(self, bundle_id: int, *, beneficiary: str, purpose: str,
                account_id: str | None = None, quantity_wh: int | None = None) -> int:
@@ -390,7 +885,7 @@ class Registry:
             raise RegistryError(f"purpose {purpose!r} is not one of {CLAIM_PURPOSES}")
         if not beneficiary:
             raise RegistryError("a cancellation needs a beneficiary")
-        with self._write("cancel") as tx:
+        def op(tx: _Tx) -> Any:
             b = self._active_of(tx, bundle_id, account_id)
             if quantity_wh is not None and quantity_wh != b.bundle_quantity:
                 b, _rest = self._split(tx, b, quantity_wh)
@@ -408,24 +903,23 @@ class Registry:
             b.certificate_bundle_status = CLAIMED if purpose != STORAGE_CHARGE else CANCELLED
             b.beneficiary = beneficiary
             b.claim_purpose = purpose
-            if b not in tx.touched:
-                tx.touched.append(b)
             tx.payload.update(bundle=bundle_id, cancelled=b.id, beneficiary=beneficiary,
                               purpose=purpose, quantity_wh=b.bundle_quantity)
             return b.id
+        return self._run("cancel", op)
 
     def withdraw(self, bundle_id: int, *, reason: str = "") -> None:
         """Withdraw an Active bundle (issuing body only: e.g. the meter data were wrong)."""
-        with self._write("withdraw") as tx:
+        def op(tx: _Tx) -> Any:
             b = self._active_of(tx, bundle_id, None)
             b.certificate_bundle_status = WITHDRAWN
-            tx.touched.append(b)
             tx.payload.update(bundle=bundle_id, reason=reason)
+        self._run("withdraw", op)
 
     def record_consumption(self, beneficiary: str, hour_start: datetime, wh: int) -> None:
         """Register a beneficiary's metered consumption in one hour (ceiling of its claims)."""
         hour = _utc(hour_start)
-        with self._write("consumption") as tx:
+        def op(tx: _Tx) -> Any:
             c = tx.session.get(Consumption, (beneficiary, hour))
             if c is None:
                 tx.session.add(Consumption(beneficiary=beneficiary, hour_start=hour,
@@ -436,11 +930,12 @@ class Registry:
             else:
                 c.consumption_wh = int(wh)
             tx.payload.update(beneficiary=beneficiary, hour=hour.isoformat(), wh=int(wh))
+        self._run("consumption", op)
 
     def record_consumption_table(self, table: pd.DataFrame) -> int:
         """Register many hourly consumptions at once (``beneficiary``, ``hour_start``, ``wh``);
         existing hours are updated (never below what is claimed). One event; returns rows."""
-        with self._write("consumption_table") as tx:
+        def op(tx: _Tx) -> Any:
             s = tx.session
             existing = {(c.beneficiary, _utc(c.hour_start)): c for c in s.execute(
                 select(Consumption).where(Consumption.beneficiary.in_(
@@ -462,14 +957,40 @@ class Registry:
                     c.consumption_wh = wh
             for i in range(0, len(new), 10000):
                 s.execute(insert(Consumption), new[i:i + 10000])
+            if new:
+                chained = audit.BY_MODEL[Consumption]
+                tx.add_batch(audit.batch_record(
+                    chained.name, [audit.row_hash(chained, r) for r in new],
+                    keys=[audit.key_of(chained, r) for r in new]))
             tx.payload.update(rows=len(table), wh=total)
             return len(table)
+        return self._run("consumption_table", op)
+
+    # -- China's green certificates (GEC) ----------------------------------------------------
+    def import_gec_file(self, path: str | Path, mapping: Any) -> Any:
+        """Import a GEC export (``greenlink registry gec import``): all rows in one event, or
+        none (:mod:`greenlink.certificates.gec`: checks, idempotence, serial overlaps)."""
+        from greenlink.certificates.gec import read_gec_file, store_gec_rows
+
+        parsed, mapping = read_gec_file(path, mapping)
+
+        def op(tx: _Tx) -> Any:
+            result = store_gec_rows(tx.session, parsed, mapping)
+            if result.stored_rows:
+                chained = audit.BY_MODEL[GecRecord]
+                tx.add_batch(audit.batch_record(
+                    chained.name, [audit.row_hash(chained, r) for r in result.stored_rows],
+                    keys=[audit.key_of(chained, r) for r in result.stored_rows]))
+            tx.payload.update(gec_file=Path(parsed.name).name, sha256=parsed.sha256,
+                              imported=result.imported, digest=result.digest)
+            return result
+        return self._run("gec_import", op)
 
     # -- storage ---------------------------------------------------------------------------
     def storage_charge(self, storage_device: str, bundle_ids: Sequence[int], *,
                        account_id: str | None = None) -> int:
         """Cancel bundles into a storage device: one storage charge record (SCR); its id."""
-        with self._write("storage_charge") as tx:
+        def op(tx: _Tx) -> Any:
             s = tx.session
             d = s.get(Device, storage_device)
             if d is None or not d.is_storage:
@@ -481,7 +1002,6 @@ class Registry:
                 b.certificate_bundle_status = CANCELLED
                 b.beneficiary = storage_device
                 b.claim_purpose = STORAGE_CHARGE
-                tx.touched.append(b)
                 total += b.bundle_quantity
                 starts.append(_utc(b.production_starting_interval))
             if not starts:
@@ -494,6 +1014,7 @@ class Registry:
             s.flush()
             tx.payload.update(scr=scr.id, device=storage_device, wh=total)
             return scr.id
+        return self._run("storage_charge", op)
 
     def storage_discharge(self, storage_device: str, hour_start: datetime, discharge_wh: int,
                           *, efficiency: float, metadata_id: int) -> int:
@@ -505,7 +1026,7 @@ class Registry:
         if not 0 < efficiency <= 1:
             raise RegistryError("storage efficiency must be in (0, 1]")
         hour = _utc(hour_start)
-        with self._write("storage_discharge") as tx:
+        def op(tx: _Tx) -> Any:
             s = tx.session
             d = s.get(Device, storage_device, with_for_update=True)
             if d is None or not d.is_storage:
@@ -555,10 +1076,10 @@ class Registry:
                 last_event_seq=tx.seq)
             d.next_wh_id += discharge_wh
             s.add(bundle)
-            tx.touched.append(bundle)
             tx.payload.update(sdr=sdr.id, device=storage_device, discharge_wh=discharge_wh,
                               drawn_wh=drawn, allocations=parts)
             return sdr.id
+        return self._run("storage_discharge", op)
 
     # -- queries ---------------------------------------------------------------------------
     def bundles(self, *, account_id: str | None = None, status: str | None = None,
@@ -574,9 +1095,55 @@ class Registry:
         with self.engine.connect() as con:
             return pd.read_sql(q.order_by(Bundle.id), con)
 
-    def verify(self) -> audit.VerifyResult:
+    def verify(self, *, trust: Trust | None = None, checkpoint: Checkpoint | None = None
+               ) -> audit.VerifyResult:
+        """:func:`greenlink.certificates.audit.verify` with ``trust`` (default: the registry's
+        own, the keys of the operator's key folder when it signs; ``None`` there: signatures
+        are not checked)."""
+        pending = self._writer.pending if self._writer is not None else []
         with self.sessions() as s:
-            return audit.verify(s)
+            return audit.verify(s, trust=trust if trust is not None else self.trust,
+                                checkpoint=checkpoint, pending=pending)
+
+    def seal(self, note: str = "") -> int:
+        """Append a signed ``seal`` event: the operator vouches for the history before it (e.g.
+        events written without a key). Returns its sequence number."""
+        if self.signer is None:
+            raise RegistryError("sealing needs the operator's signing key (greenlink keys "
+                                "generate; --key-dir)")
+
+        def op(tx: _Tx) -> int:
+            tx.payload = {"note": note, "signer": self.signer.fingerprint if self.signer
+                          else ""}
+            return tx.seq
+        return int(self._run("seal", op))
+
+    def checkpoint(self, *, seal: bool = False) -> Checkpoint:
+        """A signed checkpoint of the head, after verifying the whole history with the
+        operator's own keys. Unsigned events at the end (written without a key) are refused
+        unless ``seal``: they are then sealed first (the operator vouches for them)."""
+        signer = self.signer
+        if signer is None:
+            raise RegistryError("a checkpoint is signed with the operator's key: none found "
+                                "(greenlink keys generate; --key-dir)")
+        trust = (self.trust or Trust()).merged(Trust({signer.fingerprint: None}))
+        result = self.verify(trust=trust)
+        if result.unsigned_tail and seal:
+            with self.sessions() as session:
+                structural = audit.verify(session, trust=None)  # links and rows only
+            if not structural.ok or result.untrusted or len(result.problems) != 1:
+                raise RegistryError("the registry does not verify; no checkpoint: "
+                                    + "; ".join((structural.problems or result.problems)[:3]))
+            self.seal("checkpoint --seal")
+            result = self.verify(trust=trust)
+        if result.unsigned_tail:
+            raise RegistryError(f"the last {result.unsigned_tail} event(s) are not signed "
+                                "(written without a signing key): check them, then run "
+                                "checkpoint with --seal to vouch for them")
+        if not result.ok:
+            raise RegistryError("the registry does not verify; no checkpoint: "
+                                + "; ".join([*result.problems, *result.untrusted][:3]))
+        return Checkpoint.sign(signer, result.head_seq, result.head_hash, result.head_at)
 
     def events(self) -> int:
         with self.sessions() as s:

@@ -1,7 +1,13 @@
 """``greenlink registry ...``: the granular-certificate registry from the command line.
 
 Every command takes ``--db URL`` (default ``sqlite:///greenlink-registry.sqlite``, or the
-``GREENLINK_REGISTRY_URL`` environment variable); the schema is migrated on first use.
+``GREENLINK_REGISTRY_URL`` environment variable); the schema is migrated on first use. Writes
+are signed with the operator's key (``--key-dir``, ``GREENLINK_KEY_DIR``, default
+``~/.greenlink/keys``; ``greenlink keys generate``).
+
+Exit codes of ``registry verify``: 0 the history verifies and its head is signed by a key you
+trust; 1 tampering found (what and where is printed); 2 bad input (no trusted key, unreadable
+key, keyring or checkpoint file); 3 UNTRUSTED (consistent, but signed by keys you do not trust).
 """
 
 from __future__ import annotations
@@ -20,25 +26,35 @@ registry_app = typer.Typer(add_completion=False, no_args_is_help=True,
 
 Db = Annotated[str, typer.Option("--db", envvar="GREENLINK_REGISTRY_URL",
                                  help="database URL (SQLite file or postgresql://…)")]
+KeyDir = Annotated[Path | None, typer.Option(
+    "--key-dir", envvar="GREENLINK_KEY_DIR",
+    help="operator's key folder that signs the history (default ~/.greenlink/keys)")]
 DEFAULT_DB = "sqlite:///greenlink-registry.sqlite"
+#: Exit codes of ``registry verify``.
+EXIT_OK, EXIT_TAMPERED, EXIT_UNTRUSTED = 0, 1, 3
 
 
-def _open(db: str):  # type: ignore[no-untyped-def]
+def _open(db: str, key_dir: Path | None = None, *, writes: bool = True):  # type: ignore[no-untyped-def]
     from greenlink.certificates.db import open_registry
 
-    return open_registry(db)
+    reg = open_registry(db, key_dir=key_dir)
+    if writes and reg.signer is None:
+        console.print("[yellow]warning[/]: no signing key (greenlink keys generate, or "
+                      "--key-dir): this write is not signed, and `registry verify` will report "
+                      "it until the operator signs a later head", soft_wrap=True)
+    return reg
 
 
 @registry_app.command()
 def account(account_id: str, name: str = "",
             accepts_from: Annotated[list[str] | None, typer.Option(
                 help="accounts this one accepts transfers from (whitelist)")] = None,
-            db: Db = DEFAULT_DB) -> None:
+            db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Create an account (or add senders to its whitelist if it exists)."""
     from greenlink.certificates.models import Account
 
     with user_errors():
-        reg = _open(db)
+        reg = _open(db, key_dir)
         with reg.sessions() as s:
             exists = s.get(Account, account_id) is not None
         if not exists:
@@ -53,14 +69,14 @@ def account(account_id: str, name: str = "",
 def issue(scenario: Annotated[Path, typer.Option("--scenario", "-s")],
           store: Annotated[Path | None, typer.Option(help="meter store")] = None,
           account_id: Annotated[str, typer.Option("--account")] = "park",
-          db: Db = DEFAULT_DB) -> None:
+          db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Issue hourly certificates from the park's metered generation (new hours only)."""
     from greenlink.certificates.from_meters import issue_from_store
     from greenlink.scenario.load import load_scenario
 
     with user_errors():
         sc = load_scenario(scenario).scenario
-        r = issue_from_store(_open(db), sc, store or default_store(scenario),
+        r = issue_from_store(_open(db, key_dir), sc, store or default_store(scenario),
                              account_id=account_id)
         console.print(f"issued {r.bundles} bundles ({r.wh:,} Wh); skipped "
                       f"{r.skipped_incomplete_hours} incomplete and "
@@ -71,20 +87,20 @@ def issue(scenario: Annotated[Path, typer.Option("--scenario", "-s")],
 def transfer(bundle_id: int, to: Annotated[str, typer.Option("--to")],
              from_account: Annotated[str | None, typer.Option("--from")] = None,
              quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
-             db: Db = DEFAULT_DB) -> None:
+             db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Transfer a bundle (or part of it) to an account that whitelists the sender."""
     with user_errors():
-        new_id = _open(db).transfer(bundle_id, to, from_account=from_account,
+        new_id = _open(db, key_dir).transfer(bundle_id, to, from_account=from_account,
                                     quantity_wh=quantity)
         console.print(f"bundle {new_id} now belongs to {to}")
 
 
 @registry_app.command()
 def split(bundle_id: int, quantity: Annotated[int, typer.Option(help="Wh of the first part")],
-          db: Db = DEFAULT_DB) -> None:
+          db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Split a bundle into two (id ranges stay consecutive)."""
     with user_errors():
-        a, b = _open(db).split(bundle_id, quantity)
+        a, b = _open(db, key_dir).split(bundle_id, quantity)
         console.print(f"bundle {bundle_id} split into {a} and {b}")
 
 
@@ -94,35 +110,94 @@ def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option()],
                help="what the claim is for: " + " | ".join(USER_CLAIM_PURPOSES))],
            quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
            from_account: Annotated[str | None, typer.Option("--from")] = None,
-           db: Db = DEFAULT_DB) -> None:
+           db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Cancel (claim) a bundle for a beneficiary and purpose."""
     with user_errors():
-        new_id = _open(db).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
+        new_id = _open(db, key_dir).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
                                   quantity_wh=quantity, account_id=from_account)
         console.print(f"bundle {new_id} claimed for {beneficiary} ({purpose})")
 
 
 @registry_app.command()
-def withdraw(bundle_id: int, reason: str = "", db: Db = DEFAULT_DB) -> None:
+def withdraw(bundle_id: int, reason: str = "", db: Db = DEFAULT_DB,
+             key_dir: KeyDir = None) -> None:
     """Withdraw a bundle (issuing body: the meter data behind it were wrong)."""
     with user_errors():
-        _open(db).withdraw(bundle_id, reason=reason)
+        _open(db, key_dir).withdraw(bundle_id, reason=reason)
         console.print(f"bundle {bundle_id} withdrawn")
 
 
 @registry_app.command()
-def verify(db: Db = DEFAULT_DB) -> None:
-    """Walk the hash chain and every bundle row; exit 1 at the first broken link."""
+def verify(db: Db = DEFAULT_DB,
+           key: Annotated[Path | None, typer.Option(
+               "--key", help="the operator's public key (PEM): trust only this key")] = None,
+           keyring: Annotated[Path | None, typer.Option(
+               "--keyring", envvar="GREENLINK_KEYRING",
+               help="your keyring of trusted fingerprints (greenlink keys trust)")] = None,
+           key_dir: KeyDir = None,
+           checkpoint: Annotated[Path | None, typer.Option(
+               "--checkpoint", help="a checkpoint you kept: the history must extend it")] = None,
+           ) -> None:
+    """Verify the whole history: every link, signature, row and the head (exit 1: tampered).
+
+    Signatures are checked only with keys you trust: --key, else your keyring and the keys of
+    your own key folder (the operator's, retired keys included).
+    """
+    from greenlink.certificates.heads import Checkpoint, verifier_trust
+    from greenlink.errors import InputError, Problem
+
     with user_errors():
-        result = _open(db).verify()
-    if result.ok:
-        console.print(f"ok: {result.events} events, {result.bundles} bundles, chain intact")
+        trust = verifier_trust(key_file=key, keyring=keyring, key_dir=key_dir)
+        if not trust:
+            raise InputError(Problem(
+                "no trusted key to check the registry's signatures with",
+                expected="--key FILE (the operator's public key), its fingerprint in your "
+                "keyring (greenlink keys trust FILE), or the operator's key folder "
+                "(--key-dir)"))
+        kept = Checkpoint.read(checkpoint) if checkpoint is not None else None
+        result = _open(db, writes=False).verify(trust=trust, checkpoint=kept)
+    if result.problems:
+        console.print(f"[bold red]TAMPERED[/]: {len(result.problems)} problem(s); first: "
+                      f"{result.problems[0]}", soft_wrap=True)
+        for p in result.problems[1:]:
+            console.print(f"  • {p}", soft_wrap=True)
+        raise typer.Exit(code=EXIT_TAMPERED)
+    if result.untrusted:
+        console.print(f"[bold yellow]UNTRUSTED[/]: the history is consistent, but signed by "
+                      f"{', '.join(result.untrusted)}, which you do not trust (compare the "
+                      "fingerprint with the operator's out of band, then greenlink keys trust)",
+                      soft_wrap=True, highlight=False)
+        raise typer.Exit(code=EXIT_UNTRUSTED)
+    if result.events == 0:
+        console.print("ok: the registry is empty (no events); only a kept checkpoint can show "
+                      "that it once held more", soft_wrap=True)
         return
-    console.print(f"[bold red]TAMPERED[/]: {len(result.problems)} problem(s); first: "
-                  f"{result.problems[0]}", soft_wrap=True)
-    for p in result.problems[1:]:
-        console.print(f"  • {p}", soft_wrap=True)
-    raise typer.Exit(code=1)
+    label = trust.labels.get(result.head_signer or "", "")
+    console.print(f"ok: {result.events} events, {result.bundles} bundles, chain intact; head "
+                  f"event {result.head_seq} signed by {result.head_signer} ({label})",
+                  soft_wrap=True, highlight=False)
+    if kept is not None:
+        console.print(f"ok: extends the checkpoint of event {kept.seq} (signed "
+                      f"{kept.signed_at})", soft_wrap=True, highlight=False)
+
+
+@registry_app.command()
+def checkpoint(out: Annotated[Path, typer.Option("--out", help="checkpoint file to write")],
+               seal: Annotated[bool, typer.Option(
+                   "--seal", help="sign unsigned events at the end first (you vouch for them)"
+               )] = False,
+               db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
+    """Write a signed checkpoint of the head for a buyer or verifier to keep.
+
+    The history is verified with your own keys first; `registry verify --checkpoint FILE`
+    later proves the registry still extends it.
+    """
+    with user_errors():
+        reg = _open(db, key_dir, writes=False)
+        cp = reg.checkpoint(seal=seal)
+        cp.write(out)
+    console.print(f"checkpoint of event {cp.seq} ({cp.hash[:16]}…) signed by {cp.key} → {out}",
+                  soft_wrap=True, highlight=False)
 
 
 @registry_app.command()
@@ -143,7 +218,7 @@ def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)"
         if user not in sc.user_ids:
             raise InputError(f"unknown user {user!r} (users: {', '.join(sc.user_ids)})")
         matched = matched_from_store(sc, store or default_store(scenario))
-        st = monthly_statement(_open(db), matched, user_id=user, month=month,
+        st = monthly_statement(_open(db, writes=False), matched, user_id=user, month=month,
                                timezone=sc.site.timezone)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{user}_{month}.json").write_text(jsonio.dumps(st, indent=1))
@@ -161,7 +236,7 @@ def export(out: Annotated[Path, typer.Option(help=".json or .csv")],
     from greenlink.certificates.statement import export_bundles
 
     with user_errors():
-        n = export_bundles(_open(db), out, status=status, account_id=account_id)
+        n = export_bundles(_open(db, writes=False), out, status=status, account_id=account_id)
         console.print(f"{n} bundles → {out}")
 
 
@@ -178,10 +253,8 @@ def gec_import(file: Annotated[Path, typer.Argument(help="CSV export of GEC reco
                                                           "values of the export")],
                db: Db = DEFAULT_DB) -> None:
     """Import GEC records (issuance, transfer, cancellation, expiry); all rows or none."""
-    from greenlink.certificates.gec import import_gec_file
-
     with user_errors():
-        r = import_gec_file(_open(db).engine, file, mapping)
+        r = _open(db).import_gec_file(file, mapping)
     gecs = ", ".join(f"{n:,} {status}" for status, n in sorted(r.gec_by_status.items()))
     console.print(f"{file}: {r.imported} of {r.rows} records imported"
                   + (f" ({gecs} GEC)" if gecs else "")

@@ -16,7 +16,8 @@ beneficiary, or ``expired``. Holders and beneficiaries are the park's own when t
 registry account, external otherwise. The fate of a serial is its last record:
 expired/cancelled, else transferred, else issued.
 
-Import (:func:`import_gec_file`, ``greenlink registry gec import``): a CSV (UTF-8, UTF-8 with
+Import (:meth:`greenlink.certificates.registry.Registry.import_gec_file`, ``greenlink registry
+gec import``, one registry event): a CSV (UTF-8, UTF-8 with
 BOM or GBK) whose columns a mapping file names (:class:`GecMapping`). All or nothing: every bad
 row is refused naming file, row and column, and nothing is stored on any error. Re-importing a
 file changes nothing (file hash + row), and a record already known from another export (same
@@ -113,8 +114,8 @@ from greenlink.certificates.gec.store import (
     gec_entries,
     gec_headroom_wh,
     gec_position,
-    import_gec_file,
     lock_for_claims,
+    read_gec_file,
     store_gec_rows,
     verify_gec_records,
 )
@@ -156,13 +157,13 @@ __all__ = [
     "gec_headroom_wh",
     "gec_position",
     "gec_timezone",
-    "import_gec_file",
     "load_mapping",
     "lock_for_claims",
     "month_bounds_utc",
     "month_of",
     "month_start",
     "parse_gec_csv",
+    "read_gec_file",
     "record_range",
     "serial_fates",
     "store_gec_rows",

@@ -235,7 +235,7 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
     (the first line of the file is row 1); blank rows are skipped.
 
     Returns the rows and every problem found (row and column named); callers refuse the file
-    when there is any (:func:`import_gec_file`).
+    when there is any (:meth:`greenlink.certificates.registry.Registry.import_gec_file`).
     """
     sha = hashlib.sha256(content).hexdigest()
     text_ = _decode(content, mapping.csv.encoding, name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from greenlink.certificates.gec.facts import (
@@ -51,7 +51,6 @@ from greenlink.certificates.models import (
     GranularCertificateBundle,
 )
 from greenlink.certificates.purposes import STORAGE_CHARGE
-from greenlink.database import session_factory
 from greenlink.errors import InputError, Problem
 
 # ---------------------------------------------------------------------------- database layer
@@ -166,6 +165,8 @@ class ImportResult:
     external_parties: list[str] = field(default_factory=list)
     #: sha256 over the row hashes of the records stored, in row order (for an audit event)
     digest: str = ""
+    #: the records stored, as inserted (for the registry's chain)
+    stored_rows: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 def _row_hash(values: Mapping[str, Any]) -> str:
@@ -180,9 +181,9 @@ def _row_hash(values: Mapping[str, Any]) -> str:
 
 
 
-def import_gec_file(engine: Engine, path: str | Path, mapping: GecMapping | str | Path
-                    ) -> ImportResult:
-    """Import a GEC export into the registry database: all rows in one transaction, or none.
+def read_gec_file(path: str | Path, mapping: GecMapping | str | Path
+                  ) -> tuple[ParsedFile, GecMapping]:
+    """Parse a GEC export with its mapping (nothing stored); every bad row refused at once.
 
     Raises
     ------
@@ -199,8 +200,7 @@ def import_gec_file(engine: Engine, path: str | Path, mapping: GecMapping | str 
     parsed = parse_gec_csv(p.read_bytes(), mapping, name=str(path))
     if parsed.problems:
         _refuse(list(parsed.problems))
-    with session_factory(engine).begin() as s:
-        return store_gec_rows(s, parsed, mapping)
+    return parsed, mapping
 
 
 def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> ImportResult:
@@ -297,7 +297,11 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
     if problems:
         _refuse(problems)
     if stored:
+        first = int(s.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+        for n, v in enumerate(stored):
+            v["id"] = first + n  # explicit ids: the registry's chain records each row by id
         s.execute(insert(GecRecord), stored)
+    result.stored_rows = stored
     result.imported = len(stored)
     result.digest = hashlib.sha256("".join(v["row_hash"] for v in stored).encode()).hexdigest()
     for v in stored:
