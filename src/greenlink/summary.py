@@ -209,10 +209,12 @@ class ProductRow(Section):
 
 
 class CbamInstallationSummary(Section):
-    """Per installation: SEE per process (route, missing evidence), liability, exposure."""
+    """Per installation: SEE per process (route, missing evidence), liability, exposure — all
+    period values of the processes over ``reporting_period``."""
 
     id: str
     user: str
+    reporting_period: str = ""
     processes: list[Record]
     assumptions: list[str]
     liability_per_year: list[Record] | None = None
