@@ -199,3 +199,29 @@ def test_summary_shows_the_battery_footprint_beside_zero_cbam_cost(flows_file: P
     assert (fp.sku, fp.regime, fp.cbam_good, fp.cbam_exposure_eur) == (
         "CELL-LFP-280", "battery-regulation", False, 0.0)
     assert fp.total is not None and 0 < fp.total < (fp.electricity_grid_only or 0)
+
+
+def test_pv_module_maker_in_a_scenario_per_kwp(flows_file: Path) -> None:
+    """A PV-module line added to the example park's data-centre user (no installation): its
+    PACT footprint per kWp through the workflow, by hand from the user's flows."""
+    from greenlink.cli.cbam_cmd import EXAMPLE
+    from greenlink.flows import read_flows
+    from greenlink.scenario.load import LoadedScenario, load_scenario
+    from greenlink.scenario.model import Product
+    from greenlink.workflows.footprint import footprints, regime_for
+
+    loaded = load_scenario(EXAMPLE)
+    modules = Product(sku="PV-MOD-550", name="550 W modules", cn_code="8541 43 00",
+                      user="data_centre", electricity_kwh_per_t=1500.0,
+                      direct_emissions_t_per_t=0.05, annual_output_t=1000.0,
+                      declared_unit="kWp", declared_units_per_t=20.0)
+    park = LoadedScenario(loaded.scenario.model_copy(update={"products": [modules]}),
+                          loaded.path)
+    table = read_flows(flows_file)
+    [fp] = footprints(park, table, regime_for("pact-v3"), sku="PV-MOD-550")
+    f = float(table["data_centre.green_kwh"].sum()) / float(table["data_centre.load_kwh"].sum())
+    # 75 kWh/kWp; the rest at the residual-mix stand-in (CN 2023, 0.6096); 2.5 kg/kWp direct
+    assert fp.unit == "kg CO2e/kWp" and fp.green_share_counted == pytest.approx(f)
+    assert fp.total == pytest.approx(75 * (1 - f) * 0.6096 + 2.5)
+    with pytest.raises(InputError, match="outside regime"):
+        footprints(park, table, regime_for("battery-regulation"), sku="PV-MOD-550")
