@@ -90,8 +90,10 @@ def serve(data: Path, port: int) -> None:
     from greenlink.service.settings import make_settings
     from greenlink.web.app import create_app
 
-    uvicorn.run(create_app(make_settings(None, data)), host="127.0.0.1", port=port,
-                log_level="warning", access_log=False)
+    # plain http on loopback: the session cookie without Secure (greenlink serve
+    # --insecure-cookies), so that the dashboard requests below can send it
+    uvicorn.run(create_app(make_settings(None, data, cookie_secure=False)), host="127.0.0.1",
+                port=port, log_level="warning", access_log=False)
 
 
 def meter_csv(rng: random.Random) -> bytes:

@@ -128,3 +128,92 @@ def test_totals_cover_every_park_energy_column() -> None:
     assert set(Totals.model_fields) == {*flows.PARK_ENERGY_COLUMNS, "battery_loss_kwh"}
     assert set(MonthTotals.model_fields) == (
         {*flows.PARK_ENERGY_COLUMNS, "month"} - {flows.IMPORT_OVER_LIMIT_KWH})
+
+
+#: Canonical byte forms that are hashed or signed keep their own fixed layout (and refuse NaN);
+#: every other JSON output goes through greenlink.jsonio.
+CANONICAL_JSON = {"jsonio.py", "certificates/audit.py", "certificates/gec.py",
+                  "evidence/claims.py", "evidence/manifest.py", "signing/keys.py",
+                  "signing/trust.py"}
+
+
+def test_one_json_encoder() -> None:
+    import ast
+
+    import greenlink
+
+    src = Path(greenlink.__file__).parent
+    stray, lax = [], []
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("dumps", "to_json")):
+                continue
+            if node.func.attr == "to_json" or rel not in CANONICAL_JSON:
+                if isinstance(node.func.value, ast.Name) and node.func.value.id in ("json",
+                                                                                   "frame"):
+                    stray.append(f"{rel}:{node.lineno}")
+            elif rel != "jsonio.py" and not any(
+                    k.arg == "allow_nan" and isinstance(k.value, ast.Constant)
+                    and k.value.value is False for k in node.keywords):
+                lax.append(f"{rel}:{node.lineno}")
+    assert stray == [], f"JSON written outside greenlink.jsonio: {stray}"
+    assert lax == [], f"canonical JSON that would write NaN: {lax}"
+
+
+def _models_in(model: type) -> set[str]:
+    """Every pydantic model class reachable from ``model``'s fields."""
+    import typing
+
+    from pydantic import BaseModel
+
+    found: set[str] = set()
+
+    def walk(tp: object) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            if tp.__name__ in found:
+                return
+            found.add(tp.__name__)
+            for f in tp.model_fields.values():
+                walk(f.annotation)
+        for arg in typing.get_args(tp):
+            walk(arg)
+
+    walk(model)
+    return found
+
+
+def test_tenant_view_nested_sections_are_reviewed() -> None:
+    # a tenant sees these sections whole; a new nested section needs a decision here
+    assert _models_in(TenantSummary) == {
+        "TenantSummary", "ScenarioInfo", "Capacity", "Totals", "Shares", "UserSummary",
+        "MonthTotals", "PolicySummary", "RuleSetInfo", "RuleVerdict", "Clause", "ProductRow",
+        "CbamSummary", "CbamInstallationSummary",
+        # a tenant's own products' footprints under other regimes (tenant_view keeps its user's)
+        "ProductFootprintSummary", "RegimeReading"}
+
+
+def test_tenant_verdict_flags_say_nothing_of_other_users(run) -> None:
+    policy = run.summary.policy
+    assert policy is not None
+    verdict = next(r for r in policy.results if r.scope == "park")
+    other_fails = policy.model_copy(update={"all_passed": False, "results": [
+        verdict.model_copy(update={"status": "pass", "passed": True}),
+        verdict.model_copy(update={"scope": "b", "status": "fail", "passed": False})]})
+    view = tenant_view(run.summary.model_copy(update={"policy": other_fails}), "a")
+    assert view.policy is not None
+    assert [r.scope for r in view.policy.results] == ["park"]
+    assert view.policy.all_passed is True
+
+
+def test_no_server_path_in_the_summary(run) -> None:
+    assert run.summary.scenario.file == "park.toml"
+    assert "/" not in run.summary.to_json().split('"file"')[1].split(",")[0]
+
+
+def test_nested_sections_cannot_be_changed_in_place(run) -> None:
+    with pytest.raises(AttributeError):
+        run.summary.users.append(run.summary.users[0])  # type: ignore[attr-defined]
+    with pytest.raises(ValueError):
+        run.summary.users[0].load_kwh = 0.0  # type: ignore[misc]

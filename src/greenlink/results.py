@@ -87,7 +87,7 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
     """
     sc = inputs.scenario
     if kpis is None:
-        kpis = compute_kpis(table, sc.user_ids, period="year")
+        kpis = compute_kpis(table, sc.user_ids, period="year", timezone=sc.site.timezone)
     lookup = _kpi_lookup(kpis)
     totals = {c: _clean(float(table[c].sum())) for c in flows.PARK_ENERGY_COLUMNS}
     soc = table[flows.BATTERY_SOC_KWH].to_numpy()
@@ -125,7 +125,7 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
     return RunSummary(
         greenlink_version=__version__,
         scenario=ScenarioInfo(
-            name=sc.name, file=str(inputs.source) if inputs.source else None,
+            name=sc.name, file=inputs.source.name if inputs.source else None,
             year=sc.time.year, interval_minutes=sc.time.interval_minutes,
             timezone=sc.site.timezone, province=sc.site.province, currency=sc.tariff.currency,
             allocation_method=sc.allocation.method,
@@ -147,7 +147,7 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
                   export_revenue=export_revenue, grid_only_cost=grid_only,
                   net_cost=import_cost - export_revenue),
         grid=GridLimits(import_over_limit_kwh=totals[flows.IMPORT_OVER_LIMIT_KWH],
-                        intervals_over_import_limit=int((over > 1e-9).sum())),
+                        intervals_over_import_limit=int((over > NEGATIVE_NOISE_KWH).sum())),
         energy_balance_max_abs_error_kwh=float(np.abs(flows.balance_error_kwh(table)).max())
         if len(table) else 0.0,
         policy=None if policy is None else PolicySummary.model_validate(policy),

@@ -45,7 +45,7 @@ class Section(BaseModel):
 
 class ScenarioInfo(Section):
     name: str
-    file: str | None
+    file: str | None  # the scenario file's name (never a server path)
     year: int
     interval_minutes: int
     timezone: str
@@ -61,7 +61,7 @@ class WeatherInfo(Section):
     source: str
     time_shift_minutes: float
     calibration: str | None
-    notes: list[str]
+    notes: tuple[str, ...]
 
 
 class Capacity(Section):
@@ -177,7 +177,18 @@ class PolicySummary(Section):
     readings: dict[str, bool]
     all_passed: bool
     rests_on_assumption: bool
-    results: list[RuleVerdict]
+    results: tuple[RuleVerdict, ...]
+
+    def restricted_to(self, scopes: set[str]) -> PolicySummary:
+        """The verdicts of ``scopes`` only, with ``all_passed`` and ``rests_on_assumption``
+        computed again over them (the same rules as :class:`greenlink.policy.evaluate.
+        PolicyReport`), so they say nothing about the verdicts left out."""
+        kept = [r for r in self.results if r.scope in scopes]
+        return self.model_copy(update={
+            "results": kept,
+            "all_passed": all(r.status in ("pass", "not_applicable") for r in kept),
+            "rests_on_assumption": any(r.rests_on_assumption and r.status in ("pass", "fail")
+                                       for r in kept)})
 
 
 class ProductRow(Section):
@@ -215,10 +226,10 @@ class CbamInstallationSummary(Section):
     id: str
     user: str
     reporting_period: str = ""
-    processes: list[Record]
-    assumptions: list[str]
-    liability_per_year: list[Record] | None = None
-    exposure_by_sku: list[Record] | None = None
+    processes: tuple[Record, ...]
+    assumptions: tuple[str, ...]
+    liability_per_year: tuple[Record, ...] | None = None
+    exposure_by_sku: tuple[Record, ...] | None = None
 
 
 class RegimeReading(Section):
@@ -256,16 +267,16 @@ class ProductFootprintSummary(Section):
     materials: MaybeNumber
     total: MaybeNumber
     boundary: str
-    readings: list[RegimeReading]
-    notes: list[str]
+    readings: tuple[RegimeReading, ...]
+    notes: tuple[str, ...]
     cbam_good: bool
     cbam_exposure_eur: float
     cbam_note: str
 
 
 class CbamSummary(Section):
-    installations: list[CbamInstallationSummary]
-    footprints: list[ProductFootprintSummary] = []
+    installations: tuple[CbamInstallationSummary, ...]
+    footprints: tuple[ProductFootprintSummary, ...] = ()
 
 
 class OptimizationSummary(Section):
@@ -279,9 +290,9 @@ class OptimizationSummary(Section):
     sizes: dict[str, Any]
     cost_breakdown: dict[str, MaybeNumber]
     lcoe_green_per_kwh: MaybeNumber
-    requirements: list[Record]
-    relaxations_needed: list[Record]
-    rule_notes: list[str]
+    requirements: tuple[Record, ...]
+    relaxations_needed: tuple[Record, ...]
+    rule_notes: tuple[str, ...]
     cost_parameters: dict[str, Any]
     direct_line_fees: dict[str, Any]
     users_modelled_separately: bool
@@ -298,13 +309,13 @@ class RunSummary(Section):
     specific_yield_kwh_per_kwp: dict[str, MaybeNumber]
     totals_kwh: Totals
     shares: Shares
-    users: list[UserSummary]
-    monthly_kwh: list[MonthTotals]
+    users: tuple[UserSummary, ...]
+    monthly_kwh: tuple[MonthTotals, ...]
     cost: Cost
     grid: GridLimits
     energy_balance_max_abs_error_kwh: float
     policy: PolicySummary | None = None
-    products: list[ProductRow] = []
+    products: tuple[ProductRow, ...] = ()
     cbam: CbamSummary | None = None
     optimization: OptimizationSummary | None = None
 
@@ -325,11 +336,11 @@ class TenantSummary(Section):
     capacity: Capacity
     totals_kwh: Totals
     shares: Shares
-    users: list[UserSummary]
-    monthly_kwh: list[MonthTotals]
+    users: tuple[UserSummary, ...]
+    monthly_kwh: tuple[MonthTotals, ...]
     energy_balance_max_abs_error_kwh: float
     policy: PolicySummary | None = None
-    products: list[ProductRow] = []
+    products: tuple[ProductRow, ...] = ()
     cbam: CbamSummary | None = None
 
 
@@ -337,12 +348,11 @@ def tenant_view(summary: RunSummary, user_id: str) -> TenantSummary:
     """The part of ``summary`` that the tenant ``user_id`` may see (allow-list)."""
     policy = summary.policy
     if policy is not None:
-        policy = policy.model_copy(update={"results": [
-            r for r in policy.results if r.scope in ("park", user_id)]})
+        policy = policy.restricted_to({"park", user_id})
     cbam = summary.cbam
     if cbam is not None:
-        cbam = CbamSummary(installations=[i for i in cbam.installations if i.user == user_id],
-                           footprints=[f for f in cbam.footprints if f.user == user_id])
+        cbam = CbamSummary(installations=tuple(i for i in cbam.installations if i.user == user_id),
+                           footprints=tuple(f for f in cbam.footprints if f.user == user_id))
     allowed = {name: getattr(summary, name) for name in TenantSummary.model_fields}
     allowed.update(
         users=[u for u in summary.users if u.id == user_id],

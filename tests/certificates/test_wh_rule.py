@@ -96,15 +96,12 @@ def test_fully_green_hours_are_claimed_in_full(tmp_path: Path) -> None:
     assert issued.bundles == len(HOUR_WH) and issued.wh == sum(HOUR_WH)
     issued_wh = reg.bundles(device_id="pv")["bundle_quantity"].tolist()
     assert issued_wh == HOUR_WH
-    req = _claim(sc, store, t0, reg, len(HOUR_WH))
-    context = req.certificate_context
-    assert context["claimed_wh_requested"] == sum(HOUR_WH)
-    assert context["shortfall_wh"] == 0
+    req = _claim(sc, store, t0, reg, len(HOUR_WH))  # certificates are cancelled by the build
+    built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
+    assert built.claim["certificates"]["total_wh"] == sum(HOUR_WH)
     claimed = reg.bundles(status="Claimed")
     assert claimed["bundle_quantity"].tolist() == HOUR_WH  # every issued Wh, none split off
     assert reg.bundles(status="Active").empty
-    built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
-    assert built.claim["certificates"]["total_wh"] == sum(HOUR_WH)
     assert verify_pack(tmp_path / "p.zip", key.public_key()).ok
 
 
@@ -130,10 +127,9 @@ def test_certificates_are_issued_and_claimed_per_local_clock_hour(
     assert starts.iloc[0].isoformat() == first_utc
     assert list(starts.dt.tz_convert(timezone).dt.minute) == [0] * n
     req = _claim(sc, store, t0, reg, n)
-    assert req.certificate_context["shortfall_wh"] == 0
-    assert reg.bundles(status="Claimed")["bundle_quantity"].tolist() == EXACT_HOUR_WH
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
+    assert reg.bundles(status="Claimed")["bundle_quantity"].tolist() == EXACT_HOUR_WH
     assert verify_pack(tmp_path / "p.zip", key.public_key()).ok  # certificates per local hour
     with pytest.raises(GreenlinkError, match=r"second pack|already backed"):
         _claim(sc, store, t0, reg, n)

@@ -106,7 +106,11 @@ def tiny_scenario(contracts: str = TINY_CONTRACTS, currency: str = "CNY") -> Sce
 
 
 def tiny_flows(months: int = 2) -> pd.DataFrame:
-    """Constant hourly flows: a 100 kWh load (60 green), b 100 kWh (50 green), wind 200 kWh."""
+    """Constant hourly flows: a 100 kWh load (60 green), b 100 kWh (50 green), wind 200 kWh.
+
+    A complete flows table (docs/formats.md) that balances: 200 generated = 99 direct + 11 into
+    the battery + 90 exported; 110 green to load = 99 direct + 11 out of the battery.
+    """
     index = pd.date_range("2025-01-01", periods=24 * (31 + 28)
                           if months == 2 else 24 * 31, freq="60min", tz="Asia/Shanghai",
                           name="interval_start")
@@ -117,6 +121,10 @@ def tiny_flows(months: int = 2) -> pd.DataFrame:
         "b.load_kwh": 100.0, "b.green_kwh": 50.0, "b.grid_kwh": 50.0,
         "import_kwh": 90.0, "export_kwh": 90.0, "green_to_load_kwh": 110.0,
         "battery_discharge_green_kwh": 11.0,
+        "load_kwh": 200.0, "green_direct_kwh": 99.0, "battery_charge_kwh": 11.0,
+        "battery_charge_green_kwh": 11.0, "battery_discharge_kwh": 11.0,
+        "battery_soc_kwh": 50.0, "battery_soc_green_kwh": 50.0, "curtailed_kwh": 0.0,
+        "import_over_limit_kwh": 0.0,
     }, index=index)
     return frame
 

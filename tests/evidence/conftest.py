@@ -38,6 +38,18 @@ def tiny_flows() -> pd.DataFrame:
     }, index=index)
 
 
+def tiny_day_15min() -> pd.DataFrame:
+    """:func:`tiny_flows` as a whole day at 15 minutes (a file for a 15-minute scenario): each
+    30-minute row split into two equal halves, the other 22 hours without generation or load.
+    Hourly sums, and so the hourly-matched share 0.5625, are those of :func:`tiny_flows`."""
+    half = tiny_flows() / 2
+    index = pd.date_range("2025-01-01 00:00", periods=96, freq="15min", tz=TZ,
+                          name="interval_start")
+    day = pd.DataFrame(0.0, index=index, columns=half.columns)
+    day.iloc[:8] = np.repeat(half.to_numpy(), 2, axis=0)
+    return day
+
+
 def random_flows(seed: int, hours: int = 48, users: int = 2, minutes: int = 15) -> pd.DataFrame:
     """Random but physically consistent flows (pro-rata allocation, battery green in/out)."""
     rng = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from greenlink.cli.evidence_cmd import evidence_app, keys_app
-from tests.evidence.conftest import tiny_flows
+from tests.evidence.conftest import tiny_day_15min
 
 runner = CliRunner()
 EXAMPLE = (Path(__file__).parents[2] / "src" / "greenlink" / "examples" / "jiangsu_park"
@@ -18,7 +18,7 @@ EXAMPLE = (Path(__file__).parents[2] / "src" / "greenlink" / "examples" / "jiang
 
 def _claim_file(tmp_path: Path) -> Path:
     (tmp_path / "sld.pdf").write_bytes(b"%PDF-1.4 single-line diagram")
-    flows = tiny_flows().rename(columns=lambda c: c.replace("u.", "alu_extruder."))
+    flows = tiny_day_15min().rename(columns=lambda c: c.replace("u.", "alu_extruder."))
     flows.reset_index().to_parquet(tmp_path / "flows.parquet", index=False)
     claim = tmp_path / "claim.toml"
     claim.write_text("""kind = "user_green_share"
@@ -69,7 +69,7 @@ def test_build_and_verify_from_a_claim_file(tmp_path: Path) -> None:
     with zipfile.ZipFile(pack) as zf:
         members = {i.filename: zf.read(i) for i in zf.infolist()}
     members["data/generation.csv"] = members["data/generation.csv"].replace(
-        b"10.000000", b"11.000000", 1)
+        b"5.000000", b"6.000000", 1)
     with zipfile.ZipFile(tmp_path / "bad.zip", "w") as zf:
         for name, data in members.items():
             zf.writestr(name, data)

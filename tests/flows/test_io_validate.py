@@ -109,3 +109,38 @@ def test_other_columns_pass_unchecked_and_required_is_the_callers() -> None:
     table = tiny().assign(note="x")[[flows.LOAD_KWH, "note"]]
     out = flows.validate_flows(table, ["a", "b"], required=[flows.LOAD_KWH])
     assert list(out.columns) == [flows.LOAD_KWH, "note"]
+
+
+def test_outputs_write_float_noise_as_zero(tmp_path: Path) -> None:
+    table = tiny()
+    table.loc[table.index[0], flows.user_grid("a")] = -2.3e-13  # noise
+    table.loc[table.index[1], flows.user_grid("a")] = -0.5  # a real negative stays
+    written = flows.write_flows(table, tmp_path)
+    for name in written:
+        back = flows.read_flows(written[name])
+        assert back[flows.user_grid("a")].iloc[0] == 0.0
+        assert back[flows.user_grid("a")].iloc[1] == -0.5
+    assert "-0.000000" not in written["flows.csv"].read_text()
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b"interval_start,load_kwh\n", "no rows"),
+    (b"interval_start,load_kwh,load_kwh\n2025-01-01T00:00+08:00,1,2\n", "appears more than once"),
+    (b"interval_start,load_kwh\n2025-01-01T00:00+08:00,1\n,2\n", "line 3, interval_start: no time"),
+    (b"interval_start,load_kwh\n2025-01-01T00:15+08:00,1\n2025-01-01T00:00+08:00,2\n",
+     "line 3, interval_start: rows are not in time order"),
+])
+def test_parse_names_the_line_of_malformed_csv(text: bytes, expected: str) -> None:
+    with pytest.raises(InputError) as err:
+        flows.parse_flows(text, "csv", name="x.csv")
+    assert "x.csv" in str(err.value)
+    assert all(part in str(err.value) for part in expected.split(": "))
+
+
+def test_a_huge_number_is_named_briefly() -> None:
+    huge = "9" * 200_000
+    text = f"interval_start,load_kwh\n2025-01-01T00:00+08:00,{huge}\n".encode()
+    table = flows.parse_flows(text, "csv", name="x.csv")
+    with pytest.raises(InputError) as err:
+        flows.validate_flows(table, required=[flows.LOAD_KWH])
+    assert len(str(err.value)) < 400

@@ -15,6 +15,7 @@ from greenlink.metering.ingest import ingest_files
 from greenlink.metering.readfile import read_meter_file
 from greenlink.metering.store import open_store, read_readings
 from greenlink.metering.validate import ValidationParams, check_readings
+from tests.metering.helpers import METERS as METERS_TOML
 from tests.metering.helpers import scenario
 
 SC = scenario()
@@ -65,7 +66,9 @@ def test_fast_path_errors(tmp_path: Path) -> None:
 def test_store_keeps_meter_ids_through_integer_keys(tmp_path: Path) -> None:
     _frames(tmp_path)
     store = tmp_path / "s.duckdb"
-    ingest_files(SC, [tmp_path / "aware.parquet"], store)
+    # the readings here (up to 17.5 MWh per quarter hour) need meters rated 100 MW
+    rated = scenario([{**m, "rating_kw": 100_000} for m in METERS_TOML])
+    ingest_files(rated, [tmp_path / "aware.parquet"], store)
     with open_store(store) as con:
         stored = read_readings(con)
         keys = con.execute("SELECT count(*) FROM meters").fetchall()[0][0]

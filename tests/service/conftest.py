@@ -33,6 +33,12 @@ class Demo:
     def headers(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
+    def cookies(self, who: str) -> dict[str, str]:
+        """The dashboard's session cookie of ``who`` (its name follows the settings)."""
+        from greenlink.api.deps import session_cookie_name
+
+        return {session_cookie_name(self.ctx.settings): self.tokens[who]}
+
 
 def example_upload() -> list[tuple[str, tuple[str, bytes, str]]]:
     """Multipart ``files`` of the example park: park.toml first, then every file it uses."""

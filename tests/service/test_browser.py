@@ -5,6 +5,7 @@ plant only) and cannot open another tenant's page."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from greenlink.service import accounts, parks
 from greenlink.service.settings import Settings, make_settings
@@ -94,10 +95,9 @@ def test_operator_uploads_simulates_and_downloads(server: tuple[str, Settings], 
     assert "Jiangsu example park" in page.locator("h1").inner_text()
     page.get_by_role("button", name="Run simulation and policy check").click()
     page.wait_for_url(f"{base}/jobs/*")
-    page.wait_for_function(
-        "document.querySelector('#job-status') && "
-        "['succeeded', 'failed'].includes(document.querySelector('#job-status').textContent)",
-        timeout=120_000)
+    # locator waits, not wait_for_function: the page's CSP forbids evaluating strings
+    expect(page.locator("#job-status")).to_have_text(re.compile("^(succeeded|failed)$"),
+                                                     timeout=120_000)
     assert page.locator("#job-status").inner_text() == "succeeded"
     page.locator("#back-to-park").click()
     rows = page.locator("#compliance tbody tr")
@@ -106,7 +106,7 @@ def test_operator_uploads_simulates_and_downloads(server: tuple[str, Settings], 
     for plot in ("#plot-day", "#plot-week", "#plot-month", "#plot-users"):
         img = page.locator(plot)
         img.scroll_into_view_if_needed()
-        page.wait_for_function(f"document.querySelector('{plot}').complete")
+        expect(img).to_have_js_property("complete", True)
         assert img.evaluate("el => el.naturalWidth") > 100, plot
     assert page.locator("#users tbody tr").count() == 5
     with page.expect_download() as info:

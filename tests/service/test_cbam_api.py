@@ -93,13 +93,13 @@ def test_template_fill_runs_as_a_job_and_downloads(demo: Demo) -> None:
 
 def test_cbam_and_shipment_pages(demo: Demo) -> None:
     page = demo.client.get(f"/parks/{demo.park_id}/cbam",
-                           cookies={"greenlink_session": demo.tokens["alu_extruder"]})
+                           cookies=demo.cookies("alu_extruder"))
     assert page.status_code == 200
     assert 'id="inst-alu_plant"' in page.text and "cement_plant" not in page.text
     full = demo.client.get(f"/parks/{demo.park_id}/cbam",
-                           cookies={"greenlink_session": demo.tokens["operator"]})
+                           cookies=demo.cookies("operator"))
     assert full.status_code == 200 and full.text.count('<section class="card" id="inst-') == 3
     assert full.text.count('class="liability"') == 3 and "Fill the Commission template" in full.text
-    ships = demo.client.get("/shipments", cookies={"greenlink_session": demo.tokens["importer"]})
+    ships = demo.client.get("/shipments", cookies=demo.cookies("importer"))
     assert ships.status_code == 200 and "Alu Import Europe GmbH" in ships.text
     assert "Baustoffe" not in ships.text

@@ -129,9 +129,9 @@ def test_meter_ingest_report_issue_transfer_claim_verify(demo: Demo) -> None:
 
 def test_certificates_page_by_role(demo: Demo) -> None:
     page = demo.client.get(f"/parks/{demo.park_id}/certificates",
-                           cookies={"greenlink_session": demo.tokens["verifier"]})
+                           cookies=demo.cookies("verifier"))
     assert page.status_code == 200
     assert 'id="verify"' in page.text and 'action="/parks' not in page.text
     importer = demo.client.get(f"/parks/{demo.park_id}/certificates",
-                               cookies={"greenlink_session": demo.tokens["importer"]})
+                               cookies=demo.cookies("importer"))
     assert importer.status_code == 403

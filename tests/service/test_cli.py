@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from greenlink.cli.serve_cmd import serve, users_app
+from greenlink.errors import InputError
 from greenlink.service import accounts, parks
-from greenlink.service.settings import make_settings
+from greenlink.service.settings import Settings, make_settings
 from greenlink.service.startup import open_service
 
 
@@ -58,3 +60,35 @@ def test_serve_is_a_typer_command() -> None:
     app.command()(serve)
     result = CliRunner().invoke(app, ["--help"])
     assert result.exit_code == 0 and "--db" in result.output and "--port" in result.output
+
+
+def _served_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *args: str) -> Settings:
+    """The settings ``greenlink serve ARGS`` would start with (uvicorn not started)."""
+    seen: list[Settings] = []
+
+    def fake_create_app(settings: Settings) -> object:
+        seen.append(settings)
+        return object()
+
+    monkeypatch.setattr("greenlink.web.app.create_app", fake_create_app)
+    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: None)
+    app = typer.Typer()
+    app.command()(serve)
+    result = CliRunner().invoke(app, ["--data", str(tmp_path), *args])
+    assert result.exit_code == 0, result.output
+    return seen[0]
+
+
+def test_cookies_are_secure_unless_turned_off(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    monkeypatch.delenv("GREENLINK_COOKIE_SECURE", raising=False)
+    assert _served_settings(monkeypatch, tmp_path).cookie_secure is True
+    assert _served_settings(monkeypatch, tmp_path, "--insecure-cookies").cookie_secure is False
+    monkeypatch.setenv("GREENLINK_COOKIE_SECURE", "0")
+    assert _served_settings(monkeypatch, tmp_path).cookie_secure is False
+    monkeypatch.setenv("GREENLINK_COOKIE_SECURE", "yes")
+    assert make_settings(None, tmp_path).cookie_secure is True
+    assert make_settings(None, tmp_path, cookie_secure=False).cookie_secure is False
+    monkeypatch.setenv("GREENLINK_COOKIE_SECURE", "maybe")
+    with pytest.raises(InputError, match="GREENLINK_COOKIE_SECURE"):
+        make_settings(None, tmp_path)

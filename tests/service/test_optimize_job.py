@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from greenlink.api.deps import session_cookie_name
 from greenlink.service.context import ServiceContext
 from tests.scenario.parks import park_toml, write_park
 from tests.service.conftest import operator_token
@@ -42,7 +43,8 @@ def test_optimize_job(fresh: tuple[ServiceContext, TestClient], tmp_path: Path) 
     assert summary["shares"]["green_share_of_consumption"] >= 0.1 - 1e-9
     api = client.get(f"/api/v1/jobs/{done['id']}/optimization", headers=h)
     assert api.status_code == 200 and api.json() == opt
-    page = client.get(f"/jobs/{done['id']}", cookies={"greenlink_session": h["Authorization"][7:]})
+    page = client.get(f"/jobs/{done['id']}",
+                      cookies={session_cookie_name(ctx.settings): h["Authorization"][7:]})
     assert page.status_code == 200 and 'id="optimization"' in page.text
     # not the park's simulate/check result
     assert client.get(f"/api/v1/parks/{park_id}/result", headers=h).status_code == 404

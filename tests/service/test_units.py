@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from greenlink.errors import InputError
+from greenlink.metering.guard import ReadingLimits
 from greenlink.service.meters import parse_meter_csv
 from greenlink.service.parks import standalone_svg
 from greenlink.service.roles import ALLOWED, Action, Role, allowed
@@ -17,6 +18,11 @@ from greenlink.service.uploads import referenced_paths
 
 energies = st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1,
                     max_size=50)
+
+
+# the year 2025 in China; energies up to 1e6 kWh a quarter hour need a 10 GW park
+LIMITS = ReadingLimits(2025, "Asia/Shanghai", 1735660800, 1767196800, {"u": 1e7}, {"u": 15},
+                       1.05)
 
 
 def csv_of(values: list[float]) -> bytes:
@@ -28,7 +34,7 @@ def csv_of(values: list[float]) -> bytes:
 @given(energies)
 @settings(max_examples=50, deadline=None)
 def test_meter_csv_counts_and_sums(values: list[float]) -> None:
-    rows, total = parse_meter_csv(csv_of(values), "m.csv")
+    rows, total = parse_meter_csv(csv_of(values), "m.csv", LIMITS)
     assert rows == len(values)
     assert math.isclose(total, math.fsum(values), rel_tol=1e-9, abs_tol=1e-9)
 
@@ -40,18 +46,19 @@ def test_meter_csv_names_the_line_of_a_negative_value(values: list[float],
     i = data.draw(st.integers(0, len(values) - 1))
     values = [*values[:i], -1.0, *values[i + 1:]]
     with pytest.raises(InputError) as err:
-        parse_meter_csv(csv_of(values), "m.csv")
+        parse_meter_csv(csv_of(values), "m.csv", LIMITS)
     assert f"line {i + 2}" in str(err.value)
 
 
 def test_meter_csv_rejects_wrong_header_naive_time_and_disorder() -> None:
     with pytest.raises(InputError, match="interval_start,energy_kwh"):
-        parse_meter_csv(b"time,kwh\n2025-01-01T00:00:00+08:00,1\n", "m.csv")
+        parse_meter_csv(b"time,kwh\n2025-01-01T00:00:00+08:00,1\n", "m.csv", LIMITS)
     with pytest.raises(InputError, match="no UTC offset"):
-        parse_meter_csv(b"interval_start,energy_kwh\n2025-01-01T00:00:00,1\n", "m.csv")
+        parse_meter_csv(b"interval_start,energy_kwh\n2025-01-01T00:00:00,1\n", "m.csv",
+                        LIMITS)
     with pytest.raises(InputError, match="not after the previous"):
         parse_meter_csv(b"interval_start,energy_kwh\n2025-01-01T01:00:00+08:00,1\n"
-                        b"2025-01-01T00:00:00+08:00,1\n", "m.csv")
+                        b"2025-01-01T00:00:00+08:00,1\n", "m.csv", LIMITS)
 
 
 def test_roles_table() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from greenlink import jsonio
 
 Scope = dict[str, Any]
 
@@ -53,8 +54,8 @@ class RequestSizeLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Any) -> None:
-        body = json.dumps({"detail": f"request body over {self.max_bytes} bytes",
-                           "problems": []}).encode()
+        body = jsonio.dumps({"detail": f"request body over {self.max_bytes} bytes",
+                             "problems": []}, indent=None).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(body)).encode())]})

@@ -103,7 +103,8 @@ def event_hash(prev_hash: str, seq: int, at: str, kind: str, payload: str) -> st
 
 
 def canonical(payload: Mapping[str, Any]) -> str:
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_text)
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_text,
+                      allow_nan=False)
 
 
 def row_dict(bundle: GranularCertificateBundle) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     Float,
@@ -213,3 +214,66 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# status of a GEC record (China green electricity certificate, 绿证; greenlink.certificates.gec)
+GEC_ISSUED = "issued"
+GEC_TRANSFERRED = "transferred"
+GEC_CANCELLED = "cancelled"
+GEC_EXPIRED = "expired"
+GEC_STATUSES = (GEC_ISSUED, GEC_TRANSFERRED, GEC_CANCELLED, GEC_EXPIRED)
+
+
+class GecRecord(Base):
+    """One record of the national GEC platform (绿证) on a range of serials of one device and
+    production month: issued to a holder, transferred to a holder, cancelled (used) for a
+    beneficiary, or expired. One GEC = 1 MWh (``certificate_count`` MWh in all).
+
+    A serial is ``serial_prefix + number (zero-padded to serial_digits, 0 = not padded) +
+    serial_suffix``; the range holds the numbers ``serial_start … serial_end``. A holder or
+    beneficiary named in the file (``*_name``) maps to a registry account (``*_account_id``: the
+    park's own) or to an external party (``*_external``: its label, which a
+    ``sold_as_certificate`` claim names as its beneficiary). ``source_file_hash`` (sha256 of the
+    file) and ``source_row`` (row number in the file) say where the record came from;
+    ``row_hash`` is the sha256 of the record's content (not its source), so the same record
+    in two exports has the same hash. Rules: :mod:`greenlink.certificates.gec`.
+    """
+
+    __tablename__ = "gc_gec_record"
+    __table_args__ = (
+        Index("ix_gc_gec_record_device_month", "device_id", "production_month"),
+        Index("ix_gc_gec_record_serial", "serial_prefix", "serial_suffix", "serial_start"),
+        Index("uq_gc_gec_record_source", "source_file_hash", "source_row", unique=True),
+        CheckConstraint("serial_start >= 0 AND serial_end >= serial_start",
+                        name="serial_order"),
+        CheckConstraint("certificate_count = serial_end - serial_start + 1",
+                        name="count_matches_range"),
+        CheckConstraint("status IN ('issued', 'transferred', 'cancelled', 'expired')",
+                        name="status"),
+        CheckConstraint("holder_account_id IS NULL OR holder_external IS NULL",
+                        name="holder_one_kind"),
+        CheckConstraint("beneficiary_account_id IS NULL OR beneficiary_external IS NULL",
+                        name="beneficiary_one_kind"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("gc_device.id"))
+    production_month: Mapped[date] = mapped_column(Date)  # first day of the month
+    serial_prefix: Mapped[str] = mapped_column(String(64))
+    serial_suffix: Mapped[str] = mapped_column(String(32), default="")
+    serial_digits: Mapped[int] = mapped_column(Integer)
+    serial_start: Mapped[int] = mapped_column(BigInteger)
+    serial_end: Mapped[int] = mapped_column(BigInteger)
+    certificate_count: Mapped[int] = mapped_column(BigInteger)  # GECs = MWh
+    status: Mapped[str] = mapped_column(String(20))
+    tradable: Mapped[bool] = mapped_column(Boolean)
+    holder_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    holder_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder_external: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    beneficiary_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    beneficiary_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    beneficiary_external: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source_file_name: Mapped[str] = mapped_column(String(300))
+    source_file_hash: Mapped[str] = mapped_column(String(64))
+    source_row: Mapped[int] = mapped_column(Integer)
+    row_hash: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

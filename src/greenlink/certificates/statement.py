@@ -14,12 +14,12 @@ the whole Wh of each hour by :func:`greenlink.units.kwh_to_wh`, the rule of issu
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from greenlink import jsonio
 from greenlink.certificates.models import CLAIMED
 from greenlink.certificates.registry import Registry
 from greenlink.metering.actuals import HOUR_START, MATCHED_GREEN_KWH, MATCHED_LOAD_KWH
@@ -50,11 +50,10 @@ def export_bundles(registry: Registry, path: Path, *, status: str | None = None,
         frame[col] = frame[col].astype(str)
     tmp = path.with_name(path.name + ".tmp")
     if path.suffix == ".json":
-        records = json.loads(frame.to_json(orient="records"))
-        tmp.write_text(json.dumps({"standard": "EnergyTag Granular Certificate Scheme Standard "
-                                   "(2024); field names of the FEA registry "
-                                   "GranularCertificateBundle", "bundles": records},
-                                  indent=1, ensure_ascii=False))
+        tmp.write_text(jsonio.dumps({"standard": "EnergyTag Granular Certificate Scheme "
+                                     "Standard (2024); field names of the FEA registry "
+                                     "GranularCertificateBundle",
+                                     "bundles": jsonio.records(frame)}, indent=1))
     else:
         frame.to_csv(tmp, index=False)
     tmp.replace(path)

@@ -11,12 +11,12 @@ option), 3 UNTRUSTED (every check holds but the signer is neither ``--key`` nor 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from greenlink import jsonio
 from greenlink.cli.common import console, user_errors
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ def verify(pack: Path,
         report = verify_pack(pack, public, against or [], trusted=trusted, limits=limits)
     code = {"PASS": EXIT_PASS, "UNTRUSTED": EXIT_UNTRUSTED}.get(report.status, EXIT_FAIL)
     if as_json:
-        typer.echo(json.dumps({"pack": report.pack, "status": report.status, "ok": report.ok,
+        typer.echo(jsonio.dumps({"pack": report.pack, "status": report.status, "ok": report.ok,
                                "failure": None if report.failure is None else {
                                    "file": report.failure.file, "row": report.failure.row,
                                    "field": report.failure.field,

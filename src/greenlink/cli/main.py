@@ -5,7 +5,6 @@ Exit codes: 0 success (and, for ``check``, every rule passed), 1 some rule faile
 
 from __future__ import annotations
 
-import json
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from greenlink import jsonio
 from greenlink.cli.common import console, err_console, fail, progress_bar, user_errors
 from greenlink.errors import GreenlinkError
 
@@ -210,7 +210,7 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
         result = run_scenario(scenario, ruleset=ruleset, overrides=_parse_sets(set_))
     policy = result.policy
     if as_json:
-        typer.echo(json.dumps(policy.to_dict(), indent=2, ensure_ascii=False))
+        typer.echo(jsonio.dumps(policy.to_dict()))
     else:
         from greenlink.policy.render import policy_notes, policy_table
 
@@ -245,11 +245,11 @@ def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] 
     from greenlink.summary import summary_json_schema
 
     if summary:
-        text = json.dumps(summary_json_schema(), indent=2, ensure_ascii=False) + "\n"
+        text = jsonio.dumps(summary_json_schema()) + "\n"
     elif markdown:
         text = scenario_reference_markdown()
     else:
-        text = json.dumps(scenario_json_schema(), indent=2, ensure_ascii=False) + "\n"
+        text = jsonio.dumps(scenario_json_schema()) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
         console.print(f"wrote {out}")

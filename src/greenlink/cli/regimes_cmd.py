@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenlink import jsonio
 from greenlink.cli.common import user_errors
 from greenlink.workflows import footprint as svc
 
@@ -39,8 +39,7 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")]
     with user_errors():
         regimes = svc.list_regimes()
     if as_json:
-        sys.stdout.write(json.dumps([r.to_dict() for r in regimes], ensure_ascii=False,
-                                    indent=2) + "\n")
+        sys.stdout.write(jsonio.dumps([r.to_dict() for r in regimes]) + "\n")
         return
     table = Table(title="Shipped footprint regimes")
     for col in ("id", "status", "confidence", "per", "scope (CN)", "unsettled rules", "title"):
@@ -60,7 +59,7 @@ def show_cmd(
     with user_errors():
         r = svc.load_regime(regime)
     if as_json:
-        sys.stdout.write(json.dumps(r.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(jsonio.dumps(r.to_dict()) + "\n")
         return
     meta = Table(title=f"{r.id} (version {r.version})", show_header=False)
     meta.add_column("field")
@@ -92,7 +91,7 @@ def diff_cmd(
     with user_errors():
         d = svc.diff_regimes(a, b)
     if as_json:
-        sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(jsonio.dumps(d.to_dict()) + "\n")
         return
     console = _console()
     if d.identical:

@@ -6,12 +6,12 @@ Every command takes ``--db URL`` (default ``sqlite:///greenlink-registry.sqlite`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from greenlink import jsonio
 from greenlink.certificates.purposes import USER_CLAIM_PURPOSES, UserClaimPurpose
 from greenlink.cli.common import console, default_store, user_errors
 
@@ -146,7 +146,7 @@ def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)"
         st = monthly_statement(_open(db), matched, user_id=user, month=month,
                                timezone=sc.site.timezone)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{user}_{month}.json").write_text(json.dumps(st, indent=1))
+        (out / f"{user}_{month}.json").write_text(jsonio.dumps(st, indent=1))
         (out / f"{user}_{month}.html").write_text(statement_html(st))
         console.print(f"{user} {month}: matched {st['metered']['matched_green_kwh']:,.1f} kWh, "
                       f"claimed {st['certificates']['claimed_wh']:,} Wh → {out}")
@@ -163,3 +163,62 @@ def export(out: Annotated[Path, typer.Option(help=".json or .csv")],
     with user_errors():
         n = export_bundles(_open(db), out, status=status, account_id=account_id)
         console.print(f"{n} bundles → {out}")
+
+
+gec_app = typer.Typer(add_completion=False, no_args_is_help=True,
+                      help="China green certificates (GEC, 绿证): import records, show what "
+                           "they back.")
+registry_app.add_typer(gec_app, name="gec")
+
+
+@gec_app.command("import")
+def gec_import(file: Annotated[Path, typer.Argument(help="CSV export of GEC records (UTF-8, "
+                                                         "UTF-8 with BOM or GBK)")],
+               mapping: Annotated[Path, typer.Option(help="mapping file (TOML): columns and "
+                                                          "values of the export")],
+               db: Db = DEFAULT_DB) -> None:
+    """Import GEC records (issuance, transfer, cancellation, expiry); all rows or none."""
+    from greenlink.certificates.gec import import_gec_file
+
+    with user_errors():
+        r = import_gec_file(_open(db).engine, file, mapping)
+    gecs = ", ".join(f"{n:,} {status}" for status, n in sorted(r.gec_by_status.items()))
+    console.print(f"{file}: {r.imported} of {r.rows} records imported"
+                  + (f" ({gecs} GEC)" if gecs else "")
+                  + (f"; {r.already_imported} imported before" if r.already_imported else "")
+                  + (f"; {r.known} known from another export" if r.known else ""),
+                  soft_wrap=True)
+    if r.own_parties or r.external_parties:
+        console.print(f"  park accounts: {', '.join(r.own_parties) or '—'}; external: "
+                      f"{', '.join(r.external_parties) or '—'}", soft_wrap=True)
+
+
+@gec_app.command("position")
+def gec_position(device: Annotated[str, typer.Option(help="registry device id")],
+                 month: Annotated[str, typer.Option(help="production month YYYY-MM")],
+                 beneficiary: Annotated[str | None, typer.Option(
+                     help="headroom for this beneficiary")] = None,
+                 purpose: Annotated[UserClaimPurpose | None, typer.Option(
+                     help="headroom for this purpose")] = None,
+                 db: Db = DEFAULT_DB) -> None:
+    """GECs of a device and month, the Wh claimed against them and what may still be claimed."""
+    from greenlink.certificates import gec
+
+    with user_errors():
+        reg = _open(db)
+        with reg.sessions() as s:
+            p = gec.gec_position(s, device, month)
+    d = p.as_dict()
+    if not p.has_records:
+        console.print(f"{device} {d['month']}: no GEC records imported (GEC pending): nothing "
+                      "may be claimed yet")
+        return
+    console.print(f"{device} {d['month']}: {p.issued_gec:,} GEC issued; retained "
+                  f"{p.retained_gec:,} (held {p.held_gec:,}, of them tradable "
+                  f"{p.held_tradable_gec:,}; cancelled for the park {p.cancelled_own_gec:,}); "
+                  f"transferred away {p.transferred_away_gec:,}; cancelled for others "
+                  f"{p.cancelled_elsewhere_gec:,}; expired {p.expired_gec:,}", soft_wrap=True)
+    console.print(f"  claimed {p.claimed_wh:,} Wh (uncovered {p.uncovered_wh:,}); may still "
+                  f"claim {p.headroom_wh(beneficiary, purpose):,} Wh"
+                  + (f" for {beneficiary}" if beneficiary else "")
+                  + (f" ({purpose})" if purpose else ""), soft_wrap=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -11,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenlink import jsonio
 from greenlink.errors import GreenlinkError
 from greenlink.policy.ruleset import RuleSet, diff, list_rulesets, load_ruleset
 
@@ -93,7 +93,7 @@ def show_cmd(
     """Show one rule set: metadata, parameters and rules."""
     rs = _guard(lambda: load_ruleset(ruleset))
     if as_json:
-        sys.stdout.write(json.dumps(rs.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(jsonio.dumps(rs.to_dict()) + "\n")
         return
     console = _console()
     for table in _show_tables(rs):
@@ -111,7 +111,7 @@ def diff_cmd(
     rb = _guard(lambda: load_ruleset(b))
     d = diff(ra, rb)
     if as_json:
-        sys.stdout.write(json.dumps(d.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(jsonio.dumps(d.to_dict()) + "\n")
         return
     console = _console()
     if d.identical:

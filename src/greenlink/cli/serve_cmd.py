@@ -27,20 +27,32 @@ def serve(db: DbOption = None, data: DataOption = None,
           host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="TCP port")] = 8000,
           max_upload_mb: Annotated[float, typer.Option(help="largest request body [MB]")] = 20.0,
+          insecure_cookies: Annotated[bool, typer.Option(
+              "--insecure-cookies",
+              help="session cookies without the Secure flag, and no HSTS: only for plain "
+                   "http on your own machine (default: Secure, for a service behind HTTPS; "
+                   "also GREENLINK_COOKIE_SECURE=0)")] = False,
           ) -> None:
-    """Start the web service (API at /api/v1, docs at /docs, dashboard at /); migrations are
-    applied on start."""
+    """Start the web service (API at /api/v1, spec at /openapi.json, dashboard at /);
+    migrations are applied on start."""
     import uvicorn
 
     from greenlink.service.settings import make_settings
     from greenlink.web.app import create_app
 
+    overrides: dict[str, object] = {"max_request_bytes": int(max_upload_mb * 1024 * 1024)}
+    if insecure_cookies:
+        overrides["cookie_secure"] = False
     with user_errors():
-        settings = make_settings(db, data, max_request_bytes=int(max_upload_mb * 1024 * 1024))
+        settings = make_settings(db, data, **overrides)
         app = create_app(settings)
     console.print(f"greenlink service on http://{host}:{port}/  (data {settings.data_dir})",
                   highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    if settings.cookie_secure:
+        console.print("cookies are Secure: open the dashboard through HTTPS (a TLS proxy), or "
+                      "start with --insecure-cookies for plain http on this machine",
+                      highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 
 
 def _open(db: str | None, data: Path | None) -> ServiceContext:

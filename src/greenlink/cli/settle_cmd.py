@@ -6,7 +6,6 @@ Mount: ``app.command("settle")(settle)`` and ``app.add_typer(contracts_app, name
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from greenlink import jsonio
 from greenlink.cli.common import user_errors
 
 settle_app = typer.Typer(add_completion=False, help="Monthly settlement and statements.")
@@ -77,7 +77,7 @@ def whatif(
     with user_errors():
         table = run_whatif(scenario, variant or [], flows, battery, fees_as_of)
     if as_json:
-        typer.echo(json.dumps(table.to_dict(orient="records"), indent=2))
+        typer.echo(jsonio.dumps(jsonio.records(table)))
         return
     out = Table(title="Contract structures over the year")
     cols = [c for c in ("variant", "tenant", "cost", "cost_per_kwh", "shortfall_kwh",

@@ -17,8 +17,9 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from greenlink.economics.money import WH
+from greenlink.units import KWH_PER_MWH
 
-KWH_PER_CERTIFICATE = Decimal(1000)
+KWH_PER_CERTIFICATE = Decimal(KWH_PER_MWH)  # one certificate per MWh
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def assign_green(scenario: Any, month: str, green_kwh_by_user: dict[str, Decimal
                 continue
             per_t = Decimal(repr(float(products[s.sku].electricity_kwh_per_t)))
             qty = Decimal(repr(float(s.quantity_t)))
-            requested = (qty * per_t).quantize(WH)
+            # rounded down to the Wh, the rule of every claim (greenlink.units.kwh_to_wh)
+            requested = (qty * per_t).quantize(WH, rounding=ROUND_FLOOR)
             assigned = min(requested, left)
             left -= assigned
             shipments.append(ShipmentAssignment(s.id, s.sku, qty, requested, assigned,

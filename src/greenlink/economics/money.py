@@ -99,3 +99,9 @@ def apportion_money(amount: Decimal, weights: Sequence[float]) -> list[Decimal]:
     cents = int((money(amount) / CENT).to_integral_value())
     sign = -1 if cents < 0 else 1
     return [Decimal(sign * c) * CENT for c in _largest_remainder(weights, abs(cents))]
+
+
+def quantity(value: Decimal | float) -> Decimal:
+    """A billed quantity that is not energy (kW·month, an allocation basis) to 3 decimals,
+    half-up, as stated on a statement line."""
+    return _decimal(value).quantize(WH, rounding=ROUND_HALF_UP)

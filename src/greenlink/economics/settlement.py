@@ -44,6 +44,7 @@ from greenlink.economics.money import (
     apportion_money,
     kwh,
     money,
+    quantity,
     unit_price,
 )
 from greenlink.economics.tariff import tou_prices
@@ -197,22 +198,10 @@ def month_flows(table: pd.DataFrame, scenario: Scenario, month: str,
     if missing_cols:
         raise InputError([Problem(f"flows table has no column {c!r}", location=c,
                                   expected="the columns of docs/formats.md") for c in missing_cols])
-    step = f"{scenario.time.interval_minutes}min"
     start = pd.Timestamp(period.start_time).tz_localize(tz)
     end = pd.Timestamp((period + 1).start_time).tz_localize(tz)
-    expected = pd.date_range(start, end, freq=step, inclusive="left")
-    local = flows.time_index(table)
-    rows = table.loc[(local >= start) & (local < end)]
-    if rows.empty:
-        raise InputError(Problem(f"no meter data for {month}", location="--month",
-                                 expected=f"{len(expected)} intervals of {step} in {month}"))
-    absent = expected.difference(pd.DatetimeIndex(rows.index))
-    if len(absent):
-        raise InputError(Problem(f"{month}: {len(absent)} of {len(expected)} intervals have no "
-                                 f"meter data (first {absent[0].isoformat()})",
-                                 location=flows.INTERVAL_START,
-                                 expected="a complete month; settle only complete months"))
-    rows = rows.loc[expected]
+    rows = flows.period_rows(table, start, end, scenario.time.interval_minutes, what=month,
+                            data="meter data")
     bad = rows[columns].isna().any()
     if bad.any():
         name = str(bad[bad].index[0])
@@ -426,8 +415,8 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
                                       if deficit > 0 else [])
             if c.volume.kind == "contracted_capacity" and c.capacity_price_per_kw_month > 0 \
                     and share_active > 0:
-                q = (Decimal(repr(float(c.volume.power_kw or 0.0)))
-                     * Decimal(repr(share_active))).quantize(Decimal("0.001"))
+                q = quantity(Decimal(repr(float(c.volume.power_kw or 0.0)))
+                             * Decimal(repr(share_active)))
                 p = unit_price(c.capacity_price_per_kw_month)
                 extra.append(Line(kind="capacity_fee", description=f"{c.id}: contracted capacity "
                                   f"fee ({c.volume.power_kw:g} kW)", quantity=q, unit="kW·month",
@@ -480,7 +469,7 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
         unit = "kW (peak)" if td.allocation == "peak_kw" else "kWh (allocation basis)"
         total_basis = sum(basis.values())
         for i, (st, share) in enumerate(zip(statements, shares, strict=True)):
-            q = (Decimal(repr(basis[st.tenant])).quantize(Decimal("0.001")))
+            q = quantity(basis[st.tenant])
             p = unit_price(float(td_total) / total_basis if total_basis > 0 else 0.0)
             ln = Line(kind="td_capacity", description="T&D capacity charge (NDRC 1192), share of "
                       f"the park's {td_total} {currency}", quantity=q, unit=unit, unit_price=p,

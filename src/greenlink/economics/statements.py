@@ -9,7 +9,6 @@ PDF backend (text only, no network, no fonts beyond matplotlib's own).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from greenlink import flows
+from greenlink import flows, jsonio
 from greenlink.economics.buyers import BuyerPeriod
 from greenlink.economics.settlement import Line, Settlement, Statement
 
@@ -310,7 +309,7 @@ def write_settlement(settlement: Settlement, out_dir: str | Path,
         (tmp / "contracts").mkdir()
 
         def dump(path: Path, data: dict[str, Any]) -> None:
-            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+            path.write_text(jsonio.dumps(data), encoding="utf-8")
 
         dump(tmp / "settlement.json", settlement_dict(settlement))
         for st in settlement.statements:

@@ -48,6 +48,7 @@ from greenlink.evidence.tables import (
     table_bytes,
 )
 from greenlink.policy.kpis import hourly_green_supply_kwh
+from greenlink.units import SHARE_TOLERANCE
 
 GREEN_SHARE = "user_green_share"
 CLAIM_FILE = "claim.json"
@@ -68,7 +69,7 @@ HOUR_COLUMNS = [flows.LOAD_KWH, SUPPLY, MATCHED]
 _GENERATOR_SUFFIX = flows.generator_generation("")
 #: Tolerances of the comparison claimed vs recomputed: energy [kWh] and shares [-].
 TOL_KWH = 2e-6
-TOL_SHARE = 1e-9
+TOL_SHARE = SHARE_TOLERANCE
 #: Physical consistency tolerance per interval [kWh] (rounding of three 6-decimal values).
 TOL_PHYSICAL_KWH = 5e-6
 
@@ -316,7 +317,8 @@ def build_green_share(request: GreenShareRequest) -> tuple[dict[str, bytes], Gre
 
 def json_bytes(body: Any) -> bytes:
     """Canonical JSON bytes (sorted keys, 2-space indent, trailing newline)."""
-    return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode()
 
 
 # ---------------------------------------------------------------------------------------------

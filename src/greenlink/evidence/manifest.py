@@ -57,7 +57,8 @@ class Manifest:
             "files": [{"path": e.path, "sha256": e.sha256, "size_bytes": e.size_bytes}
                       for e in self.files],
         }
-        return (json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+        text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
+        return (text + "\n").encode()
 
 
 def build_manifest(members: Mapping[str, bytes], claim_kind: str,

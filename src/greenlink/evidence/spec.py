@@ -250,6 +250,12 @@ def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFra
                                  expected=f"one of {sc.user_ids}"))
     if not start < end:
         raise InputError(Problem("end is not after start", file=file, location="end"))
+    # the flows must hold every interval of the claim period: a claim never rests on part of it
+    first = start.ceil(pd.Timedelta(minutes=sc.time.interval_minutes))
+    if first < end:
+        flow_table.period_rows(flows, first, end, sc.time.interval_minutes,
+                               what=f"the claim period {start.isoformat()} to {end.isoformat()}",
+                               file=file)
     topo = Topology(spec.topology.single_line_diagram,
                     _hash_ref(base, spec.topology.single_line_diagram,
                               spec.topology.single_line_diagram_sha256,

@@ -39,7 +39,14 @@ from greenlink.flows.schema import (
     user_grid,
     user_load,
 )
-from greenlink.flows.time import hour_key, interval_hours, normalise, time_index, year_index
+from greenlink.flows.time import (
+    hour_key,
+    interval_hours,
+    normalise,
+    period_rows,
+    time_index,
+    year_index,
+)
 from greenlink.flows.validate import balance_error_kwh, validate_flows
 
 __all__ = [
@@ -50,6 +57,7 @@ __all__ = [
     "PARK_COLUMNS", "PARK_ENERGY_COLUMNS", "USER_GREEN_KWH", "USER_GRID_KWH", "USER_LOAD_KWH",
     "USER_QUANTITIES", "Column", "balance_error_kwh", "battery_soc", "entity_column",
     "flows_to_csv", "generator_generation", "hour_key", "interval_hours", "normalise",
-    "parse_flows", "read_flows", "required_columns", "time_index", "user_columns", "user_green",
-    "user_grid", "user_load", "validate_flows", "write_flows", "year_index",
+    "parse_flows", "period_rows", "read_flows", "required_columns", "time_index",
+    "user_columns", "user_green", "user_grid", "user_load", "validate_flows", "write_flows",
+    "year_index",
 ]

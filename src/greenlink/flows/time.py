@@ -117,3 +117,30 @@ def hour_key(index: pd.DatetimeIndex, timezone: str | None = None) -> pd.Datetim
                  + pd.to_timedelta(local.microsecond, unit="us")
                  + pd.to_timedelta(local.nanosecond, unit="ns"))
     return pd.DatetimeIndex(local - into_hour, name="hour_start").as_unit(local.unit)
+
+
+def period_rows(table: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp,
+                interval_minutes: int, *, what: str, data: str = "data",
+                file: str | None = None) -> pd.DataFrame:
+    """The rows of ``[start, end)`` of a normalised table, checked complete: every interval of
+    the period at ``interval_minutes``, each once, in order.
+
+    Raises
+    ------
+    InputError
+        No row in the period, or some intervals missing (how many, and the first).
+    """
+    step = f"{interval_minutes}min"
+    expected = pd.date_range(start, end, freq=step, inclusive="left", name=INTERVAL_START)
+    index = time_index(table)
+    rows = table.loc[(index >= start) & (index < end)]
+    if rows.empty:
+        raise InputError(Problem(f"no {data} for {what}", file=file, location=INTERVAL_START,
+                                 expected=f"{len(expected)} intervals of {step}"))
+    absent = expected.difference(pd.DatetimeIndex(rows.index))
+    if len(absent):
+        raise InputError(Problem(f"{what}: {len(absent)} of {len(expected)} intervals have no "
+                                 f"{data} (first {absent[0].isoformat()})", file=file,
+                                 location=INTERVAL_START,
+                                 expected=f"every {step} interval of the period"))
+    return rows.loc[expected]

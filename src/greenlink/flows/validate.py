@@ -115,7 +115,9 @@ def validate_flows(frame: pd.DataFrame, user_ids: Sequence[str] = (), *,
     for c in contract_columns(table):
         col = pd.to_numeric(table[c], errors="coerce").to_numpy(dtype=float)
         for i in _first_rows(~np.isfinite(col)):
-            problems.add(f"{str(table[c].iloc[i])!r} is not a finite number", file=file,
+            text = str(table[c].iloc[i])
+            text = text if len(text) <= 40 else text[:40] + "…"
+            problems.add(f"{text!r} is not a finite number", file=file,
                          location=f"{_row(table, int(i))}, {c}", expected="a finite kWh value")
         finite = np.where(np.isfinite(col), col, 0.0)
         for i in _first_rows(finite < -tolerance_kwh):

@@ -1,11 +1,13 @@
 """Ingest: read meter files, validate them, store them, report (``greenlink ingest``).
 
-One call is one transaction on the store: either every file is stored or none is.
+One call is one transaction on the store: either every file is stored or none is. Every file
+passes :func:`greenlink.metering.guard.guard_readings` before anything is written: a file with a
+reading that is not finite, above what its meter can measure, or outside the scenario year is
+refused whole.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from greenlink import flows
+from greenlink import flows, jsonio
 from greenlink.errors import InputError, Problem
 from greenlink.metering.actuals import MeteredArrays, metered_arrays
+from greenlink.metering.guard import guard_readings, meter_limits
 from greenlink.metering.readfile import (
     DEFAULT_MAPPING,
     ColumnMapping,
@@ -68,24 +71,10 @@ class IngestReport:
         """JSON report (``.json``) or the issues as CSV (any other suffix), written atomically."""
         tmp = path.with_name(path.name + ".tmp")
         if path.suffix == ".json":
-            tmp.write_text(json.dumps(self.to_json(), indent=1, ensure_ascii=False))
+            tmp.write_text(jsonio.dumps(self.to_json(), indent=1))
         else:
             self.issues.to_csv(tmp, index=False)
         tmp.replace(path)
-
-
-def meter_ratings_kw(scenario: Scenario) -> dict[str, float]:
-    """Rating of each meter: its own ``rating_kw`` or the measured asset's capacity."""
-    cap: dict[str, float] = {p.id: p.capacity_kw_dc for p in scenario.pv}
-    cap |= {w.id: w.capacity_kw for w in scenario.wind}
-    cap |= {b.id: b.power_kw for b in scenario.batteries}
-    cap["grid"] = scenario.grid.connection_capacity_kw
-    out: dict[str, float] = {}
-    for m in scenario.meters:
-        rating = m.rating_kw if m.rating_kw is not None else cap.get(m.measures)
-        if rating is not None:
-            out[m.id] = float(rating)
-    return out
 
 
 def _overlaps(files: list[FileReadings]) -> None:
@@ -162,10 +151,14 @@ def ingest_files(scenario: Scenario, paths: Sequence[Path | str], store: Path | 
     params = params or ValidationParams.defaults()
     meters: dict[str, Meter] = {m.id: m for m in scenario.meters}
     tz = timezone or scenario.site.timezone
-    read = [read_meter_file(p, meters, timezone=tz, mapping=mapping, layout=layout)
-            for p in paths]
+    limits = meter_limits(scenario, params)
+    read = []
+    for p in paths:
+        f = read_meter_file(p, meters, timezone=tz, mapping=mapping, layout=layout)
+        guard_readings(f.readings, limits, file=str(f.path), value_column=f.value_column)
+        read.append(f)
     _overlaps(read)
-    ratings = meter_ratings_kw(scenario)
+    ratings = limits.rating_kw
     batches: list[Batch] = []
     issue_parts: list[pd.DataFrame] = []
     counts: list[pd.Series] = []

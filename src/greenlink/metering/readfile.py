@@ -16,6 +16,9 @@ agree with it) to kWh.
 
 The result has columns ``meter_id`` (str), ``ts_s`` (int64, interval start in seconds since the
 Unix epoch, UTC), ``energy_kwh`` (float64) and ``row`` (int64, 1-based data row in the file).
+An empty cell is a missing reading (left out); a value that is not a finite number (``inf``,
+``nan``) stays in, for :func:`greenlink.metering.guard.guard_readings` to refuse. A CSV's text
+is bounded first (:func:`greenlink.metering.guard.check_text`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from greenlink.errors import InputError, Problem
+from greenlink.metering.guard import check_text
 from greenlink.scenario.meters import KWH_PER_UNIT, Meter
 
 Layout = Literal["auto", "long", "wide"]
@@ -57,6 +61,7 @@ class FileReadings:
     layout: str
     readings: pd.DataFrame  # meter_id, ts_s, energy_kwh, row
     dst_anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)  # meter_id, row, detail
+    value_column: str | None = None  # the values' column (None: one column per meter id)
 
 
 def file_sha256(path: Path) -> str:
@@ -88,16 +93,61 @@ def _unreadable(exc: duckdb.Error, path: Path) -> InputError:
                               expected="a CSV with a header row, or Parquet"))
 
 
-def _raw_table(path: Path) -> pd.DataFrame:
+#: Integer types too wide for numpy: read as text, parsed (to ±inf when too large) like text.
+_WIDE_INTEGERS = ("HUGEINT", "UHUGEINT", "BIGNUM", "VARINT")
+
+
+def _raw_table(path: Path) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The file as a frame, and for each column where its cells are empty (SQL ``NULL``)."""
     con = duckdb.connect()
     try:
         rel = _relation(con, path)
+        exprs = []
+        for c, t in zip(rel.columns, rel.types, strict=True):
+            q, kind = _quoted(str(c)), str(t)
+            exprs.append(f"{q}::VARCHAR AS {q}" if kind.startswith(_WIDE_INTEGERS) else
+                         f"{q}::DOUBLE AS {q}" if kind.startswith("DECIMAL") else q)
         try:
-            return rel.df()
+            table = rel.project(", ".join(exprs)).to_arrow_table()
         except duckdb.Error as exc:
             raise _unreadable(exc, path) from exc
     finally:
         con.close()
+    nulls = {str(c): table[c].is_null().to_numpy() for c in table.column_names}
+    return table.to_pandas(), nulls
+
+
+_NAN_WORDS = ("nan", "+nan", "-nan")
+
+
+def _numbers(values: pd.Series, missing: np.ndarray, rows: np.ndarray, name: str,
+             column: str | np.ndarray) -> np.ndarray:
+    """Values as float64: empty cells NaN (missing), ``nan``/``inf`` kept as such, anything else
+    that is not a number an error naming row and column."""
+    numeric = np.array(pd.to_numeric(values, errors="coerce"), dtype=float)
+    unparsed = np.isnan(numeric) & ~missing
+    if unparsed.any():
+        nan_word = np.zeros(len(values), dtype=bool)
+        if pd.api.types.is_numeric_dtype(values):  # a number column: NaN was read as such
+            nan_word = unparsed
+        else:
+            nan_word[np.flatnonzero(unparsed)] = [
+                (isinstance(v, float) and v != v)
+                or (isinstance(v, str) and v.strip().lower() in _NAN_WORDS)
+                for v in values[unparsed]]
+        bad = np.flatnonzero(unparsed & ~nan_word)
+        if bad.size:
+            i = int(bad[0])
+            col = column if isinstance(column, str) else str(column[i])
+            shown = str(values.iloc[i])
+            shown = shown if len(shown) <= 40 else f"{shown[:20]}… ({len(shown)} characters)"
+            raise InputError(Problem(f"value {shown!r} is not a number ({bad.size} such "
+                                     "value(s))", file=name,
+                                     location=f"row {rows[i]}, column {col!r}",
+                                     expected="a number (energy in the interval)"))
+        numeric[nan_word] = np.nan  # not finite: the guard refuses it
+    numeric[missing] = np.nan
+    return numeric
 
 
 _NUMERIC = ("DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT",
@@ -163,11 +213,14 @@ def _read_long_in_duckdb(path: Path, meters: dict[str, Meter], mapping: ColumnMa
                 SELECT coalesce(enum_code(TRY_CAST({m}::VARCHAR AS meter_code))::INTEGER, -1)
                            AS code,
                        coalesce(epoch_us({t}), {_NO_TIME}) AS us,
-                       coalesce({v}::DOUBLE, 'NaN'::DOUBLE) AS v{unit_sql}
+                       {v}::DOUBLE AS v{unit_sql}
                 FROM src""").to_arrow_table()
         except duckdb.Error as exc:
             raise _unreadable(exc, path) from exc
         cols = {c: table[c].to_numpy() for c in table.column_names}
+        # an empty value is a missing reading; NaN and ±inf stay (the guard refuses them)
+        missing = (table["v"].is_null().to_numpy() if table["v"].null_count
+                   else np.zeros(table.num_rows, dtype=bool))
         name = str(path)
         code = np.asarray(cols["code"], dtype=np.int64)
         rows = np.arange(1, len(code) + 1, dtype=np.int64)
@@ -219,7 +272,7 @@ def _read_long_in_duckdb(path: Path, meters: dict[str, Meter], mapping: ColumnMa
                 expected="interval boundaries, e.g. :00, :15, :30, :45"))
         seconds = us // 1_000_000 - shift_s
         energy = cols["v"] * factor
-        keep = ~np.isnan(energy)
+        keep = ~missing
         remap = np.full(len(ids), -1, dtype=np.int64)
         remap[present] = np.arange(present.size)
         if keep.all():
@@ -236,7 +289,7 @@ def _read_long_in_duckdb(path: Path, meters: dict[str, Meter], mapping: ColumnMa
     dst = pd.DataFrame({"meter_id": pd.Series(dtype=object), "row": pd.Series(dtype=np.int64),
                         "detail": pd.Series(dtype=object)})
     return FileReadings(path=path, sha256=file_sha256(path), layout="long", readings=frame,
-                        dst_anomalies=dst)
+                        dst_anomalies=dst, value_column=mapping.value)
 
 
 def _to_utc_seconds(col: pd.Series, tz: str, path: Path
@@ -287,10 +340,12 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
         disagrees with the meter's unit, time stamps off the meter's interval grid.
     """
     path = Path(path)
+    if path.is_file() and path.suffix.lower() in (".csv", ".txt"):
+        check_text(path, str(path))
     fast = _read_long_in_duckdb(path, meters, mapping, layout)
     if fast is not None:
         return fast
-    raw = _raw_table(path)
+    raw, nulls = _raw_table(path)
     name = str(path)
     if mapping.time not in raw.columns:
         raise InputError(Problem(f"no time column {mapping.time!r} (columns: "
@@ -307,6 +362,8 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
                                      f"{mapping.value}[, {mapping.unit}]"))
         meter_ids = raw[mapping.meter].to_numpy(dtype=object)
         values = raw[mapping.value]
+        empty = nulls[mapping.value]
+        value_column: str | None = mapping.value
         units = raw[mapping.unit].astype("string") if mapping.unit in raw.columns else None
         times = raw[mapping.time]
         rows = row_no
@@ -323,16 +380,13 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
         n = len(raw)
         meter_ids = np.repeat(np.array([str(c) for c in cols], dtype=object), n)
         values = pd.concat([raw[c] for c in cols], ignore_index=True)
+        empty = np.concatenate([nulls[str(c)] for c in cols])
+        value_column = None
         times = pd.concat([raw[mapping.time]] * len(cols), ignore_index=True)
         rows = np.tile(row_no, len(cols))
         units = None
-    numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(np.isnan(numeric) & ~pd.isna(values).to_numpy())
-    if bad.size:
-        i = int(bad[0])
-        raise InputError(Problem(f"value {values.iloc[i]!r} is not a number ({bad.size} such "
-                                 "value(s))", file=name, location=f"row {rows[i]}",
-                                 expected="a number (energy in the interval)"))
+    numeric = _numbers(values, empty, rows, name,
+                       value_column if value_column is not None else meter_ids)
     inverse, uniques = pd.factorize(pd.Series(meter_ids, dtype=object), sort=True)
     ids = np.asarray(uniques, dtype=object).astype(str)
     unknown = [i for i in ids if i not in meters]
@@ -370,6 +424,6 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
     dst = pd.DataFrame({"meter_id": ids[inverse][anomaly], "row": rows[anomaly],
                         "detail": [f"local time {t} does not exist or is ambiguous in "
                                    f"{timezone}" for t in times[anomaly]]})
-    frame = frame[~anomaly & ~np.isnan(numeric)].reset_index(drop=True)
+    frame = frame[~anomaly & ~empty].reset_index(drop=True)
     return FileReadings(path=path, sha256=file_sha256(path), layout=layout, readings=frame,
-                        dst_anomalies=dst)
+                        dst_anomalies=dst, value_column=value_column)

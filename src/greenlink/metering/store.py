@@ -39,6 +39,7 @@ import pandas as pd
 import pyarrow as pa
 
 from greenlink.errors import InputError, Problem
+from greenlink.units import MAX_INTERVAL_KWH
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meters (meter_key INTEGER PRIMARY KEY, meter_id VARCHAR UNIQUE);
@@ -136,8 +137,18 @@ def write_batches(con: duckdb.DuckDBPyConnection, batches: list[Batch], *,
     """Store the readings of several files in one transaction (all or nothing).
 
     A file whose sha256 is already in ``files`` is skipped. ``before_commit`` is called inside
-    the transaction (tests use it to kill the process there).
+    the transaction (tests use it to kill the process there). A reading that is not finite or
+    above :data:`~greenlink.units.MAX_INTERVAL_KWH` is refused before anything is written (the
+    last line of defence: ingest bounds every reading far tighter, by its meter's rating).
     """
+    for batch in batches:
+        energy = batch.readings["energy_kwh"].to_numpy(dtype=float)
+        bad = np.flatnonzero(~(np.abs(energy) <= MAX_INTERVAL_KWH))
+        if bad.size:
+            raise InputError(Problem(f"refusing to store the reading {energy[bad[0]]} kWh "
+                                     f"({bad.size} such reading(s))", file=batch.name,
+                                     expected=f"finite readings of at most "
+                                     f"{MAX_INTERVAL_KWH:g} kWh per interval"))
     results: list[WriteResult] = []
     # rows carry their keys, every reader orders them: let DuckDB append in parallel
     con.execute("SET preserve_insertion_order = false")

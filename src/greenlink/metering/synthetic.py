@@ -10,8 +10,11 @@ Planted faults (``faults=True``; each names the meter and the interval it affect
 * ``gap`` — 8 readings (2 h) of ``load_cement_grinding`` missing on 2025-03-12 from 10:00;
 * ``duplicate`` — one reading of ``load_steel_fasteners`` repeated (same value) on 04-02 09:00;
 * ``negative`` — ``gen_rooftops`` reads −3 kWh on 05-05 03:00 (a reversed CT at night);
-* ``stuck`` — ``load_data_centre`` repeats one value for 12 readings on 06-10 from 14:00;
-* ``above_rating`` — ``bess_discharge`` reads 1000× too much (Wh written as kWh) on 07-20 19:00.
+* ``stuck`` — ``load_data_centre`` repeats one value for 12 readings on 06-10 from 14:00.
+
+Every planted fault is one that ingest reports and stores. A reading above what its meter can
+measure (e.g. 1000× too much, Wh written as kWh) is not planted: ingest refuses the whole file
+(:mod:`greenlink.metering.guard`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,6 @@ import pandas as pd
 from greenlink import flows as fl
 from greenlink.scenario.meters import KWH_PER_UNIT
 from greenlink.scenario.model import Scenario
-from greenlink.units import WH_PER_KWH
 
 
 @dataclass(frozen=True)
@@ -144,10 +146,6 @@ def _plant_faults(frame: pd.DataFrame, meter_id: str, tz: str, year: int) -> pd.
         start = at("06-10 14:00")
         sel = (ts >= start) & (ts < start + pd.Timedelta(hours=3))
         frame.loc[sel, "value"] = frame.loc[sel, "value"].iloc[0]
-    elif meter_id.endswith("_discharge"):
-        frame = frame.copy()
-        sel = ts == at("07-20 19:00")
-        frame.loc[sel, "value"] = frame.loc[sel, "value"] * WH_PER_KWH + 5_000_000
     return frame.reset_index(drop=True)
 
 

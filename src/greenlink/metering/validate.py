@@ -11,7 +11,8 @@ Checks (each flagged interval becomes one row of the report, ``check`` column):
     a reading below zero (meters here measure one direction each).
 ``above_rating``
     a reading above ``rating_kw · Δt · margin`` (Δt in hours; the margin is in
-    ``data/metering/defaults.toml``) — often unit confusion (Wh read as kWh).
+    ``data/metering/defaults.toml``) — often unit confusion (Wh read as kWh). Ingest never gets
+    here with one: :mod:`greenlink.metering.guard` refuses such a file before it is checked.
 ``stuck``
     the same non-zero reading for at least ``stuck_min_intervals`` consecutive intervals.
 ``dst_anomaly``
@@ -82,6 +83,13 @@ class ValidationParams:
 
 
 ISSUE_COLUMNS = ["meter_id", "ts_s", "check", "energy_kwh", "detail"]
+
+
+def interval_limit_kwh(rating_kw: float | np.ndarray, interval_minutes: int | np.ndarray,
+                       margin: float) -> float | np.ndarray:
+    """The most energy a meter of ``rating_kw`` can read in one interval: rating × Δt × margin
+    [kWh]."""
+    return rating_kw * (np.asarray(interval_minutes) / 60.0) * margin
 
 
 def _issues(meter_ids: np.ndarray, ts_s: np.ndarray, check: str, energy: np.ndarray,
@@ -163,7 +171,7 @@ def check_readings(readings: pd.DataFrame, meters: dict[str, Meter],
         issues.append(_issues(codes_u[code[neg]], ts[neg], "negative", energy[neg],
                               "negative reading"))
     rating = np.array([ratings_kw.get(m, np.inf) for m in codes_u])[code]
-    limit = rating * step / 3600.0 * params.rating_margin
+    limit = np.asarray(interval_limit_kwh(rating, step // 60, params.rating_margin))
     high = np.flatnonzero(energy > limit)
     if high.size:
         detail = [f"above {limit[i]:g} kWh (rating {rating[i]:g} kW); unit confusion?"

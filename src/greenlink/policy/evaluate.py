@@ -28,9 +28,9 @@ from greenlink.policy.kpis import (
     split_periods,
 )
 from greenlink.policy.ruleset import OPERATORS, Rule, RuleSet, Scalar, load_ruleset, override
+from greenlink.units import SHARE_TOLERANCE
 
 Status = Literal["pass", "fail", "not_applicable", "no_data"]
-_TOLERANCE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def _margin(op: str, value: Scalar, threshold: Scalar) -> float | None:
 def _compare(op: str, value: Scalar, threshold: Scalar) -> bool:
     margin = _margin(op, value, threshold)
     if margin is not None:
-        return margin >= -_TOLERANCE
+        return margin >= -SHARE_TOLERANCE
     return bool(OPERATORS[op](value, threshold))
 
 
@@ -176,7 +176,7 @@ def default_check_date(flows: pd.DataFrame) -> date:
 def evaluate(ruleset: RuleSet | str | Path, flows: pd.DataFrame, user_ids: list[str],
              structural: Mapping[str, object] | None = None,
              overrides: Mapping[str, object] | None = None, *,
-             check_date: date | None = None) -> PolicyReport:
+             check_date: date | None = None, timezone: str | None = None) -> PolicyReport:
     """Check every rule of a rule set.
 
     Parameters
@@ -196,6 +196,9 @@ def evaluate(ruleset: RuleSet | str | Path, flows: pd.DataFrame, user_ids: list[
     check_date
         Date the rules are checked at (effective dates, ``check_year``). Default: the local date
         of the last interval of the flows.
+    timezone
+        The scenario's zone, whose clock hours and calendar periods the KPIs use (``None``: the
+        flows' own zone).
 
     Returns
     -------
@@ -211,7 +214,7 @@ def evaluate(ruleset: RuleSet | str | Path, flows: pd.DataFrame, user_ids: list[
         raise InputError([Problem(f"unknown structural KPI {k!r}", location=f"structural.{k}",
                                   expected="one of " + ", ".join(STRUCTURAL_KPIS))
                           for k in unknown])
-    frame = prepare_flows(flows, user_ids)
+    frame = prepare_flows(flows, user_ids, timezone)
     when = check_date or default_check_date(frame)
     applicable = applicable_rules(rs, when)
     params, readings = applicable.parameters, applicable.readings

@@ -100,15 +100,20 @@ def _required_columns(user_ids: list[str] | tuple[str, ...] = ()) -> list[str]:
             *(c for u in user_ids for c in (flows.user_load(u), flows.user_green(u)))]
 
 
-def prepare_flows(table: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+def prepare_flows(table: pd.DataFrame, user_ids: list[str] | tuple[str, ...] = (),
+                  timezone: str | None = None) -> pd.DataFrame:
     """Return the flows table normalised (:func:`greenlink.flows.normalise`), checking the columns.
+
+    ``timezone`` is the scenario's zone: hours (``flows.hour_key``) and periods (calendar years
+    and months) are those of the index's zone, so the table is converted to it first (``None``:
+    the table is already in the scenario's zone, as every workflow hands it).
 
     Raises
     ------
     InputError
         When the time stamps are missing, naive or repeated, or a park or user column is missing.
     """
-    frame = flows.normalise(table)
+    frame = flows.normalise(table, timezone)
     missing = [c for c in _required_columns(user_ids) if c not in frame.columns]
     if missing:
         raise InputError([Problem(f"flows table has no column {c!r}", location=c,
@@ -364,7 +369,8 @@ def split_periods(table: pd.DataFrame, period: Period
 
 
 def compute_kpis(table: pd.DataFrame, user_ids: list[str], period: Period = "year", *,
-                 readings: KpiReadings = DEFAULT_READINGS) -> pd.DataFrame:
+                 readings: KpiReadings = DEFAULT_READINGS,
+                 timezone: str | None = None) -> pd.DataFrame:
     """Every ratio KPI for the park and each user, per period.
 
     Parameters
@@ -384,7 +390,7 @@ def compute_kpis(table: pd.DataFrame, user_ids: list[str], period: Period = "yea
         Tidy: columns ``scope`` (``"park"`` or a user id), ``period``, ``kpi``, ``value``
         (fraction 0..1, ``nan`` where the denominator is 0). Park-only KPIs have no user rows.
     """
-    frame = prepare_flows(table, user_ids)
+    frame = prepare_flows(table, user_ids, timezone)
     rows: list[tuple[str, str, str, float]] = []
     for label, part, soc_start in split_periods(frame, period):
         for scope in [None, *user_ids]:

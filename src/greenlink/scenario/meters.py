@@ -39,9 +39,10 @@ class Meter(Strict):
     label: Literal["interval_beginning", "interval_ending"] = Field(
         "interval_beginning", description="whether a time stamp marks the start or the end of "
         "its interval")
-    rating_kw: Positive | None = Field(None, description="largest plausible power; readings "
-                                       "above rating × interval are flagged (default: the "
-                                       "asset's capacity where known)")
+    rating_kw: Positive | None = Field(None, description="largest plausible power; a file with "
+                                       "a reading above rating × interval × rating_margin "
+                                       "(1.05) is refused at ingest (default: the asset's "
+                                       "capacity; users and lines: the park's supply capacity)")
     production_line: str | None = Field(None, description="production line measured by a "
                                         "line_submeter (e.g. 'extrusion-1')")
 

@@ -3,26 +3,52 @@ expiring).
 
 A token is 32 random bytes (``secrets.token_urlsafe``), so a plain SHA-256 of it is enough to
 store: unlike a password it cannot be guessed, and a lookup by hash stays one indexed query.
+
+Logins are throttled (``limits``, a moving window): after
+``settings.login_max_failures_per_account`` failures for one email address, or
+``login_max_failures_per_client`` from one client address, within ``login_failure_window_s``,
+further attempts answer 429 until the window has passed, whether the address exists or not.
+An unknown email address costs the same argon2 verification as a wrong password (against a
+dummy hash made with the service's hash parameters) and gets the same answer.
+
+A token made with a token (``create_token``) never outlives its parent: its expiry is capped at
+the parent's, and it is valid only while every token up its chain is (revoking a parent ends
+the tokens made with it, and theirs). Tokens carry no narrower scope than their user's role, so
+a child has exactly the parent's rights.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 
 from greenlink.database import transaction
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.errors import Conflict, NotAllowed, NotAuthenticated, NotFound
+from greenlink.service.errors import (
+    Conflict,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
 from greenlink.service.models import ApiToken, Organisation, User, now_utc, utc
 from greenlink.service.roles import Action, Role, allowed
+from greenlink.service.settings import Settings
 
 TOKEN_PREFIX = "glk_"
 MIN_PASSWORD_CHARS = 10
@@ -44,6 +70,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int) -> str:
+    """A hash of a random password with the service's parameters: what an unknown email address
+    is checked against, so that it takes as long as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16), time_cost, memory_kib)
 
 
 def token_digest(token: str) -> str:
@@ -127,33 +160,112 @@ class IssuedToken:
     expires_at: datetime
 
 
-def _issue(ctx: ServiceContext, user_id: int, name: str, ttl_hours: float) -> IssuedToken:
+def _issue(ctx: ServiceContext, user_id: int, name: str, ttl_hours: float,
+           not_after: datetime | None = None, parent_id: int | None = None) -> IssuedToken:
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires = now_utc() + timedelta(hours=ttl_hours)
+    if not_after is not None:
+        expires = min(expires, not_after)
+    extra = {} if parent_id is None else {"parent": f"token:{parent_id}"}
     with transaction(ctx.sessions) as s:
         row = ApiToken(user_id=user_id, name=name, token_sha256=token_digest(secret),
-                       expires_at=expires)
+                       expires_at=expires, parent_id=parent_id)
         s.add(row)
         s.flush()
         audit.record(s, user_id, "token.create", f"token:{row.id}", name=name,
-                     expires_at=expires.isoformat())
+                     expires_at=expires.isoformat(), **extra)
         return IssuedToken(id=row.id, name=name, secret=secret, expires_at=expires)
 
 
-def login(ctx: ServiceContext, email: str, password: str) -> IssuedToken:
-    """Check a password and issue a session token valid for ``settings.token_ttl_hours``."""
+class LoginThrottle:
+    """Failed-login counters of one service: per email address and per client address."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        window = settings.login_failure_window_s
+        self.per_account: RateLimitItem = RateLimitItemPerSecond(
+            settings.login_max_failures_per_account, window, namespace="greenlink-login-account")
+        self.per_client: RateLimitItem = RateLimitItemPerSecond(
+            settings.login_max_failures_per_client, window, namespace="greenlink-login-client")
+
+    def _checks(self, email: str, client: str | None) -> list[tuple[RateLimitItem, str]]:
+        checks = [(self.per_account, email)]
+        if client:
+            checks.append((self.per_client, client))
+        return checks
+
+    def retry_after(self, email: str, client: str | None) -> int | None:
+        """Seconds until a blocked email / client may try again; None when not blocked."""
+        waits = [math.ceil(self.limiter.get_window_stats(item, key).reset_time - time.time())
+                 for item, key in self._checks(email, client)
+                 if not self.limiter.test(item, key)]
+        return max(1, *waits) if waits else None
+
+    def failed(self, email: str, client: str | None) -> None:
+        for item, key in self._checks(email, client):
+            self.limiter.hit(item, key)
+
+    def succeeded(self, email: str) -> None:
+        self.limiter.clear(self.per_account, email)
+
+
+_throttles: weakref.WeakKeyDictionary[object, LoginThrottle] = weakref.WeakKeyDictionary()
+_throttles_lock = threading.Lock()
+
+
+def login_throttle(ctx: ServiceContext) -> LoginThrottle:
+    """The login counters of the service ``ctx`` belongs to (one per opened service)."""
+    with _throttles_lock:
+        throttle = _throttles.get(ctx.sessions)
+        if throttle is None:
+            throttle = _throttles[ctx.sessions] = LoginThrottle(ctx.settings)
+        return throttle
+
+
+def login(ctx: ServiceContext, email: str, password: str,
+          client: str | None = None) -> IssuedToken:
+    """Check a password and issue a session token valid for ``settings.token_ttl_hours``.
+
+    ``client`` is the caller's network address (counted for the per-client limit). Unknown,
+    inactive and wrong-password logins take the same time and raise the same error; too many
+    failures raise :class:`TooManyRequests`, with or without the right password.
+    """
+    key = email.strip().lower()
+    throttle = login_throttle(ctx)
+    wait = throttle.retry_after(key, client)
+    if wait is not None:
+        raise TooManyRequests(f"too many failed logins; try again in {_minutes(wait)}",
+                              retry_after_s=wait)
     with ctx.sessions() as s:
-        user = s.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+        user = s.scalar(select(User).where(User.email == key))
+    settings = ctx.settings
+    stored = user.password_hash if user is not None else \
+        _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib)
+    password_ok = verify_password(stored, password)
+    if user is None or not user.active or not password_ok:
+        throttle.failed(key, client)
         raise NotAuthenticated("wrong email or password")
-    return _issue(ctx, user.id, "login", ctx.settings.token_ttl_hours)
+    throttle.succeeded(key)
+    return _issue(ctx, user.id, "login", settings.token_ttl_hours)
 
 
-def create_token(ctx: ServiceContext, actor: Principal, name: str,
-                 ttl_hours: float) -> IssuedToken:
-    """A named API token of the caller (for scripts), valid ``ttl_hours`` [h]."""
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+def create_token(ctx: ServiceContext, actor: Principal, name: str, ttl_hours: float,
+                 parent: str) -> IssuedToken:
+    """A named API token of the caller (for scripts), valid ``ttl_hours`` [h] but never longer
+    than ``parent``, the token the request was made with."""
     _require(actor, Action.TOKEN_MANAGE)
-    return _issue(ctx, actor.user_id, name, ttl_hours)
+    with ctx.sessions() as s:
+        row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(parent)))
+    if row is None or row.user_id != actor.user_id or row.revoked_at is not None \
+            or utc(row.expires_at) <= now_utc():
+        raise NotAuthenticated("token unknown, revoked or expired")
+    return _issue(ctx, actor.user_id, name, ttl_hours, not_after=utc(row.expires_at),
+                  parent_id=row.id)
 
 
 def list_tokens(ctx: ServiceContext, actor: Principal) -> list[ApiToken]:
@@ -178,7 +290,14 @@ def authenticate(ctx: ServiceContext, token: str) -> Principal:
     """The principal owning ``token``; 401 when unknown, revoked or expired."""
     with ctx.sessions() as s:
         row = s.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
-        if row is None or row.revoked_at is not None or utc(row.expires_at) <= now_utc():
+        now = now_utc()
+        link, seen = row, set()
+        while link is not None:  # the token and every token up its chain must be live
+            if link.revoked_at is not None or utc(link.expires_at) <= now or link.id in seen:
+                raise NotAuthenticated("token unknown, revoked or expired")
+            seen.add(link.id)
+            link = s.get(ApiToken, link.parent_id) if link.parent_id is not None else None
+        if row is None:
             raise NotAuthenticated("token unknown, revoked or expired")
         user = s.get(User, row.user_id)
         if user is None or not user.active:

@@ -14,7 +14,6 @@ committed it (the registry keeps its own tamper-evident hash chain as well).
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -25,6 +24,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import select
 
+from greenlink import jsonio
 from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
 from greenlink.database import transaction
 from greenlink.errors import InputError, Problem
@@ -208,8 +208,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     frame = frame.copy()
     for col in ("production_starting_interval",):
         frame[col] = pd.to_datetime(frame[col], utc=True).map(lambda t: t.isoformat())
-    records: list[dict[str, Any]] = json.loads(frame.to_json(orient="records"))
-    return records
+    return jsonio.records(frame)
 
 
 def holdings(ctx: ServiceContext, actor: Principal, park_id: int, account_id: str | None = None,

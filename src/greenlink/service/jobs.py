@@ -3,26 +3,40 @@
 A job writes its outputs into a hidden temporary folder and renames it into place only after
 everything (flows, summary, report, figures) is complete; the job is marked ``succeeded`` after
 the rename. A failure removes the temporary folder, so a failed job leaves no partial results.
+
+Who sees a job: park operators, verifiers and admins every job of a park they may see; a tenant
+only the jobs its own organisation started (other jobs of the park answer 404, and are not
+listed). An organisation may have ``settings.max_active_jobs_per_org`` jobs queued or running at
+once; one more answers 429. A failed job's error names no server path; an unexpected error
+(a bug, a full disk) is stored as a generic message and its details go to the server log.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import shutil
-import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from greenlink.database import transaction
 from greenlink.errors import GreenlinkError, InputError, Problem
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
-from greenlink.service.errors import NotFound
-from greenlink.service.models import Job, Park, now_utc
+from greenlink.service.errors import NotFound, TooManyRequests, public_data, public_text
+from greenlink.service.models import Job, Organisation, Park, User, now_utc
 from greenlink.service.parks import park_scope
-from greenlink.service.roles import Action
+from greenlink.service.roles import Action, Role
+
+if TYPE_CHECKING:
+    from greenlink.workflows.run import RunResult
+
+log = logging.getLogger(__name__)
+ACTIVE = ("queued", "running")
 
 JOB_KINDS = ("simulate", "check", "optimize", "cbam_template")
 STEPS = 9  # progress messages of run_scenario + write_outputs + figures, roughly
@@ -75,12 +89,24 @@ def submit_job(ctx: ServiceContext, actor: Principal, park_id: int, kind: str,
         if ruleset.endswith(".toml") or "/" in ruleset:
             raise NotFound(f"rule set {ruleset!r}: only built-in rule-set ids are allowed here")
         load_ruleset(ruleset)
+    limit = ctx.settings.max_active_jobs_per_org
     with transaction(ctx.sessions) as s:
+        # one organisation at a time (PostgreSQL: row lock; SQLite: the insert takes the
+        # database's write lock before the count)
+        s.get(Organisation, actor.organisation_id, with_for_update=True)
         job = Job(park_id=park_id, kind=kind, ruleset=ruleset, params=params, status="queued",
                   progress=0.0,
                   message=f"queued ({ruleset or 'scenario rule set'})", created_by=actor.user_id)
         s.add(job)
         s.flush()
+        active = s.scalar(select(func.count()).select_from(Job)
+                          .join(User, User.id == Job.created_by)
+                          .where(User.organisation_id == actor.organisation_id,
+                                 Job.status.in_(ACTIVE)))
+        if (active or 0) > limit:
+            raise TooManyRequests(f"your organisation already has {limit} jobs queued or "
+                                  f"running (the limit); start this one when one has finished",
+                                  retry_after_s=10)
         audit.record(s, actor, "job.create", f"job:{job.id}", park_id=park_id, kind=kind,
                      ruleset=ruleset, params=params)
     if ctx.runner is not None:
@@ -89,11 +115,16 @@ def submit_job(ctx: ServiceContext, actor: Principal, park_id: int, kind: str,
 
 
 def get_job(ctx: ServiceContext, actor: Principal, job_id: int) -> Job:
+    """One job, if the caller may see its park (and, for a tenant, its organisation made it)."""
     with ctx.sessions() as s:
         job = s.get(Job, job_id)
+        creator = s.get(User, job.created_by) if job is not None else None
     if job is None:
         raise NotFound(f"job {job_id} not found")
     park_scope(ctx, actor, job.park_id, Action.JOB_READ)
+    if actor.role == Role.TENANT and (creator is None
+                                      or creator.organisation_id != actor.organisation_id):
+        raise NotFound(f"job {job_id} not found")
     return job
 
 
@@ -111,13 +142,18 @@ def optimization_result(ctx: ServiceContext, actor: Principal, job_id: int) -> d
         raise NotFound(f"job {job_id} is not a succeeded optimize job")
     data: dict[str, object] = json.loads(
         (Path(job.result_folder) / "optimization.json").read_text(encoding="utf-8"))
-    return data
+    return dict(public_data(data, ctx.settings.data_dir))
 
 
 def list_jobs(ctx: ServiceContext, actor: Principal, park_id: int) -> list[Job]:
+    """The park's jobs, newest first (a tenant: those its own organisation started)."""
     park_scope(ctx, actor, park_id, Action.JOB_READ)
+    q = select(Job).where(Job.park_id == park_id)
+    if actor.role == Role.TENANT:
+        q = q.where(Job.created_by.in_(select(User.id).where(
+            User.organisation_id == actor.organisation_id)))
     with ctx.sessions() as s:
-        return list(s.scalars(select(Job).where(Job.park_id == park_id).order_by(Job.id.desc())))
+        return list(s.scalars(q.order_by(Job.id.desc())))
 
 
 def _update(ctx: ServiceContext, job_id: int, **values: object) -> None:
@@ -164,6 +200,7 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
         else:
             result = run_scenario(Path(park.folder) / "scenario" / "park.toml", progress=say,
                                   ruleset=ruleset)
+            result = _public_result(result, ctx.settings.data_dir)
             write_outputs(result, tmp, progress=say)
             say("drawing figures")
             for name, svg in report_plots(result.flows,
@@ -181,16 +218,26 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
     except Exception as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(final, ignore_errors=True)
-        text = str(exc) if isinstance(exc, GreenlinkError) else \
-            f"internal error: {type(exc).__name__}: {exc}"
-        if not isinstance(exc, GreenlinkError):
-            traceback.print_exc()
+        if isinstance(exc, GreenlinkError):
+            text = public_text(str(exc), ctx.settings.data_dir)
+        else:
+            text = f"internal error (job {job_id}); the server log has the details"
+            log.exception("job %s (%s) failed", job_id, job.kind)
         with transaction(ctx.sessions) as s:
             row = s.get(Job, job_id)
             if row is not None:
                 row.status, row.error, row.message = "failed", text, "failed"
                 row.finished_at = now_utc()
                 audit.record(s, row.created_by, "job.fail", f"job:{job_id}", error=text)
+
+
+def _public_result(result: RunResult, data_dir: Path) -> RunResult:
+    """``result`` with a summary that names no server path (the scenario file is
+    ``park.toml``, a weather file its name): what summary.json and report.html show."""
+    from greenlink.summary import RunSummary
+
+    data = public_data(result.summary.model_dump(mode="json"), data_dir)
+    return dataclasses.replace(result, summary=RunSummary.model_validate(data))
 
 
 def _run_template(ctx: ServiceContext, park: Park, job: Job, tmp: Path,

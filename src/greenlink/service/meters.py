@@ -1,7 +1,10 @@
 """Meter uploads: a CSV of interval energy for one scenario user, validated before storing.
 
 Format: a header ``interval_start,energy_kwh``; ``interval_start`` an ISO 8601 timestamp with a
-UTC offset (interval-beginning label), strictly increasing; ``energy_kwh`` finite and >= 0.
+UTC offset (interval-beginning label), strictly increasing; ``energy_kwh`` >= 0. The text and the
+readings pass the same checks as every meter file (:mod:`greenlink.metering.guard`): bounded
+lines, finite values no larger than the park can supply in an interval, intervals in the
+scenario year.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import hashlib
 import io
 import math
 from datetime import datetime
+from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select
 
 from greenlink import flows
 from greenlink.database import transaction
 from greenlink.errors import InputError, ProblemList
+from greenlink.metering.guard import ReadingLimits, check_text, guard_readings, upload_limits
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
 from greenlink.service.errors import NotFound
@@ -28,9 +34,11 @@ MAX_ROWS = 40_000  # a leap year of 15-minute intervals fits
 HEADER = [flows.INTERVAL_START, "energy_kwh"]
 
 
-def parse_meter_csv(content: bytes, filename: str) -> tuple[int, float]:
-    """Validate a meter CSV; returns (rows, total energy [kWh]) or raises :class:`InputError`
-    listing every problem (at most 20)."""
+def parse_meter_csv(content: bytes, filename: str, limits: ReadingLimits) -> tuple[int, float]:
+    """Validate a meter CSV of the one id in ``limits``; returns (rows, total energy [kWh]) or
+    raises :class:`InputError` listing every problem (at most 20)."""
+    (key,) = limits.rating_kw
+    check_text(content, filename)
     problems = ProblemList()
     try:
         text = content.decode("utf-8-sig")
@@ -42,7 +50,10 @@ def parse_meter_csv(content: bytes, filename: str) -> tuple[int, float]:
         problems.add(f"header {header!r}", file=filename, location="line 1",
                      expected=",".join(HEADER))
         problems.raise_if_any()
-    rows, total_kwh, last = 0, 0.0, None
+    rows, last = 0, None
+    stamps: list[int] = []
+    values: list[float] = []
+    lines: list[int] = []
     for lineno, row in enumerate(reader, start=2):
         if len(problems.problems) >= 20:
             break
@@ -69,20 +80,29 @@ def parse_meter_csv(content: bytes, filename: str) -> tuple[int, float]:
         try:
             value = float(row[1])
         except ValueError:
-            value = math.nan
-        if not math.isfinite(value) or value < 0:
+            value = -1.0
+        if value < 0:  # nan and +inf go on to the shared checks, which refuse them
             problems.add(f"energy {row[1]!r}", file=filename, location=f"line {lineno}",
                          expected="a finite number >= 0 [kWh]")
             continue
         rows += 1
-        total_kwh += value
+        stamps.append(int(stamp.timestamp()))
+        values.append(value)
+        lines.append(lineno)
         if rows > MAX_ROWS:
             problems.add(f"more than {MAX_ROWS} rows", file=filename, expected="one year at most")
             break
-    if rows == 0 and not problems.problems:
-        problems.add("no data rows", file=filename, expected="at least one reading")
     problems.raise_if_any()
-    return rows, total_kwh
+    guard_readings(pd.DataFrame({"meter_id": key, "ts_s": stamps, "energy_kwh": values,
+                                 "row": lines}), limits, file=filename,
+                   value_column=HEADER[1], row_label="line", subject="user")
+    return rows, math.fsum(values)
+
+
+def _limits(park_folder: Path, user_id: str) -> ReadingLimits:
+    from greenlink.scenario.load import load_scenario
+
+    return upload_limits(load_scenario(park_folder / "scenario" / "park.toml").scenario, user_id)
 
 
 def upload_meter(ctx: ServiceContext, actor: Principal, park_id: int, user_id: str | None,
@@ -98,7 +118,7 @@ def upload_meter(ctx: ServiceContext, actor: Principal, park_id: int, user_id: s
     if user_id not in scope.park.user_ids:
         raise NotFound(f"user {user_id!r} not found in park {park_id} "
                        f"(users: {', '.join(scope.park.user_ids)})")
-    rows, total_kwh = parse_meter_csv(content, filename)
+    rows, total_kwh = parse_meter_csv(content, filename, _limits(scope.folder, user_id))
     with transaction(ctx.sessions) as s:
         row = MeterUpload(park_id=park_id, park_user_id=user_id, filename=filename[:255],
                           sha256=hashlib.sha256(content).hexdigest(), rows=rows,

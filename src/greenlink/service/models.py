@@ -79,6 +79,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: the token this one was made with (``None``: made by logging in); it dies with its parent
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("svc_api_token.id"), nullable=True)
 
 
 class Park(Base):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,6 +20,34 @@ from greenlink.errors import InputError, Problem, ProblemList
 from greenlink.scenario.load import LoadedScenario, parse_scenario
 
 SCENARIO_NAME = "park.toml"
+MAX_NAME_CHARS = 200
+MAX_NAME_BYTES = 255  # most file systems' limit of one name
+
+
+def check_upload_name(name: str | None, field: str = "files", utf8: bool = True) -> str:
+    """An uploaded file's name, if it is a plain file name; otherwise :class:`InputError`
+    (HTTP 422): empty, longer than :data:`MAX_NAME_CHARS` characters (or 255 bytes of UTF-8),
+    with control or invisible format characters (NUL, newline …), undecodable bytes (or sent
+    as bytes that are not UTF-8: ``utf8=False``), or a folder part (``/``, ``\\``, ``..``)."""
+    shown = repr(name[:60] + ("…" if len(name) > 60 else "")) if name else "''"
+    expected = "a plain file name such as loads.csv"
+    problem = None
+    if not name or not name.strip():
+        problem = "a file without a name"
+    elif not utf8:
+        problem = f"file name {shown} is not UTF-8 text"
+    elif len(name) > MAX_NAME_CHARS or \
+            len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        problem = f"file name {shown} is longer than {MAX_NAME_CHARS} characters"
+    elif any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp")
+             for c in name):
+        problem = f"file name {shown} contains control or undecodable characters"
+    elif "/" in name or "\\" in name or name.strip() in (".", ".."):
+        problem = f"file name {shown} names a folder"
+    if problem is not None or name is None:
+        raise InputError(Problem(problem or "a file without a name", location=field,
+                                 expected=expected))
+    return name
 
 
 @dataclass(frozen=True)

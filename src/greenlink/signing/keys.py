@@ -128,7 +128,7 @@ def _write_keyring(key_dir: Path, keys: list[KeyInfo]) -> None:
     body = {"keys": [{"fingerprint": k.fingerprint, "status": k.status,
                       "public_pem": k.public_pem, "sequence": k.sequence} for k in keys]}
     _write_atomic(key_dir / KEYRING_NAME,
-                  (json.dumps(body, indent=2, sort_keys=True) + "\n").encode())
+                  (json.dumps(body, indent=2, sort_keys=True, allow_nan=False) + "\n").encode())
 
 
 def _install(key_dir: Path, key: Ed25519PrivateKey, keyring: list[KeyInfo]) -> KeyInfo:

@@ -81,7 +81,7 @@ def read_trusted(path: Path | None = None) -> dict[str, str]:
 
 def _write(path: Path, keys: dict[str, str]) -> None:
     body = {"format": KEYRING_FORMAT, "keys": dict(sorted(keys.items()))}
-    data = (json.dumps(body, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    data = (json.dumps(body, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
     try:

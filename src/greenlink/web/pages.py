@@ -5,19 +5,21 @@ from __future__ import annotations
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from greenlink.api.deps import COOKIE_NAME, Caller, Ctx
+from greenlink.api.deps import Caller, Ctx, client_address, session_cookie_name
+from greenlink.api.uploads import read_uploads
 from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
 from greenlink.errors import GreenlinkError
 from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
-from greenlink.service.errors import NotFound, ServiceError
+from greenlink.service.context import ServiceContext
+from greenlink.service.errors import NotFound, ServiceError, TooManyRequests, public_text
 from greenlink.service.roles import Action, Role, allowed
-from greenlink.service.uploads import UploadedFile
+from greenlink.web.security import request_form_token, require_form_token
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_form_token)])
 templates = Jinja2Templates(directory=str(resources.files("greenlink.web") / "templates"))
 
 
@@ -42,6 +44,7 @@ templates.env.filters.update(pct=_pct, gwh=_gwh, margin=_margin)
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("me", None)
+    context["csrftoken"] = request_form_token(request)  # every form's first field
     return templates.TemplateResponse(request, name, context, status_code=status)
 
 
@@ -60,27 +63,33 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, ctx: Ctx, email: Annotated[str, Form()],
-          password: Annotated[str, Form()]) -> Response:
+def login(request: Request, ctx: Ctx, email: Annotated[str, Form(max_length=254)],
+          password: Annotated[str, Form(max_length=1024)]) -> Response:
     try:
-        token = accounts.login(ctx, email, password)
+        token = accounts.login(ctx, email, password, client_address(request))
+    except TooManyRequests as exc:
+        page = render(request, "login.html", status=429, error=str(exc))
+        page.headers["Retry-After"] = str(exc.retry_after_s or 60)
+        return page
     except GreenlinkError as exc:
         return render(request, "login.html", status=401, error=str(exc))
     response = RedirectResponse("/parks", status_code=303)
-    response.set_cookie(COOKIE_NAME, token.secret, httponly=True, samesite="strict",
-                        secure=ctx.settings.cookie_secure,
+    response.set_cookie(session_cookie_name(ctx.settings), token.secret, httponly=True,
+                        samesite="strict", secure=ctx.settings.cookie_secure, path="/",
                         max_age=int(ctx.settings.token_ttl_hours * 3600))
     return response
 
 
 @router.post("/logout", response_class=RedirectResponse)
 def logout(request: Request, caller: Caller, ctx: Ctx) -> RedirectResponse:
-    token = request.cookies.get(COOKIE_NAME, "")
+    name = session_cookie_name(ctx.settings)
+    token = request.cookies.get(name, "")
     for row in accounts.list_tokens(ctx, caller):
         if row.token_sha256 == accounts.token_digest(token):
             accounts.revoke_token(ctx, caller, row.id)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(COOKIE_NAME)
+    response.delete_cookie(name, httponly=True, samesite="strict",
+                           secure=ctx.settings.cookie_secure, path="/")
     return response
 
 
@@ -95,13 +104,14 @@ def park_list(request: Request, caller: Caller, ctx: Ctx) -> HTMLResponse:
 @router.post("/parks", response_class=HTMLResponse)
 def park_upload(request: Request, caller: Caller, ctx: Ctx,
                 files: Annotated[list[UploadFile], File()]) -> Response:
-    uploads = [UploadedFile(f.filename or "unnamed", f.file.read()) for f in files]
     try:
-        park = parks.create_park(ctx, caller, uploads)
+        park = parks.create_park(ctx, caller, read_uploads(files))
     except GreenlinkError as exc:
+        _reraise_access(exc)
         return render(request, "parks.html", status=422, me=caller,
                       parks=parks.list_parks(ctx, caller), can_create=True,
-                      error=[str(p) for p in exc.problems])
+                      error=[public_text(str(p), ctx.settings.data_dir)
+                             for p in exc.problems])
     return RedirectResponse(f"/parks/{park.id}", status_code=303)
 
 
@@ -178,19 +188,19 @@ def _reraise_access(exc: GreenlinkError) -> None:
         raise exc
 
 
-def _problems(exc: GreenlinkError) -> str:
-    return "; ".join(str(p) for p in exc.problems)
+def _problems(exc: GreenlinkError, ctx: ServiceContext) -> str:
+    return public_text("; ".join(str(p) for p in exc.problems), ctx.settings.data_dir)
 
 
 @router.post("/parks/{park_id}/meter-files", response_class=RedirectResponse)
 def meter_files_upload(park_id: int, caller: Caller, ctx: Ctx,
                        files: Annotated[list[UploadFile], File()]) -> RedirectResponse:
-    uploads = [UploadedFile(f.filename or "meters.csv", f.file.read()) for f in files]
+    uploads = read_uploads(files)  # an odd file name: the error page (422)
     try:
         row = certificates.ingest_meter_files(ctx, caller, park_id, uploads)
     except GreenlinkError as exc:
         _reraise_access(exc)
-        return _back(park_id, error=_problems(exc))
+        return _back(park_id, error=_problems(exc, ctx))
     return RedirectResponse(f"/parks/{park_id}/meter-files/{row.id}", status_code=303)
 
 
@@ -208,7 +218,7 @@ def certificates_issue(park_id: int, caller: Caller, ctx: Ctx) -> RedirectRespon
         r = certificates.issue_certificates(ctx, caller, park_id)
     except GreenlinkError as exc:
         _reraise_access(exc)
-        return _back(park_id, error=_problems(exc))
+        return _back(park_id, error=_problems(exc, ctx))
     return _back(park_id, message=f"issued {r['bundles']} bundles ({r['wh']:,} Wh); skipped "
                  f"{r['skipped_already_issued']} hours issued before and "
                  f"{r['skipped_incomplete_hours']} incomplete hours")
@@ -225,7 +235,7 @@ def certificates_transfer(park_id: int, caller: Caller, ctx: Ctx,
                                        quantity_wh)
     except GreenlinkError as exc:
         _reraise_access(exc)
-        return _back(park_id, error=_problems(exc))
+        return _back(park_id, error=_problems(exc, ctx))
     return _back(park_id, message=f"bundle {new_id} now belongs to {to_account}")
 
 
@@ -240,7 +250,7 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
                                      purpose, quantity_wh)
     except GreenlinkError as exc:
         _reraise_access(exc)
-        return _back(park_id, error=_problems(exc))
+        return _back(park_id, error=_problems(exc, ctx))
     return _back(park_id, message=f"bundle {new_id} claimed ({purpose})")
 
 

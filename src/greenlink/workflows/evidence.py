@@ -8,10 +8,18 @@ from pathlib import Path
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import GreenShareRequest
 from greenlink.evidence.shipment import ShipmentRequest
-from greenlink.evidence.spec import load_claim_spec, request_for_spec
-from greenlink.scenario.load import load_scenario
+from greenlink.evidence.spec import ClaimSpec, load_claim_spec, request_for_spec
+from greenlink.scenario.load import LoadedScenario, load_scenario
 from greenlink.workflows.flows_source import read_scenario_flows
 from greenlink.workflows.run import run_scenario
+
+
+def claim_users(spec: ClaimSpec, loaded: LoadedScenario) -> list[str]:
+    """The scenario users a claim is about (a shipment claim: its installation's user)."""
+    if spec.kind == "shipment_electricity":
+        installation = {i.id: i for i in loaded.scenario.installations}.get(spec.installation)
+        return [installation.user] if installation is not None else []
+    return [spec.user] if spec.user in loaded.scenario.user_ids else []
 
 
 def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
@@ -24,7 +32,7 @@ def request_from_spec(path: Path) -> GreenShareRequest | ShipmentRequest:
         flows_path = base / spec.flows
         if not flows_path.is_file():
             raise InputError(Problem("flows file not found", file=file, location="flows"))
-        table = read_scenario_flows(loaded, flows_path)
+        table = read_scenario_flows(loaded, flows_path, users=claim_users(spec, loaded))
         source = "metered"
     else:
         table = run_scenario(loaded).flows

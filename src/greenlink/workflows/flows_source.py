@@ -31,15 +31,18 @@ class ScenarioFlows:
 
 
 def read_scenario_flows(loaded: LoadedScenario, path: str | Path,
-                        required: Sequence[str] = ()) -> pd.DataFrame:
-    """A flows file in the scenario's zone, checked by :func:`greenlink.flows.validate_flows`:
-    regular intervals, every contract column finite, not negative and plausible, the relations
-    between the columns present; ``required`` names columns the caller cannot do without (each
-    stage also names what it misses)."""
+                        users: Sequence[str] | None = None) -> pd.DataFrame:
+    """A flows file in the scenario's zone, checked by :func:`greenlink.flows.validate_flows`
+    against the scenario: its interval length, every park column, the load and green columns of
+    ``users`` (default: every user of the scenario), every column finite, not negative and
+    plausible, and the relations between them (balance, users' sums where all users are there).
+    """
     sc = loaded.scenario
+    who = list(sc.user_ids if users is None else users)
     table = flows.read_flows(path, sc.site.timezone)
-    return flows.validate_flows(table, sc.user_ids, required=required,
-                                timezone=sc.site.timezone, file=str(path))
+    return flows.validate_flows(table, sc.user_ids, required=flows.required_columns(who),
+                                timezone=sc.site.timezone,
+                                interval_minutes=sc.time.interval_minutes, file=str(path))
 
 
 def scenario_flows(loaded: LoadedScenario, flows_path: str | Path | None = None,

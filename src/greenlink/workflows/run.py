@@ -51,7 +51,8 @@ def evaluate_policy(inputs: ParkInputs, table: pd.DataFrame, ruleset: str | None
     sc = inputs.scenario
     rules = scenario_ruleset(sc, inputs.source, ruleset, overrides)
     check_date = scenario_check_date(sc, flows.time_index(table)[-1].date(), rules)
-    return evaluate(rules, table, sc.user_ids, structural_kpis(inputs), check_date=check_date)
+    return evaluate(rules, table, sc.user_ids, structural_kpis(inputs), check_date=check_date,
+                    timezone=sc.site.timezone)
 
 
 def product_records(inputs: ParkInputs, kpis: pd.DataFrame) -> list[dict[str, Any]]:
@@ -100,7 +101,8 @@ def assess(inputs: ParkInputs, table: pd.DataFrame,
     say = progress or _quiet
     say("computing KPIs, policy check and product footprints")
     policy = evaluate_policy(inputs, table, ruleset, overrides)
-    kpis = compute_kpis(table, inputs.scenario.user_ids, period="year")
+    kpis = compute_kpis(table, inputs.scenario.user_ids, period="year",
+                        timezone=inputs.scenario.site.timezone)
     products = product_records(inputs, kpis)
     cbam = None
     if inputs.scenario.installations and inputs.source is not None:

@@ -14,5 +14,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (409, "conflicts with what is stored"),
         (413, "request body too large"),
         (422, "the request or an uploaded file is invalid"),
+        (429, "too many failed logins, or too many jobs at once: retry after Retry-After [s]"),
     )
 }

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from greenlink.api.deps import Caller, Ctx
+from greenlink.api.deps import Caller, Ctx, Token, client_address
 from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import LoginIn, MePublic, TokenCreate, TokenIssued, TokenPublic
 from greenlink.service import accounts
@@ -13,9 +13,13 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=ERRORS)
 
 
 @router.post("/login", response_model=TokenIssued)
-def login(body: LoginIn, ctx: Ctx) -> TokenIssued:
-    """Exchange email and password for a session token."""
-    t = accounts.login(ctx, body.email, body.password)
+def login(body: LoginIn, request: Request, ctx: Ctx) -> TokenIssued:
+    """Exchange email and password for a session token.
+
+    Failed logins are limited per email address and per client address (429 with
+    ``Retry-After`` once over the limit); unknown addresses and wrong passwords get the same
+    answer."""
+    t = accounts.login(ctx, body.email, body.password, client_address(request))
     return TokenIssued(id=t.id, name=t.name, token=t.secret, expires_at=t.expires_at)
 
 
@@ -26,9 +30,10 @@ def me(caller: Caller) -> MePublic:
 
 
 @router.post("/tokens", response_model=TokenIssued, status_code=201)
-def create_token(body: TokenCreate, caller: Caller, ctx: Ctx) -> TokenIssued:
-    """A named API token; the secret is shown only in this response."""
-    t = accounts.create_token(ctx, caller, body.name, body.ttl_hours)
+def create_token(body: TokenCreate, caller: Caller, token: Token, ctx: Ctx) -> TokenIssued:
+    """A named API token; the secret is shown only in this response. It expires after
+    ``ttl_hours`` or with the token this request is made with, whichever comes first."""
+    t = accounts.create_token(ctx, caller, body.name, body.ttl_hours, parent=token)
     return TokenIssued(id=t.id, name=t.name, token=t.secret, expires_at=t.expires_at)
 
 

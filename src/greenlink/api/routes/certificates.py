@@ -18,8 +18,8 @@ from greenlink.api.schemas import (
     TransferIn,
     VerifyPublic,
 )
+from greenlink.api.uploads import read_uploads
 from greenlink.service import certificates
-from greenlink.service.uploads import UploadedFile
 
 router = APIRouter(prefix="/parks/{park_id}", tags=["certificates"], responses=ERRORS)
 
@@ -29,7 +29,7 @@ def ingest_meter_files(park_id: int, files: Annotated[list[UploadFile], File(
         description="meter files (CSV or Parquet, long or wide layout; docs/metering.md)")],
                        caller: Caller, ctx: Ctx) -> MeterIngestPublic:
     """Validate and store park meter files; the validation report is kept with the ingest."""
-    uploads = [UploadedFile(f.filename or "meters.csv", f.file.read()) for f in files]
+    uploads = read_uploads(files)
     return MeterIngestPublic.model_validate(
         certificates.ingest_meter_files(ctx, caller, park_id, uploads))
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from greenlink.api.deps import Caller, Ctx
 from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import MeterUploadPublic
+from greenlink.api.uploads import read_upload
 from greenlink.service import meters
 
 router = APIRouter(prefix="/parks/{park_id}/meter-uploads", tags=["meters"], responses=ERRORS)
@@ -20,8 +21,8 @@ def upload_meter(park_id: int, file: Annotated[UploadFile, File(
                  user_id: Annotated[str | None, Form(max_length=100)] = None
                  ) -> MeterUploadPublic:
     """Validate and store a meter file (a tenant uploads for its own user only)."""
-    row = meters.upload_meter(ctx, caller, park_id, user_id, file.filename or "meter.csv",
-                              file.file.read())
+    upload = read_upload(file)
+    row = meters.upload_meter(ctx, caller, park_id, user_id, upload.filename, upload.content)
     return MeterUploadPublic.model_validate(row)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Response, UploadFile
-from fastapi.responses import FileResponse
 
 from greenlink.api.deps import Caller, Ctx
 from greenlink.api.routes import ERRORS
@@ -16,14 +15,11 @@ from greenlink.api.schemas import (
     ResultPublic,
     UserResultPublic,
 )
+from greenlink.api.uploads import read_uploads
 from greenlink.service import parks
-from greenlink.service.uploads import UploadedFile
+from greenlink.service.errors import public_data, public_text
 
 router = APIRouter(prefix="/parks", tags=["parks"], responses=ERRORS)
-
-
-def read_uploads(files: list[UploadFile]) -> list[UploadedFile]:
-    return [UploadedFile(f.filename or "unnamed", f.file.read()) for f in files]
 
 
 @router.get("", response_model=list[ParkPublic])
@@ -54,7 +50,8 @@ def grant_access(park_id: int, body: AccessCreate, caller: Caller, ctx: Ctx) -> 
 def latest_result(park_id: int, caller: Caller, ctx: Ctx) -> ResultPublic:
     """summary.json of the latest successful run (a tenant sees only its own user's rows)."""
     r = parks.latest_result(ctx, caller, park_id)
-    return ResultPublic(park_id=park_id, job_id=r.job.id, summary=r.visible.model_dump(mode="json"))
+    return ResultPublic(park_id=park_id, job_id=r.job.id, summary=public_data(
+        r.visible.model_dump(mode="json"), ctx.settings.data_dir))
 
 
 @router.get("/{park_id}/users/{user_id}", response_model=UserResultPublic)
@@ -68,9 +65,11 @@ def plot(park_id: int, name: str, caller: Caller, ctx: Ctx) -> Response:
     return Response(parks.plot_svg(ctx, caller, park_id, name), media_type="image/svg+xml")
 
 
-@router.get("/{park_id}/report", response_class=FileResponse,
+@router.get("/{park_id}/report", response_class=Response,
             responses={200: {"content": {"text/html": {}}}})
-def report(park_id: int, caller: Caller, ctx: Ctx) -> FileResponse:
-    """The HTML report of the latest run, as a download."""
-    return FileResponse(parks.report_file(ctx, caller, park_id), media_type="text/html",
-                        filename=f"greenlink-park-{park_id}-report.html")
+def report(park_id: int, caller: Caller, ctx: Ctx) -> Response:
+    """The HTML report of the latest run, as a download (server paths removed)."""
+    text = parks.report_file(ctx, caller, park_id).read_text(encoding="utf-8")
+    return Response(public_text(text, ctx.settings.data_dir), media_type="text/html",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="greenlink-park-{park_id}-report.html"'})
