@@ -79,7 +79,7 @@ def greenlink_run(flows: pd.DataFrame, inst: Installation, raw: pd.DataFrame,
     see = installation_see(inst, el, decisions)
     batches = check_batches(raw, TZ)
     energy = batch_energy(batches, flows, "plant", share)
-    table = batch_footprints(energy, see, 0.58, 0.0)
+    table = batch_footprints(energy, see, see, 0.58, 0.0)  # grid-only = with dc: no evidence
     shipments = shipment_footprints(check_shipments(ships, TZ), table)
     liab = shipment_liability(shipments, years=YEARS, prices=price_assumptions())
     summary = annual_summary(liab)

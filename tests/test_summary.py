@@ -189,7 +189,9 @@ def test_tenant_view_nested_sections_are_reviewed() -> None:
     assert _models_in(TenantSummary) == {
         "TenantSummary", "ScenarioInfo", "Capacity", "Totals", "Shares", "UserSummary",
         "MonthTotals", "PolicySummary", "RuleSetInfo", "RuleVerdict", "Clause", "ProductRow",
-        "CbamSummary", "CbamInstallationSummary"}
+        "CbamSummary", "CbamInstallationSummary",
+        # a tenant's own products' footprints under other regimes (tenant_view keeps its user's)
+        "ProductFootprintSummary", "RegimeReading"}
 
 
 def test_tenant_verdict_flags_say_nothing_of_other_users(run) -> None:

@@ -220,18 +220,63 @@ class ProductRow(Section):
 
 
 class CbamInstallationSummary(Section):
-    """Per installation: SEE per process (route, missing evidence), liability, exposure."""
+    """Per installation: SEE per process (route, missing evidence), liability, exposure — all
+    period values of the processes over ``reporting_period``."""
 
     id: str
     user: str
+    reporting_period: str = ""
     processes: tuple[Record, ...]
     assumptions: tuple[str, ...]
     liability_per_year: tuple[Record, ...] | None = None
     exposure_by_sku: tuple[Record, ...] | None = None
 
 
+class RegimeReading(Section):
+    """A rule of a footprint regime read where the text is not settled."""
+
+    rule: str
+    value: Scalar
+    confidence: str
+    description: str
+
+
+class ProductFootprintSummary(Section):
+    """A product's footprint per declared unit under a regime other than CBAM (e.g. the EU
+    Battery Regulation per kWh), beside its CBAM exposure (none when it is not a CBAM good).
+    Per tonne in t CO2e/t, per any other unit in kg CO2e per unit (``unit``)."""
+
+    sku: str
+    name: str
+    user: str
+    cn_code: str
+    regime: str
+    regime_title: str
+    regime_status: str
+    declared_unit: str
+    unit: str
+    units_per_t: float
+    electricity_mwh_per_unit: MaybeNumber
+    green_share_counted: MaybeNumber
+    ef_green_t_per_mwh: MaybeNumber
+    ef_rest_t_per_mwh: MaybeNumber
+    ef_rest_source: str
+    electricity: MaybeNumber
+    electricity_grid_only: MaybeNumber
+    direct: MaybeNumber
+    materials: MaybeNumber
+    total: MaybeNumber
+    boundary: str
+    readings: tuple[RegimeReading, ...]
+    notes: tuple[str, ...]
+    cbam_good: bool
+    cbam_exposure_eur: float
+    cbam_note: str
+
+
 class CbamSummary(Section):
     installations: tuple[CbamInstallationSummary, ...]
+    footprints: tuple[ProductFootprintSummary, ...] = ()
 
 
 class OptimizationSummary(Section):
@@ -306,7 +351,8 @@ def tenant_view(summary: RunSummary, user_id: str) -> TenantSummary:
         policy = policy.restricted_to({"park", user_id})
     cbam = summary.cbam
     if cbam is not None:
-        cbam = CbamSummary(installations=[i for i in cbam.installations if i.user == user_id])
+        cbam = CbamSummary(installations=tuple(i for i in cbam.installations if i.user == user_id),
+                           footprints=tuple(f for f in cbam.footprints if f.user == user_id))
     allowed = {name: getattr(summary, name) for name in TenantSummary.model_fields}
     allowed.update(
         users=[u for u in summary.users if u.id == user_id],

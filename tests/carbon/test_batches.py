@@ -79,7 +79,7 @@ def test_shipments_take_tonne_weighted_batches(tmp_path: object) -> None:
          "end": "2025-03-01T12:00", "tonnes": 300}]), TZ)
     from greenlink.carbon.batches import batch_footprints
     energy = batch_energy(batches, flows, "plant", acc.line_share)
-    table = batch_footprints(energy, acc.see, 0.5, 0.0)
+    table = batch_footprints(energy, acc.see, acc.see_grid_only, 0.5, 0.0)
     # batch x: 10 h × 2000 kWh × 30/96 = 6.25 MWh → 0.0625 MWh/t; y: 1.25 MWh / 300 t
     assert table.set_index("batch_id").loc["x", "electricity_mwh_per_t"] == pytest.approx(0.0625)
     ships = check_shipments(pd.DataFrame([{"shipment_id": "s", "customer": "K", "sku": "C",

@@ -67,7 +67,7 @@ def test_template_scope2_pact_declaration(flows_file: Path, tmp_path: Path) -> N
     pact = json.loads(runner.invoke(cbam_app, ["pact", "-i", "cement_plant", *f]).output)
     assert pact[0]["pcf"]["declaredUnit"] == "kilogram" and pact[0]["specVersion"]
     decl = json.loads(runner.invoke(cbam_app, ["declaration", "-i", "cement_plant", *f]).output)
-    assert 0 < decl[0]["green_share_hourly_matched"] < 1
+    assert 0 < decl[0]["product_footprint"]["green_share_hourly_matched"] < 1
 
 
 def test_unknown_installation_exits_2(flows_file: Path) -> None:

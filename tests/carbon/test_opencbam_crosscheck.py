@@ -36,7 +36,7 @@ YEARS = range(2026, 2035)
 
 def test_annex_ii_membership_all_569_codes() -> None:
     diff = [c for c in cn_list().index
-            if is_annex_ii(c) != (not classify(c).indirect_emissions_counted)]
+            if is_annex_ii(c) != (not classify(c, 2024).indirect_emissions_counted)]
     # The one difference: Reg (EU) 2025/2083 Art 1(29) added electricity (2716 00 00) to
     # Annex II; opencbam 0.1.0's Annex II list predates that amendment.
     assert diff == ["27160000"]

@@ -1,10 +1,21 @@
-"""Production batches and shipments: electricity and green share from the hourly flows.
+"""Production batches and shipments: CBAM period values, and batch-resolved product footprints.
 
-A batch (line = process id, SKU, start, end, tonnes) takes the electricity its line drew in the
-intervals it ran in: the user's metered consumption ``<user>.load_kwh`` × the line's share, and
-the green part from ``<user>.green_kwh`` × the same share (the MWh-weighted rule of IR 2025/2547
-Art 9(1) inside the user). Partial intervals count pro rata to the time overlap. A shipment
-(customer, SKU, tonnes, batches) takes the tonne-weighted average of its batches' specific values.
+**CBAM figures are period values.** IR 2025/2547 attributes emissions per production process over
+the reporting period (Art 9(2): a source or subset of sources "for a given production process"),
+not per consignment or customer. So every batch, and every shipment, of a process carries the
+process's SEE over the period (:func:`greenlink.carbon.embedded.installation_see`): the same for
+every shipment of that process and period, whatever hours its batches ran in. Moving batches
+between sunny and dark hours changes no CBAM number.
+
+**Batch-resolved footprints are product footprints, labelled as such.** A batch (line = process
+id, SKU, start, end, tonnes) also takes the electricity its line drew in the intervals it ran in:
+the user's metered consumption ``<user>.load_kwh`` × the line's share, and the green part from
+``<user>.green_kwh`` × the same share (× the process's share of its contract, when the contract
+caps the claim). Partial intervals count pro rata to the time overlap. The ``footprint_*``
+columns are the buyer-facing product footprint of the batch from those hours, under the regime
+that allows hour-resolved electricity (``ghg-scope2-hourly``, data/regimes); they never enter a
+CBAM figure.
+A shipment (customer, SKU, tonnes, batches) takes the tonne-weighted average of its batches.
 
 All tables are tidy pandas DataFrames; the energy integral uses cumulative sums, so 10,000
 batches over a year of 15-minute data cost a few milliseconds. The flows table comes in through
@@ -169,47 +180,77 @@ def batch_energy(batches: pd.DataFrame, table: pd.DataFrame, user: str,
     return out
 
 
-def batch_footprints(energy: pd.DataFrame, see: Mapping[str, GoodSee], grid_ef_t_per_mwh: float,
-                     source_ef_t_per_mwh: float | None,
-                     benchmark_a: Mapping[str, float] | None = None) -> pd.DataFrame:
-    """Specific embedded emissions per batch, grid-only and with the direct connection.
+#: The regime under which the batch-resolved ``footprint_*`` columns are a product footprint.
+BATCH_FOOTPRINT_REGIME = "ghg-scope2-hourly"
 
-    Direct SEE is the line's period value (fuels are not metered per batch). Indirect SEE uses
-    the batch's own electricity: grid-only ``E/t × EF_grid``; with the direct connection
-    ``(G × EF_src + (E − G) × EF_grid)/t`` when the evidence holds (``source_ef`` given),
-    else the grid value again. Precursors add their per-tonne part of the line.
+
+def batch_footprints(energy: pd.DataFrame, see: Mapping[str, GoodSee],
+                     see_grid: Mapping[str, GoodSee], grid_ef_t_per_mwh: float,
+                     source_ef_t_per_mwh: Mapping[str, float] | float = 0.0,
+                     claimable: Mapping[str, float] | None = None,
+                     benchmark_a: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """CBAM period values of each batch's process, and the batch's own product footprint.
+
+    Parameters
+    ----------
+    energy : DataFrame
+        From :func:`batch_energy`.
+    see, see_grid : mapping process id → GoodSee
+        The period SEE with the direct connection (the route the evidence allows) and grid-only.
+    grid_ef_t_per_mwh : float
+        Grid factor for the batch footprint.
+    source_ef_t_per_mwh : float or mapping process id → float
+        Factor of the green electricity (the accepted evidence entry's; 0 for PV and wind).
+    claimable : mapping process id → fraction, optional
+        Share of the matched green energy the process may claim (its share of the contract).
+    benchmark_a : mapping process id → t/t, optional
+        Effective column-A benchmark per tonne (complex goods included).
+
+    Returns
+    -------
+    DataFrame
+        The energy columns plus, per batch: ``cn_code``, ``annex_ii``; the **CBAM period
+        values** of its process ``see_direct_t_per_t``, ``see_indirect_t_per_t``,
+        ``see_indirect_grid_t_per_t``, ``see_counted_grid_t_per_t``, ``see_counted_dc_t_per_t``
+        (``benchmark_a_t_per_t``); and the **batch product footprint** ``footprint_grid_t_per_t``,
+        ``footprint_dc_t_per_t`` (direct + the batch's own electricity + precursors; regime
+        :data:`BATCH_FOOTPRINT_REGIME`), with ``electricity_mwh_per_t`` and ``green_share`` of
+        the batch's hours.
     """
     t = energy["tonnes"].to_numpy(dtype=float)
     e = energy["electricity_mwh"].to_numpy(dtype=float)
-    g = energy["green_mwh"].to_numpy(dtype=float)
     proc = energy["process"]
-
     lines = list(proc.unique())
 
-    def col(attr: str) -> np.ndarray:
-        return proc.map({p: float(getattr(see[p], attr)) for p in lines}).to_numpy(dtype=float)
+    def col(table: Mapping[str, GoodSee], attr: str) -> np.ndarray:
+        return proc.map({p: float(getattr(table[p], attr)) for p in lines}).to_numpy(dtype=float)
 
-    see_dir = col("see_direct_t_per_t")
-    own_ind = col("indirect_emissions_t") / col("activity_t")
-    prec_ind = col("see_indirect_t_per_t") - own_ind
-    annex_ii = col("annex_ii").astype(bool)
-    prec_counted = col("indirect_counted_t_per_t") - np.where(annex_ii, 0.0, own_ind)
-    ind_grid = e * grid_ef_t_per_mwh / t
-    if source_ef_t_per_mwh is None:
-        ind_dc = ind_grid
+    ratio = proc.map({p: float((claimable or {}).get(p, 1.0)) for p in lines}).to_numpy(
+        dtype=float)
+    if isinstance(source_ef_t_per_mwh, Mapping):
+        src = proc.map({p: float(source_ef_t_per_mwh.get(p, 0.0)) for p in lines}).to_numpy(
+            dtype=float)
     else:
-        ind_dc = (g * source_ef_t_per_mwh + (e - g) * grid_ef_t_per_mwh) / t
+        src = np.full(len(energy), float(source_ef_t_per_mwh))
+    g = energy["green_mwh"].to_numpy(dtype=float) * ratio
+    see_dir = col(see, "see_direct_t_per_t")
+    own_ind = col(see, "indirect_emissions_t") / col(see, "activity_t")
+    prec_ind = col(see, "see_indirect_t_per_t") - own_ind
     out = energy.copy()
+    out["green_mwh"] = g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["green_share"] = np.where(e > 0, g / e, 0.0)
     out["cn_code"] = proc.map({p: see[p].cn_code for p in lines})
-    out["annex_ii"] = annex_ii
+    out["annex_ii"] = col(see, "annex_ii").astype(bool)
     out["electricity_mwh_per_t"] = e / t
     out["see_direct_t_per_t"] = see_dir
-    out["see_indirect_grid_t_per_t"] = ind_grid + prec_ind
-    out["see_indirect_dc_t_per_t"] = ind_dc + prec_ind
-    out["see_counted_grid_t_per_t"] = see_dir + np.where(annex_ii, 0.0, ind_grid) + prec_counted
-    out["see_counted_dc_t_per_t"] = see_dir + np.where(annex_ii, 0.0, ind_dc) + prec_counted
-    out["footprint_grid_t_per_t"] = see_dir + ind_grid + prec_ind
-    out["footprint_dc_t_per_t"] = see_dir + ind_dc + prec_ind
+    out["see_indirect_t_per_t"] = col(see, "see_indirect_t_per_t")
+    out["see_indirect_grid_t_per_t"] = col(see_grid, "see_indirect_t_per_t")
+    out["see_counted_grid_t_per_t"] = col(see_grid, "see_direct_t_per_t") + col(
+        see_grid, "indirect_counted_t_per_t")
+    out["see_counted_dc_t_per_t"] = see_dir + col(see, "indirect_counted_t_per_t")
+    out["footprint_grid_t_per_t"] = see_dir + e * grid_ef_t_per_mwh / t + prec_ind
+    out["footprint_dc_t_per_t"] = see_dir + (g * src + (e - g) * grid_ef_t_per_mwh) / t + prec_ind
     if benchmark_a is not None:
         out["benchmark_a_t_per_t"] = proc.map(benchmark_a).to_numpy(dtype=float)
     return out
@@ -248,14 +289,22 @@ def check_shipments(table: pd.DataFrame, tz: str, file: str = "shipments") -> pd
     return out
 
 
-_AGG = ("electricity_mwh_per_t", "see_direct_t_per_t", "see_indirect_grid_t_per_t",
-        "see_indirect_dc_t_per_t", "see_counted_grid_t_per_t", "see_counted_dc_t_per_t",
+#: Tonne-weighted over a shipment's batches: the CBAM period values (equal for every batch of
+#: one process) and the batch product footprint.
+_AGG = ("electricity_mwh_per_t", "see_direct_t_per_t", "see_indirect_t_per_t",
+        "see_indirect_grid_t_per_t", "see_counted_grid_t_per_t", "see_counted_dc_t_per_t",
         "footprint_grid_t_per_t", "footprint_dc_t_per_t")
 
 
 def shipment_footprints(shipments: pd.DataFrame, batch_table: pd.DataFrame,
                         file: str = "shipments") -> pd.DataFrame:
     """Tonne-weighted specific values of each shipment's batches, plus its green share.
+
+    The CBAM columns (``see_*``) are the period values of the shipment's process (a shipment of
+    one process carries exactly its process's values); ``footprint_*``,
+    ``electricity_mwh_per_t`` and ``green_share`` are the product footprint of its batches'
+    hours. ``process`` names the
+    process (``;``-joined if its batches come from several).
 
     Raises
     ------
@@ -289,6 +338,8 @@ def shipment_footprints(shipments: pd.DataFrame, batch_table: pd.DataFrame,
     agg["green_mwh"] = joined["green_mwh"]
     agg["shipment_id"] = joined["shipment_id"]
     sums = agg.groupby("shipment_id", sort=False).sum()
+    procs = joined.groupby("shipment_id", sort=False)["process"].agg(
+        lambda v: ";".join(sorted(set(map(str, v)))))
     result = shipments.set_index("shipment_id")
     over = result["tonnes"] > sums["w"].reindex(result.index) * (1 + 1e-9)
     if over.any():
@@ -298,6 +349,7 @@ def shipment_footprints(shipments: pd.DataFrame, batch_table: pd.DataFrame,
                                  location=f"shipment {sid}", expected="at most the batch tonnes"))
     for c in cols:
         result[c] = sums[c] / sums["w"]
+    result["process"] = procs
     result["green_share"] = (sums["green_mwh"] / sums["electricity_mwh"]).fillna(0.0)
     result["batch_tonnes"] = sums["w"]
     result["see_counted_dc_rounded"] = result["see_counted_dc_t_per_t"].map(round_see)

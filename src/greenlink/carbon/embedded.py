@@ -35,8 +35,21 @@ def round_half_up(value: float, decimals: int) -> float:
 
 
 def round_see(value: float) -> float:
-    """SEE in t CO2e/t rounded as IR 2025/2547 Annex II A.1(8) says (5 decimals)."""
+    """SEE in t CO2e/t rounded as IR 2025/2547 Annex II A.1(8) says (5 decimals), half-up.
+
+    The one rounding of every SEE greenlink reports or compares (tables, declarations, the
+    template check, evidence packs): ``round_see(0.610875) == 0.61088``, where binary
+    ``round(0.610875, 5)`` gives 0.61087.
+    """
     return round_half_up(value, int(parameter("see_decimals")))
+
+
+def see_difference(a: float, b: float) -> float:
+    """``round_see(a) − round_see(b)`` in decimal arithmetic: the difference of two reported
+    SEE (a saving), exact to the 5th decimal (no binary residue such as 0.30000000000000004)."""
+    quantum = Decimal(1).scaleb(-int(parameter("see_decimals")))
+    diff = Decimal(repr(round_see(a))) - Decimal(repr(round_see(b)))
+    return float(diff.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,16 @@ class GoodSee:
     ef_template_code: str
     ef_t_per_mwh: float
     audit: tuple[AuditLine, ...]
+    default_direct_t_per_t: float = 0.0
+
+    @property
+    def default_share_direct(self) -> float:
+        """Share of the SEE (direct) that comes from purchased precursors valued at default
+        values, through the whole precursor chain: the template's "Share of emissions by
+        default value" (Summary_Products column M). 0 when the SEE (direct) is 0."""
+        if self.see_direct_t_per_t <= 0:
+            return 0.0
+        return self.default_direct_t_per_t / self.see_direct_t_per_t
 
     @property
     def see_direct_rounded(self) -> float:
@@ -124,9 +147,9 @@ def direct_emissions(process: Process, where: str) -> tuple[float, list[AuditLin
     return em, lines
 
 
-def _purchased(prec: PurchasedPrecursor) -> GoodSee:
+def _purchased(prec: PurchasedPrecursor, year: int | None = None) -> GoodSee:
     code = normalise_cn_code(prec.cn_code, location=f"purchased_precursors.{prec.id}.cn_code")
-    good = classify(code)
+    good = classify(code, year)
     annex_ii = good.is_cbam_good and not good.indirect_emissions_counted
     lines: list[AuditLine] = []
     data = prec.data
@@ -157,7 +180,8 @@ def _purchased(prec: PurchasedPrecursor) -> GoodSee:
                    electricity_mwh=0.0, see_direct_t_per_t=see_d, see_indirect_t_per_t=see_i,
                    indirect_counted_t_per_t=0.0 if annex_ii else see_i, data=data,
                    ef_route="precursor", ef_template_code="", ef_t_per_mwh=0.0,
-                   audit=tuple(lines))
+                   audit=tuple(lines),
+                   default_direct_t_per_t=see_d if data == "default" else 0.0)
 
 
 def installation_see(installation: Installation, electricity_mwh: Mapping[str, float],
@@ -180,7 +204,9 @@ def installation_see(installation: Installation, electricity_mwh: Mapping[str, f
     InputError
         Process without activity, unknown CN code, precursor loop, missing electricity.
     """
-    out: dict[str, GoodSee] = {p.id: _purchased(p) for p in installation.purchased_precursors}
+    year = installation.reporting_year  # CN year of the reporting period (None: the latest)
+    out: dict[str, GoodSee] = {p.id: _purchased(p, year)
+                               for p in installation.purchased_precursors}
     processes = {p.id: p for p in installation.processes}
     where0 = f"installations.{installation.id}"
 
@@ -198,9 +224,11 @@ def installation_see(installation: Installation, electricity_mwh: Mapping[str, f
         proc = processes[pid]
         where = f"{where0}.processes.{pid}"
         code = normalise_cn_code(proc.cn_code, location=f"{where}.cn_code")
-        good = classify(code)
+        good = classify(code, year)
         if not good.is_cbam_good:
-            raise InputError(Problem(f"process {pid}: CN code {code} is not a CBAM good",
+            raise InputError(Problem(f"process {pid}: CN code {code} is not a CBAM good in "
+                                     f"CN {good.cn_year}" + (f" ({good.note})" if good.note
+                                                              else ""),
                                      location=f"{where}.cn_code",
                                      expected="a CN code of the Commission's CBAM list "
                                               "(greenlink cbam goods CODE)"))
@@ -221,9 +249,11 @@ def installation_see(installation: Installation, electricity_mwh: Mapping[str, f
                                f"({dec.route}, {dec.template_code})", ind_em, "t CO2",
                                f"{dec.reason}; grid factor: {dec.grid_source}"))
         attr_dir, attr_ind, counted_ind = dir_em, ind_em, 0.0 if annex_ii else ind_em
+        default_dir = 0.0
         for use in proc.precursors:
             prec = visit(use.precursor, (*stack, pid))
             attr_dir += use.amount_t * prec.see_direct_t_per_t
+            default_dir += use.amount_t * prec.default_direct_t_per_t
             attr_ind += use.amount_t * prec.see_indirect_t_per_t
             counted_ind += use.amount_t * prec.indirect_counted_t_per_t
             lines.append(AuditLine(pid, f"precursor {prec.id}: {use.amount_t:g} t × SEE "
@@ -247,7 +277,8 @@ def installation_see(installation: Installation, electricity_mwh: Mapping[str, f
                          electricity_mwh=el, see_direct_t_per_t=see_d, see_indirect_t_per_t=see_i,
                          indirect_counted_t_per_t=counted_ind / al, data="actual",
                          ef_route=dec.route, ef_template_code=dec.template_code,
-                         ef_t_per_mwh=dec.ef_t_per_mwh, audit=tuple(lines))
+                         ef_t_per_mwh=dec.ef_t_per_mwh, audit=tuple(lines),
+                         default_direct_t_per_t=default_dir / al)
         out[pid] = result
         return result
 

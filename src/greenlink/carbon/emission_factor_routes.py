@@ -58,6 +58,17 @@ class EfDecision:
         What D.4.3 evidence is missing (empty when the actual route holds).
     warnings : tuple[str, ...]
         Caveats that do not change the route (e.g. simulated rather than metered flows).
+    evidence_index : int | None
+        Which ``electricity_evidence`` entry the route check accepted (``None``: none); every
+        output (batches, packs, the template) uses this entry's factor and contract.
+    contract : str
+        The accepted entry's contract (:func:`contract_key`), ``""`` without one.
+    contract_share_mwh : float | None
+        What this process may claim of the contract once the contract's deliverable MWh are
+        shared among every process that draws on it (:func:`share_contracts`); ``None`` when
+        the contract states no amount.
+    grid_template_code : str
+        The grid factor's own code (``D.4(a)`` or ``D.4(b)``), also on the actual routes.
     """
 
     route: str
@@ -71,6 +82,71 @@ class EfDecision:
     grid_source: str
     missing_evidence: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    evidence_index: int | None = None
+    contract: str = ""
+    contract_share_mwh: float | None = None
+    grid_template_code: str = "D.4(b)"
+
+
+def contract_key(evidence: ElectricityEvidence) -> str:
+    """The contract an evidence entry claims under: its route and its off-take contract (direct
+    link) or PPA reference; without a reference, its source. Two entries (of one installation or
+    of several) naming the same contract share its deliverable MWh."""
+    ref = evidence.offtake_contract if evidence.route == "direct_technical_link" \
+        else evidence.ppa_contract
+    return f"{evidence.route}:{ref or evidence.source}"
+
+
+def accepted_evidence(evidence: Sequence[ElectricityEvidence],
+                      data_interval_minutes: float = 60.0) -> tuple[int | None, list[str]]:
+    """Index of the first entry whose D.4.3 evidence is complete (``None``: none is), and the
+    gaps of the entries before it (``route (source): item``)."""
+    gaps: list[str] = []
+    too_coarse = data_interval_minutes > parameter("actual_ef_matching_period_max_min")
+    for i, ev in enumerate(evidence):
+        missing = missing_evidence(ev)
+        if too_coarse:
+            missing.append(f"consumption data interval {data_interval_minutes:g} min is longer "
+                           "than one hour")
+        if not missing:
+            return i, gaps
+        gaps.extend(f"{ev.route} ({ev.source}): {m}" for m in missing)
+    return None, gaps
+
+
+@dataclass(frozen=True)
+class ContractClaim:
+    """One process drawing on a contract: who, which contract, how much it matched [MWh]."""
+
+    claimant: str
+    contract: str
+    matched_mwh: float
+    contracted_mwh: float | None
+
+
+def share_contracts(claims: Sequence[ContractClaim]) -> dict[str, float | None]:
+    """What each claimant may claim: its matched MWh × min(1, contracted / Σ matched of all
+    claimants of that contract) — the contract's deliverable MWh are shared pro rata to the
+    matched energy, so together they never claim more than the contract delivers.
+
+    A contract without a stated amount caps nothing (``None``). Differing amounts stated for one
+    contract: the smallest is used.
+    """
+    total: dict[str, float] = {}
+    cap: dict[str, float] = {}
+    for c in claims:
+        total[c.contract] = total.get(c.contract, 0.0) + max(c.matched_mwh, 0.0)
+        if c.contracted_mwh is not None:
+            cap[c.contract] = min(cap.get(c.contract, c.contracted_mwh), c.contracted_mwh)
+    out: dict[str, float | None] = {}
+    for c in claims:
+        if c.contract not in cap:
+            out[c.claimant] = None
+            continue
+        whole = total[c.contract]
+        ratio = 1.0 if whole <= cap[c.contract] else cap[c.contract] / whole
+        out[c.claimant] = max(c.matched_mwh, 0.0) * ratio
+    return out
 
 
 def missing_evidence(evidence: ElectricityEvidence) -> list[str]:
@@ -105,8 +181,10 @@ def missing_evidence(evidence: ElectricityEvidence) -> list[str]:
 def decide_factor(electricity_mwh: float, green_mwh: float, grid: GridFactor,
                   evidence: Sequence[ElectricityEvidence] = (), *,
                   data_interval_minutes: float = 60.0, flows_metered: bool = False,
-                  annex_ii_good: bool = False) -> EfDecision:
-    """Choose the electricity emission factor for a process, batch or period.
+                  annex_ii_good: bool = False,
+                  contract_share_mwh: float | None = None,
+                  contract_claimants: int = 1) -> EfDecision:
+    """Choose the electricity emission factor for a process over its reporting period.
 
     Parameters
     ----------
@@ -118,7 +196,8 @@ def decide_factor(electricity_mwh: float, green_mwh: float, grid: GridFactor,
     grid : GridFactor
         The grid factor (default route and the grid part of a mix).
     evidence : sequence of ElectricityEvidence
-        Evidence for actual factors; the first complete one is used.
+        Evidence for actual factors; the first complete one is used
+        (:func:`accepted_evidence`), and every output uses that one.
     data_interval_minutes : float
         Interval of the consumption/green data; more than 60 min rules out the actual route.
     flows_metered : bool
@@ -126,6 +205,12 @@ def decide_factor(electricity_mwh: float, green_mwh: float, grid: GridFactor,
         verifier needs metered data.
     annex_ii_good : bool
         Adds the reminder that CBAM does not count indirect emissions for this good.
+    contract_share_mwh : float, optional
+        This process's share of the accepted contract's deliverable MWh
+        (:func:`share_contracts` over every process drawing on it). Without it, the contract's
+        whole ``offtake_contracted_mwh`` is the cap (the process is its only claimant).
+    contract_claimants : int
+        How many processes share the contract (for the explanation).
 
     Returns
     -------
@@ -140,34 +225,38 @@ def decide_factor(electricity_mwh: float, green_mwh: float, grid: GridFactor,
     default = EfDecision(route="default", template_code=grid.template_code,
                          ef_t_per_mwh=grid.ef_t_per_mwh, grid_ef_t_per_mwh=grid.ef_t_per_mwh,
                          source_ef_t_per_mwh=None, electricity_mwh=total, green_mwh_claimed=0.0,
-                         reason="", grid_source=grid.source)
+                         reason="", grid_source=grid.source,
+                         grid_template_code=grid.template_code)
     if not evidence:
         return _replace(default, reason="no evidence for an actual factor: grid factor used",
                         warnings=tuple(warnings))
-    gaps: list[str] = []
-    chosen: ElectricityEvidence | None = None
-    for ev in evidence:
-        missing = missing_evidence(ev)
-        if data_interval_minutes > parameter("actual_ef_matching_period_max_min"):
-            missing.append(f"consumption data interval {data_interval_minutes:g} min is longer "
-                           "than one hour")
-        if not missing:
-            chosen = ev
-            break
-        gaps.extend(f"{ev.route} ({ev.source}): {m}" for m in missing)
-    if chosen is None:
+    index, gaps = accepted_evidence(evidence, data_interval_minutes)
+    if index is None:
         return _replace(default, reason="evidence for an actual factor incomplete "
                                         "(IR 2025/2547 Annex II D.4.3): grid factor used",
                         missing_evidence=tuple(gaps), warnings=tuple(warnings))
+    chosen = evidence[index]
+    key = contract_key(chosen)
     if not flows_metered:
         warnings.append("hourly green energy is simulated, not metered: a verifier needs the "
                         "metered data of the same hours")
-    if chosen.offtake_contracted_mwh is not None and green > chosen.offtake_contracted_mwh:
-        warnings.append(f"claim capped at the {chosen.offtake_contracted_mwh:g} MWh the contract "
-                        f"requires to be delivered (matched: {green:g} MWh)")
-        green = chosen.offtake_contracted_mwh
+    share = contract_share_mwh
+    if share is None and chosen.offtake_contracted_mwh is not None:
+        share = float(chosen.offtake_contracted_mwh)
+    if share is not None and green > share + 1e-12:
+        if contract_claimants > 1:
+            warnings.append(f"claim capped at {share:g} MWh: this process's share of the "
+                            f"{chosen.offtake_contracted_mwh:g} MWh contract {key} delivers, "
+                            f"shared pro rata among the {contract_claimants} processes drawing "
+                            f"on it (matched: {green:g} MWh)")
+        else:
+            warnings.append(f"claim capped at the {share:g} MWh the contract requires to be "
+                            f"delivered (matched: {green:g} MWh)")
+        green = share
+    extra = {"evidence_index": index, "contract": key, "contract_share_mwh": share}
     if total <= 0.0:
-        return _replace(default, reason="no electricity consumed", warnings=tuple(warnings))
+        return _replace(default, reason="no electricity consumed", warnings=tuple(warnings),
+                        **extra)
     src = chosen.ef_t_per_mwh
     ef = (green * src + (total - green) * grid.ef_t_per_mwh) / total
     if green >= total:
@@ -184,7 +273,9 @@ def decide_factor(electricity_mwh: float, green_mwh: float, grid: GridFactor,
     return EfDecision(route=route, template_code=code, ef_t_per_mwh=ef,
                       grid_ef_t_per_mwh=grid.ef_t_per_mwh, source_ef_t_per_mwh=src,
                       electricity_mwh=total, green_mwh_claimed=green, reason=reason,
-                      grid_source=grid.source, warnings=tuple(warnings))
+                      grid_source=grid.source, warnings=tuple(warnings),
+                      evidence_index=index, contract=key, contract_share_mwh=share,
+                      grid_template_code=grid.template_code)
 
 
 def _replace(d: EfDecision, **changes: object) -> EfDecision:

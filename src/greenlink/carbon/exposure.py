@@ -11,13 +11,19 @@ from __future__ import annotations
 import pandas as pd
 
 from greenlink.carbon.cbam_data import phase_in_years
-from greenlink.carbon.liability import PriceAssumptions, shipment_liability
+from greenlink.carbon.liability import (
+    ImporterMass,
+    PriceAssumptions,
+    projected_masses,
+    shipment_liability,
+)
 from greenlink.economics.money import money_total
 
 
 def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN",
                  prices: PriceAssumptions | None = None,
-                 years: tuple[int, ...] | None = None) -> pd.DataFrame:
+                 years: tuple[int, ...] | None = None,
+                 importer_mass: ImporterMass | None = None) -> pd.DataFrame:
     """CBAM cost over ``years`` (default: the phase-in years) per ``by`` (``"sku"`` or
     ``"customer"``), highest first.
 
@@ -27,6 +33,9 @@ def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN
         Shipment footprints (:func:`greenlink.carbon.batches.shipment_footprints`).
     by : str
         Grouping column.
+    importer_mass : mapping (importer, year) → t, optional
+        Importers' net mass per year of data over the whole scenario (de minimis), projected
+        onto ``years`` here.
 
     Returns
     -------
@@ -35,8 +44,10 @@ def exposure_map(shipments: pd.DataFrame, by: str = "sku", *, country: str = "CN
         one column ``cost_dc_<year>_eur`` per year, sorted by ``cost_grid_eur`` descending, and
         ``rank``.
     """
-    liab = shipment_liability(shipments, years=years or phase_in_years(), country=country,
-                              prices=prices)
+    years = years or phase_in_years()
+    liab = shipment_liability(shipments, years=years, country=country, prices=prices,
+                              importer_mass=None if importer_mass is None
+                              else projected_masses(importer_mass, years))
     totals = liab.groupby(by)[["cost_grid_eur", "cost_dc_eur", "saving_eur",
                                "cost_default_eur"]].agg(money_total)  # sums of rounded lines
     totals.insert(0, "tonnes_per_year", shipments.groupby(by)["tonnes"].sum())

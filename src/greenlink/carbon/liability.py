@@ -34,7 +34,7 @@ from greenlink.carbon.cbam_data import (
     parameters,
     phase_in_years,
 )
-from greenlink.carbon.cbam_goods import classify
+from greenlink.carbon.cbam_goods import classify, normalise_cn_code
 from greenlink.carbon.embedded import round_half_up
 from greenlink.economics.money import money_float, money_total
 from greenlink.errors import InputError, Problem
@@ -93,9 +93,11 @@ def default_with_markup(cn_code: str, year: int, country: str = "CN") -> Default
     value for Annex II goods; the mark-up applies to that value (IR 2025/2621 Annex I as
     replaced by IR 2026/1740).
     """
-    good = classify(cn_code)
+    good = classify(cn_code, year)
     if not good.is_cbam_good or good.sector is None:
-        raise InputError(Problem(f"CN {cn_code} is not a CBAM good", location="cn_code",
+        raise InputError(Problem(f"CN {cn_code} is not a CBAM good in CN {good.cn_year}"
+                                 + (f" ({good.note})" if good.note else ""),
+                                 location="cn_code",
                                  expected="a code of the Commission's CBAM list"))
     dv = default_value(good.cn_code, country)
     base = dv.total_t_per_t if good.indirect_emissions_counted else dv.direct_t_per_t
@@ -142,22 +144,65 @@ def price_assumptions(cbam_price_eur_per_t: float | None = None,
                             float(paid_eur_per_t), float(cscf), tuple(notes))
 
 
-def de_minimis_exempt(shipments: pd.DataFrame) -> pd.Series:
+#: Net mass of CBAM goods per (importer, calendar year) [t], electricity and hydrogen left out.
+ImporterMass = dict[tuple[str, int], float]
+
+
+def importer_masses(shipments: pd.DataFrame) -> ImporterMass:
+    """Net mass per importer and calendar year of import (Reg 2025/2083 Art 2a: cumulated over
+    all CBAM goods of the importer that year), electricity and hydrogen not counted (Art 2a(4)).
+
+    ``shipments`` needs ``importer, year, tonnes, cn_code``; pass every shipment of the
+    scenario (all installations), not one installation's, so an importer buying from several
+    installations is judged on its whole mass.
+    """
+    if shipments.empty:
+        return {}
+    codes = shipments["cn_code"].astype(str).map(normalise_cn_code)
+    years = shipments["year"].astype(int)
+    sector = [classify(c, y).sector for c, y in zip(codes, years, strict=True)]
+    counted = ~pd.Series(sector, index=shipments.index).isin(NEVER_DE_MINIMIS)
+    mass = shipments["tonnes"].astype(float).where(counted, 0.0).groupby(
+        [shipments["importer"].astype(str), years]).sum()
+    return {(str(key[0]), int(key[1])): float(t)  # type: ignore[index]
+            for key, t in mass.items()}
+
+
+def projected_masses(masses: ImporterMass, years: tuple[int, ...]) -> ImporterMass:
+    """Each importer's mass per year of data, projected onto ``years`` (the exposure map
+    projects every shipment onto every phase-in year): the mean over its years of data."""
+    per: dict[str, list[float]] = {}
+    for (imp, _year), t in masses.items():
+        per.setdefault(imp, []).append(t)
+    return {(imp, y): sum(v) / len(v) for imp, v in per.items() for y in years}
+
+
+def de_minimis_exempt(shipments: pd.DataFrame,
+                      masses: ImporterMass | None = None) -> pd.Series:
     """Whether each shipment's importer is under the 50 t threshold in that calendar year.
 
     ``shipments`` needs ``importer, year, tonnes, sector``; electricity and hydrogen never
-    count as exempt (Art 2a(4)) and do not count towards the mass.
+    count as exempt (Art 2a(4)) and do not count towards the mass. ``masses``: the importer's
+    mass per year over every shipment of the scenario (:func:`importer_masses`); default: the
+    shipments given here only.
     """
     threshold = parameter("de_minimis_threshold_t")
     counted = ~shipments["sector"].isin(NEVER_DE_MINIMIS)
-    mass = shipments["tonnes"].where(counted, 0.0).groupby(
+    own = shipments["tonnes"].where(counted, 0.0).groupby(
         [shipments["importer"], shipments["year"]]).transform("sum")
-    return (mass <= threshold) & counted
+    if masses is not None:
+        keys = zip(shipments["importer"].astype(str), shipments["year"].astype(int),
+                   strict=True)
+        whole = pd.Series([masses.get(k, np.nan) for k in keys], index=shipments.index)
+        own = pd.Series(np.maximum(whole.fillna(own), own),  # the scenario's mass includes
+                        index=shipments.index)         # these shipments
+    return (own <= threshold) & counted
 
 
 def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None = None,
                        country: str = "CN", prices: PriceAssumptions | None = None,
-                       benchmark_route: str = "") -> pd.DataFrame:
+                       benchmark_route: str = "",
+                       importer_mass: ImporterMass | None = None) -> pd.DataFrame:
     """Certificates and cost per shipment and year: grid-only, with direct connection, default.
 
     Parameters
@@ -172,6 +217,10 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
     country : str
         Country of production (default values).
     prices : PriceAssumptions, optional
+    importer_mass : mapping (importer, year) → t, optional
+        Each importer's net mass per year over every shipment of the scenario
+        (:func:`importer_masses`; projected with :func:`projected_masses` for ``years``): the
+        de-minimis threshold is judged on it. Default: these shipments only.
 
     Returns
     -------
@@ -185,18 +234,23 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
     if years is not None:
         base = base.drop(columns=["year"]).merge(pd.DataFrame({"year": list(years)}),
                                                  how="cross")
-    codes = base["cn_code"].astype(str).str.replace(r"[ .]", "", regex=True)
+    codes = base["cn_code"].astype(str).map(normalise_cn_code)
     base["cn_code"] = codes
-    info = {c: classify(c) for c in codes.unique()}
-    base["sector"] = codes.map(lambda c: info[c].sector)
+    pairs = list(zip(codes, base["year"].astype(int), strict=True))
+    info = {key: classify(key[0], key[1]) for key in set(pairs)}  # CN year = year of import
+    base["sector"] = [info[k].sector for k in pairs]
     if base["sector"].isna().any():
-        bad = codes[base["sector"].isna()].iat[0]
-        raise InputError(Problem(f"CN {bad} is not a CBAM good", location="cn_code",
-                                 expected="codes of the Commission's CBAM list"))
+        cn, year = pairs[int(np.flatnonzero(base["sector"].isna().to_numpy())[0])]
+        good = info[(cn, year)]
+        raise InputError(Problem(f"CN {cn} is not a CBAM good in CN {good.cn_year} (import "
+                                 f"year {year})" + (f": {good.note}" if good.note else ""),
+                                 location="cn_code",
+                                 expected="codes of the Commission's CBAM list of the year of "
+                                          "import"))
     keys = base[["cn_code", "year"]].drop_duplicates()
     factors = []
     for cn, year in keys.itertuples(index=False):
-        sector = info[cn].sector
+        sector = info[(cn, int(year))].sector
         try:
             dv: DefaultWithMarkup | None = default_with_markup(cn, int(year), country)
         except InputError:
@@ -236,7 +290,7 @@ def shipment_liability(shipments: pd.DataFrame, *, years: tuple[int, ...] | None
     out["faa_actual_t"] = faa_a
     out["faa_default_t"] = faa_b
     out["deduction_t"] = ded
-    exempt = de_minimis_exempt(out).to_numpy(dtype=bool)
+    exempt = de_minimis_exempt(out, importer_mass).to_numpy(dtype=bool)
     out["de_minimis"] = exempt
     for name, emb, faa, dd in (("grid", out["embedded_grid_t"], faa_a, ded),
                                ("dc", out["embedded_dc_t"], faa_a, ded),

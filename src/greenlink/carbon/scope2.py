@@ -17,6 +17,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from greenlink import flows
+from greenlink.carbon.batches import BATCH_FOOTPRINT_REGIME
+from greenlink.carbon.cbam_data import parameter
+from greenlink.carbon.embedded import round_half_up, round_see
+from greenlink.carbon.emission_factor_routes import EfDecision
 
 
 @dataclass(frozen=True)
@@ -66,22 +70,49 @@ def scope2(table: pd.DataFrame, user: str, ef_t_per_mwh: float, ef_source: str, 
                        "mix, which China does not publish")
 
 
-def green_declaration(shipment: pd.Series, route: str, missing_evidence: str,
+def green_declaration(shipment: pd.Series, decision: EfDecision, period: str, process: str,
                       certificates_cancelled: str = "") -> dict[str, object]:
-    """A buyer-facing green electricity declaration for one shipment (plain dict, JSON-ready)."""
+    """A buyer-facing declaration for one shipment (plain dict, JSON-ready).
+
+    ``cbam``: the period values of the shipment's process (IR 2025/2547 Art 9(2): attribution
+    per production process over the reporting period) — the same for every shipment of the
+    process and period. ``product_footprint``: the footprint from the hours the shipment's
+    batches ran, under the regime that allows hour-resolved electricity; never a CBAM figure.
+    """
+    tonnes = float(shipment["tonnes"])
+    counted = float(shipment["see_counted_dc_t_per_t"])
     return {
         "shipment_id": str(shipment["shipment_id"]),
         "customer": str(shipment["customer"]),
         "sku": str(shipment["sku"]),
-        "tonnes": float(shipment["tonnes"]),
+        "cn_code": str(shipment["cn_code"]),
+        "tonnes": tonnes,
         "batches": str(shipment["batches"]),
-        "electricity_mwh_per_t": round(float(shipment["electricity_mwh_per_t"]), 5),
-        "green_share_hourly_matched": round(float(shipment["green_share"]), 4),
-        "emission_factor_route": route,
-        "missing_evidence": missing_evidence,
-        "footprint_t_per_t_grid_only": round(float(shipment["footprint_grid_t_per_t"]), 5),
-        "footprint_t_per_t_with_direct_line": round(float(shipment["footprint_dc_t_per_t"]), 5),
-        "cbam_see_counted_t_per_t": round(float(shipment["see_counted_dc_t_per_t"]), 5),
+        "process": process,
+        "cbam": {
+            "basis": f"period value of process {process} over the reporting period {period} "
+                     "(IR 2025/2547 Art 9(2)); the same for every shipment of the process",
+            "see_direct_t_per_t": round_see(float(shipment["see_direct_t_per_t"])),
+            "see_indirect_t_per_t": round_see(float(shipment["see_indirect_t_per_t"])),
+            "see_counted_t_per_t": round_see(counted),
+            "embedded_emissions_counted_t": round_half_up(
+                tonnes * round_see(counted), int(parameter("period_total_decimals"))),
+            "emission_factor_route": decision.route,
+            "emission_factor_template_code": decision.template_code,
+            "emission_factor_t_per_mwh": decision.ef_t_per_mwh,
+            "missing_evidence": "; ".join(decision.missing_evidence),
+        },
+        "product_footprint": {
+            "regime": BATCH_FOOTPRINT_REGIME,
+            "basis": "the hours this shipment's batches ran (hour-resolved electricity, "
+                     "hourly matching); a buyer-facing product footprint, not a CBAM figure",
+            "electricity_mwh_per_t": round_see(float(shipment["electricity_mwh_per_t"])),
+            "green_share_hourly_matched": round_half_up(float(shipment["green_share"]), 4),
+            "footprint_t_per_t_grid_only": round_see(
+                float(shipment["footprint_grid_t_per_t"])),
+            "footprint_t_per_t_with_direct_line": round_see(
+                float(shipment["footprint_dc_t_per_t"])),
+        },
         "certificates_cancelled": certificates_cancelled or "none (registry not connected)",
         "statement": "green share = energy from the park's plants matched hour by hour to the "
                      "hours the batches ran; a claim here must not also back a Scope 2 claim",

@@ -41,20 +41,54 @@ def _print(obj: Any) -> None:
 
 
 @cbam_app.command()
-def goods(codes: Annotated[list[str], typer.Argument(help="8-digit CN codes")],
+def goods(codes: Annotated[list[str], typer.Argument(
+              help="CN codes: 8 digits, or a 4-digit heading / 6-digit subheading to list the "
+                   "CBAM codes beneath it")],
+          year: Annotated[int | None, typer.Option(
+              help="CN year (the year of import); default: the latest shipped")] = None,
+          date: Annotated[str | None, typer.Option(
+              help="date of import, YYYY-MM-DD (sets the CN year)")] = None,
           as_json: JsonOpt = False) -> None:
-    """Is each CN code a CBAM good; sector, goods category, indirect emissions counted."""
+    """Is each CN code a CBAM good in the CN year of import; sector, goods category, indirect
+    emissions counted. A bad code reports its error; the others still answer (exit code 2 when
+    any code was bad)."""
+    import datetime as dt
+
     with user_errors():
-        rows = svc.goods(codes)
-        if as_json:
-            _print(rows)
-            return
+        on = None
+        if date is not None:
+            try:
+                on = dt.date.fromisoformat(date)
+            except ValueError:
+                from greenlink.errors import InputError, Problem
+                raise InputError(Problem(f"unreadable date {date!r}", location="--date",
+                                         expected="YYYY-MM-DD")) from None
+        rows = svc.goods(codes, year, on)
+    bad = any("error" in r for r in rows)
+    if as_json:
+        _print(rows)
+    else:
         for r in rows:
-            status = "CBAM good" if r["is_cbam_good"] else "not a CBAM good"
-            extra = (f"{r['sector']}, {r['goods_category']}, indirect emissions "
-                     f"{'counted' if r['indirect_emissions_counted'] else 'NOT counted'}"
-                     if r["is_cbam_good"] else (r["note"] or ""))
-            typer.echo(f"{r['cn_code']}  {status}  {extra}")
+            if "error" in r:
+                typer.echo(f"{r['input']}  error: {r['error']} (expected {r['expected']})")
+            elif "goods" in r:
+                typer.echo(f"{r['input']}  CN {r['cn_year']}: {len(r['goods'])} CBAM code(s) "
+                           f"under {r['expanded_from']}" + "".join(
+                               f"; {n}" for n in r["notes"]))
+                for g in r["goods"]:
+                    typer.echo(f"  {_good_line(g)}  {g['description']}")
+            else:
+                typer.echo(_good_line(r))
+    if bad:
+        raise typer.Exit(2)
+
+
+def _good_line(r: dict[str, Any]) -> str:
+    status = "CBAM good" if r["is_cbam_good"] else "not a CBAM good"
+    extra = (f"{r['sector']}, {r['goods_category']}, indirect emissions "
+             f"{'counted' if r['indirect_emissions_counted'] else 'NOT counted'}"
+             if r["is_cbam_good"] else (r["note"] or ""))
+    return f"{r['cn_code']}  {status} (CN {r['cn_year']})  {extra}"
 
 
 @cbam_app.command()

@@ -30,8 +30,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _mount_subcommands() -> None:
     from greenlink.cli.cbam_cmd import cbam_app
     from greenlink.cli.evidence_cmd import evidence_app, keys_app
+    from greenlink.cli.footprint_cmd import footprint
     from greenlink.cli.ingest_cmd import ingest
     from greenlink.cli.optimize_cmd import optimize, sweep
+    from greenlink.cli.regimes_cmd import regimes_app
     from greenlink.cli.registry_cmd import registry_app
     from greenlink.cli.rules_cmd import rules_app
     from greenlink.cli.serve_cmd import serve, users_app
@@ -58,6 +60,10 @@ def _mount_subcommands() -> None:
     app.add_typer(rules_app, name="rules", help="List, show and compare policy rule sets.")
     app.add_typer(cbam_app, name="cbam", help="EU CBAM: goods, embedded emissions, liability, "
                   "exposure, Scope 2, PACT, the Commission's template.")
+    app.add_typer(regimes_app, name="regimes", help="List, show and compare footprint regimes "
+                  "(CBAM, EU Battery Regulation, GHG Protocol Scope 2 hourly, PACT).")
+    app.command("footprint", help="Product footprints per declared unit under a regime's "
+                "electricity rule (e.g. the Battery Regulation per kWh).")(footprint)
 
 
 def example_dir() -> Path:
@@ -140,6 +146,14 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
     if not quiet:
         console.print(pack.message, highlight=False, soft_wrap=True)
         console.print(pack.statement, highlight=False, soft_wrap=True)
+        cbam = result.summary.cbam
+        for f in cbam.footprints if cbam is not None else []:
+            console.print(f"{f.name} (CN {f.cn_code}): not a CBAM good, CBAM cost EUR "
+                          f"{f.cbam_exposure_eur:,.0f}; {f.regime_title} [{f.regime_status}]: "
+                          f"{f.total or 0:,.1f} {f.unit} ({f.boundary}; grid only "
+                          f"{f.electricity_grid_only or 0:,.1f}, green share counted "
+                          f"{f.green_share_counted or 0:.0%})", highlight=False, soft_wrap=True,
+                          markup=False)
         console.print(f"verify with: greenlink evidence verify {path} --key {pack.public_key}",
                       highlight=False, soft_wrap=True)
     if not pack.ok:

@@ -24,7 +24,9 @@ Example::
     purpose = "tenant_scope2"
 
 A shipment claim names the installation and the shipment instead of user and period (the
-period is the production window of the shipment's batches, the user the installation's)::
+period is the reporting period of the shipment's process — the whole flows period, as in the
+CBAM accounts — and the user the installation's; the pack carries the process's period values,
+the same for every shipment of the process)::
 
     kind = "shipment_electricity"
     scenario = "park.toml"
@@ -50,7 +52,7 @@ from greenlink.certificates.purposes import ConsumptionClaimPurpose
 from greenlink.errors import InputError, Problem
 from greenlink.evidence.claims import ContractRef, GreenShareRequest, Topology
 from greenlink.evidence.embedded_see import EmbeddedInputs, inputs_from_accounts
-from greenlink.evidence.shipment import ShipmentInfo, ShipmentRequest
+from greenlink.evidence.shipment import ProcessPeriod, ShipmentInfo, ShipmentRequest
 from greenlink.scenario.base import Strict
 from greenlink.tomlfile import load_toml
 
@@ -167,14 +169,14 @@ def _shipment_window(spec: ClaimSpec, sc: Any, base: Path,
                                  location="shipment"))
     start = pd.Timestamp(mine["start"].min()).tz_convert(tz)
     end = pd.Timestamp(mine["end"].max()).tz_convert(tz)
-    grid = grid_for(inst, sc.site.province, int(start.year))
+    grid = grid_for(inst, sc.site.province, sc.carbon.grid_factor_year)  # as the accounts
     lines = sorted(set(mine["process"]))
     if len(lines) != 1:
         raise InputError(Problem(f"shipment {spec.shipment!r} mixes batches of lines {lines}",
                                  file=file, location="shipment",
                                  expected="batches of one process (one good)"))
-    return inst.user, start, end, (inst, row.iloc[0], grid, float(mine["tonnes"].sum()),
-                                   lines[0])
+    tonnes = float(row["tonnes"].to_numpy(dtype=float)[0])  # the shipment's own tonnes
+    return inst.user, start, end, (inst, row.iloc[0], grid, tonnes, lines[0])
 
 
 def _embedded_inputs(loaded: Any, flows: pd.DataFrame, inst: Any, process_id: str,
@@ -189,8 +191,31 @@ def _embedded_inputs(loaded: Any, flows: pd.DataFrame, inst: Any, process_id: st
     sc = loaded.scenario
     bare = inst.model_copy(update={"batches_file": None, "shipments_file": None})
     acc = account(bare, flows, province=sc.site.province, year=sc.carbon.grid_factor_year,
-                  tz=sc.site.timezone, interval_minutes=float(sc.time.interval_minutes))
+                  tz=sc.site.timezone, interval_minutes=float(sc.time.interval_minutes),
+                  contract_pool=_contract_pool(loaded, flows))
     return inputs_from_accounts(procs[process_id], acc.see)
+
+
+def _contract_pool(loaded: Any, flows: pd.DataFrame) -> list[Any]:
+    from greenlink.carbon.installations import scenario_contract_pool
+
+    sc = loaded.scenario
+    return scenario_contract_pool(list(sc.installations), flows,
+                                  float(sc.time.interval_minutes))
+
+
+def _process_period(loaded: Any, flows: pd.DataFrame, inst: Any,
+                    process_id: str) -> ProcessPeriod:
+    """The shipment's process over the reporting period, with every claimant of its contract."""
+    proc = next(p for p in inst.processes if p.id == process_id)
+    pool = _contract_pool(loaded, flows)
+    mine = [c for c in pool if c.claimant == f"{inst.id}/{process_id}"]
+    claims = tuple(c for c in pool if mine and c.contract == mine[0].contract)
+    return ProcessPeriod(inst.id, process_id, float(proc.activity_level_t),
+                         None if proc.electricity_share is None
+                         else float(proc.electricity_share),
+                         None if proc.electricity_mwh is None else float(proc.electricity_mwh),
+                         claims)
 
 
 def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFrame,
@@ -207,9 +232,13 @@ def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFra
     flows = flow_table.normalise(flows, tz)
     shipment_info = None
     if spec.kind == "shipment_electricity":
+        from greenlink.carbon.installations import reporting_period
+
         shipment_info = _shipment_window(spec, sc, base, file)
         user = shipment_info[0]
-        start, end = shipment_info[1], shipment_info[2]
+        start, end = reporting_period(flows)  # the process's reporting period, as the accounts
+        if start is None or end is None:
+            raise InputError(Problem("no flows rows", file=file, location="flows"))
     else:
         user = spec.user
         if spec.start is None or spec.end is None:
@@ -259,7 +288,7 @@ def request_for_spec(spec: ClaimSpec, base: Path, loaded: Any, flows: pd.DataFra
         annex_ii = _annex_ii(str(ship["cn_code"]))
         embedded = _embedded_inputs(loaded, flows, inst, process_id, file)
         return ShipmentRequest(request, info, grid, tuple(inst.electricity_evidence), annex_ii,
-                               embedded)
+                               embedded, _process_period(loaded, flows, inst, process_id))
     return request
 
 

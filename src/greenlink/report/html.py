@@ -456,6 +456,8 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         "assumptions": assumption_notes(results),
         "products": product_table(summary.get("products") or []),
         "cbam": cbam_tables(summary.get("cbam") or {}),
+        "footprints": footprint_table(summary.get("cbam") or {})
+        if (summary.get("cbam") or {}).get("footprints") else None,
         "cbam_years": _cbam_years() if summary.get("cbam") else "",
         "totals": key_value_rows(summary.get("totals_kwh")),
         "cost": key_value_rows(summary.get("cost")),
@@ -471,6 +473,29 @@ def _cbam_years() -> str:
     from greenlink.carbon.cbam_data import phase_in_span
 
     return phase_in_span()
+
+
+def _reading_value(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def footprint_table(cbam: Mapping[str, Any]) -> Any:
+    """Products that are not CBAM goods, their footprint per declared unit under the regime that
+    covers them (e.g. the EU Battery Regulation per kWh) beside their CBAM cost (none)."""
+    rows = []
+    for f in cbam.get("footprints") or []:
+        rows.append({
+            "sku": f.get("sku"), "cn_code": f.get("cn_code"), "regime": f.get("regime_title"),
+            "status": f.get("regime_status"), "footprint": f.get("total"),
+            "unit": f.get("unit"), "grid_only": f.get("electricity_grid_only"),
+            "green_share_counted": f.get("green_share_counted"),
+            "cbam_cost_eur": f.get("cbam_exposure_eur"), "boundary": f.get("boundary"),
+            "readings": "; ".join(f"{r.get('rule')} = {_reading_value(r.get('value'))}"
+                                  for r in f.get("readings") or []
+                                  if r.get("confidence") == "unverified")})
+    return records_table(rows, ("sku", "cn_code", "regime", "status", "footprint", "unit",
+                                "grid_only", "green_share_counted", "cbam_cost_eur",
+                                "boundary", "readings"))
 
 
 def cbam_tables(cbam: Mapping[str, Any]) -> list[dict[str, Any]]:

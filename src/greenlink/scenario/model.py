@@ -236,6 +236,16 @@ class Product(Strict):
     electricity_kwh_per_t: NonNegative
     direct_emissions_t_per_t: NonNegative = 0.0
     annual_output_t: NonNegative
+    declared_unit: str = Field(
+        "t", min_length=1, description="unit of the product footprint: t, or e.g. kWh "
+        "(battery energy) or kWp (PV modules) with declared_units_per_t")
+    declared_units_per_t: NonNegative | None = Field(
+        None, description="declared units per tonne of product (e.g. kWh of rated energy per "
+                          "tonne of cells)")
+    materials_t_co2e_per_t: NonNegative | None = Field(
+        None, description="cradle-to-gate emissions of the purchased materials per tonne of "
+                          "product; absent: the footprint is gate to gate and says so")
+    materials_source: str = Field("", description="where materials_t_co2e_per_t comes from")
 
     @field_validator("cn_code")
     @classmethod

@@ -72,10 +72,12 @@ def product_records(inputs: ParkInputs, kpis: pd.DataFrame) -> list[dict[str, An
 
 
 def cbam_section(loaded: LoadedScenario, table: pd.DataFrame) -> dict[str, Any]:
-    """The CBAM section of the summary."""
+    """The CBAM section of the summary, with the footprints of the products that are not CBAM
+    goods under the regime that covers them (the EU Battery Regulation for cells …)."""
     from greenlink.workflows.cbam import summary_section
+    from greenlink.workflows.footprint import summary_footprints
 
-    return summary_section(loaded, table)
+    return {**summary_section(loaded, table), "footprints": summary_footprints(loaded, table)}
 
 
 def run_scenario(source: str | Path | LoadedScenario, progress: Progress | None = None,
