@@ -34,6 +34,7 @@ import pandas as pd
 from greenlink import flows
 from greenlink.carbon.embedded import GoodSee, round_see
 from greenlink.errors import InputError, Problem
+from greenlink.tablefile import Decimal, TableSource, parse_datetimes, read_table
 
 BATCH_COLUMNS = ("batch_id", "process", "sku", "start", "end", "tonnes")
 SHIPMENT_COLUMNS = ("shipment_id", "customer", "sku", "cn_code", "tonnes", "batches", "date")
@@ -46,20 +47,28 @@ def _require(table: pd.DataFrame, columns: tuple[str, ...], file: str) -> None:
                                  expected="columns " + ", ".join(columns)))
 
 
-def read_batches(path: str | Path, tz: str) -> pd.DataFrame:
-    """Read and check a batches CSV (columns ``batch_id, process, sku, start, end, tonnes``).
+def read_batch_file(path: str | Path, tz: str, *, sheet: str | None = None,
+                    decimal: Decimal = ".") -> tuple[pd.DataFrame, TableSource]:
+    """:func:`read_batches`, and how the file was read (format, detected encoding, sheet)."""
+    read = read_table(path, sheet=sheet, decimal=decimal)
+    return check_batches(read.frame, tz, str(path)), read.source
+
+
+def read_batches(path: str | Path, tz: str, *, sheet: str | None = None,
+                 decimal: Decimal = ".") -> pd.DataFrame:
+    """Read and check a batches table (CSV in UTF-8/GBK/GB18030, xlsx or Parquet; columns
+    ``batch_id, process, sku, start, end, tonnes``).
 
     Naive timestamps are taken in ``tz``. Raises :class:`InputError` for a negative or missing
     tonnage, an end not after its start, or duplicate ids.
     """
-    file = str(path)
-    table = pd.read_csv(path, dtype={"batch_id": str, "process": str, "sku": str})
-    return check_batches(table, tz, file)
+    return read_batch_file(path, tz, sheet=sheet, decimal=decimal)[0]
 
 
 def _to_time(values: pd.Series, tz: str, file: str, column: str) -> pd.Series:
     try:
-        times = pd.to_datetime(values, format="ISO8601")
+        times = pd.Series(parse_datetimes(values.astype(str)), index=values.index) \
+            if not pd.api.types.is_datetime64_any_dtype(values) else values
     except (ValueError, TypeError) as exc:
         raise InputError(Problem(f"unreadable timestamps in {column}: {exc}", file=file,
                                  location=column, expected="ISO 8601 date-times")) from None
@@ -256,12 +265,18 @@ def batch_footprints(energy: pd.DataFrame, see: Mapping[str, GoodSee],
     return out
 
 
-def read_shipments(path: str | Path, tz: str) -> pd.DataFrame:
-    """Read and check a shipments CSV (``shipment_id, customer, sku, cn_code, tonnes, batches,
-    date``; ``batches`` separated by ``;``)."""
-    table = pd.read_csv(path, dtype={"shipment_id": str, "customer": str, "sku": str,
-                                     "cn_code": str, "batches": str})
-    return check_shipments(table, tz, str(path))
+def read_shipment_file(path: str | Path, tz: str, *, sheet: str | None = None,
+                       decimal: Decimal = ".") -> tuple[pd.DataFrame, TableSource]:
+    """:func:`read_shipments`, and how the file was read (format, detected encoding, sheet)."""
+    read = read_table(path, sheet=sheet, decimal=decimal)
+    return check_shipments(read.frame, tz, str(path)), read.source
+
+
+def read_shipments(path: str | Path, tz: str, *, sheet: str | None = None,
+                   decimal: Decimal = ".") -> pd.DataFrame:
+    """Read and check a shipments table (``shipment_id, customer, sku, cn_code, tonnes,
+    batches, date``; ``batches`` separated by ``;``), CSV, xlsx or Parquet."""
+    return read_shipment_file(path, tz, sheet=sheet, decimal=decimal)[0]
 
 
 def _positive_tonnes(table: pd.DataFrame, ids: pd.Series, kind: str, file: str) -> pd.Series:

@@ -189,14 +189,16 @@ def account(installation: Installation, table: pd.DataFrame, *, province: str | 
     batch_table = ship_table = liab = None
     if installation.batches_file:
         path = (base_dir or Path(".")) / installation.batches_file
-        raw = _batches.read_batches(path, tz)
+        raw = _batches.read_batches(path, tz, sheet=installation.batches_sheet,
+                                     decimal=installation.decimal)
         energy = _batches.batch_energy(raw, table, installation.user, share, file=str(path))
         batch_table = _batches.batch_footprints(
             energy, see, see_grid, grid.ef_t_per_mwh, source_factors(installation, decisions),
             claimable_ratio(decisions, green), effective_benchmarks(installation))
         if installation.shipments_file:
             spath = (base_dir or Path(".")) / installation.shipments_file
-            ships = _batches.read_shipments(spath, tz)
+            ships = _batches.read_shipments(spath, tz, sheet=installation.shipments_sheet,
+                                           decimal=installation.decimal)
             if (ships["importer"] == "").all() and installation.importer:
                 ships["importer"] = installation.importer
             ship_table = _batches.shipment_footprints(ships, batch_table, file=str(spath))
@@ -240,7 +242,8 @@ def scenario_importer_mass(installations: Sequence[Installation], base_dir: Path
     for inst in installations:
         if not inst.shipments_file:
             continue
-        ships = _batches.read_shipments(base_dir / inst.shipments_file, tz)
+        ships = _batches.read_shipments(base_dir / inst.shipments_file, tz,
+                                        sheet=inst.shipments_sheet, decimal=inst.decimal)
         if (ships["importer"] == "").all() and inst.importer:
             ships["importer"] = inst.importer
         frames.append(ships[["importer", "year", "tonnes", "cn_code"]])

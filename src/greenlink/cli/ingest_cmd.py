@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from greenlink.cli.common import console, default_store, user_errors
+from greenlink.cli.common import console, default_store, say, user_errors
 from greenlink.metering.readfile import ColumnMapping
 
 ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
@@ -20,7 +21,8 @@ ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the
 
 @ingest_app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet meter files")],
+    files: Annotated[list[Path], typer.Argument(help="CSV (UTF-8, GBK or GB18030), xlsx or "
+                                                "Parquet meter files")],
     scenario: Annotated[Path, typer.Option("--scenario", "-s", help="scenario TOML")],
     store: Annotated[Path | None, typer.Option(help="DuckDB store (default "
                                                "greenlink-store/<scenario>/meters.duckdb)")
@@ -40,6 +42,9 @@ def ingest(
                                                     "(default 0.02)")] = None,
     report: Annotated[Path | None, typer.Option(help="write the validation report (.json, or "
                                                 "issues as .csv)")] = None,
+    sheet: Annotated[str | None, typer.Option(help="xlsx files: the worksheet (default: the "
+                                              "first)")] = None,
+    decimal: Annotated[str, typer.Option(help="decimal mark of the files: '.' or ','")] = ".",
 ) -> None:
     """Read, validate and store meter files; print the validation summary per meter."""
     from greenlink.metering.ingest import ingest_files
@@ -49,21 +54,24 @@ def ingest(
     with user_errors():
         if layout not in ("auto", "long", "wide"):
             raise typer.BadParameter("--layout must be auto, long or wide")
+        if decimal not in (".", ","):
+            raise typer.BadParameter("--decimal must be '.' or ','")
         loaded = load_scenario(scenario)
         result = ingest_files(
             loaded.scenario, files, store or default_store(scenario),
             mapping=ColumnMapping(time_column, meter_column, value_column, unit_column),
             layout=layout,  # type: ignore[arg-type]
             timezone=timezone, fill=fill,
-            params=ValidationParams.defaults(balance_relative_tolerance=tolerance))
-        for name, r in zip(result.names, result.files, strict=True):
+            params=ValidationParams.defaults(balance_relative_tolerance=tolerance),
+            sheet=sheet, decimal=decimal)  # type: ignore[arg-type]
+        for name, read_as, r in zip(result.names, result.read_as, result.files, strict=True):
             state = ("already stored — nothing changed" if r.already_stored else
                      f"{r.inserted} new, {r.superseded} superseded, {r.unchanged} unchanged")
-            console.print(f"{name}: {state}")
+            say(f"{name} ({read_as}): {state}")
         table = Table("meter", *result.per_meter.columns, title="validation per meter")
         for meter, row in result.per_meter.iterrows():
-            table.add_row(str(meter), *(str(int(v)) for v in row))
+            table.add_row(Text(str(meter)), *(str(int(v)) for v in row))
         console.print(table)
         if report is not None:
             result.write(report)
-            console.print(f"report: {report}")
+            say(f"report: {report}")

@@ -156,12 +156,14 @@ def _shipment_window(spec: ClaimSpec, sc: Any, base: Path,
         raise InputError(Problem(f"installation {inst.id!r} has no batches_file/shipments_file",
                                  file=file, location="installation"))
     scen_dir = (base / spec.scenario).parent
-    ships = read_shipments(scen_dir / inst.shipments_file, tz)
+    ships = read_shipments(scen_dir / inst.shipments_file, tz, sheet=inst.shipments_sheet,
+                           decimal=inst.decimal)
     row = ships[ships["shipment_id"] == spec.shipment]
     if row.empty:
         raise InputError(Problem(f"unknown shipment {spec.shipment!r}", file=file,
                                  location="shipment", expected=f"an id of {inst.shipments_file}"))
-    batches = read_batches(scen_dir / inst.batches_file, tz)
+    batches = read_batches(scen_dir / inst.batches_file, tz, sheet=inst.batches_sheet,
+                           decimal=inst.decimal)
     ids = [b for b in str(row["batches"].iat[0]).split(";") if b]
     mine = batches[batches["batch_id"].isin(ids)]
     if mine.empty:

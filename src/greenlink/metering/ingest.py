@@ -35,6 +35,7 @@ from greenlink.metering.validate import (
 )
 from greenlink.scenario.meters import Meter
 from greenlink.scenario.model import Scenario
+from greenlink.tablefile import Decimal
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,15 @@ class IngestReport:
     issues: pd.DataFrame  # meter_id, interval_start (park zone), check, energy_kwh, detail
     per_meter: pd.DataFrame  # index meter_id; readings and one column per check
     arrays: MeteredArrays | None = None  # the whole store summed per scenario interval
+    read_as: tuple[str, ...] = ()  # per file: format and detected encoding ("CSV, GBK …")
 
     def to_json(self) -> dict[str, object]:
         return {
             "files": [{"name": n, "sha256": r.file_sha, "already_stored": r.already_stored,
                        "inserted": r.inserted, "superseded": r.superseded,
-                       "unchanged": r.unchanged} for n, r in zip(self.names, self.files,
-                                                                 strict=True)],
+                       "unchanged": r.unchanged,
+                       **({"read_as": self.read_as[i]} if i < len(self.read_as) else {})}
+                      for i, (n, r) in enumerate(zip(self.names, self.files, strict=True))],
             "readings": self.readings,
             "per_meter": {str(k): {c: int(v) for c, v in row.items()}
                           for k, row in self.per_meter.iterrows()},
@@ -136,12 +139,15 @@ def ingest_files(scenario: Scenario, paths: Sequence[Path | str], store: Path | 
                  mapping: ColumnMapping = DEFAULT_MAPPING, layout: Layout = "auto",
                  timezone: str | None = None, fill: bool = False,
                  params: ValidationParams | None = None,
-                 before_commit: Callable[[], None] | None = None) -> IngestReport:
+                 before_commit: Callable[[], None] | None = None,
+                 sheet: str | None = None, decimal: Decimal = ".") -> IngestReport:
     """Read, validate and store meter files; return the validation report.
 
     Parameters
     ----------
     timezone : zone of naive time stamps in the files (default: the park's)
+    sheet : xlsx files: the worksheet (default: the first)
+    decimal : ``","`` for files written with decimal commas
     fill : fill short gaps linearly (every filled interval is flagged ``filled``)
     """
     if not scenario.meters:
@@ -154,7 +160,8 @@ def ingest_files(scenario: Scenario, paths: Sequence[Path | str], store: Path | 
     limits = meter_limits(scenario, params)
     read = []
     for p in paths:
-        f = read_meter_file(p, meters, timezone=tz, mapping=mapping, layout=layout)
+        f = read_meter_file(p, meters, timezone=tz, mapping=mapping, layout=layout, sheet=sheet,
+                            decimal=decimal)
         guard_readings(f.readings, limits, file=str(f.path), value_column=f.value_column)
         read.append(f)
     _overlaps(read)
@@ -187,4 +194,5 @@ def ingest_files(scenario: Scenario, paths: Sequence[Path | str], store: Path | 
                                                           unit="s", utc=True).dt.tz_convert(tz))
     issues = issues.drop(columns="ts_s")
     return IngestReport(results, [f.path.name for f in read],
-                        int(sum(len(f.readings) for f in read)), issues, per_meter, arrays)
+                        int(sum(len(f.readings) for f in read)), issues, per_meter, arrays,
+                        tuple(f.read_as for f in read))

@@ -1,4 +1,10 @@
-"""Read meter files (CSV or Parquet, long or wide) into one tidy table of readings.
+"""Read meter files (CSV, xlsx or Parquet, long or wide) into one tidy table of readings.
+
+A UTF-8 CSV with decimal points (the common export) and Parquet are read by DuckDB, straight
+into integer codes (the fast path). Any other file — a CSV in GBK or GB18030 (Chinese Excel), a
+file with decimal commas (``decimal=","``), an xlsx workbook (``sheet``) — is read by
+:mod:`greenlink.tablefile` and takes the general path; the result names how the file was read
+(``FileReadings.read_as``: format, detected encoding) for the validation report.
 
 Layouts (column names are configurable through :class:`ColumnMapping`):
 
@@ -35,6 +41,14 @@ import pandas as pd
 from greenlink.errors import InputError, Problem
 from greenlink.metering.guard import check_text
 from greenlink.scenario.meters import KWH_PER_UNIT, Meter
+from greenlink.tablefile import (
+    SUFFIXES,
+    Decimal,
+    TableSource,
+    parse_datetimes,
+    read_table,
+    sniff_encoding,
+)
 
 Layout = Literal["auto", "long", "wide"]
 
@@ -62,6 +76,7 @@ class FileReadings:
     readings: pd.DataFrame  # meter_id, ts_s, energy_kwh, row
     dst_anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)  # meter_id, row, detail
     value_column: str | None = None  # the values' column (None: one column per meter id)
+    read_as: str = ""  # how the file was read: "CSV, GBK (detected), ','-separated" …
 
 
 def file_sha256(path: Path) -> str:
@@ -289,7 +304,8 @@ def _read_long_in_duckdb(path: Path, meters: dict[str, Meter], mapping: ColumnMa
     dst = pd.DataFrame({"meter_id": pd.Series(dtype=object), "row": pd.Series(dtype=np.int64),
                         "detail": pd.Series(dtype=object)})
     return FileReadings(path=path, sha256=file_sha256(path), layout="long", readings=frame,
-                        dst_anomalies=dst, value_column=mapping.value)
+                        dst_anomalies=dst, value_column=mapping.value,
+                        read_as=_duckdb_source(path))
 
 
 def _to_utc_seconds(col: pd.Series, tz: str, path: Path
@@ -299,18 +315,15 @@ def _to_utc_seconds(col: pd.Series, tz: str, path: Path
         stamps = pd.DatetimeIndex(col)
     else:
         text = col.astype("string")
-        try:
-            stamps = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=False))
-        except (ValueError, TypeError):
-            try:  # mixed offsets, e.g. +01:00 and +02:00 across a DST change
-                stamps = pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True))
-            except (ValueError, TypeError) as exc:
-                bad = next((i for i, v in enumerate(text)
-                            if pd.isna(pd.to_datetime(v, format="ISO8601", errors="coerce"))), 0)
-                raise InputError(Problem(f"time stamp {text.iloc[bad]!r} cannot be read",
-                                         file=str(path), location=f"row {bad + 1}",
-                                         expected="ISO 8601, e.g. 2025-01-01T00:15:00+08:00"
-                                         )) from exc
+        try:  # ISO 8601 (mixed offsets as instants), else Excel's 2025/1/1 0:15
+            stamps = parse_datetimes(text)
+        except (ValueError, TypeError) as exc:
+            bad = next((i for i, v in enumerate(text)
+                        if pd.isna(pd.to_datetime(v, format="ISO8601", errors="coerce"))), 0)
+            raise InputError(Problem(f"time stamp {text.iloc[bad]!r} cannot be read",
+                                     file=str(path), location=f"row {bad + 1}",
+                                     expected="ISO 8601, e.g. 2025-01-01T00:15:00+08:00"
+                                     )) from exc
     if stamps.hasnans:
         bad = int(np.flatnonzero(stamps.isna())[0])
         raise InputError(Problem("empty time stamp", file=str(path), location=f"row {bad + 1}",
@@ -328,10 +341,37 @@ def _to_utc_seconds(col: pd.Series, tz: str, path: Path
     return seconds, anomaly
 
 
+def _duckdb_source(path: Path) -> str:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return TableSource(str(path), "parquet").describe()
+    return f"CSV, {sniff_encoding(path)} (detected)"
+
+
+def _bad_encoding(exc: InputError) -> bool:
+    """DuckDB refused bytes that are not UTF-8 (past the sample the encoding was told from)."""
+    return any("unicode" in p.message.lower() or "utf-8" in p.message.lower()
+               for p in exc.problems)
+
+
+def _by_duckdb(path: Path, decimal: Decimal) -> bool:
+    """Whether DuckDB reads the file: Parquet, or a UTF-8 CSV with decimal points."""
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        return True
+    if suffix not in (".csv", ".txt") or decimal != "." or not path.is_file():
+        return False
+    return sniff_encoding(path) in ("UTF-8", "UTF-8-BOM")
+
+
 def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str,
-                    mapping: ColumnMapping = DEFAULT_MAPPING, layout: Layout = "auto"
-                    ) -> FileReadings:
+                    mapping: ColumnMapping = DEFAULT_MAPPING, layout: Layout = "auto",
+                    sheet: str | None = None, decimal: Decimal = ".") -> FileReadings:
     """Read one meter file into the internal convention (see the module docstring).
+
+    Parameters
+    ----------
+    sheet : xlsx: the worksheet (default: the first)
+    decimal : ``","`` for a file written with decimal commas
 
     Raises
     ------
@@ -340,12 +380,37 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
         disagrees with the meter's unit, time stamps off the meter's interval grid.
     """
     path = Path(path)
-    if path.is_file() and path.suffix.lower() in (".csv", ".txt"):
+    if not path.is_file():
+        raise InputError(Problem("meter file not found", file=str(path)))
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(Problem("unknown meter file type", file=str(path),
+                                 expected=".csv, .xlsx or .parquet"))
+    if path.suffix.lower() in (".csv", ".txt"):
         check_text(path, str(path))
-    fast = _read_long_in_duckdb(path, meters, mapping, layout)
-    if fast is not None:
-        return fast
-    raw, nulls = _raw_table(path)
+    raw: pd.DataFrame | None = None
+    if _by_duckdb(path, decimal):
+        try:
+            fast = _read_long_in_duckdb(path, meters, mapping, layout)
+            if fast is not None:
+                return fast
+            raw, nulls = _raw_table(path)
+            read_as = _duckdb_source(path)
+        except InputError as exc:
+            if not _bad_encoding(exc):
+                raise
+            raw = None
+    if raw is None:
+        table = read_table(path, sheet=sheet, decimal=decimal)
+        raw = table.frame
+        nulls = {str(c): (raw[c].astype(str).str.strip() == "").to_numpy() for c in raw.columns}
+        read_as = table.source.describe()
+    return _general(path, raw, nulls, meters, timezone, mapping, layout, read_as)
+
+
+def _general(path: Path, raw: pd.DataFrame, nulls: dict[str, np.ndarray],
+             meters: dict[str, Meter], timezone: str, mapping: ColumnMapping, layout: Layout,
+             read_as: str) -> FileReadings:
+    """The general path: any layout, naive local times, text values."""
     name = str(path)
     if mapping.time not in raw.columns:
         raise InputError(Problem(f"no time column {mapping.time!r} (columns: "
@@ -426,4 +491,4 @@ def read_meter_file(path: Path | str, meters: dict[str, Meter], *, timezone: str
                                    f"{timezone}" for t in times[anomaly]]})
     frame = frame[~anomaly & ~empty].reset_index(drop=True)
     return FileReadings(path=path, sha256=file_sha256(path), layout=layout, readings=frame,
-                        dst_anomalies=dst, value_column=value_column)
+                        dst_anomalies=dst, value_column=value_column, read_as=read_as)

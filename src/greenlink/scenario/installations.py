@@ -130,8 +130,16 @@ class Installation(Strict):
     electricity_evidence: list[ElectricityEvidence] = Field(default_factory=list)
     processes: list[Process] = Field(default_factory=list)
     purchased_precursors: list[PurchasedPrecursor] = Field(default_factory=list)
-    batches_file: str | None = Field(None, description="CSV of production batches")
-    shipments_file: str | None = Field(None, description="CSV of shipments")
+    batches_file: str | None = Field(None, description="production batches: CSV (UTF-8, GBK or "
+                                     "GB18030), xlsx or Parquet")
+    batches_sheet: str | None = Field(None, description="xlsx: the batches worksheet (default: "
+                                      "the first)")
+    shipments_file: str | None = Field(None, description="shipments: CSV (UTF-8, GBK or GB18030), "
+                                       "xlsx or Parquet")
+    shipments_sheet: str | None = Field(None, description="xlsx: the shipments worksheet "
+                                        "(default: the first)")
+    decimal: Literal[".", ","] = Field(".", description="',' when the batches and shipments files "
+                                       "are written with decimal commas")
     importer: str = Field("", description="EU importer (declarant) of the shipments")
 
 

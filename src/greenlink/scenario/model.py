@@ -29,6 +29,7 @@ from greenlink.scenario.base import (
     Strict,
     TimeOfDay,
     minute_of_day,
+    percent_field,
 )
 from greenlink.scenario.contracts import Contract
 from greenlink.scenario.installations import Installation
@@ -38,13 +39,14 @@ from greenlink.scenario.pv_defaults import PV_DEFAULTS, Mounting
 
 
 class SeriesRef(Strict):
-    """A column of a CSV or Parquet file holding one time series.
+    """A column of a CSV, xlsx or Parquet file holding one time series.
 
     The file needs a timezone-aware timestamp column (``timestamp_column``) and one row per
-    interval of the scenario year.
+    interval of the scenario year. CSV files may be UTF-8 (with or without BOM), GBK or GB18030
+    (detected); column names may be Chinese.
     """
 
-    path: str = Field(description="CSV or Parquet file, relative to the scenario file")
+    path: str = Field(description="CSV, xlsx or Parquet file, relative to the scenario file")
     column: str = Field(description="column holding the values")
     unit: Literal["kW", "kWh", "MW", "MWh", "fraction"] = Field(
         "kW", description="kW/MW: mean power over the interval; kWh/MWh: energy in the interval; "
@@ -56,6 +58,14 @@ class SeriesRef(Strict):
     timezone: str | None = Field(None, description="only for files whose time stamps carry no UTC "
                                  "offset: the IANA zone they are local to (DST gaps and overlaps "
                                  "are then errors)")
+    sheet: str | None = Field(None, description="xlsx files: the worksheet holding the columns "
+                              "(default: the first)")
+    decimal: Literal[".", ","] = Field(".", description="',' for a file written with decimal "
+                                       "commas (its columns are then separated by ';' or tab)")
+    reuse_year: int | None = Field(None, ge=1900, le=2100, description="the year the file's time "
+                                   "stamps are in, when it is not the scenario's: its data is "
+                                   "reused by calendar date and clock time (29 February dropped "
+                                   "for a common year, 28 February repeated for a leap year)")
 
 
 class Site(Strict):
@@ -123,8 +133,9 @@ class PVPlant(Strict):
     dc_ac_ratio: float = Field(PV_DEFAULTS.dc_ac_ratio, ge=0.8, le=2.0)
     tilt_deg: float = Field(ge=0, le=90)
     azimuth_deg: float = Field(PV_DEFAULTS.azimuth_deg, ge=0, lt=360, description="180 = south")
-    losses_percent: float = Field(PV_DEFAULTS.losses_percent, ge=0, lt=100,
-                                  description="PVWatts system losses")
+    losses_percent: Annotated[float, percent_field(1.0)] = Field(
+        PV_DEFAULTS.losses_percent, ge=0, lt=100, description="PVWatts system losses in percent "
+        "(14 = 14 %; 0 = none; a value between 0 and 1, such as 0.14, is refused as a fraction)")
     inverter_efficiency: Fraction = PV_DEFAULTS.inverter_efficiency
     gamma_pdc_per_k: float = Field(PV_DEFAULTS.gamma_pdc_per_k, ge=-0.01, le=0)
     mounting: Mounting = PV_DEFAULTS.mounting

@@ -91,7 +91,8 @@ def build_demo_shipment_pack(loaded: LoadedScenario, flows: pd.DataFrame, out_di
                                  "evidence", location=f"installations.{inst.id}",
                                  expected="shipments_file and [[electricity_evidence]]"))
     if shipment_id is None:
-        ships = read_shipments(scen_dir / inst.shipments_file, sc.site.timezone)
+        ships = read_shipments(scen_dir / inst.shipments_file, sc.site.timezone,
+                               sheet=inst.shipments_sheet, decimal=inst.decimal)
         shipment_id = str(ships["shipment_id"].iat[0])
     ev = inst.electricity_evidence[0]
     spec = ClaimSpec(kind="shipment_electricity", scenario=str(Path(loaded.path).resolve()),

@@ -1,0 +1,402 @@
+"""Reading tables as users have them: CSV from any Excel (UTF-8, UTF-8 with BOM, GBK, GB18030),
+xlsx workbooks and Parquet — the one reader of series, meter, batch and shipment files.
+
+Verbs as in pvlib's ``iotools``: :func:`read_table` reads a file, :func:`parse_table` a buffer
+(an upload). Both return a :class:`Table`: the cells and a :class:`TableSource` that says how
+the file was read (format, detected encoding, separator, decimal mark, sheet) for validation
+reports.
+
+* **Encoding.** A byte-order mark decides; else text that is valid UTF-8 is UTF-8; else
+  ``charset-normalizer`` ranks the candidates (GB18030 and its subset GBK preferred when they
+  read the bytes about as well as the best, because Chinese Excel saves GBK). The name reported
+  is the narrowest that reads the file: ``GBK`` when GBK decodes it, else ``GB18030``.
+* **Separator.** Excel's ``sep=;`` first line, else ``separator``, else ``;`` for files with
+  decimal commas, else whichever of ``,`` ``;`` tab is most frequent in the header line.
+* **Decimal commas** only where declared (``decimal=","``): cells such as ``1,5`` become
+  ``1.5``; nothing else changes.
+* **xlsx** through openpyxl (read-only, cached values): the first row is the header; dates
+  become ISO text (to the second), empty cells empty text. ``sheet`` names the worksheet
+  (default: the first).
+
+CSV and xlsx cells come back as text (empty cell = ``""``), so every caller parses numbers and
+time stamps the same way whatever the file type; Parquet keeps its column types. Column names
+are stripped of surrounding white space.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from greenlink.errors import InputError, Problem
+
+TableFormat = Literal["csv", "xlsx", "parquet"]
+Decimal = Literal[".", ","]
+
+#: File name endings of each format.
+SUFFIXES: dict[str, TableFormat] = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx",
+                                    ".xlsm": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
+#: Bytes looked at to name the encoding of a large file before it is read (meter fast path).
+SNIFF_BYTES = 1 << 16
+
+# user-facing texts of this module (one place, for translation later)
+_EXPECTED_TABLE = "a CSV (UTF-8, GBK or GB18030), xlsx or Parquet table"
+_MSG_NOT_FOUND = "file not found"
+_MSG_FOLDER = "is a folder, not a file"
+_MSG_TYPE = "unsupported file type {suffix!r}"
+_MSG_ENCODING = ("cannot tell the text encoding (byte {pos} is neither UTF-8 nor GBK/GB18030 "
+                 "text)")
+_EXPECTED_ENCODING = "text saved as UTF-8 (Excel: 'CSV UTF-8'), GBK or GB18030"
+_MSG_DECODE = "not {encoding} text after all: byte {pos} cannot be read"
+_MSG_UNREADABLE = "cannot read the table: {error}"
+_MSG_NO_SHEET = "no worksheet {sheet!r}"
+_EXPECTED_SHEET = "one of the workbook's sheets: {sheets}"
+_MSG_EMPTY = "the table is empty (no header row)"
+_MSG_SAME_SEPARATOR = "decimal commas need another column separator than ','"
+_EXPECTED_SEPARATOR = "';' (or tab) between columns, as European Excel writes"
+_MSG_DUPLICATE = "column {name!r} appears more than once"
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8-BOM"),
+         (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+         (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"))
+#: Python codec → the name reported to users.
+_NAMES = {"utf_8": "UTF-8", "utf-8": "UTF-8", "gb18030": "GB18030", "gbk": "GBK",
+          "gb2312": "GBK", "big5": "Big5", "cp1252": "Windows-1252", "utf_16": "UTF-16"}
+_CODECS = {"UTF-8": "utf-8", "UTF-8-BOM": "utf-8-sig", "GBK": "gbk", "GB18030": "gb18030",
+           "Big5": "big5", "Windows-1252": "cp1252", "UTF-16": "utf-16"}
+_CANDIDATES = ["gb18030", "big5", "cp1252"]
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """How a table file was read (for validation reports and for locating rows)."""
+
+    name: str
+    format: TableFormat
+    encoding: str | None = None  # CSV: "UTF-8", "UTF-8-BOM", "GBK", "GB18030" ...
+    separator: str | None = None  # CSV
+    decimal: Decimal = "."
+    sheet: str | None = None  # xlsx: the worksheet read
+    header_line: int = 1  # CSV: line of the header (2 after an Excel "sep=" line)
+
+    def describe(self) -> str:
+        """``CSV, GBK (detected), ';'-separated, decimal comma`` / ``xlsx, sheet 'loads'``."""
+        if self.format == "parquet":
+            return "Parquet"
+        if self.format == "xlsx":
+            parts = ["xlsx", f"sheet {self.sheet!r}"]
+        else:
+            sep = {"\t": "tab"}.get(self.separator or ",", repr(self.separator))
+            parts = ["CSV", f"{self.encoding} (detected)", f"{sep}-separated"]
+        if self.decimal == ",":
+            parts.append("decimal comma")
+        return ", ".join(parts)
+
+    def row(self, i: int) -> str:
+        """Where data row ``i`` (0-based) is: a CSV line, a sheet row, a Parquet row."""
+        if self.format == "csv":
+            return f"line {i + self.header_line + 1}"
+        if self.format == "xlsx":
+            return f"row {i + 2} of sheet {self.sheet!r}"
+        return f"row {i}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """The cells of a table file and how it was read."""
+
+    frame: pd.DataFrame
+    source: TableSource
+
+
+def table_format(name: str) -> TableFormat:
+    """The format of a file from its name; :class:`InputError` for other endings."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(Problem(_MSG_TYPE.format(suffix=suffix), file=name,
+                                 expected=_EXPECTED_TABLE))
+    return SUFFIXES[suffix]
+
+
+# ---------------------------------------------------------------------------------------------
+# text encodings
+
+
+def detect_encoding(data: bytes) -> str:
+    """The name of the encoding of CSV bytes: ``UTF-8``, ``UTF-8-BOM``, ``GBK``, ``GB18030``, or
+    what ``charset-normalizer`` finds best (``Big5``, ``Windows-1252`` …).
+
+    Raises
+    ------
+    InputError
+        No candidate reads the bytes.
+    """
+    for bom, _codec, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    try:
+        data.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    import charset_normalizer
+
+    matches = list(charset_normalizer.from_bytes(data, cp_isolation=_CANDIDATES))
+    if not matches:
+        raise InputError(Problem(_MSG_ENCODING.format(pos=bad + 1), expected=_EXPECTED_ENCODING))
+    best = matches[0]
+    chinese = next((m for m in matches if m.encoding in ("gb18030", "gbk", "gb2312")), None)
+    if chinese is not None and chinese.chaos <= best.chaos + 0.1:
+        try:
+            data.decode("gbk")
+            return "GBK"
+        except UnicodeDecodeError:
+            return "GB18030"
+    return _NAMES.get(best.encoding, best.encoding)
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str]:
+    """The text of CSV bytes and the name of its encoding (detected unless given)."""
+    try:
+        found = encoding or detect_encoding(data)
+    except InputError as exc:
+        for p in exc.problems:
+            p.file = name
+        raise
+    try:
+        return data.decode(_CODECS.get(found, found)), found
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise InputError(Problem(_MSG_DECODE.format(encoding=found, pos=exc.start + 1),
+                                 file=name, location=f"line {line}",
+                                 expected=_EXPECTED_ENCODING)) from None
+    except LookupError:
+        raise InputError(Problem(_MSG_ENCODING.format(pos=1), file=name,
+                                 expected=_EXPECTED_ENCODING)) from None
+
+
+def sniff_encoding(path: Path) -> str:
+    """The encoding of a CSV file named from its first :data:`SNIFF_BYTES` (a cut multi-byte
+    character at the end of the sample is ignored)."""
+    with path.open("rb") as fh:
+        sample = fh.read(SNIFF_BYTES)
+    full = len(sample) < SNIFF_BYTES
+    if not full:
+        cut = sample.rfind(b"\n")
+        sample = sample[:cut + 1] if cut > 0 else sample
+    try:
+        return detect_encoding(sample)
+    except InputError as exc:
+        for p in exc.problems:
+            p.file = str(path)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# cells
+
+
+_SEP_LINE = re.compile(r"^sep=(.)\s*$", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"^(\s*[+-]?\d*),(\d+(?:[eE][+-]?\d+)?\s*)$")
+
+
+def _separator(header: str, decimal: Decimal) -> str:
+    if decimal == ",":
+        return ";" if header.count(";") >= header.count("\t") else "\t"
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _check_header(columns: list[str], name: str, where: str) -> None:
+    seen: set[str] = set()
+    for c in columns:
+        if c in seen:
+            raise InputError(Problem(_MSG_DUPLICATE.format(name=c), file=name, location=where,
+                                     expected="one column per name"))
+        seen.add(c)
+
+
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Cells written with a decimal comma (``-1,5``, ``2,0e3``) as numbers with a point."""
+    return pd.DataFrame({c: frame[c].astype(str).str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True)
+                         for c in frame.columns}, index=frame.index)
+
+
+def _parse_csv(data: bytes, name: str, decimal: Decimal, separator: str | None,
+               encoding: str | None) -> Table:
+    text, found = decode_text(data, name, encoding)
+    text = text.removeprefix("\ufeff")
+    header_line = 1
+    first, _, rest = text.partition("\n")
+    declared = _SEP_LINE.match(first.rstrip("\r"))
+    if declared:  # Excel's "sep=;" line names the separator
+        separator = declared.group(1)
+        text, header_line = rest, 2
+        first = rest.partition("\n")[0]
+    if not first.strip():
+        raise InputError(Problem(_MSG_EMPTY, file=name, expected=_EXPECTED_TABLE))
+    sep = separator or _separator(first, decimal)
+    if decimal == "," and sep == ",":
+        raise InputError(Problem(_MSG_SAME_SEPARATOR, file=name, expected=_EXPECTED_SEPARATOR))
+    header = next(csv.reader(io.StringIO(first), delimiter=sep), [])
+    _check_header([h.strip() for h in header], name, f"line {header_line}")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_filter=False, skip_blank_lines=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise InputError(Problem(_MSG_UNREADABLE.format(error=str(exc).strip()[:200]), file=name,
+                                 expected=_EXPECTED_TABLE)) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if decimal == ",":
+        frame = _decimal_commas(frame)
+    return Table(frame, TableSource(name, "csv", encoding=found, separator=sep, decimal=decimal,
+                                    header_line=header_line))
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        stamp = pd.Timestamp(value).round("s")
+        return stamp.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip() if isinstance(value, str) else str(value)
+
+
+def _parse_xlsx(data: bytes, name: str, sheet: str | None, decimal: Decimal) -> Table:
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputError(Problem(_MSG_UNREADABLE.format(error=str(exc)[:200]), file=name,
+                                 expected="an xlsx workbook saved by Excel, WPS or LibreOffice"))\
+            from None
+    try:
+        names = list(book.sheetnames)
+        chosen = sheet if sheet is not None else (names[0] if names else None)
+        if chosen not in names:
+            raise InputError(Problem(_MSG_NO_SHEET.format(sheet=sheet), file=name,
+                                     location=f"sheet {sheet!r}",
+                                     expected=_EXPECTED_SHEET.format(sheets=", ".join(
+                                         repr(n) for n in names))))
+        rows = book[chosen].iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(v is None for v in header):
+            raise InputError(Problem(_MSG_EMPTY, file=name, location=f"sheet {chosen!r}",
+                                     expected=_EXPECTED_TABLE))
+        width = max(i + 1 for i, v in enumerate(header) if v is not None)
+        columns = [_cell_text(v) for v in header[:width]]
+        _check_header(columns, name, f"row 1 of sheet {chosen!r}")
+        cells = []
+        for row in rows:
+            values = [_cell_text(v) for v in row[:width]]
+            if not any(values):
+                continue
+            cells.append(values + [""] * (width - len(values)))
+    finally:
+        book.close()
+    frame = pd.DataFrame(np.array(cells, dtype=object).reshape(len(cells), width),
+                         columns=columns)
+    if decimal == ",":
+        frame = _decimal_commas(frame)
+    return Table(frame, TableSource(name, "xlsx", decimal=decimal, sheet=chosen))
+
+
+def parse_table(data: bytes, name: str, *, format: TableFormat | None = None,
+                sheet: str | None = None, decimal: Decimal = ".", separator: str | None = None,
+                encoding: str | None = None) -> Table:
+    """A table from the bytes of a CSV, xlsx or Parquet file (``name`` is used in errors and
+    gives the format unless ``format`` does).
+
+    Parameters
+    ----------
+    sheet : xlsx: the worksheet (default: the first)
+    decimal : ``","`` for files written with decimal commas
+    separator : CSV column separator (default: detected)
+    encoding : CSV encoding name (default: detected)
+
+    Raises
+    ------
+    InputError
+        An unknown file type, an encoding that cannot be told, an unreadable file, no such
+        sheet, an empty table, a column name used twice.
+    """
+    fmt = format or table_format(name)
+    if fmt == "csv":
+        return _parse_csv(data, name, decimal, separator, encoding)
+    if fmt == "xlsx":
+        return _parse_xlsx(data, name, sheet, decimal)
+    try:
+        frame = pd.read_parquet(io.BytesIO(data))
+    except (ValueError, OSError) as exc:
+        raise InputError(Problem(_MSG_UNREADABLE.format(error=str(exc)[:200]), file=name,
+                                 expected=_EXPECTED_TABLE)) from None
+    return Table(frame, TableSource(name, "parquet"))
+
+
+def read_table(path: str | Path, *, sheet: str | None = None, decimal: Decimal = ".",
+               separator: str | None = None, encoding: str | None = None) -> Table:
+    """Read a CSV, xlsx or Parquet file (see :func:`parse_table`); a missing file is an
+    :class:`InputError` naming it."""
+    p = Path(path)
+    name = str(path)
+    if not p.is_file():
+        raise InputError(Problem(_MSG_FOLDER if p.is_dir() else _MSG_NOT_FOUND, file=name,
+                                 expected=_EXPECTED_TABLE))
+    fmt = table_format(name)
+    return parse_table(p.read_bytes(), name, format=fmt, sheet=sheet, decimal=decimal,
+                       separator=separator, encoding=encoding)
+
+
+# ---------------------------------------------------------------------------------------------
+# time stamps
+
+
+_YEAR_FIRST = re.compile(r"^\s*(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})"
+                         r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$")
+
+
+def parse_datetimes(text: pd.Series) -> pd.DatetimeIndex:
+    """Time stamps from text: ISO 8601 (with or without UTC offset; mixed offsets as instants in
+    UTC), else the year-first forms Chinese Excel writes (``2025/1/1 0:15``, ``2025-1-1 0:15:00``,
+    naive).
+
+    Raises
+    ------
+    ValueError
+        Neither form reads every value (the caller names the file and row).
+    """
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601"))
+    except (ValueError, TypeError):
+        pass
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(text, format="ISO8601", utc=True))
+    except (ValueError, TypeError):
+        pass
+    parts = text.astype(str).str.extract(_YEAR_FIRST)
+    if parts[0].isna().any():
+        raise ValueError("unreadable time stamp "
+                         f"{text.iloc[int(np.flatnonzero(parts[0].isna().to_numpy())[0])]!r}")
+    numbers = parts.fillna("0").astype(int)
+    return pd.DatetimeIndex(pd.to_datetime(pd.DataFrame({
+        "year": numbers[0], "month": numbers[1], "day": numbers[2], "hour": numbers[3],
+        "minute": numbers[4], "second": numbers[5]})))
