@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from greenlink.carbon.cbam_data import phase_in_span
-from greenlink.cli.common import user_errors
+from greenlink.cli.common import user_errors, xlsx_format
 from greenlink.workflows import cbam as svc
 
 cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
@@ -24,6 +24,25 @@ FlowsOpt = Annotated[Path | None, typer.Option("--flows", help="flows.parquet/cs
                                                "(default: simulate the scenario)")]
 InstOpt = Annotated[str, typer.Option("--installation", "-i", help="installation id")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="write the tables to this xlsx file "
+                                             "(units in the second, frozen header row)")]
+FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx: write the tables to "
+                                               "--out (default cbam-<command>.xlsx)")]
+
+
+def _to_xlsx(fmt: str | None, out: Path | None, default: str, tables: dict[str, Any],
+             currency: str = "EUR") -> bool:
+    """Write ``tables`` (name → frame or records) when xlsx is asked for; say where."""
+    if not xlsx_format(fmt, out):
+        return False
+    from greenlink.report.xlsx import table_sheets
+    from greenlink.xlsxfile import write_xlsx
+
+    target = out or Path(default)
+    write_xlsx(target, table_sheets({k: v for k, v in tables.items() if v is not None and len(v)},
+                                    currency=currency))
+    typer.echo(f"wrote {target}")
+    return True
 
 
 def _clean(obj: Any) -> Any:
@@ -94,11 +113,15 @@ def _good_line(r: dict[str, Any]) -> str:
 @cbam_app.command()
 def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
         audit: Annotated[bool, typer.Option("--audit", help="print the audit trail")] = False,
-        as_json: JsonOpt = False) -> None:
+        as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Specific embedded emissions per process, the electricity EF route and why."""
     with user_errors():
+        xlsx_format(fmt, out)
         loaded, table = svc.context(scenario, flows)
         report = svc.see_report(svc.accounts_for(loaded, table, installation))
+        if _to_xlsx(fmt, out, f"cbam-see-{installation}.xlsx",
+                    {"processes": report["processes"], "audit": report["audit"]}):
+            return
         if as_json:
             _print(report if audit else {k: v for k, v in report.items() if k != "audit"})
             return
@@ -120,11 +143,15 @@ def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt 
 def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
               price: Annotated[float | None, typer.Option(help="CBAM price EUR/t (default: "
                                                           "Q1 2026, 75.36)")] = None,
-              as_json: JsonOpt = False) -> None:
+              as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """CBAM certificates and cost per shipment and year: grid-only vs direct connection."""
     with user_errors():
+        xlsx_format(fmt, out)
         loaded, table = svc.context(scenario, flows)
         report = svc.liability_report(svc.accounts_for(loaded, table, installation, price))
+        if _to_xlsx(fmt, out, f"cbam-liability-{installation}.xlsx",
+                    {"per_year": report["per_year"], "shipments": report["shipments"]}):
+            return
         if as_json:
             _print(report)
             return
@@ -140,12 +167,15 @@ def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flo
 @cbam_app.command()
 def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
              by: Annotated[str, typer.Option(help="sku or customer")] = "sku",
-             as_json: JsonOpt = False) -> None:
+             as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Rank SKUs or customers by CBAM cost over the phase-in years, with and without direct
     connection."""
     with user_errors():
+        xlsx_format(fmt, out)
         loaded, table = svc.context(scenario, flows)
         frame = svc.exposure_report(svc.accounts_for(loaded, table, installation), by)
+        if _to_xlsx(fmt, out, f"cbam-exposure-{installation}.xlsx", {f"exposure by {by}": frame}):
+            return
         years = phase_in_span()
         if as_json:
             _print(frame.to_dict("records"))
@@ -171,11 +201,14 @@ def template(installation: InstOpt,
 
 @cbam_app.command()
 def scope2(scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-           as_json: JsonOpt = False) -> None:
+           as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Scope 2 location- and market-based per user and the hourly-matched (24/7) score."""
     with user_errors():
+        xlsx_format(fmt, out)
         loaded, table = svc.context(scenario, flows)
         rows = [r.__dict__ for r in svc.scope2_report(loaded, table)]
+        if _to_xlsx(fmt, out, "cbam-scope2.xlsx", {"scope2": rows}):
+            return
         if as_json:
             _print(rows)
             return

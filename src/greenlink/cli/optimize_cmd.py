@@ -19,10 +19,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from greenlink.cli.common import progress_bar, user_errors
+from greenlink.cli.common import progress_bar, user_errors, xlsx_format
 
-console = Console()
+console = Console(markup=False)  # user text prints as it is (no Rich markup)
 optimize_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Optimal sizing and dispatch (HiGHS), and sweeps on Dask.")
 
@@ -46,7 +47,8 @@ def _print_result(opt: dict) -> None:
                           f"{r['shadow_price_per_point']:,.0f} {cur}/point")
     console.print(table)
     for relax in opt["relaxations_needed"]:
-        console.print(f"[red]infeasible:[/] {relax['message']}", highlight=False)
+        console.print(Text("infeasible: ", style="red"), Text(str(relax["message"])),
+                      highlight=False, soft_wrap=True)
 
 
 @optimize_app.command("optimize")
@@ -64,7 +66,7 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
     if not quiet:
         _print_result(result.to_dict())
         for name, path in written.items():
-            console.print(f"wrote {name}: {path}", highlight=False)
+            console.print(f"wrote {name}: {path}", highlight=False, markup=False)
     raise typer.Exit(code=0 if result.feasible else 1)
 
 
@@ -78,6 +80,8 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
               help="Dask scheduler address; default a local cluster; 'local' runs in-process")
           ] = None,
           workers: Annotated[int | None, typer.Option(help="local cluster workers")] = None,
+          fmt: Annotated[str | None, typer.Option(
+              "--format", help="xlsx: also write sweep.xlsx for Excel")] = None,
           quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Optimise every combination of the parameters on Dask; write a table and a report."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -87,17 +91,18 @@ def sweep(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     from greenlink.workflows.sweep import run_sweep
 
     with user_errors():
+        xlsx_format(fmt)  # refuse an unknown format before the long run
         params = [parse_param(p) for p in param]
         with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=Console(stderr=True), disable=quiet) as bar:
             task = bar.add_task("variants", total=None)
             table = run_sweep(scenario, params, scheduler=scheduler, workers=workers,
                               progress=lambda d, t: bar.update(task, completed=d, total=t))
-        written = write_sweep(table, out)
+        written = write_sweep(table, out, xlsx=xlsx_format(fmt))
     if not quiet:
         cols = [c for c in ("variant", *(k for k, _ in params), "feasible", "total_cost",
                             "pv_kw_dc", "battery_kwh", "green_share_of_consumption", "error")
                 if c in table.columns]
-        console.print(table[cols].to_string(index=False))
+        console.print(table[cols].to_string(index=False), markup=False, highlight=False)
         for name, path in written.items():
-            console.print(f"wrote {name}: {path}", highlight=False)
+            console.print(f"wrote {name}: {path}", highlight=False, markup=False)

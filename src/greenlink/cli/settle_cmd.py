@@ -19,7 +19,7 @@ from greenlink.cli.common import user_errors
 settle_app = typer.Typer(add_completion=False, help="Monthly settlement and statements.")
 contracts_app = typer.Typer(add_completion=False, no_args_is_help=True,
                             help="Contracts: compare structures on a year (what-ifs).")
-_console = Console(width=160)
+_console = Console(width=160, markup=False)  # user names print as they are
 
 
 @settle_app.command("settle")
@@ -35,8 +35,8 @@ def settle(
     fees_as_of: Annotated[str | None, typer.Option(
         help="judge fee effective dates at this date (YYYY-MM-DD); default the month's "
              "first day")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="comma-separated: json,html,pdf")
-                   ] = "json,html,pdf",
+    fmt: Annotated[str, typer.Option("--format", help="comma-separated: json,html,pdf,xlsx "
+                                     "(xlsx: settlement.xlsx for Excel)")] = "json,html,pdf",
 ) -> None:
     """Settle one month: a statement per tenant and contract (JSON, HTML, PDF) and the
     overseas buyers' view, reconciled to the kWh with the meters and to the cent."""

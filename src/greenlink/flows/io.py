@@ -2,7 +2,9 @@
 
 Verbs as in pvlib's ``iotools``: ``read_flows`` reads a file, ``parse_flows`` a buffer; both
 return a table normalised by :func:`greenlink.flows.time.normalise` (tz-aware
-``interval_start`` index). ``write_flows`` writes the files a run leaves behind.
+``interval_start`` index). ``write_flows`` writes the files a run leaves behind: Parquet and CSV,
+and on request ``flows.xlsx`` for Excel (:mod:`greenlink.xlsxfile`: the units of every column in
+the second, frozen header row, local times, a ``columns`` sheet with each column's meaning).
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ import numpy as np
 import pandas as pd
 
 from greenlink.errors import InputError, Problem
-from greenlink.flows.schema import INTERVAL_START
+from greenlink.flows.schema import COLUMNS, INTERVAL_START
 from greenlink.flows.time import normalise
 from greenlink.units import clip_noise
+from greenlink.xlsxfile import Sheet, write_xlsx
 
 FileFormat = Literal["parquet", "csv"]
+#: What :func:`write_flows` writes: the two formats a run always leaves, and xlsx on request.
+OutputFormat = Literal["parquet", "csv", "xlsx"]
 FORMATS: tuple[FileFormat, ...] = ("parquet", "csv")
+OUTPUT_FORMATS: tuple[OutputFormat, ...] = ("parquet", "csv", "xlsx")
 #: Decimals kept per energy column in flows.csv (1 mWh).
 CSV_DECIMALS = 6
 
@@ -147,10 +153,33 @@ def flows_to_csv(frame: pd.DataFrame) -> str:
     return str(table.to_csv(index=False, float_format=f"%.{CSV_DECIMALS}f"))
 
 
+def flows_sheets(frame: pd.DataFrame) -> list[Sheet]:
+    """The flows table as xlsx sheets: ``flows`` (values to 1 mWh, units in the second header
+    row) and ``columns`` (each column's unit and meaning, docs/formats.md)."""
+    table = without_noise(frame).reset_index()
+    numeric = table.select_dtypes("number").columns
+    table[numeric] = table[numeric].round(CSV_DECIMALS)
+    by_name = {c.name: c for c in COLUMNS if c.scope in ("index", "park")}
+    by_quantity = {c.name: c for c in COLUMNS if c.scope not in ("index", "park")}
+    units: dict[str, str] = {}
+    rows = []
+    for name in table.columns:
+        name = str(name)
+        column = by_name.get(name) or by_quantity.get(name.rsplit(".", 1)[-1])
+        if column is None:
+            continue
+        if column.scope != "index":
+            units[name] = column.unit
+        rows.append({"column": name, "unit": column.unit or "time", "meaning": column.description})
+    return [Sheet("flows", table, units, freeze_columns=1),
+            Sheet("columns", pd.DataFrame(rows, columns=["column", "unit", "meaning"]),
+                  {"unit": "", "meaning": ""})]
+
+
 def write_flows(frame: pd.DataFrame, folder: str | Path,
-                formats: tuple[FileFormat, ...] = FORMATS) -> dict[str, Path]:
-    """Write ``flows.parquet`` and/or ``flows.csv`` into ``folder``; each file is written under a
-    temporary name and renamed, so a reader never sees half a file."""
+                formats: tuple[OutputFormat, ...] = FORMATS) -> dict[str, Path]:
+    """Write ``flows.parquet``, ``flows.csv`` and/or ``flows.xlsx`` into ``folder``; each file is
+    written under a temporary name and renamed, so a reader never sees half a file."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -159,6 +188,8 @@ def write_flows(frame: pd.DataFrame, folder: str | Path,
         tmp = out / f".flows.{fmt}.tmp"
         if fmt == "parquet":
             without_noise(frame).reset_index().to_parquet(tmp, index=False)
+        elif fmt == "xlsx":
+            write_xlsx(tmp, flows_sheets(frame))
         else:
             tmp.write_text(flows_to_csv(frame), encoding="utf-8")
         os.replace(tmp, target)

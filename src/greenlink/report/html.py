@@ -422,7 +422,7 @@ def default_title(summary: Mapping[str, Any]) -> str:
 
 
 def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
-                   title: str | None = None) -> dict[str, Any]:
+                   title: str | None = None, files: Sequence[str] = ()) -> dict[str, Any]:
     """Everything the template needs, as plain values (SVG marked safe, all else escaped).
 
     Parameters
@@ -433,6 +433,7 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         ``summary.json`` content.
     title : str, optional
         Page title; default from the scenario name and year.
+    files : names of the data files beside the report (flows.xlsx …), linked from it
 
     Returns
     -------
@@ -465,6 +466,8 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         "balance_error": summary.get("energy_balance_max_abs_error_kwh"),
         "version": installed_version(),
         "result_version": summary.get("greenlink_version"),
+        "files": [f for f in files if f != "report.html"],
+        "warnings": list(summary.get("warnings") or []),
     }
 
 
@@ -531,7 +534,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
-                  title: str | None = None) -> str:
+                  title: str | None = None, files: Sequence[str] = ()) -> str:
     """Render the self-contained HTML report.
 
     Parameters
@@ -551,11 +554,11 @@ def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
         network resource.
     """
     template = _environment().get_template(TEMPLATE_NAME)
-    return template.render(**report_context(table, summary, title))
+    return template.render(**report_context(table, summary, title, files))
 
 
 def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, Any],
-                 title: str | None = None) -> Path:
+                 title: str | None = None, files: Sequence[str] = ()) -> Path:
     """Render the report (see :func:`render_report`) and write it as UTF-8 to ``path``.
 
     Returns
@@ -565,5 +568,5 @@ def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, An
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(table, summary, title), encoding="utf-8")
+    target.write_text(render_report(table, summary, title, files), encoding="utf-8")
     return target

@@ -33,8 +33,9 @@ def tradeoff_svg(table: pd.DataFrame, benefit: str, label: str) -> str:
     return figure_to_svg(fig, f"sweep-{benefit.replace('_', '-')}")
 
 
-def write_sweep(table: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
-    """Write sweep.parquet, sweep.csv and sweep.html into ``out_dir`` (all or nothing)."""
+def write_sweep(table: pd.DataFrame, out_dir: str | Path, xlsx: bool = False) -> dict[str, Path]:
+    """Write sweep.parquet, sweep.csv and sweep.html (and, with ``xlsx``, sweep.xlsx: units in
+    the second, frozen header row) into ``out_dir`` (all or nothing)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".greenlink-sweep-", dir=out))
@@ -55,11 +56,19 @@ def write_sweep(table: pd.DataFrame, out_dir: str | Path) -> dict[str, Path]:
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
             "font-size:12px}td,th{padding:2px 6px;border-bottom:1px solid #ddd}</style></head>"
             f"<body><h1>greenlink sweep: {len(table)} variants</h1>"
+            + ("<p>Data: <a href='sweep.xlsx'>sweep.xlsx</a> · <a href='sweep.csv'>sweep.csv</a>"
+               "</p>" if xlsx else "") +
             f"<h2>Trade-offs</h2>{plots}<h2>Variants</h2>{body}"
             f"<p>{html.escape('Pareto: no other feasible variant is cheaper and greener.')}</p>"
             "</body></html>", encoding="utf-8")
+        names = ["sweep.parquet", "sweep.csv", "sweep.html"]
+        if xlsx:
+            from greenlink.xlsxfile import Sheet, write_xlsx
+
+            write_xlsx(tmp / "sweep.xlsx", [Sheet("sweep", table, freeze_columns=1)])
+            names.append("sweep.xlsx")
         written = {}
-        for name in ("sweep.parquet", "sweep.csv", "sweep.html"):
+        for name in names:
             os.replace(tmp / name, out / name)
             written[name] = out / name
         return written

@@ -114,8 +114,9 @@ def assess(inputs: ParkInputs, table: pd.DataFrame,
 
 
 def write_outputs(result: RunResult, out_dir: str | Path, progress: Progress | None = None,
-                  report: bool = True) -> dict[str, Path]:
-    """Write flows.parquet, flows.csv, summary.json and report.html into ``out_dir``.
+                  report: bool = True, xlsx: bool = False) -> dict[str, Path]:
+    """Write flows.parquet, flows.csv, summary.json and report.html into ``out_dir`` — and, with
+    ``xlsx``, flows.xlsx and summary.xlsx for Excel (the report links them).
 
     Files are first written into a temporary folder beside ``out_dir`` and then moved in one by
     one with atomic renames; files already in ``out_dir`` are replaced only by complete ones.
@@ -125,16 +126,22 @@ def write_outputs(result: RunResult, out_dir: str | Path, progress: Progress | N
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".greenlink-", dir=out))
     try:
-        say("writing flows.parquet and flows.csv")
-        names = list(flows.write_flows(result.flows, tmp))
+        say("writing flows.parquet and flows.csv" + (" and the xlsx files" if xlsx else ""))
+        formats: tuple[flows.OutputFormat, ...] = (*flows.FORMATS, *(("xlsx",) if xlsx else ()))
+        names = list(flows.write_flows(result.flows, tmp, formats))
         (tmp / "summary.json").write_text(result.summary.to_json(), encoding="utf-8")
         names.append("summary.json")
+        summary = result.summary.model_dump(mode="json")
+        if xlsx:
+            from greenlink.report.xlsx import write_summary_xlsx
+
+            write_summary_xlsx(tmp / "summary.xlsx", summary)
+            names.append("summary.xlsx")
         if report:
             from greenlink.report.html import write_report
 
             say("writing report.html")
-            write_report(tmp / "report.html", result.flows,
-                         result.summary.model_dump(mode="json"))
+            write_report(tmp / "report.html", result.flows, summary, files=names)
             names.append("report.html")
         written = {}
         for name in names:
@@ -143,6 +150,10 @@ def write_outputs(result: RunResult, out_dir: str | Path, progress: Progress | N
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+#: Data files of a run folder the report links, when they are there.
+LINKED_FILES = ("flows.xlsx", "summary.xlsx", "flows.csv", "flows.parquet", "summary.json")
 
 
 def rerender_report(folder: str | Path) -> Path:
@@ -163,4 +174,6 @@ def rerender_report(folder: str | Path) -> Path:
         raise InputError(Problem(f"not a summary.json of this greenlink version: {exc}",
                                  file=str(summary_path))) from None
     table = flows.read_flows(flows_path, summary.scenario.timezone)
-    return Path(write_report(run / "report.html", table, summary.model_dump(mode="json")))
+    files = [name for name in LINKED_FILES if (run / name).is_file()]
+    return Path(write_report(run / "report.html", table, summary.model_dump(mode="json"),
+                             files=files))

@@ -6,10 +6,12 @@ settlement → files) so that the CLI handlers stay a few lines.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -49,17 +51,64 @@ def settle_to_files(scenario_path: str | Path, month: str, out: str | Path,
                     fees_as_of: str | None = None, formats: Sequence[str] = FORMATS,
                     progress: Progress | None = None) -> SettleRun:
     """Settle one month of a scenario and write its statements under ``out/<month>/``."""
-    bad = [f for f in formats if f not in FORMATS]
+    bad = [f for f in formats if f not in (*FORMATS, XLSX)]
     if bad:
         raise InputError(Problem(f"unknown formats {bad}", location="--format",
-                                 expected=", ".join(FORMATS)))
+                                 expected=", ".join((*FORMATS, XLSX))))
     loaded = load_scenario(scenario_path)
     as_of = parse_date(fees_as_of, "--fees-as-of")
     fees = load_fee_schedule(loaded.scenario.site.province or None, fees_path)
     flows = _flows(loaded, flows_path, progress)
     result = settle(flows, loaded.scenario, month, fees=fees, fees_as_of=as_of)
-    files = write_settlement(result, out, tuple(formats))
+    files = write_settlement(result, out, tuple(f for f in formats if f != XLSX))
+    if XLSX in formats:
+        files = sorted([*files, write_settlement_xlsx(result, Path(out) / result.month)])
     return SettleRun(result, files)
+
+
+#: The Excel format of ``greenlink settle --format``: one workbook per month.
+XLSX = "xlsx"
+_DECIMAL_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _numbers(record: dict[str, Any]) -> dict[str, Any]:
+    """Amounts and quantities (decimal text in the JSON statements) as numbers for Excel."""
+    return {k: float(v) if isinstance(v, str) and _DECIMAL_TEXT.match(v) else v
+            for k, v in record.items()}
+
+
+def write_settlement_xlsx(settlement: Settlement, folder: str | Path) -> Path:
+    """``settlement.xlsx`` in the month's folder: a ``tenants`` sheet (metered kWh and total per
+    tenant), one sheet of statement lines per tenant, one per contract, and ``buyers``; units in
+    the second, frozen header row (money in the settlement's currency)."""
+    from greenlink.economics.statements import (
+        buyers_dict,
+        contract_dict,
+        settlement_dict,
+        statement_dict,
+    )
+    from greenlink.xlsxfile import records_sheet, write_xlsx
+
+    cur = settlement.currency
+    money = {"total": cur, "amount": cur, "unit_price": f"{cur} per unit",
+             "quantity": "see unit", "unit": ""}
+    summary = settlement_dict(settlement)
+    sheets = [records_sheet("tenants", [_numbers(t) for t in summary["tenants"]], units=money,
+                            currency=cur, freeze_columns=1)]
+    for st in settlement.statements:
+        lines = statement_dict(settlement, st)["lines"]
+        sheets.append(records_sheet(st.tenant, [_numbers(ln) for ln in lines], units=money,
+                                    currency=cur, freeze_columns=2))
+    for cid in sorted({ln.contract_id for st in settlement.statements for ln in st.lines
+                       if ln.contract_id}):
+        lines = contract_dict(settlement, cid)["lines"]
+        sheets.append(records_sheet(f"contract {cid}", [_numbers(ln) for ln in lines],
+                                    units=money, currency=cur, freeze_columns=1))
+    periods = buyers_dict(settlement)["periods"]
+    if periods:
+        sheets.append(records_sheet("buyers", [_numbers(p) for p in periods], currency=cur,
+                                    freeze_columns=1))
+    return write_xlsx(Path(folder) / "settlement.xlsx", sheets)
 
 
 def run_whatif(scenario_path: str | Path, variant_paths: Sequence[str | Path],
