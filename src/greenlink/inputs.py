@@ -36,6 +36,9 @@ class ParkInputs:
     price_per_kwh: np.ndarray  # (T,) import price
     tariff_period: np.ndarray  # (T,) period name
     weather: WeatherYear | None
+    #: Inputs that look wrong but may be right (a unit mistake?), each once: see
+    #: :func:`load_magnitude_warnings`.
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def interval_hours(self) -> float:
@@ -58,6 +61,78 @@ def builtin_weather_path(name: str) -> Path:
         raise InputError(Problem(f"no built-in weather file {name!r}", location="weather.path",
                                  expected="builtin:nanjing or one of " + ", ".join(shipped)))
     return Path(str(candidate))
+
+
+# user-facing texts of this module (one place, for translation later)
+_MSG_TINY_LOAD = ("the loads of {users} peak at {peak:,.1f} kW together, {share:.2%} of the "
+                  "{capacity:,.0f} kW grid connection: are the columns in MW (or MWh) but "
+                  "declared {unit}?")
+_FIX_TINY_LOAD = "unit = \"{bigger}\" on these loads if the columns are in {bigger}"
+_MSG_HUGE_LOAD = ("the loads of {users} peak at {peak:,.0f} kW together, {times:,.0f} times what "
+                  "the park can supply ({supply:,.0f} kW: grid connection, plants and "
+                  "batteries): are the columns in {smaller} but declared {unit}?")
+_FIX_HUGE_LOAD = "unit = \"{smaller}\" on these loads if the columns are in {smaller}"
+#: Loads below this fraction of the grid connection look like MW declared as kW.
+TINY_LOAD_SHARE = 0.005
+#: Loads above this multiple of the park's supply capacity look like kW declared as MW.
+HUGE_LOAD_FACTOR = 5.0
+_BIGGER = {"kW": "MW", "kWh": "MWh"}
+_SMALLER = {"MW": "kW", "MWh": "kWh", "kW": "W (divide by 1000)", "kWh": "Wh (divide by 1000)"}
+
+
+def unique_problems(problems: list[Problem]) -> list[Problem]:
+    """Each problem once (several users reading one faulty file report it once), in order."""
+    seen: set[str] = set()
+    out = []
+    for p in problems:
+        if str(p) not in seen:
+            seen.add(str(p))
+            out.append(p)
+    return out
+
+
+def load_magnitude_warnings(scenario: Scenario, base_dir: Path,
+                            load_kwh: np.ndarray) -> list[Problem]:
+    """Loads whose size does not fit the park: one warning per file and unit.
+
+    The park's loads together peaking below :data:`TINY_LOAD_SHARE` of the grid connection look
+    like MW declared as kW (a 98 %-green park that is not); peaking above
+    :data:`HUGE_LOAD_FACTOR` × what the park can supply (grid connection, plants, batteries)
+    look like kW declared as MW.
+    """
+    sc = scenario
+    if not len(load_kwh) or not sc.users:
+        return []
+    hours = sc.time.interval_minutes / 60.0
+    total_peak_kw = float(load_kwh.sum(axis=1).max()) / hours
+    connection = sc.grid.connection_capacity_kw
+    supply = (connection + sum(p.capacity_kw_dc for p in sc.pv)
+              + sum(w.capacity_kw for w in sc.wind) + sum(b.power_kw for b in sc.batteries))
+    tiny = total_peak_kw < TINY_LOAD_SHARE * connection
+    huge = total_peak_kw > HUGE_LOAD_FACTOR * supply
+    if not (tiny or huge):
+        return []
+    groups: dict[tuple[str, str], list[int]] = {}
+    for j, user in enumerate(sc.users):
+        groups.setdefault((str(base_dir / user.load.path), user.load.unit), []).append(j)
+    out = []
+    for (file, unit), members in groups.items():
+        users = ", ".join(sc.users[j].id for j in members)
+        where = ", ".join(f"users[{j}].load" for j in members)
+        peak = float(load_kwh[:, members].sum(axis=1).max()) / hours
+        if tiny and unit in _BIGGER:
+            out.append(Problem(_MSG_TINY_LOAD.format(users=users, peak=peak,
+                                                     share=peak / connection,
+                                                     capacity=connection, unit=unit),
+                               file=file, location=where,
+                               expected=_FIX_TINY_LOAD.format(bigger=_BIGGER[unit])))
+        elif huge:
+            out.append(Problem(_MSG_HUGE_LOAD.format(users=users, peak=peak,
+                                                     times=total_peak_kw / supply, supply=supply,
+                                                     smaller=_SMALLER[unit], unit=unit),
+                               file=file, location=where,
+                               expected=_FIX_HUGE_LOAD.format(smaller=_SMALLER[unit])))
+    return out
 
 
 def tariff_periods(tariff: Tariff, index: pd.DatetimeIndex) -> np.ndarray:
@@ -121,7 +196,8 @@ def build_inputs(loaded: LoadedScenario, progress: Progress | None = None) -> Pa
         except GreenlinkError as exc:
             problems.extend(exc.problems)
     if problems:
-        raise InputError(problems)
+        raise InputError(unique_problems(problems))
+    warnings = unique_problems(load_magnitude_warnings(sc, loaded.base_dir, loads))
     for plant in sc.pv:
         assert weather is not None
         generation[plant.id] = pv_energy_kwh(
@@ -135,4 +211,4 @@ def build_inputs(loaded: LoadedScenario, progress: Progress | None = None) -> Pa
     prices = np.array([sc.tariff.prices_per_kwh[p] for p in periods], dtype=float)
     return ParkInputs(scenario=sc, source=loaded.path, index=index, load_kwh=loads,
                       generation_kwh=generation, price_per_kwh=prices, tariff_period=periods,
-                      weather=weather)
+                      weather=weather, warnings=tuple(warnings))

@@ -154,4 +154,5 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
         products=[ProductRow.model_validate(p) for p in products],
         cbam=None if cbam is None else CbamSummary.model_validate(cbam),
         optimization=None if optimization is None
-        else OptimizationSummary.model_validate(optimization))
+        else OptimizationSummary.model_validate(optimization),
+        warnings=tuple(str(w) for w in inputs.warnings))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from greenlink.jsonio import to_jsonable
 
@@ -318,6 +318,8 @@ class RunSummary(Section):
     products: tuple[ProductRow, ...] = ()
     cbam: CbamSummary | None = None
     optimization: OptimizationSummary | None = None
+    warnings: tuple[str, ...] = Field(
+        (), description="inputs that look wrong but may be right (a unit mistake?), each once")
 
     def to_json(self) -> str:
         """The JSON text of ``summary.json`` (``null`` for undefined ratios)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 
 from greenlink.policy.evaluate import PolicyReport
 
@@ -19,21 +20,22 @@ def _fmt(value: object, kpi: str) -> str:
 
 def policy_table(report: PolicyReport) -> Table:
     """One row per rule verdict: value, threshold, margin, pass/fail, and assumption marks."""
-    table = Table(title=f"{report.ruleset_id} — {report.ruleset_title} "
-                        f"(checked at {report.check_date})")
+    table = Table(title=Text(f"{report.ruleset_id} — {report.ruleset_title} "
+                             f"(checked at {report.check_date})"))
     for name in ("rule", "scope", "period", "value", "", "threshold", "margin", "verdict"):
         table.add_column(name, justify="right" if name in ("value", "threshold", "margin")
                          else "left", overflow="fold", ratio=3 if name == "rule" else None)
-    verdicts = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]",
-                "not_applicable": "[dim]n/a[/]", "no_data": "[yellow]no data[/]"}
+    verdicts = {"pass": Text("pass", style="green"), "fail": Text("FAIL", style="bold red"),
+                "not_applicable": Text("n/a", style="dim"),
+                "no_data": Text("no data", style="yellow")}
     for r in report.results:
         mark = " *" if r.rests_on_assumption else ""
-        table.add_row(r.rule_id + mark, r.scope, r.period, _fmt(r.value, r.kpi), r.operator,
-                      _fmt(r.threshold, r.kpi),
+        table.add_row(Text(r.rule_id + mark), Text(r.scope), Text(r.period),
+                      Text(_fmt(r.value, r.kpi)), Text(r.operator), Text(_fmt(r.threshold, r.kpi)),
                       "" if r.margin is None else (f"{r.margin * 100:+.1f} pp" if "share" in r.kpi
                                                    else f"{r.margin:+g}"),
-                      verdicts.get(r.status, r.status))
-    table.caption = ("* rests on an assumption (uncertain text, see the rule set's sources); "
+                      verdicts.get(r.status, Text(r.status)))
+    table.caption = Text("* rests on an assumption (uncertain text, see the rule set's sources); "
                      + ("all rules pass" if report.all_passed else
                         f"{len(report.failed)} verdict(s) fail"))
     return table

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from greenlink.errors import InputError, Problem, ProblemList
 from greenlink.policy.kpis import KPI_FUNCTIONS, PARK_ONLY_KPIS, STRUCTURAL_KPIS, kpi_kind
+from greenlink.scenario.base import percent_as_fraction_message
 from greenlink.tomlfile import load_toml, validate_toml_data
 
 Scalar = bool | int | float | str
@@ -183,6 +184,10 @@ def _check_semantics(ruleset: RuleSet, file: str | None) -> None:
             if not _type_ok(kind, rule.threshold):
                 problems.add(f"threshold {rule.threshold!r} does not fit metric {rule.metric!r}",
                              file, where + ".threshold", f"a {kind}")
+            elif is_share_metric(rule.metric):
+                share = share_problem(rule.threshold, "threshold", file, where + ".threshold")
+                if share is not None:
+                    problems.problems.append(share)
             if kind != "number" and rule.operator != "==":
                 problems.add(f"operator {rule.operator!r} on a {kind} metric", file,
                              where + ".operator", "'=='")
@@ -269,6 +274,42 @@ def load_ruleset(id_or_path: str | Path) -> RuleSet:
 # what-ifs
 
 
+# user-facing texts of the share checks (one place, for translation later)
+_EXPECTED_SHARE = "a share 0..1: {key} = {fraction:g} (or, on the command line, {key}={value:g}%)"
+_MSG_SHARE_RANGE = "share {value:g} is outside 0..1"
+
+
+def is_share_metric(metric: str) -> bool:
+    """Whether a metric is a share 0..1 (every ratio KPI, and ``*_share*`` structural ones)."""
+    return metric in KPI_FUNCTIONS or "_share" in metric
+
+
+def share_problem(value: object, key: str, file: str | None = None,
+                  location: str | None = None) -> Problem | None:
+    """A problem when ``value`` cannot be a share 0..1: a percentage number (20 for 20 %) gets
+    its fix spelled out; ``None`` when it is a share."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or 0 <= value <= 1:
+        return None
+    message = percent_as_fraction_message(float(value))
+    if message is not None:
+        return Problem(message, file=file, location=location or key,
+                       expected=_EXPECTED_SHARE.format(key=key, fraction=value / 100,
+                                                       value=value))
+    return Problem(_MSG_SHARE_RANGE.format(value=value), file=file, location=location or key,
+                   expected="a share 0..1 (0.2 = 20 %)")
+
+
+def _percent_text(value: object) -> object:
+    """``"20%"`` / ``"20 %"`` (text, as from ``--set``) as the share 0.2; other values as they
+    are."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1].strip()) / 100.0
+        except ValueError:
+            return value
+    return value
+
+
 def _coerce(value: object, kind: str, key: str) -> Scalar:
     """Accept a typed value or the text of one (as given to ``--set key=value``)."""
     if isinstance(value, str) and kind != "str" and kind != "text":
@@ -317,7 +358,11 @@ def override(ruleset: RuleSet, changes: Mapping[str, object]) -> RuleSet:
     for key, raw in changes.items():
         if key in rules:
             kind = kpi_kind(rules[key].metric) or "number"
-            value = _coerce(raw, kind, key)
+            share = is_share_metric(rules[key].metric)
+            value = _coerce(_percent_text(raw) if share else raw, kind, key)
+            problem = share_problem(value, key, ruleset.path) if share else None
+            if problem is not None:
+                raise InputError(problem)
             new_rules[key] = rules[key].model_copy(update={"threshold": value})
         elif key in params:
             param = params[key]
