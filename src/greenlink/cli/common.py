@@ -1,38 +1,117 @@
-"""What every greenlink command shares: consoles, the user-error guard, the progress bar.
+"""What every greenlink command shares: consoles, the error guard, the progress bar.
 
 Sub-command modules import from here (not from :mod:`greenlink.cli.main`, which imports them).
+
+Exit codes: 0 success, 1 a rule (or a check the command names) fails, 2 bad input — and any
+unexpected error: one line naming it and the hint to rerun with ``--debug`` (or
+``GREENLINK_DEBUG=1``) for the traceback. :class:`GuardedGroup` applies that to every command of
+the ``greenlink`` app; :func:`user_errors` to the block it wraps.
+
+User text (names, paths, messages) is printed with Rich markup off: ``[[battery]]`` stays
+``[[battery]]``. Use :func:`say` / :func:`warn` or ``markup=False``, and :class:`rich.text.Text`
+for table cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.text import Text
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
-from greenlink.errors import GreenlinkError
+from greenlink.errors import GreenlinkError, Problem
 
 console = Console()
 err_console = Console(stderr=True)
+#: For commands that print only user text (names, paths, statements): Rich markup off.
+plain_console = Console(markup=False)
+
+# user-facing texts of this module (one place, for translation later)
+_MSG_PROBLEMS = "error: {n} problem(s)"
+_MSG_UNEXPECTED = ("error: unexpected {kind}: {detail} — this is a bug in greenlink or an input "
+                   "it does not yet check; rerun with --debug for the traceback")
+_MSG_WARNING = "warning: {problem}"
+DEBUG_ENV = "GREENLINK_DEBUG"
+
+
+_debug = {"on": False}
+
+
+def set_debug(on: bool) -> None:
+    """Set by the ``greenlink`` app's ``--debug`` option (each invocation)."""
+    _debug["on"] = on
+
+
+def debug_enabled() -> bool:
+    """``--debug`` on the command line or ``GREENLINK_DEBUG=1`` in the environment."""
+    return _debug["on"] or os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def fail(exc: GreenlinkError) -> None:
-    err_console.print(f"[bold red]error:[/] {len(exc.problems)} problem(s)")
+    err_console.print(Text(_MSG_PROBLEMS.format(n=len(exc.problems)), style="bold red"))
     for problem in exc.problems:
         err_console.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
+def unexpected(exc: BaseException) -> None:
+    """One line for an error greenlink did not foresee, then exit code 2 (never 1: 1 means a
+    rule fails)."""
+    detail = " ".join(str(exc).split()) or "(no message)"
+    if len(detail) > 300:
+        detail = detail[:300] + "…"
+    err_console.print(_MSG_UNEXPECTED.format(kind=type(exc).__name__, detail=detail),
+                      markup=False, highlight=False, soft_wrap=True, style="red")
+    raise typer.Exit(code=2)
+
+
+#: What a command may raise on purpose: an exit code, a usage error, an abort (Ctrl-C).
+_PASS_THROUGH = (typer.Exit, typer.Abort, TyperException)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn user errors into a clear message and exit code 2 (never a traceback)."""
+    """Turn user errors into a clear message and exit code 2 (never a traceback); any other
+    error into one line and exit code 2 (with ``--debug``: raised, traceback and all)."""
     try:
         yield
     except GreenlinkError as exc:
         fail(exc)
+    except _PASS_THROUGH:
+        raise
+    except Exception as exc:
+        if debug_enabled():
+            raise
+        unexpected(exc)
+
+
+class GuardedGroup(TyperGroup):
+    """The ``greenlink`` command group: whatever a command raises that is not a click exit
+    becomes a clear message and exit code 2 (:func:`user_errors` for the whole command)."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own click Context
+        with user_errors():
+            return super().invoke(ctx)
+
+
+def warn(problems: Iterable[Problem]) -> None:
+    """Print warnings (inputs that look wrong but may be right) on stderr, markup off."""
+    for problem in problems:
+        err_console.print(_MSG_WARNING.format(problem=problem), markup=False, highlight=False,
+                          soft_wrap=True, style="yellow")
+
+
+def say(text: str) -> None:
+    """Print user text (names, paths) on stdout with Rich markup and highlighting off."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def default_store(scenario: Path) -> Path:
@@ -54,3 +133,19 @@ def progress_bar(total_steps: int, enabled: bool = True) -> Iterator[Callable[[s
 
         yield say
         bar.update(task, description="done", completed=total_steps)
+
+
+_MSG_FORMAT = "unknown format {fmt!r}"
+
+
+def xlsx_format(fmt: str | None, out: Path | None = None) -> bool:
+    """Whether a command writes xlsx: ``--format xlsx``, or an output file named ``*.xlsx``.
+    ``None`` (and no such name) is the command's usual output; any other format is refused."""
+    from greenlink.errors import InputError
+
+    if fmt is None:
+        return out is not None and out.suffix.lower() == ".xlsx"
+    if fmt.strip().lower() == "xlsx":
+        return True
+    raise InputError(Problem(_MSG_FORMAT.format(fmt=fmt), location="--format",
+                             expected="xlsx (or leave --format out)"))

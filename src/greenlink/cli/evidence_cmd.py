@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from greenlink import jsonio
-from greenlink.cli.common import console, user_errors
+from greenlink.cli.common import plain_console as console
+from greenlink.cli.common import user_errors
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

@@ -1,6 +1,7 @@
 """The ``greenlink`` command line: thin Typer commands over :mod:`greenlink.workflows`.
 
-Exit codes: 0 success (and, for ``check``, every rule passed), 1 some rule failed, 2 bad input.
+Exit codes: 0 success (and, for ``check``, every rule passed), 1 some rule failed, 2 bad input
+or an unexpected error (one line; ``greenlink --debug …`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -12,10 +13,22 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from greenlink import jsonio
-from greenlink.cli.common import console, err_console, fail, progress_bar, user_errors
-from greenlink.errors import GreenlinkError
+from greenlink.cli.common import (
+    GuardedGroup,
+    console,
+    err_console,
+    fail,
+    progress_bar,
+    say,
+    set_debug,
+    user_errors,
+    warn,
+    xlsx_format,
+)
+from greenlink.errors import GreenlinkError, Problem
 
 if TYPE_CHECKING:
     from greenlink.summary import RunSummary
@@ -23,8 +36,26 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors"]
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=GuardedGroup, add_completion=False, no_args_is_help=True,
                   help="Plan, verify and prove green-power direct connection (绿电直连).")
+
+# user-facing texts of this module (one place, for translation later)
+_MSG_INIT = "wrote {files} in {folder}; next: greenlink validate {toml}"
+_MSG_INIT_NEXT = "then: greenlink simulate {toml} --out {out}"
+_MSG_INIT_EXISTS = "{target}: already exists (choose an empty folder)"
+_MSG_UNKNOWN_EXAMPLE = "unknown example {name!r}"
+_MSG_VALID = ("{scenario}: {users} users, {pv} PV plants, {wind} wind plants, "
+              "{batteries} batteries, {products} products")
+_MSG_READ_AS = "  {file}: {read_as}"
+_MSG_DEBUG_HELP = ("show the full traceback of an unexpected error (also GREENLINK_DEBUG=1); "
+                   "without it such an error is one line and exit code 2")
+
+
+@app.callback()
+def _root(debug: Annotated[bool, typer.Option("--debug", help=_MSG_DEBUG_HELP)] = False
+          ) -> None:
+    """Plan, verify and prove green-power direct connection (绿电直连)."""
+    set_debug(debug)
 
 
 def _mount_subcommands() -> None:
@@ -66,9 +97,13 @@ def _mount_subcommands() -> None:
                 "electricity rule (e.g. the Battery Regulation per kWh).")(footprint)
 
 
-def example_dir() -> Path:
-    """The bundled example park (Jiangsu)."""
-    return Path(str(resources.files("greenlink") / "examples" / "jiangsu_park"))
+def example_dir(name: str = "jiangsu") -> Path:
+    """A bundled example park: ``jiangsu`` (the full example) or ``minimal`` (the starter)."""
+    folders = {"jiangsu": "jiangsu_park", "minimal": "minimal"}
+    if name not in folders:
+        raise GreenlinkError(Problem(_MSG_UNKNOWN_EXAMPLE.format(name=name), location="--example",
+                                     expected="one of: " + ", ".join(folders)))
+    return Path(str(resources.files("greenlink") / "examples" / folders[name]))
 
 
 def _parse_sets(values: list[str] | None) -> dict[str, float | str | bool]:
@@ -96,7 +131,7 @@ def _share(value: float | None) -> str:
 
 def _print_summary(summary: RunSummary) -> None:
     shares = summary.shares
-    table = Table(title=summary.scenario.name, show_header=True)
+    table = Table(title=Text(summary.scenario.name), show_header=True)
     table.add_column("KPI")
     table.add_column("value", justify="right")
     totals = summary.totals_kwh
@@ -112,22 +147,23 @@ def _print_summary(summary: RunSummary) -> None:
         table.add_row("PV specific yield", f"{park_yield:,.0f} kWh/kWp")
     policy = summary.policy
     if policy is not None:
-        table.add_row(f"policy {policy.ruleset.id}",
-                      "[green]all rules pass[/]" if policy.all_passed
-                      else "[red]some rules fail[/]")
+        table.add_row(Text(f"policy {policy.ruleset.id}"),
+                      Text("all rules pass", style="green") if policy.all_passed
+                      else Text("some rules fail", style="red"))
     console.print(table)
 
 
-def _simulate_to(scenario: Path, out: Path, quiet: bool) -> RunResult:
+def _simulate_to(scenario: Path, out: Path, quiet: bool, xlsx: bool = False) -> RunResult:
     from greenlink.workflows.run import run_scenario, write_outputs
 
-    with progress_bar(8, enabled=not quiet) as say:
-        result = run_scenario(scenario, progress=say)
-        written = write_outputs(result, out, progress=say)
+    with progress_bar(8, enabled=not quiet) as step:
+        result = run_scenario(scenario, progress=step)
+        written = write_outputs(result, out, progress=step, xlsx=xlsx)
+    warn(result.inputs.warnings)
     if not quiet:
         _print_summary(result.summary)
         for name, path in written.items():
-            console.print(f"wrote {name}: {path}", highlight=False)
+            say(f"wrote {name}: {path}")
     return result
 
 
@@ -144,8 +180,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
         loaded = load_scenario(example_dir() / "park.toml")
         path, pack = build_demo_shipment_pack(loaded, result.flows, out / "evidence")
     if not quiet:
-        console.print(pack.message, highlight=False, soft_wrap=True)
-        console.print(pack.statement, highlight=False, soft_wrap=True)
+        say(pack.message)
+        say(pack.statement)
         cbam = result.summary.cbam
         for f in cbam.footprints if cbam is not None else []:
             console.print(f"{f.name} (CN {f.cn_code}): not a CBAM good, CBAM cost EUR "
@@ -154,8 +190,7 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
                           f"{f.electricity_grid_only or 0:,.1f}, green share counted "
                           f"{f.green_share_counted or 0:.0%})", highlight=False, soft_wrap=True,
                           markup=False)
-        console.print(f"verify with: greenlink evidence verify {path} --key {pack.public_key}",
-                      highlight=False, soft_wrap=True)
+        say(f"verify with: greenlink evidence verify {path} --key {pack.public_key}")
     if not pack.ok:
         raise typer.Exit(code=1)
 
@@ -163,10 +198,13 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
 @app.command()
 def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
              out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-out"),
+             fmt: Annotated[str | None, typer.Option(
+                 "--format", help="xlsx: also flows.xlsx and summary.xlsx for Excel (units in "
+                 "the second header row; the report links them)")] = None,
              quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate a scenario year: flows.parquet/csv, summary.json and report.html in OUT."""
     with user_errors():
-        _simulate_to(scenario, out, quiet)
+        _simulate_to(scenario, out, quiet, xlsx=xlsx_format(fmt))
 
 
 @app.command()
@@ -176,25 +214,27 @@ def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run
 
     with user_errors():
         path = rerender_report(folder)
-    console.print(f"wrote {path}")
+    say(f"wrote {path}")
 
 
 @app.command()
 def validate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-             series: Annotated[bool, typer.Option(help="also read every time series")] = True
+             series: Annotated[bool, typer.Option(help="also read every file the scenario "
+                                                  "names (series, weather, batches, …)")] = True
              ) -> None:
-    """Check a scenario file (and its series); list every problem at once."""
-    from greenlink.inputs import build_inputs
-    from greenlink.scenario.load import load_scenario
+    """Check a scenario file and every file it names; list every problem at once."""
+    from greenlink.workflows.validate import validate_scenario
 
     with user_errors():
-        loaded = load_scenario(scenario)
-        if series:
-            build_inputs(loaded)
-    sc = loaded.scenario
-    console.print(f"[green]ok[/] {scenario}: {len(sc.users)} users, {len(sc.pv)} PV plants, "
-                  f"{len(sc.wind)} wind plants, {len(sc.batteries)} batteries, "
-                  f"{len(sc.products)} products")
+        report = validate_scenario(scenario, series=series)
+    sc = report.loaded.scenario
+    console.print(Text("ok", style="green"), Text(_MSG_VALID.format(
+        scenario=scenario, users=len(sc.users), pv=len(sc.pv), wind=len(sc.wind),
+        batteries=len(sc.batteries), products=len(sc.products))), soft_wrap=True)
+    for f in report.files:
+        if f.read_as:
+            say(_MSG_READ_AS.format(file=f.name, read_as=f.read_as))
+    warn(report.warnings)
 
 
 @app.command()
@@ -208,6 +248,7 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
 
     with user_errors():
         result = run_scenario(scenario, ruleset=ruleset, overrides=_parse_sets(set_))
+    warn(result.inputs.warnings)
     policy = result.policy
     if as_json:
         typer.echo(jsonio.dumps(policy.to_dict()))
@@ -216,22 +257,30 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
 
         console.print(policy_table(policy))
         for note in policy_notes(policy):
-            console.print(f"  {note}", style="dim", highlight=False)
+            console.print(f"  {note}", style="dim", highlight=False, markup=False)
     raise typer.Exit(code=0 if policy.all_passed else 1)
 
 
 @app.command()
-def init(folder: Annotated[Path, typer.Argument(help="folder to create")]) -> None:
-    """Write a commented starter scenario (a copy of the example park) into FOLDER."""
+def init(folder: Annotated[Path, typer.Argument(help="folder to create")],
+         example: Annotated[str, typer.Option(
+             help="minimal: one factory, rooftop PV and a battery (validates and simulates as "
+                  "written); jiangsu: the full example park with meters, contracts and CBAM "
+                  "batches and shipments")] = "minimal") -> None:
+    """Write a commented starter scenario and the files it names into FOLDER."""
     with user_errors():
+        source = example_dir(example)
         target = folder / "park.toml"
         if target.exists():
-            raise GreenlinkError(f"{target}: already exists (choose an empty folder)")
+            raise GreenlinkError(_MSG_INIT_EXISTS.format(target=target))
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(example_dir() / "park.toml", target)
-        shutil.copytree(example_dir() / "series", folder / "series", dirs_exist_ok=True)
-    console.print(f"wrote {target} and {folder / 'series'}; edit them, then run "
-                  f"[bold]greenlink validate {target}[/]")
+        shutil.copytree(source, folder, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts)
+    shown = names if len(names) <= 4 else [*names[:3], f"… ({len(names)} files)"]
+    say(_MSG_INIT.format(files=", ".join(shown), folder=folder, toml=target))
+    say(_MSG_INIT_NEXT.format(toml=target, out=folder / "out"))
 
 
 @app.command()
@@ -252,7 +301,7 @@ def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] 
         text = jsonio.dumps(scenario_json_schema()) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
-        console.print(f"wrote {out}")
+        say(f"wrote {out}")
     else:
         typer.echo(text, nl=False)
 

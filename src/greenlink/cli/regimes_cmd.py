@@ -19,7 +19,7 @@ regimes_app = typer.Typer(help="Footprint regimes (CBAM, EU Battery Regulation, 
 
 
 def _console() -> Console:
-    return Console(width=160)
+    return Console(width=160, markup=False)  # names from regime files print as they are
 
 
 def _fmt(value: Any) -> str:

@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 
 def _console() -> Console:
-    return Console(width=160)
+    return Console(width=160, markup=False)  # names from rule files print as they are
 
 
 def _guard(action: Callable[[], T]) -> T:

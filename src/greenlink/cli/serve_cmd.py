@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from greenlink.cli.common import console, user_errors
+from greenlink.cli.common import plain_console as console
+from greenlink.cli.common import user_errors
 from greenlink.service.roles import Role
 
 if TYPE_CHECKING:
