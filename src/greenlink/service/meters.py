@@ -1,4 +1,5 @@
-"""Meter uploads: a CSV of interval energy for one scenario user, validated before storing.
+"""Meter uploads: a CSV (UTF-8, GBK or GB18030, detected) or xlsx (first sheet) of interval
+energy for one scenario user, validated before storing.
 
 Format: a header ``interval_start,energy_kwh``; ``interval_start`` an ISO 8601 timestamp with a
 UTC offset (interval-beginning label), strictly increasing; ``energy_kwh`` >= 0. The text and the
@@ -29,6 +30,7 @@ from greenlink.service.errors import NotFound
 from greenlink.service.models import MeterUpload
 from greenlink.service.parks import park_scope
 from greenlink.service.roles import Action
+from greenlink.tablefile import decode_text, parse_table
 
 MAX_ROWS = 40_000  # a leap year of 15-minute intervals fits
 HEADER = [flows.INTERVAL_START, "energy_kwh"]
@@ -38,12 +40,12 @@ def parse_meter_csv(content: bytes, filename: str, limits: ReadingLimits) -> tup
     """Validate a meter CSV of the one id in ``limits``; returns (rows, total energy [kWh]) or
     raises :class:`InputError` listing every problem (at most 20)."""
     (key,) = limits.rating_kw
-    check_text(content, filename)
     problems = ProblemList()
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text") from None
+    if filename.lower().endswith((".xlsx", ".xlsm")):  # the first sheet, as text cells
+        text = parse_table(content, filename).frame.to_csv(index=False, lineterminator="\n")
+    else:  # UTF-8 (with or without BOM), GBK or GB18030, detected
+        check_text(content, filename)
+        text = decode_text(content, filename)[0].removeprefix("\ufeff")
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None or [h.strip() for h in header] != HEADER:
