@@ -10,8 +10,9 @@ reports.
   ``charset-normalizer`` ranks the candidates (GB18030 and its subset GBK preferred when they
   read the bytes about as well as the best, because Chinese Excel saves GBK). The name reported
   is the narrowest that reads the file: ``GBK`` when GBK decodes it, else ``GB18030``.
-* **Separator.** Excel's ``sep=;`` first line, else ``separator``, else ``;`` for files with
-  decimal commas, else whichever of ``,`` ``;`` tab is most frequent in the header line.
+* **Separator.** Excel's ``sep=;`` first line, else ``separator``, else whichever of ``,``
+  ``;`` tab is most frequent in the header line (``;`` or tab first for decimal commas; a
+  ``,``-separated file with decimal commas needs those cells quoted, as Excel writes them).
 * **Decimal commas** only where declared (``decimal=","``): cells such as ``1,5`` become
   ``1.5``; nothing else changes.
 * **xlsx** through openpyxl (read-only, cached values): the first row is the header; dates
@@ -61,8 +62,6 @@ _MSG_UNREADABLE = "cannot read the table: {error}"
 _MSG_NO_SHEET = "no worksheet {sheet!r}"
 _EXPECTED_SHEET = "one of the workbook's sheets: {sheets}"
 _MSG_EMPTY = "the table is empty (no header row)"
-_MSG_SAME_SEPARATOR = "decimal commas need another column separator than ','"
-_EXPECTED_SEPARATOR = "';' (or tab) between columns, as European Excel writes"
 _MSG_DUPLICATE = "column {name!r} appears more than once"
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8-BOM"),
@@ -210,9 +209,11 @@ _DECIMAL_COMMA = re.compile(r"^(\s*[+-]?\d*),(\d+(?:[eE][+-]?\d+)?\s*)$")
 
 
 def _separator(header: str, decimal: Decimal) -> str:
-    if decimal == ",":
-        return ";" if header.count(";") >= header.count("\t") else "\t"
+    """The column separator of a header line: with decimal commas ``;`` or tab when the header
+    has one (a ``,``-separated file then needs its decimal-comma cells quoted)."""
     counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    if decimal == "," and (counts[";"] or counts["\t"]):
+        return ";" if counts[";"] >= counts["\t"] else "\t"
     best = max(counts, key=lambda s: counts[s])
     return best if counts[best] else ","
 
@@ -246,8 +247,6 @@ def _parse_csv(data: bytes, name: str, decimal: Decimal, separator: str | None,
     if not first.strip():
         raise InputError(Problem(_MSG_EMPTY, file=name, expected=_EXPECTED_TABLE))
     sep = separator or _separator(first, decimal)
-    if decimal == "," and sep == ",":
-        raise InputError(Problem(_MSG_SAME_SEPARATOR, file=name, expected=_EXPECTED_SEPARATOR))
     header = next(csv.reader(io.StringIO(first), delimiter=sep), [])
     _check_header([h.strip() for h in header], name, f"line {header_line}")
     try:
