@@ -142,7 +142,8 @@ def test_local_times_written_as_utc_say_shifted_by_8_h(tmp_path: Path) -> None:
     res = run("validate", park)
     assert res.exit_code == 2
     assert "8 interval(s) missing" in res.output
-    assert "look shifted by +8 h against the year in Asia/Shanghai (UTC+08:00)" in res.output
+    assert "looks shifted by 8 h against the year in Asia/Shanghai (UTC+08:00)" in res.output
+    assert "starts at 2025-01-01 08:00 instead of 2025-01-01 00:00 local time" in res.output
     assert "2025-01-01T00:00:00+08:00" in res.output  # the fix shows the site's offset
 
 
@@ -183,6 +184,14 @@ def test_one_message_per_problem_for_users_sharing_a_file(tmp_path: Path) -> Non
     assert res.exit_code == 2
     assert res.output.count("8 interval(s) missing") == 1, res.output
     assert "error: 1 problem(s)" in res.output
+
+
+def test_efficiency_and_ingest_tolerance_given_as_percentage(tmp_path: Path) -> None:
+    park = park_with(tmp_path, "soc_min = 0.1", "soc_min = 0.1\ncharge_efficiency = 95")
+    res = run("validate", park, "--no-series")
+    assert res.exit_code == 2 and "write 0.95 for 95 %" in res.output
+    res = run("ingest", tmp_path / "loads.csv", "--scenario", park, "--tolerance", "2")
+    assert res.exit_code == 2 and "write 0.02 for 2 %" in res.output
 
 
 def test_capacity_factor_in_percent(tmp_path: Path) -> None:

@@ -14,7 +14,9 @@ from rich.table import Table
 from rich.text import Text
 
 from greenlink.cli.common import console, default_store, say, user_errors
+from greenlink.errors import InputError, Problem
 from greenlink.metering.readfile import ColumnMapping
+from greenlink.scenario.base import percent_as_fraction_message
 
 ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
 
@@ -56,6 +58,10 @@ def ingest(
             raise typer.BadParameter("--layout must be auto, long or wide")
         if decimal not in (".", ","):
             raise typer.BadParameter("--decimal must be '.' or ','")
+        percent = percent_as_fraction_message(tolerance) if tolerance is not None else None
+        if percent is not None:
+            raise InputError(Problem(percent, location="--tolerance",
+                                     expected=f"--tolerance {tolerance / 100:g}"))
         loaded = load_scenario(scenario)
         result = ingest_files(
             loaded.scenario, files, store or default_store(scenario),

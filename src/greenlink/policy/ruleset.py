@@ -162,6 +162,10 @@ def _check_semantics(ruleset: RuleSet, file: str | None) -> None:
         if param.value is not None and not _type_ok(param.type, param.value):
             problems.add(f"value {param.value!r} is not of type {param.type}", file, where,
                          f"a {param.type}")
+        elif param.type == "float" and is_share_metric(name):
+            share = share_problem(param.value, "value", file, where + ".value")
+            if share is not None:
+                problems.problems.append(share)
         if param.choices is not None and param.value is not None \
                 and param.value not in param.choices:
             problems.add(f"value {param.value!r} is not one of the choices", file, where,
@@ -366,7 +370,11 @@ def override(ruleset: RuleSet, changes: Mapping[str, object]) -> RuleSet:
             new_rules[key] = rules[key].model_copy(update={"threshold": value})
         elif key in params:
             param = params[key]
-            value = _coerce(raw, param.type, key)
+            share = param.type == "float" and is_share_metric(key)
+            value = _coerce(_percent_text(raw) if share else raw, param.type, key)
+            problem = share_problem(value, key, ruleset.path) if share else None
+            if problem is not None:
+                raise InputError(problem)
             if param.choices is not None and value not in param.choices:
                 raise InputError(Problem(f"value {value!r} is not a choice of {key!r}",
                                          location=key, file=ruleset.path,

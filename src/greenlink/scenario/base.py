@@ -35,6 +35,8 @@ def _not_a_percentage(value: object) -> object:
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0), BeforeValidator(_not_a_percentage)]
 """A share or ratio 0..1 (20 % is 0.2; 20 is refused with that fix spelled out)."""
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0), BeforeValidator(_not_a_percentage)]
+"""An efficiency above 0 and at most 1 (95 % is 0.95; 95 is refused with that fix)."""
 
 
 def percent_field(minimum: float) -> AfterValidator:

@@ -22,6 +22,7 @@ from greenlink.scenario import installations as _installations
 from greenlink.scenario import meters as _meters
 from greenlink.scenario import optimization as _optimization
 from greenlink.scenario.base import (
+    Efficiency,
     Fraction,
     Id,
     NonNegative,
@@ -155,8 +156,8 @@ class Battery(Strict):
     name: str = ""
     energy_kwh: Positive
     power_kw: Positive = Field(description="charge and discharge power at the terminals")
-    charge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
-    discharge_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.95
+    charge_efficiency: Efficiency = 0.95
+    discharge_efficiency: Efficiency = 0.95
     soc_min: Fraction = 0.05
     soc_max: Fraction = 0.95
     soc_initial: Fraction = 0.5

@@ -36,9 +36,9 @@ _UNIT_NAMES = {"kw": "kW", "kwh": "kWh", "mw": "MW", "mwh": "MWh", "千瓦": "kW
                "兆瓦": "MW", "兆瓦时": "MWh"}
 
 # user-facing texts of this module (one place, for translation later)
-_MSG_SHIFTED = ("the time stamps look shifted by {shift} against the year in {tz} (UTC{offset}): "
-                "local clock times written with a UTC offset of +00:00, or a year counted in "
-                "another zone?")
+_MSG_SHIFTED = ("the file looks shifted by {shift} against the year in {tz} (UTC{offset}): it "
+                "starts at {first} instead of {start} local time — local clock times written "
+                "with a UTC offset of +00:00, or a year counted in another zone?")
 _FIX_SHIFTED = ("time stamps with the site's offset (e.g. {example}), or naive local times with "
                 "timezone = \"{tz}\" on the series")
 _MSG_OTHER_YEAR = "the file holds {file_year}{leap}, the scenario year is {year}"
@@ -134,10 +134,8 @@ def _localize(naive: pd.DatetimeIndex, ref: SeriesRef, file: str,
 
 
 def _hours(delta: pd.Timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes % 60 == 0:
-        return f"{minutes // 60:+d} h"
-    return f"{minutes:+d} min"
+    minutes = abs(int(delta.total_seconds() // 60))
+    return f"{minutes // 60} h" if minutes % 60 == 0 else f"{minutes} min"
 
 
 def _is_leap(year: int) -> bool:
@@ -164,7 +162,9 @@ def _coverage_problem(ts: pd.DatetimeIndex, own_index: pd.DatetimeIndex, year: i
                 (ts.as_unit("ns").asi8 - own_index.as_unit("ns").asi8 == delta.value).all()):
             offset = own_index[0].strftime("%z")
             offset = f"{offset[:3]}:{offset[3:]}"
-            message += "; " + _MSG_SHIFTED.format(shift=_hours(delta), tz=tz, offset=offset)
+            message += "; " + _MSG_SHIFTED.format(
+                shift=_hours(delta), tz=tz, offset=offset, first=f"{ts[0]:%Y-%m-%d %H:%M}",
+                start=f"{own_index[0]:%Y-%m-%d %H:%M}")
             expected = _FIX_SHIFTED.format(example=own_index[0].isoformat(), tz=tz)
             return Problem(message, file=file, location=f"column {ref.timestamp_column!r}",
                            expected=expected)
