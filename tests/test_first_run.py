@@ -37,6 +37,15 @@ def test_init_validate_simulate_check_as_written(tmp_path: Path) -> None:
     assert run("init", folder).exit_code == 2  # never overwrites
 
 
+def test_init_never_overwrites_a_users_file(tmp_path: Path) -> None:
+    (tmp_path / "series").mkdir()
+    (tmp_path / "series" / "load.csv").write_text("mine")
+    res = run("init", tmp_path)
+    assert res.exit_code == 2 and "load.csv: already exists" in res.output
+    assert (tmp_path / "series" / "load.csv").read_text() == "mine"
+    assert not (tmp_path / "park.toml").exists()
+
+
 def test_init_example_jiangsu_copies_every_file_it_names(tmp_path: Path) -> None:
     folder = tmp_path / "j"
     res = run("init", folder, "--example", "jiangsu")

@@ -146,3 +146,5 @@ def test_cbam_table_as_xlsx(tmp_path: Path, monkeypatch) -> None:
     assert units[names.index("cost_dc_eur")] == "EUR"
     assert units[names.index("tonnes_per_year")] == "t/year"
     assert ws.freeze_panes == "B3"
+    bad = runner.invoke(app, ["cbam", "exposure", "-i", "x", "--out", str(tmp_path / "e.json")])
+    assert bad.exit_code == 2 and "ending in .xlsx" in bad.output

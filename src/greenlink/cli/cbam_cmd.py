@@ -30,10 +30,20 @@ FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx: write the
                                                "--out (default cbam-<command>.xlsx)")]
 
 
+def _wants_xlsx(fmt: str | None, out: Path | None) -> bool:
+    """``--format xlsx`` or ``--out F.xlsx``; any other ``--out`` name or format is refused."""
+    if out is not None and out.suffix.lower() != ".xlsx":
+        from greenlink.errors import InputError, Problem
+
+        raise InputError(Problem(f"--out {out}: these tables are written as xlsx", location="--out",
+                                 expected="a file name ending in .xlsx (or --json to print JSON)"))
+    return xlsx_format(fmt, out)
+
+
 def _to_xlsx(fmt: str | None, out: Path | None, default: str, tables: dict[str, Any],
              currency: str = "EUR") -> bool:
     """Write ``tables`` (name → frame or records) when xlsx is asked for; say where."""
-    if not xlsx_format(fmt, out):
+    if not _wants_xlsx(fmt, out):
         return False
     from greenlink.report.xlsx import table_sheets
     from greenlink.xlsxfile import write_xlsx
@@ -116,7 +126,7 @@ def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt 
         as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Specific embedded emissions per process, the electricity EF route and why."""
     with user_errors():
-        xlsx_format(fmt, out)
+        _wants_xlsx(fmt, out)  # refuse a bad --out or --format before the work
         loaded, table = svc.context(scenario, flows)
         report = svc.see_report(svc.accounts_for(loaded, table, installation))
         if _to_xlsx(fmt, out, f"cbam-see-{installation}.xlsx",
@@ -146,7 +156,7 @@ def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flo
               as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """CBAM certificates and cost per shipment and year: grid-only vs direct connection."""
     with user_errors():
-        xlsx_format(fmt, out)
+        _wants_xlsx(fmt, out)  # refuse a bad --out or --format before the work
         loaded, table = svc.context(scenario, flows)
         report = svc.liability_report(svc.accounts_for(loaded, table, installation, price))
         if _to_xlsx(fmt, out, f"cbam-liability-{installation}.xlsx",
@@ -171,7 +181,7 @@ def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flow
     """Rank SKUs or customers by CBAM cost over the phase-in years, with and without direct
     connection."""
     with user_errors():
-        xlsx_format(fmt, out)
+        _wants_xlsx(fmt, out)  # refuse a bad --out or --format before the work
         loaded, table = svc.context(scenario, flows)
         frame = svc.exposure_report(svc.accounts_for(loaded, table, installation), by)
         if _to_xlsx(fmt, out, f"cbam-exposure-{installation}.xlsx", {f"exposure by {by}": frame}):
@@ -204,7 +214,7 @@ def scope2(scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
            as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Scope 2 location- and market-based per user and the hourly-matched (24/7) score."""
     with user_errors():
-        xlsx_format(fmt, out)
+        _wants_xlsx(fmt, out)  # refuse a bad --out or --format before the work
         loaded, table = svc.context(scenario, flows)
         rows = [r.__dict__ for r in svc.scope2_report(loaded, table)]
         if _to_xlsx(fmt, out, "cbam-scope2.xlsx", {"scope2": rows}):

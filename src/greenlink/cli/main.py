@@ -271,13 +271,14 @@ def init(folder: Annotated[Path, typer.Argument(help="folder to create")],
     with user_errors():
         source = example_dir(example)
         target = folder / "park.toml"
-        if target.exists():
-            raise GreenlinkError(_MSG_INIT_EXISTS.format(target=target))
+        names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts)
+        there = [folder / n for n in names if (folder / n).exists()]
+        if there:  # never overwrite a user's files
+            raise GreenlinkError([Problem(_MSG_INIT_EXISTS.format(target=p)) for p in there])
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(source, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-        names = sorted(p.relative_to(source).as_posix() for p in source.rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts)
     shown = names if len(names) <= 4 else [*names[:3], f"… ({len(names)} files)"]
     say(_MSG_INIT.format(files=", ".join(shown), folder=folder, toml=target))
     say(_MSG_INIT_NEXT.format(toml=target, out=folder / "out"))
