@@ -39,6 +39,8 @@ _MSG_PROBLEMS = "error: {n} problem(s)"
 _MSG_UNEXPECTED = ("error: unexpected {kind}: {detail} — this is a bug in greenlink or an input "
                    "it does not yet check; rerun with --debug for the traceback")
 _MSG_WARNING = "warning: {problem}"
+_MSG_FORMAT = "unknown format {fmt!r}"
+_EXPECTED_FORMAT = "xlsx (or leave --format out)"
 DEBUG_ENV = "GREENLINK_DEBUG"
 
 
@@ -135,8 +137,6 @@ def progress_bar(total_steps: int, enabled: bool = True) -> Iterator[Callable[[s
         bar.update(task, description="done", completed=total_steps)
 
 
-_MSG_FORMAT = "unknown format {fmt!r}"
-
 
 def xlsx_format(fmt: str | None, out: Path | None = None) -> bool:
     """Whether a command writes xlsx: ``--format xlsx``, or an output file named ``*.xlsx``.
@@ -148,4 +148,4 @@ def xlsx_format(fmt: str | None, out: Path | None = None) -> bool:
     if fmt.strip().lower() == "xlsx":
         return True
     raise InputError(Problem(_MSG_FORMAT.format(fmt=fmt), location="--format",
-                             expected="xlsx (or leave --format out)"))
+                             expected=_EXPECTED_FORMAT))

@@ -18,6 +18,10 @@ from greenlink.errors import InputError, Problem
 from greenlink.metering.readfile import ColumnMapping
 from greenlink.scenario.base import percent_as_fraction_message
 
+# user-facing texts of this module (one place, for translation later)
+_MSG_LAYOUT = "--layout must be auto, long or wide"
+_MSG_DECIMAL = "--decimal must be '.' or ','"
+
 ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
 
 
@@ -55,11 +59,11 @@ def ingest(
 
     with user_errors():
         if layout not in ("auto", "long", "wide"):
-            raise typer.BadParameter("--layout must be auto, long or wide")
+            raise typer.BadParameter(_MSG_LAYOUT)
         if decimal not in (".", ","):
-            raise typer.BadParameter("--decimal must be '.' or ','")
+            raise typer.BadParameter(_MSG_DECIMAL)
         percent = percent_as_fraction_message(tolerance) if tolerance is not None else None
-        if percent is not None:
+        if percent is not None and tolerance is not None:
             raise InputError(Problem(percent, location="--tolerance",
                                      expected=f"--tolerance {tolerance / 100:g}"))
         loaded = load_scenario(scenario)

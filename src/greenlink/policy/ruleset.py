@@ -281,6 +281,7 @@ def load_ruleset(id_or_path: str | Path) -> RuleSet:
 # user-facing texts of the share checks (one place, for translation later)
 _EXPECTED_SHARE = "a share 0..1: {key} = {fraction:g} (or, on the command line, {key}={value:g}%)"
 _MSG_SHARE_RANGE = "share {value:g} is outside 0..1"
+_EXPECTED_SHARE_RANGE = "a share 0..1 (0.2 = 20 %)"
 
 
 def is_share_metric(metric: str) -> bool:
@@ -300,7 +301,7 @@ def share_problem(value: object, key: str, file: str | None = None,
                        expected=_EXPECTED_SHARE.format(key=key, fraction=value / 100,
                                                        value=value))
     return Problem(_MSG_SHARE_RANGE.format(value=value), file=file, location=location or key,
-                   expected="a share 0..1 (0.2 = 20 %)")
+                   expected=_EXPECTED_SHARE_RANGE)
 
 
 def _percent_text(value: object) -> object:

@@ -47,6 +47,7 @@ _FIX_OTHER_YEAR = ("reuse_year = {file_year} on the series to use that year's da
 _MSG_LEAP_ROWS = ("{rows} rows are a leap year's worth (366 days) but {year} has 365 days")
 _FIX_LEAP_ROWS = ("the rows of {year} only; to reuse a leap year's data give its own time stamps "
                   "and reuse_year = <that year> on the series (29 February is dropped)")
+_HINT_DECIMAL_COMMA = "; a decimal comma? set decimal = \",\" on the series"
 _MSG_PERCENT_CF = ("capacity factor {value:g} above 1 at {row}: it looks like percent; greenlink "
                    "reads fractions (45 % = 0.45)")
 
@@ -242,7 +243,7 @@ def read_series(ref: SeriesRef, base_dir: Path, index: pd.DatetimeIndex, what: s
     if len(not_numeric):
         i = int(not_numeric[0])
         shown = values_raw.iloc[i]
-        hint = ("; a decimal comma? set decimal = \",\" on the series"
+        hint = (_HINT_DECIMAL_COMMA
                 if isinstance(shown, str) and re.fullmatch(r"\s*[+-]?\d*,\d+\s*", shown) else "")
         problems.add(f"value {shown!r} is not a number{hint}", file=file,
                      location=f"{source.row(i)}, column {col!r}", expected="a number")
