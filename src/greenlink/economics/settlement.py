@@ -803,15 +803,13 @@ def _tenant_energy_items(p: _Priced, att: Attribution, j: int, m: _Month) -> lis
             ccy, rate = local, None
         else:
             groups, ccy, rate = _groups(d, m.tariff, m.tou), local, None
-        items = [_Item("ppa_energy", f"{what}, sleeved: paid to {buyer} ({onward.price} price)",
-                       c.id, groups, ccy, rate, u, buyer)]
+        items = [_Item("ppa_energy", f"{what}, sleeved by {buyer}", c.id, groups, ccy, rate, u,
+                       buyer)]
     elif c.kind == "virtual":
-        items = [_Item("ppa_energy", f"{what} at the grid tariff (virtual PPA: {c.buyer_id} "
-                       "and the seller settle the difference)", c.id,
+        items = [_Item("ppa_energy", f"{what} at the grid tariff (virtual PPA)", c.id,
                        _groups(d, m.tariff, m.tou), local, None, u, seller)]
     else:
-        items = [_Item("ppa_energy", f"{what}, consigned by {c.buyer_id} (bundled with its "
-                       "goods: paid by the buyer)", c.id,
+        items = [_Item("ppa_energy", f"{what}, consigned by {c.buyer_id}", c.id,
                        _groups(d, np.zeros(len(d)), np.full(len(d), "all hours", dtype=object)),
                        local, None, u, c.buyer_id)]
     if c.takes_surplus:
@@ -849,29 +847,27 @@ def _contract_lines(p: _Priced, att: Attribution, contracted: np.ndarray, active
     if obliged and comp.compensation == "grid_price_difference":
         credit = np.maximum(p.tariff - p.price, 0.0)
         short_groups = _groups(short, credit, m.tou)
-        why = "seller shortfall: replacement cost, grid tariff − contract price"
+        why = "seller shortfall, replacement cost (tariff − price)"
     elif obliged and comp.compensation == "fixed":
         short_groups = _groups(short, np.full(len(short), comp.price_per_kwh),
                                np.full(len(short), "fixed", dtype=object))
-        why = "seller shortfall: fixed compensation"
+        why = "seller shortfall, fixed compensation"
     else:
         short_groups = _groups(short, np.zeros(len(short)), month_label)
-        why = ("energy the contracted capacity could not supply: no compensation (no delivery "
-               "obligation)" if not obliged else "seller shortfall: no compensation agreed")
+        why = ("capacity not supplied (no delivery obligation)" if not obliged
+               else "seller shortfall, no compensation agreed")
     tp = c.take_or_pay_price_per_kwh
     vmin = c.volume.min_kwh_per_month
     items = [
-        _Item("shortfall_credit", f"{c.id}: {why} (the buyer's load could have taken it)", c.id,
-              short_groups, ccy, rate, seller, buyer, sign=-1),
-        _Item("under_take", f"{c.id}: buyer under-take, contracted beyond the load left for this "
-              "contract: " + ("billed through take-or-pay below the monthly minimum"
-                              if vmin is not None and tp > 0 else "no charge agreed"), c.id,
-              _groups(att.undertake_kwh[:, j], np.zeros(len(m.index)), month_label), ccy, rate,
-              buyer, seller),
-        _Item("above_cap", f"{c.id}: contracted volume from the moment the monthly cap of "
-              f"{plain(c.volume.max_kwh_per_month or 0)} kWh was reached: not owed by either "
-              "party", c.id, _groups(att.above_cap_kwh[:, j], np.zeros(len(m.index)),
-                                     month_label), ccy, rate, buyer, seller)]
+        _Item("shortfall_credit", f"{c.id}: {why}", c.id, short_groups, ccy, rate, seller, buyer,
+              sign=-1),
+        _Item("under_take", f"{c.id}: buyer under-take, load below the contracted volume",
+              c.id, _groups(att.undertake_kwh[:, j], np.zeros(len(m.index)), month_label), ccy,
+              rate, buyer, seller),
+        _Item("above_cap", f"{c.id}: above the monthly cap of "
+              f"{plain(c.volume.max_kwh_per_month or 0)} kWh (owed by neither party)", c.id,
+              _groups(att.above_cap_kwh[:, j], np.zeros(len(m.index)), month_label), ccy, rate,
+              buyer, seller)]
     target = kwh(float(np.where(active, contracted, 0.0).sum()))
     rest = max(target - delivered, Decimal("0.000")) if any(it.groups for it in items) \
         else Decimal("0.000")
@@ -887,9 +883,9 @@ def _contract_lines(p: _Priced, att: Attribution, contracted: np.ndarray, active
         deficit = minimum - delivered - short_q
         if deficit > 0:
             charges.append(make_line(
-                "take_or_pay", f"{c.id}: take-or-pay: monthly minimum {plain(vmin)} kWh × "
-                f"{days}/{m.days_in_month} days = {plain(minimum)} kWh, less "
-                f"{plain(delivered)} kWh delivered and {plain(short_q)} kWh seller shortfall",
+                "take_or_pay", f"{c.id}: take-or-pay, minimum {plain(vmin)} kWh × "
+                f"{days}/{m.days_in_month} days = {plain(minimum)} kWh − {plain(delivered)} "
+                f"delivered − {plain(short_q)} seller shortfall",
                 deficit, unit_price(tp), ccy, rate, local, contract_id=c.id, period="month",
                 payer=buyer, payee=seller))
     if c.volume.kind == "contracted_capacity" and c.capacity_price_per_kw_month > 0:
@@ -915,16 +911,15 @@ def _buyer_statement(p: _Priced, vt: ContractTotals, volume: list[Line], charges
     energy_q = vt.delivered_kwh
     lines: list[Line] = []
     if c.kind in ("sleeved", "bundled"):
-        lines += _lines([_Item("contract_energy", f"{c.id}: energy and its attributes delivered "
-                               f"to {tenant}, bought from {seller}", c.id,
+        lines += _lines([_Item("contract_energy", f"{c.id}: energy and attributes delivered to "
+                               f"{tenant}", c.id,
                                _groups(delivered, p.price, p.labels), ccy, rate, buyer.id,
                                seller)], energy_q, local, energy=False)
     if c.kind == "virtual":
         diff = p.price - p.tariff
-        cfd = _lines([_Item("cfd_difference", f"{c.id}: contract for difference on the energy "
-                            f"delivered to {tenant}: contract price − grid tariff (negative: "
-                            "the seller pays)", c.id, _groups(delivered, diff, m.tou), ccy, rate,
-                            buyer.id, seller)], energy_q, local, energy=False)
+        cfd = _lines([_Item("cfd_difference", f"{c.id}: difference, contract price − grid tariff",
+                            c.id, _groups(delivered, diff, m.tou), ccy, rate, buyer.id, seller)],
+                     energy_q, local, energy=False)
         lines += [ln if ln.amount >= 0 else replace(ln, payer=seller, payee=buyer.id)
                   for ln in cfd]
     if c.kind in ("sleeved", "bundled"):

@@ -351,7 +351,8 @@ def _pdf_text(text: str) -> str:
 
 def _write_pdf(path: Path, title: str, header_lines: list[str], table: list[list[str]],
                footer_lines: list[str]) -> None:
-    """Text pages (A4 portrait) with matplotlib's PDF backend; long tables continue on new pages."""
+    """Text pages (A4, landscape when the table is wider than a portrait page holds) with
+    matplotlib's PDF backend; long tables continue on new pages."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -363,13 +364,17 @@ def _write_pdf(path: Path, title: str, header_lines: list[str], table: list[list
                (textwrap.wrap(line, 150) or [""])]
     n_head = len([w for line in header_lines for w in (textwrap.wrap(line, 150) or [""])])
     text_lines = [*wrapped[:n_head], "", *body, *wrapped[n_head:]]
+    longest = max((len(t) for t in text_lines), default=0)
+    size = (8.27, 11.69) if longest <= 160 else (11.69, 8.27)
+    # a monospace character is 0.6 em wide: shrink the font so the longest line fits 90 %
+    fontsize = min(5.6, size[0] * 72 * 0.9 / (0.6 * max(longest, 1)))
     per_page = 60
     with PdfPages(path, metadata={"Title": _pdf_text(title), "Creator": "greenlink"}) as pdf:
         for start in range(0, max(len(text_lines), 1), per_page):
-            fig = Figure(figsize=(8.27, 11.69))
+            fig = Figure(figsize=size)
             fig.text(0.05, 0.965, _pdf_text(title), fontsize=12, weight="bold", va="top")
             chunk = text_lines[start:start + per_page]
-            fig.text(0.05, 0.935, _pdf_text("\n".join(chunk)), fontsize=5.6, va="top",
+            fig.text(0.05, 0.935, _pdf_text("\n".join(chunk)), fontsize=fontsize, va="top",
                      family="monospace", linespacing=1.35)
             pdf.savefig(fig)
 
@@ -380,7 +385,7 @@ def _table(pairs: list[tuple[str, Line]], total: Decimal, with_tenant: bool,
     rows = [[*head, "item", "period", "quantity", "unit", "unit price", "amount", "FX",
              "payer -> payee", f"amount {local}"]]
     for t, ln in pairs:
-        rows.append([*([t] if with_tenant else []), ln.description[:80], ln.period,
+        rows.append([*([t] if with_tenant else []), ln.description[:120], ln.period,
                      f"{ln.quantity:,}", ln.unit, str(ln.unit_price),
                      f"{ln.amount:,} {ln.currency}",
                      str(ln.fx_rate) if ln.fx_rate is not None else "",
