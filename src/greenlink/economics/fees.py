@@ -79,7 +79,8 @@ class CapacityCharge:
                 + self.energy_td_price_per_kwh * self.average_load_rate * self.hours_per_month)
 
     def in_effect(self, as_of: date) -> bool:
-        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        """In effect on ``as_of`` (planning: the whole month judged at one date; settlement
+        charges from the effective day, see :func:`days_in_effect`)."""
         return as_of >= self.effective_from
 
 
@@ -96,7 +97,8 @@ class EnergyFee:
     confidence: str
 
     def in_effect(self, as_of: date) -> bool:
-        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        """In effect on ``as_of`` (planning: the whole month judged at one date; settlement
+        charges from the effective day, see :func:`days_in_effect`)."""
         return as_of >= self.effective_from
 
 
