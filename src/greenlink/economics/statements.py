@@ -215,7 +215,8 @@ tr.total td{font-weight:bold;border-top:2px solid #222}
 <p class="{{ 'bad' if c.startswith('MISMATCH') else 'note' }}">{{ c }}</p>{% endfor %}{% endif %}
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
 <p class="note">Rounding: {{ rounding }}</p>
-</body></html>
+{% for who in signatures %}<p>Signed for {{ who }}: ______________________ date: __________</p>
+{% endfor %}</body></html>
 """)
 
 _BUYERS_HTML = jinja2.Environment(autoescape=True).from_string("""\
@@ -278,7 +279,8 @@ def statement_html(settlement: Settlement, statement: Statement) -> str:
         rows=_rows([(statement.tenant, ln) for ln in statement.lines], local),
         subtotals=_subtotals(list(statement.lines), local),
         currency=local, total=f"{statement.total:,}", checks=[],
-        notes=[*settlement.notes, *statement.notes], rounding=settlement.rounding_rule)
+        notes=[*settlement.notes, *statement.notes], rounding=settlement.rounding_rule,
+        signatures=[])
 
 
 def contract_html(settlement: Settlement, contract_id: str) -> str:
@@ -291,7 +293,7 @@ def contract_html(settlement: Settlement, contract_id: str) -> str:
         numeric=_NUMERIC | {f"amount {local}"}, rows=_rows(rows, local),
         subtotals=_subtotals([ln for _, ln in rows], local), currency=local,
         total=f"{sum((ln.amount_local for _, ln in rows), Decimal('0.00')):,}", checks=[],
-        notes=[], rounding=settlement.rounding_rule)
+        notes=[], rounding=settlement.rounding_rule, signatures=[])
 
 
 def _attribute_rows(b: BuyerStatement) -> list[tuple[str, str]]:
@@ -330,7 +332,12 @@ def buyer_statement_html(settlement: Settlement, b: BuyerStatement) -> str:
         rows=_rows([(b.buyer_id, ln) for ln in b.lines], local),
         subtotals=_subtotals(list(b.lines), local), currency=local,
         total=f"{b.total_local:,}", checks=[*b.checks, *b.registry], notes=list(b.notes),
-        rounding=settlement.rounding_rule)
+        rounding=settlement.rounding_rule, signatures=_signatories(b))
+
+
+def _signatories(b: BuyerStatement) -> list[str]:
+    """Who signs a buyer statement: the buyer, the seller and the tenant that took the energy."""
+    return [f"{b.buyer_name} (buyer)", f"{b.seller} (seller)", f"{b.tenant} (delivery tenant)"]
 
 
 def buyers_html(settlement: Settlement) -> str:
@@ -434,7 +441,9 @@ def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -
     _write_pdf(path, f"Buyer statement {b.month} - {b.contract_id}", header,
                _table([(b.buyer_id, ln) for ln in b.lines], b.total_local, with_tenant=False,
                       local=b.local_currency),
-               [*b.checks, *b.registry, *b.notes, f"Rounding: {settlement.rounding_rule}"])
+               [*b.checks, *b.registry, *b.notes, f"Rounding: {settlement.rounding_rule}", "",
+                *[f"Signed for {who}: ______________________ date: __________"
+                  for who in _signatories(b)]])
 
 
 def buyers_pdf(settlement: Settlement, path: Path) -> None:
