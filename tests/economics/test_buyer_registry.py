@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 
 from greenlink import flows
-from greenlink.certificates import gec
 from greenlink.certificates.db import open_registry
 from greenlink.economics.settlement import settle
 from greenlink.workflows.settle import reconcile_with_registry
@@ -74,7 +73,7 @@ def _registry(tmp_path: Path, hours_transferred: int):
                                 "Holder", "Beneficiary"], *rows])
     (tmp_path / "gec.csv").write_text(buf.getvalue(), encoding="utf-8")
     (tmp_path / "mapping.toml").write_text(MAPPING, encoding="utf-8")
-    gec.import_gec_file(reg.engine, tmp_path / "gec.csv", tmp_path / "mapping.toml")
+    reg.import_gec_file(tmp_path / "gec.csv", tmp_path / "mapping.toml")
     return reg
 
 
