@@ -41,6 +41,17 @@ def test_csv_in_each_encoding_with_chinese_headers(tmp_path: Path, encoding: str
     assert table.source.row(1) == "line 3"
 
 
+def test_chinese_excel_csv_crlf_gbk_slashed_dates(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"  # what Chinese Excel's "CSV (逗号分隔)" saves
+    path.write_bytes("时间 ,负荷(kW)\r\n2025/1/1 0:00,12.5\r\n2025/1/1 1:00,13\r\n".encode("gbk"))
+    table = read_table(path)
+    assert table.source.encoding == "GBK"
+    assert table.frame.to_dict("list") == {"时间": ["2025/1/1 0:00", "2025/1/1 1:00"],
+                                           "负荷(kW)": ["12.5", "13"]}
+    assert list(parse_datetimes(table.frame["时间"])) == [pd.Timestamp("2025-01-01 00:00"),
+                                                         pd.Timestamp("2025-01-01 01:00")]
+
+
 def test_gbk_is_told_from_a_short_header() -> None:
     # charset-normalizer alone ranks Korean (cp949) first on so few bytes; GBK is preferred
     assert detect_encoding("时间,负荷\n1,2\n".encode("gbk")) == "GBK"

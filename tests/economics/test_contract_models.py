@@ -75,8 +75,16 @@ term = {{ start = 2025-01-01, end = 2025-12-31 }}
 
 
 def test_currency_mismatch():
+    # issue 17: a contract's currency defaulted to CNY whatever the tariff's, so a EUR tariff
+    # refused contracts that did not name a currency; it now defaults to the tariff's
+    from greenlink.scenario.contracts import PPA, contract_currency
+
+    sc = tiny_scenario(currency="EUR")
+    assert {contract_currency(c, sc) for c in sc.contracts if isinstance(c, PPA)} == {"EUR"}
+    # a contract in another currency is converted with CNY rates: it needs a CNY tariff
+    in_cny = _pap("x1", 0.2) + 'currency = "CNY"\n'
     with pytest.raises(InputError, match="currency CNY differs from the tariff's EUR"):
-        tiny_scenario(currency="EUR")
+        tiny_scenario(in_cny, currency="EUR")
 
 
 def test_unknown_references_and_bad_terms():

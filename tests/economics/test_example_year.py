@@ -95,3 +95,36 @@ def test_buyers_never_get_more_than_matched(year):
             assert all(x.assigned_kwh <= x.requested_kwh for x in b.shipments)
             assigned_any |= b.assigned_kwh > 0
     assert assigned_any
+
+
+def test_park_import_is_the_tenants_grid_lines_and_the_battery(year):
+    """Issue 17: the park's import = Σ tenants' grid lines + grid energy into the battery −
+    stored grid energy the battery gave back to tenants (January: the initial charge, 40,000 kWh
+    × 0.5 × 0.95 discharge efficiency = 19,000 kWh), to the Wh; the metered column differs by
+    the tenants' own rounding only."""
+    for s in year:
+        p = s.park
+        grid = sum(ln.quantity for st in s.statements for ln in st.lines
+                   if ln.kind == "grid_import")
+        assert p.tenants_grid_kwh == grid
+        assert p.import_kwh == grid + p.battery_grid_charge_kwh - p.battery_grey_discharge_kwh
+        assert abs(p.import_rounding_kwh) <= Decimal("0.0005") * (len(s.statements) + 2)
+    assert year[0].park.battery_grey_discharge_kwh == Decimal(19000)
+
+
+def test_overseas_buyer_statement_every_month(year):
+    """The example's EUR PPA with an overseas buyer: a buyer statement each month, converted at
+    the month-end rate, reconciled with the fastener plant's statement."""
+    for s in year:
+        (b,) = s.buyer_statements
+        assert (b.contract_id, b.currency, b.tenant) == ("ground-fasteners-eu", "EUR",
+                                                         "steel_fasteners")
+        assert b.reconciled, b.checks
+        assert b.fx is not None and b.fx.rule == "month_end"
+        assert b.volume.delivered_kwh <= Decimal(200000)  # the monthly cap
+        st = s.statement("steel_fasteners")
+        assert st.attributes_transferred_kwh == b.volume.delivered_kwh
+        for ln in b.lines:
+            if ln.currency == "EUR":
+                assert ln.amount_local == money(ln.amount * b.fx.rate)
+    assert any(b.volume.above_cap_kwh > 0 for s in year for b in s.buyer_statements)

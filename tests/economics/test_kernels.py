@@ -64,7 +64,7 @@ def test_cap_cumulative():
        active=hnp.arrays(bool, (12, 3)), takes=hnp.arrays(bool, 3),
        caps=st.lists(st.one_of(st.none(), st.floats(0, 500)), min_size=3, max_size=3))
 def test_attribution_conserves_green_energy(green, contracted, active, takes, caps):
-    att = attribute_green(green, contracted, active, takes, np.ones(3, dtype=bool), caps)
+    att = attribute_green(green, contracted, active, takes, caps)
     total = att.delivered_kwh.sum(axis=1) + att.surplus_kwh.sum(axis=1) + att.uncontracted_kwh
     assert np.allclose(total, green, atol=1e-9)
     assert (att.delivered_kwh <= np.where(active, contracted, 0) + 1e-9).all()

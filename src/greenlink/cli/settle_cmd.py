@@ -37,14 +37,22 @@ def settle(
              "first day")] = None,
     fmt: Annotated[str, typer.Option("--format", help="comma-separated: json,html,pdf,xlsx "
                                      "(xlsx: settlement.xlsx for Excel)")] = "json,html,pdf",
+    fx: Annotated[Path | None, typer.Option(
+        help="exchange-rate CSV (date,currency,cny_per_unit[,status,source]) replacing the "
+             "shipped PBOC/CFETS central parity series")] = None,
+    registry: Annotated[str | None, typer.Option(
+        help="certificate registry database (URL or SQLite path) to reconcile the buyer "
+             "statements with its transfers")] = None,
 ) -> None:
-    """Settle one month: a statement per tenant and contract (JSON, HTML, PDF) and the
-    overseas buyers' view, reconciled to the kWh with the meters and to the cent."""
+    """Settle one month: a statement per tenant and contract, one per overseas buyer's PPA
+    (JSON, HTML, PDF) and the green supply agreements' view, reconciled to the kWh with the
+    meters and to the cent; contracts in another currency converted at the stated FX rate."""
     from greenlink.workflows.settle import settle_to_files
 
     with user_errors():
         run = settle_to_files(scenario, month, out, flows, fees, fees_as_of,
-                              [f.strip() for f in fmt.split(",") if f.strip()])
+                              [f.strip() for f in fmt.split(",") if f.strip()],
+                              fx_path=fx, registry_url=registry)
     s = run.settlement
     table = Table(title=f"Settlement {s.month} ({s.currency})")
     for col in ("tenant", "consumption kWh", "green kWh", "grid kWh", "total"):
@@ -54,6 +62,20 @@ def settle(
         table.add_row(st.tenant, f"{m.load_kwh:,}", f"{m.green_kwh:,}", f"{m.grid_kwh:,}",
                       f"{st.total:,}")
     _console.print(table)
+    if s.buyer_statements:
+        buyers = Table(title=f"Buyers outside the park {s.month}")
+        for col in ("contract", "buyer", "structure", "delivered kWh", "GEC", "amount",
+                    f"total {s.currency}", "reconciled"):
+            buyers.add_column(col, justify="left" if col in ("contract", "buyer", "structure")
+                              else "right")
+        for b in s.buyer_statements:
+            amounts = "; ".join(f"{v:,} {c}" for c, v in b.totals_by_currency.items())
+            buyers.add_row(b.contract_id, b.buyer_id, b.structure,
+                           f"{b.volume.delivered_kwh:,}", str(b.attributes.gec), amounts,
+                           f"{b.total_local:,}", "yes" if b.reconciled else "NO")
+        _console.print(buyers)
+    for rate in s.fx_rates:
+        _console.print(f"FX: {rate.describe()}", markup=False)
     for note in s.notes:
         _console.print(f"note: {note}", markup=False)
     _console.print(f"{len(run.files)} files in {out / s.month}", markup=False)

@@ -2,15 +2,22 @@
 
 Per seller (a manufacturing tenant) and month the pool is the seller's matched green energy
 (``<user>.green_kwh`` summed over the month, green energy consumed in the interval it was
-delivered). Agreements draw on the pool in the scenario's order, each at most
+delivered) less the energy whose attributes it does not own (delivered to it under a PPA with a
+buyer outside the park). Agreements draw on the pool in the scenario's order, each at most
 ``max_share_of_green`` of the pool; within an agreement the month's shipments draw in file order,
 each asking ``quantity_t × electricity_kwh_per_t`` of its product. Nothing is assigned beyond the
 pool, so the assignments never exceed what was matched. Certificates are whole MWh (China's GEC:
 1 certificate = 1 MWh), rounded down.
+
+Rounding: attributes are claims, so every quantity here is rounded **down** to the Wh (the share
+of the pool, a shipment's request) — never more than was measured, the rule of every claim
+(:func:`greenlink.units.kwh_to_wh`). Billed energy (statement lines) is rounded half-up and
+apportioned instead, because it must add up to the meter.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -62,6 +69,24 @@ def certificates_for(energy_kwh: Decimal) -> int:
     return int((energy_kwh / KWH_PER_CERTIFICATE).to_integral_value(rounding=ROUND_FLOOR))
 
 
+def assign_to_shipments(pool_kwh: Decimal, shipments: Sequence[Any], products: dict[str, Any]
+                        ) -> tuple[list[ShipmentAssignment], Decimal]:
+    """Assign ``pool_kwh`` to shipments in order, each asking ``quantity_t ×
+    electricity_kwh_per_t`` (rounded down to the Wh); returns the assignments and what is left."""
+    left = pool_kwh
+    out = []
+    for s in shipments:
+        per_t = Decimal(repr(float(products[s.sku].electricity_kwh_per_t)))
+        qty = Decimal(repr(float(s.quantity_t)))
+        # rounded down to the Wh, the rule of every claim (greenlink.units.kwh_to_wh)
+        requested = (qty * per_t).quantize(WH, rounding=ROUND_FLOOR)
+        assigned = min(requested, left)
+        left -= assigned
+        out.append(ShipmentAssignment(s.id, s.sku, qty, requested, assigned,
+                                      certificates_for(assigned)))
+    return out, left
+
+
 def assign_green(scenario: Any, month: str, green_kwh_by_user: dict[str, Decimal]
                  ) -> list[BuyerPeriod]:
     """Assign each seller's matched green energy of ``month`` to its buyers' shipments."""
@@ -79,19 +104,8 @@ def assign_green(scenario: Any, month: str, green_kwh_by_user: dict[str, Decimal
         pool = green_kwh_by_user.get(c.seller, Decimal("0.000"))
         cap = (pool * Decimal(repr(c.max_share_of_green))).quantize(WH, rounding=ROUND_FLOOR)
         available = min(cap, remaining.get(c.seller, Decimal("0.000")))
-        left = available
-        shipments = []
-        for s in c.shipments:
-            if s.month != month:
-                continue
-            per_t = Decimal(repr(float(products[s.sku].electricity_kwh_per_t)))
-            qty = Decimal(repr(float(s.quantity_t)))
-            # rounded down to the Wh, the rule of every claim (greenlink.units.kwh_to_wh)
-            requested = (qty * per_t).quantize(WH, rounding=ROUND_FLOOR)
-            assigned = min(requested, left)
-            left -= assigned
-            shipments.append(ShipmentAssignment(s.id, s.sku, qty, requested, assigned,
-                                                certificates_for(assigned)))
+        shipments, left = assign_to_shipments(
+            available, [s for s in c.shipments if s.month == month], products)
         assigned_total = available - left
         remaining[c.seller] = remaining.get(c.seller, Decimal("0.000")) - assigned_total
         out.append(BuyerPeriod(

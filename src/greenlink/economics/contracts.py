@@ -79,51 +79,76 @@ def cap_cumulative(energy_kwh: np.ndarray, max_total_kwh: float | None) -> np.nd
 
 @dataclass(frozen=True)
 class Attribution:
-    """How a buyer's green energy splits among its PPAs (arrays (T, K) in contract order)."""
+    """How a tenant's green energy splits among its PPAs (arrays (T, K) in contract order).
+
+    Per PPA and interval the contracted volume is ``delivered + shortfall + undertake +
+    above_cap`` exactly; ``surplus`` is green energy beyond every contracted volume.
+    """
 
     delivered_kwh: np.ndarray  # energy attributed to each PPA's contracted volume
-    shortfall_kwh: np.ndarray  # contracted but not delivered (0 for contracted_capacity)
+    shortfall_kwh: np.ndarray  # seller shortfall: the tenant's load could have taken it
+    undertake_kwh: np.ndarray  # buyer under-take: beyond the tenant's load left for the PPA
+    above_cap_kwh: np.ndarray  # contracted from the interval the monthly cap is reached on
     surplus_kwh: np.ndarray  # green beyond all contracted volumes, taken by a PPA
     uncontracted_kwh: np.ndarray  # (T,) green no active PPA took
 
 
 def attribute_green(green_kwh: np.ndarray, contracted: np.ndarray, active: np.ndarray,
-                    takes_surplus: np.ndarray, shortfall_applies: np.ndarray,
-                    max_kwh: list[float | None]) -> Attribution:
-    r"""Attribute a buyer's green energy to its PPAs in contract order (first come, first served).
+                    takes_surplus: np.ndarray, max_kwh: list[float | None],
+                    load_kwh: np.ndarray | None = None) -> Attribution:
+    r"""Attribute a tenant's green energy to its PPAs in contract order (first come, first
+    served), and say who bears the contracted volume that was not delivered.
 
     Parameters
     ----------
-    green_kwh : (T,) green energy the buyer received per interval [kWh] (metered, allocated)
+    green_kwh : (T,) green energy the tenant received per interval [kWh] (metered, allocated)
     contracted : (T, K) contracted energy per PPA [kWh]
     active : (T, K) the PPA's term covers the interval
     takes_surplus : (K,) the PPA takes green energy beyond the contracted volumes
-    shortfall_applies : (K,) the PPA has a delivery obligation (all kinds but contracted capacity)
     max_kwh : per PPA, a cap on the running total delivered in the period (or None)
+    load_kwh : (T,) the tenant's consumption [kWh]; ``None``: unlimited (every kWh not
+        delivered is the seller's shortfall)
 
     Notes
     -----
-    With :math:`R_{t,0} = g_t`: :math:`d_{t,k} = \min(c_{t,k}, R_{t,k})` (then capped so that
-    :math:`\sum_t d_{t,k} \le D^{max}_k`), :math:`R_{t,k+1} = R_{t,k} - d_{t,k}`; shortfall
-    :math:`c_{t,k} - d_{t,k}` while the cap is not reached. What remains goes to the first active
-    PPA that takes surplus, else it is uncontracted. Σ delivered + Σ surplus + uncontracted = g.
+    With :math:`R_{t,0} = g_t` (green left) and :math:`M_{t,0} = L_t` (load left):
+    :math:`d_{t,k} = \min(c_{t,k}, R_{t,k})`, capped so that :math:`\sum_t d_{t,k} \le
+    D^{max}_k`; :math:`R_{t,k+1} = R_{t,k} - d_{t,k}`, :math:`M_{t,k+1} = M_{t,k} - d_{t,k}`.
+    The gap :math:`c_{t,k} - d_{t,k}` is
+
+    * *above the cap* in the interval the cap is reached and after it;
+    * else *buyer under-take* :math:`u = \min(	ext{gap}, \max(0, c_{t,k} - M_{t,k}))` (the
+      tenant's load left for this PPA was lower than the contracted volume), and *seller
+      shortfall* the rest, :math:`	ext{gap} - u` (the load could have taken it, the green
+      energy was not there).
+
+    What remains of :math:`R` goes to the first active PPA that takes surplus, else it is
+    uncontracted. Σ delivered + Σ surplus + uncontracted = g.
     """
     green = np.asarray(green_kwh, dtype=float)
     n, k = contracted.shape
     delivered = np.zeros((n, k))
     shortfall = np.zeros((n, k))
+    undertake = np.zeros((n, k))
+    above_cap = np.zeros((n, k))
     surplus = np.zeros((n, k))
     remaining = green.copy()
+    room = (np.full(n, np.inf) if load_kwh is None
+            else np.maximum(np.asarray(load_kwh, dtype=float), green))
     for j in range(k):
         want = np.where(active[:, j], contracted[:, j], 0.0)
         cap = max_kwh[j]
         d = cap_cumulative(np.minimum(want, remaining), cap)
         delivered[:, j] = d
+        gap = np.maximum(want - d, 0.0)
+        reached = (np.zeros(n, dtype=bool) if cap is None
+                   else np.cumsum(d) >= float(cap) - 1e-9)
+        under = np.minimum(gap, np.maximum(want - room, 0.0))
+        above_cap[:, j] = np.where(reached, gap, 0.0)
+        undertake[:, j] = np.where(reached, 0.0, under)
+        shortfall[:, j] = np.where(reached, 0.0, gap - under)
         remaining = np.maximum(remaining - d, 0.0)
-        if shortfall_applies[j]:
-            before_cap = (np.ones(n, dtype=bool) if cap is None
-                          else np.cumsum(d) < float(cap) - 1e-9)
-            shortfall[:, j] = np.where(before_cap, np.maximum(want - d, 0.0), 0.0)
+        room = np.maximum(room - d, 0.0)
     taken = np.zeros(n, dtype=bool)
     for j in range(k):
         if not takes_surplus[j]:
@@ -132,4 +157,4 @@ def attribute_green(green_kwh: np.ndarray, contracted: np.ndarray, active: np.nd
         surplus[:, j] = np.where(here, remaining, 0.0)
         taken |= here
     uncontracted = np.where(taken, 0.0, remaining)
-    return Attribution(delivered, shortfall, surplus, uncontracted)
+    return Attribution(delivered, shortfall, undertake, above_cap, surplus, uncontracted)

@@ -2,10 +2,19 @@
 
 The numbers live in ``greenlink/data/fees/<province>.toml`` (see its ``SOURCES.md``); this module
 only reads them and applies the formulas.
+
+When a fee applies: **from its effective date**, by day. A per-kWh fee is charged on the energy
+of the intervals whose local date is on or after ``effective_from`` (a fee effective on the 15th
+is charged on the energy from the 15th on); a monthly charge (the T&D capacity charge) is charged
+pro rata to the days of the month in effect (:func:`days_in_effect`). For planning, a fee may
+instead be judged at one date for the whole month (``as_of``: in effect for the month when
+``effective_from <= as_of``), which is what :func:`per_kwh_in_effect` and
+:func:`capacity_price_in_effect` do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from greenlink import flows
@@ -69,7 +79,8 @@ class CapacityCharge:
                 + self.energy_td_price_per_kwh * self.average_load_rate * self.hours_per_month)
 
     def in_effect(self, as_of: date) -> bool:
-        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        """In effect on ``as_of`` (planning: the whole month judged at one date; settlement
+        charges from the effective day, see :func:`days_in_effect`)."""
         return as_of >= self.effective_from
 
 
@@ -86,7 +97,8 @@ class EnergyFee:
     confidence: str
 
     def in_effect(self, as_of: date) -> bool:
-        """Charged for a month judged at ``as_of`` (settlement: the month's first day)."""
+        """In effect on ``as_of`` (planning: the whole month judged at one date; settlement
+        charges from the effective day, see :func:`days_in_effect`)."""
         return as_of >= self.effective_from
 
 
@@ -203,6 +215,18 @@ def capacity_price_in_effect(schedule: FeeSchedule, as_of: date) -> Decimal:
     """T&D capacity charge per kW of connection capacity for a month judged at ``as_of``."""
     td = schedule.td_capacity
     return td.price_per_kw_month if td is not None and td.in_effect(as_of) else Decimal(0)
+
+
+def in_effect_mask(effective_from: date, days: Sequence[date] | np.ndarray) -> np.ndarray:
+    """Per interval (its local date): the fee is in effect that day."""
+    return np.fromiter((d >= effective_from for d in days), dtype=bool, count=len(days))
+
+
+def days_in_effect(effective_from: date, first: date, days_in_month: int) -> int:
+    """Days of the month starting ``first`` (``days_in_month`` long) on or after the effective
+    date: 0 before it, ``days_in_month`` once in effect for the whole month."""
+    offset = (effective_from - first).days
+    return min(max(days_in_month - offset, 0), days_in_month)
 
 
 def capacity_charge_month(charge: CapacityCharge, connection_capacity_kw: float) -> Decimal:

@@ -14,6 +14,11 @@ Python's float ``round`` (banker's rounding on the binary value: ``round(0.125, 
   method, so that the tenants' shares add up to the park amount exactly.
 * Amounts held as floats (CBAM costs in EUR) are rounded the same way per line
   (:func:`money_float`); a total is the sum of its rounded lines (:func:`money_total`).
+* Every amount is in a currency and is rounded to that currency's minor unit (ISO 4217: CNY,
+  EUR, USD to the cent, JPY and KRW to the unit; :data:`MINOR_UNITS`). An amount converted into
+  another currency is the **rounded** amount × the exchange rate, rounded once more, half-up, in
+  the target currency (:func:`convert`): a line is rounded once in its own currency, and its
+  equivalent once in the settlement currency.
 """
 
 from __future__ import annotations
@@ -27,17 +32,37 @@ WH = Decimal("0.001")
 PRICE_STEP = Decimal("0.000001")
 ROUNDING_RULE = ("energy in kWh to 3 decimals (largest remainder so that lines add up to the "
                  "meter); unit prices to 6 decimals; each line amount = quantity × unit price "
-                 "rounded half-up to the cent; totals are sums of lines; park-level charges are "
+                 "rounded half-up to the cent of the line's currency; a line in another "
+                 "currency is converted as (rounded amount) × FX rate, rounded half-up once in "
+                 "the settlement currency; totals are sums of lines; park-level charges are "
                  "split among tenants in cents by largest remainder")
+
+#: Decimal places of the minor unit of a currency (ISO 4217); 2 for any currency not listed.
+MINOR_UNITS: dict[str, int] = {"CNY": 2, "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "HKD": 2,
+                               "SGD": 2, "AUD": 2, "CAD": 2, "SEK": 2, "NOK": 2, "DKK": 2,
+                               "PLN": 2, "JPY": 0, "KRW": 0, "HUF": 2}
 
 
 def _decimal(value: Decimal | float) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
 
 
-def money(value: Decimal | float) -> Decimal:
-    """Round half-up to the cent (a float at its ``repr``: ``money(2.675) == Decimal("2.68")``)."""
-    return _decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def minor_unit(currency: str) -> Decimal:
+    """The smallest amount of a currency: ``0.01`` for CNY/EUR/USD, ``1`` for JPY."""
+    return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
+
+
+def money(value: Decimal | float, currency: str | None = None) -> Decimal:
+    """Round half-up to the cent (a float at its ``repr``: ``money(2.675) == Decimal("2.68")``),
+    or to the minor unit of ``currency`` (``money(2.5, "JPY") == Decimal("3")``)."""
+    step = CENT if currency is None else minor_unit(currency)
+    return _decimal(value).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """An amount (already rounded in its own currency) × an exchange rate [target per unit],
+    rounded half-up once to the minor unit of the target ``currency``."""
+    return money(amount * rate, currency)
 
 
 def money_float(value: float) -> float:

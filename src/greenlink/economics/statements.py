@@ -1,7 +1,9 @@
 """Renderers of a :class:`~greenlink.economics.settlement.Settlement`: JSON, HTML and PDF.
 
-One statement per tenant (all its lines) and one per contract (the lines under that contract,
-across tenants), plus the overseas buyers' view. JSON keeps every amount as a decimal string
+One statement per tenant (all its lines), one per contract (the lines under that contract,
+across tenants), one per PPA with a buyer outside the park (the buyer's statement: energy,
+attributes, price, FX rate and source, amounts in both currencies, reconciliation), plus the
+green supply agreements' view. JSON keeps every amount as a decimal string
 (exact); HTML is one self-contained file (inline CSS, no network); PDF is drawn with matplotlib's
 PDF backend (text only, no network, no fonts beyond matplotlib's own).
 :func:`write_settlement` writes everything into a folder atomically.
@@ -24,7 +26,14 @@ import jinja2
 
 from greenlink import flows, jsonio
 from greenlink.economics.buyers import BuyerPeriod
-from greenlink.economics.settlement import Line, Settlement, Statement
+from greenlink.economics.fx import FxRate
+from greenlink.economics.settlement import (
+    BuyerStatement,
+    Line,
+    Settlement,
+    Statement,
+    totals_by_currency,
+)
 
 FORMATS = ("json", "html", "pdf")
 
@@ -47,6 +56,28 @@ def _line_dict(line: Line) -> dict[str, Any]:
     return {k: _plain(v) for k, v in asdict(line).items()}
 
 
+def _fx_dict(rate: FxRate) -> dict[str, Any]:
+    return {"currency": rate.currency, "cny_per_unit": str(rate.rate), "rule": rate.rule,
+            "wanted": rate.wanted.isoformat(),
+            "fixing_dates": [d.isoformat() for d in rate.fixing_dates],
+            "stated_source": rate.stated_source, "series": rate.series,
+            "unverified": rate.unverified, "sources": list(rate.sources),
+            "text": rate.describe()}
+
+
+def _fees(settlement: Settlement) -> dict[str, Any]:
+    return {"source": Path(settlement.fee_source).name,
+            "as_of": (settlement.fees_as_of.isoformat() if settlement.fees_as_of is not None
+                      else None),
+            "rule": ("every fee judged at one date for the whole month"
+                     if settlement.fees_as_of is not None else
+                     "each fee from its effective date, by day (a monthly charge pro rata)")}
+
+
+def _money_map(values: dict[str, Decimal]) -> dict[str, str]:
+    return {k: str(v) for k, v in values.items()}
+
+
 def statement_dict(settlement: Settlement, statement: Statement) -> dict[str, Any]:
     """A tenant statement as JSON-ready data (amounts as decimal strings)."""
     return {
@@ -55,17 +86,20 @@ def statement_dict(settlement: Settlement, statement: Statement) -> dict[str, An
         "tenant_name": statement.tenant_name, "currency": statement.currency,
         "meters_kwh": _plain(statement.meters), "energy_lines_kwh": str(statement.energy_kwh),
         "lines": [_line_dict(ln) for ln in statement.lines], "total": str(statement.total),
+        "totals_by_currency": _money_map(statement.totals_by_currency),
         "contracts": statement.contract_ids(),
         "contract_totals_kwh": [_plain(c) for c in statement.contracts],
+        "attributes_transferred_kwh": str(statement.attributes_transferred_kwh),
+        "fx": [_fx_dict(r) for r in settlement.fx_rates],
         "rounding_rule": settlement.rounding_rule,
-        "fees": {"source": Path(settlement.fee_source).name,
-                 "as_of": settlement.fees_as_of.isoformat()},
+        "fees": _fees(settlement),
         "notes": list(settlement.notes) + list(statement.notes),
     }
 
 
 def contract_dict(settlement: Settlement, contract_id: str) -> dict[str, Any]:
-    """One contract's lines across tenants, with its totals."""
+    """One contract's lines across tenants, with its totals (per currency and in the
+    settlement currency)."""
     rows = settlement.contract_lines(contract_id)
     energy = sum((ln.quantity for _, ln in rows if ln.energy), Decimal("0.000"))
     return {
@@ -73,8 +107,38 @@ def contract_dict(settlement: Settlement, contract_id: str) -> dict[str, Any]:
         "month": settlement.month, "contract_id": contract_id, "currency": settlement.currency,
         "lines": [{"tenant": t, **_line_dict(ln)} for t, ln in rows],
         "energy_kwh": str(energy),
-        "total": str(sum((ln.amount for _, ln in rows), Decimal("0.00"))),
+        "total": str(sum((ln.amount_local for _, ln in rows), Decimal("0.00"))),
+        "totals_by_currency": _money_map(totals_by_currency(ln for _, ln in rows)),
         "rounding_rule": settlement.rounding_rule,
+    }
+
+
+def buyer_statement_dict(settlement: Settlement, b: BuyerStatement) -> dict[str, Any]:
+    """An overseas buyer's statement of one PPA and month (amounts from the buyer's view:
+    positive, the buyer pays)."""
+    a = b.attributes
+    return {
+        "kind": "buyer_statement", "scenario": settlement.scenario_name, "month": b.month,
+        "contract_id": b.contract_id, "contract_name": b.contract_name,
+        "buyer": {"id": b.buyer_id, "name": b.buyer_name, "country": b.buyer_country},
+        "seller": b.seller, "delivered_to": b.tenant, "structure": b.structure,
+        "currency": b.currency, "settlement_currency": b.local_currency,
+        "fx": _fx_dict(b.fx) if b.fx is not None else None,
+        "energy_kwh": _plain(b.volume),
+        "attributes": {
+            "energy_kwh": str(a.energy_kwh), "granular_certificates_wh": a.certificates_wh,
+            "gec": a.gec, "gec_remainder_kwh": str(a.gec_remainder_kwh), "per": a.per,
+            "shipments": [_plain(x) for x in a.shipments],
+            "unassigned_kwh": str(a.unassigned_kwh), "seller_device": a.seller_device,
+            "registry_account": a.registry_account, "gec_holder": a.gec_holder,
+            "footprint_claim": a.claim},
+        "lines": [_line_dict(ln) for ln in b.lines],
+        "totals_by_currency": _money_map(b.totals_by_currency),
+        "total_settlement_currency": str(b.total_local),
+        "reconciliation": {"reconciled": b.reconciled, "with_tenant_statement": list(b.checks),
+                           "with_registry": list(b.registry)},
+        "rounding_rule": settlement.rounding_rule,
+        "notes": list(b.notes) + [n for n in settlement.notes if "exchange rate" in n],
     }
 
 
@@ -95,7 +159,13 @@ def settlement_dict(settlement: Settlement) -> dict[str, Any]:
                      flows.USER_GRID_KWH: str(s.meters.grid_kwh),
                      "total": str(s.total)} for s in settlement.statements],
         "rounding_rule": settlement.rounding_rule, "fee_source": Path(settlement.fee_source).name,
-        "fees_as_of": settlement.fees_as_of.isoformat(), "notes": list(settlement.notes),
+        "fees": _fees(settlement), "fx": [_fx_dict(r) for r in settlement.fx_rates],
+        "buyer_statements": [{"contract_id": b.contract_id, "buyer": b.buyer_id,
+                              "currency": b.currency,
+                              "totals_by_currency": _money_map(b.totals_by_currency),
+                              "total_settlement_currency": str(b.total_local),
+                              "reconciled": b.reconciled} for b in settlement.buyer_statements],
+        "notes": list(settlement.notes),
     }
 
 
@@ -105,36 +175,48 @@ _HTML = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fr
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:70em}
+body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:80em}
 table{border-collapse:collapse;margin:1em 0;width:100%}
 th,td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;font-size:.9em}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.total td{font-weight:bold;border-top:2px solid #222}
 .note{color:#555;font-size:.85em}
+.bad{color:#a00;font-weight:bold}
 </style></head><body>
 <h1>{{ title }}</h1>
 <p>{{ subtitle }}</p>
+{% for p in intro %}<p>{{ p }}</p>{% endfor %}
 {% if meters %}<h2>Metered energy</h2>
 <table><tr><th>consumption kWh</th><th>green kWh</th><th>grid kWh</th><th>energy on lines kWh</th>
 </tr><tr><td class="n">{{ meters.load_kwh }}</td><td class="n">{{ meters.green_kwh }}</td>
 <td class="n">{{ meters.grid_kwh }}</td><td class="n">{{ energy_kwh }}</td></tr></table>{% endif %}
 {% if contracts %}<h2>Contracts (kWh)</h2>
-<table><tr><th>contract</th><th>kind</th><th class="n">contracted</th><th class="n">delivered</th>
-<th class="n">shortfall</th><th class="n">surplus taken</th></tr>
-{% for c in contracts %}<tr><td>{{ c.contract_id }}</td><td>{{ c.kind }}</td>
+<table><tr><th>contract</th><th>kind</th><th>buyer</th><th class="n">contracted</th>
+<th class="n">delivered</th><th class="n">seller shortfall</th><th class="n">buyer under-take</th>
+<th class="n">above cap</th><th class="n">surplus taken</th></tr>
+{% for c in contracts %}<tr><td>{{ c.contract_id }}</td><td>{{ c.kind }}</td><td>{{ c.buyer }}</td>
 <td class="n">{{ c.contracted_kwh }}</td><td class="n">{{ c.delivered_kwh }}</td>
-<td class="n">{{ c.shortfall_kwh }}</td><td class="n">{{ c.surplus_kwh }}</td></tr>{% endfor %}
+<td class="n">{{ c.shortfall_kwh }}</td><td class="n">{{ c.undertake_kwh }}</td>
+<td class="n">{{ c.above_cap_kwh }}</td><td class="n">{{ c.surplus_kwh }}</td></tr>{% endfor %}
 </table>{% endif %}
+{% if attributes %}<h2>Attributes transferred to the buyer</h2>
+<table>{% for k, v in attributes %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table>
+{% endif %}
 <h2>Lines</h2>
 <table><tr>{% for h in headers %}<th{% if h in numeric %} class="n"{% endif %}>{{ h }}</th>
 {% endfor %}</tr>
 {% for row in rows %}<tr>{% for h in headers %}<td{% if h in numeric %} class="n"{% endif %}>
 {{ row[h] }}</td>{% endfor %}</tr>{% endfor %}
+{% for label, value in subtotals %}<tr><td colspan="{{ headers|length - 1 }}">{{ label }}</td>
+<td class="n">{{ value }}</td></tr>{% endfor %}
 <tr class="total"><td colspan="{{ headers|length - 1 }}">Total ({{ currency }})</td>
 <td class="n">{{ total }}</td></tr></table>
+{% if checks %}<h2>Reconciliation</h2>{% for c in checks %}
+<p class="{{ 'bad' if c.startswith('MISMATCH') else 'note' }}">{{ c }}</p>{% endfor %}{% endif %}
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
 <p class="note">Rounding: {{ rounding }}</p>
-</body></html>
+{% for who in signatures %}<p>Signed for {{ who }}: ______________________ date: __________</p>
+{% endfor %}</body></html>
 """)
 
 _BUYERS_HTML = jinja2.Environment(autoescape=True).from_string("""\
@@ -158,38 +240,104 @@ assigned {{ b.assigned_kwh }} kWh
 </body></html>
 """)
 
-_HEADERS = ["tenant", "item", "contract", "period", "quantity", "unit", "unit price", "amount"]
-_NUMERIC = {"quantity", "unit price", "amount"}
+_HEADERS = ["tenant", "item", "contract", "period", "quantity", "unit", "unit price", "amount",
+            "FX", "payer → payee"]
+_NUMERIC = {"quantity", "unit price", "amount", "FX"}
 
 
-def _rows(pairs: list[tuple[str, Line]]) -> list[dict[str, str]]:
+def _headers(local: str, with_tenant: bool) -> list[str]:
+    heads = [h for h in _HEADERS if with_tenant or h != "tenant"]
+    return [*heads, f"amount {local}"]
+
+
+def _rows(pairs: list[tuple[str, Line]], local: str) -> list[dict[str, str]]:
     return [{"tenant": t, "item": ln.description, "contract": ln.contract_id or "",
              "period": ln.period, "quantity": f"{ln.quantity:,}", "unit": ln.unit,
-             "unit price": str(ln.unit_price), "amount": f"{ln.amount:,}"} for t, ln in pairs]
+             "unit price": str(ln.unit_price), "amount": f"{ln.amount:,} {ln.currency}",
+             "FX": str(ln.fx_rate) if ln.fx_rate is not None else "",
+             "payer → payee": f"{ln.payer} → {ln.payee}" if ln.payer else "",
+             f"amount {local}": f"{ln.amount_local:,}"} for t, ln in pairs]
+
+
+def _subtotals(lines: list[Line], local: str) -> list[tuple[str, str]]:
+    by = totals_by_currency(lines)
+    if set(by) <= {local}:
+        return []
+    return [(f"Sum of the amounts in {c}", f"{v:,} {c}") for c, v in by.items()]
 
 
 def statement_html(settlement: Settlement, statement: Statement) -> str:
-    headers = [h for h in _HEADERS if h != "tenant"]
+    local = settlement.currency
     return _HTML.render(
         title=f"Statement {statement.month} — {statement.tenant_name}",
         subtitle=f"{settlement.scenario_name}; tenant {statement.tenant}; "
                  f"{settlement.intervals} intervals of {settlement.interval_minutes} min",
-        meters=statement.meters, energy_kwh=statement.energy_kwh, headers=headers,
-        contracts=list(statement.contracts),
-        numeric=_NUMERIC, rows=_rows([(statement.tenant, ln) for ln in statement.lines]),
-        currency=statement.currency, total=f"{statement.total:,}",
-        notes=list(settlement.notes), rounding=settlement.rounding_rule)
+        intro=[f"FX: {r.describe()}" for r in settlement.fx_rates],
+        meters=statement.meters, energy_kwh=statement.energy_kwh,
+        headers=_headers(local, False), contracts=list(statement.contracts), attributes=[],
+        numeric=_NUMERIC | {f"amount {local}"},
+        rows=_rows([(statement.tenant, ln) for ln in statement.lines], local),
+        subtotals=_subtotals(list(statement.lines), local),
+        currency=local, total=f"{statement.total:,}", checks=[],
+        notes=[*settlement.notes, *statement.notes], rounding=settlement.rounding_rule,
+        signatures=[])
 
 
 def contract_html(settlement: Settlement, contract_id: str) -> str:
     rows = settlement.contract_lines(contract_id)
+    local = settlement.currency
     return _HTML.render(
         title=f"Contract statement {settlement.month} — {contract_id}",
-        subtitle=settlement.scenario_name, meters=None, energy_kwh="", headers=_HEADERS,
-        contracts=[],
-        numeric=_NUMERIC, rows=_rows(rows), currency=settlement.currency,
-        total=f"{sum((ln.amount for _, ln in rows), Decimal('0.00')):,}", notes=[],
-        rounding=settlement.rounding_rule)
+        subtitle=settlement.scenario_name, intro=[], meters=None, energy_kwh="",
+        headers=_headers(local, True), contracts=[], attributes=[],
+        numeric=_NUMERIC | {f"amount {local}"}, rows=_rows(rows, local),
+        subtotals=_subtotals([ln for _, ln in rows], local), currency=local,
+        total=f"{sum((ln.amount_local for _, ln in rows), Decimal('0.00')):,}", checks=[],
+        notes=[], rounding=settlement.rounding_rule, signatures=[])
+
+
+def _attribute_rows(b: BuyerStatement) -> list[tuple[str, str]]:
+    a = b.attributes
+    rows = [("energy delivered", f"{a.energy_kwh:,} kWh"),
+            ("granular certificates", f"{a.certificates_wh:,} Wh (1 certificate = 1 Wh; hourly, "
+                                      f"device {a.seller_device})"),
+            ("China green certificates (GEC)", f"{a.gec:,} (1 GEC = 1 MWh; {a.gec_remainder_kwh:,}"
+                                               " kWh below a whole MWh)"),
+            ("footprint claim", a.claim),
+            ("registry account / GEC holder", f"{a.registry_account or '—'} / "
+                                              f"{a.gec_holder or '—'}"),
+            ("per", a.per)]
+    for x in a.shipments:
+        rows.append((f"shipment {x.shipment_id}", f"{x.sku} {x.quantity_t} t: asked "
+                     f"{x.requested_kwh:,} kWh, assigned {x.assigned_kwh:,} kWh "
+                     f"({x.certificates} GEC)"))
+    if a.per == "shipment":
+        rows.append(("not assigned to a shipment", f"{a.unassigned_kwh:,} kWh (the buyer's, "
+                                                    "held for later shipments)"))
+    return rows
+
+
+def buyer_statement_html(settlement: Settlement, b: BuyerStatement) -> str:
+    local = b.local_currency
+    fx = b.fx.describe() if b.fx is not None else f"no conversion: the contract is in {local}"
+    return _HTML.render(
+        title=f"Buyer statement {b.month} — {b.contract_id} — {b.buyer_name}",
+        subtitle=f"{settlement.scenario_name}; buyer {b.buyer_id} ({b.buyer_country}); seller "
+                 f"{b.seller}; energy delivered to {b.tenant}; {b.structure}; priced in "
+                 f"{b.currency}",
+        intro=[f"FX: {fx}", "Amounts from the buyer's view: positive, the buyer pays; "
+               "negative, the buyer receives."],
+        meters=None, energy_kwh="", headers=_headers(local, False), contracts=[b.volume],
+        attributes=_attribute_rows(b), numeric=_NUMERIC | {f"amount {local}"},
+        rows=_rows([(b.buyer_id, ln) for ln in b.lines], local),
+        subtotals=_subtotals(list(b.lines), local), currency=local,
+        total=f"{b.total_local:,}", checks=[*b.checks, *b.registry], notes=list(b.notes),
+        rounding=settlement.rounding_rule, signatures=_signatories(b))
+
+
+def _signatories(b: BuyerStatement) -> list[str]:
+    """Who signs a buyer statement: the buyer, the seller and the tenant that took the energy."""
+    return [f"{b.buyer_name} (buyer)", f"{b.seller} (seller)", f"{b.tenant} (delivery tenant)"]
 
 
 def buyers_html(settlement: Settlement) -> str:
@@ -200,7 +348,7 @@ def buyers_html(settlement: Settlement) -> str:
 # --------------------------------------------------------------------------- PDF
 
 _PDF_NUMERIC = {"quantity", "unit price", "amount", "t", "kWh asked", "kWh assigned",
-                "certificates"}
+                "certificates", "FX", "amount CNY", "amount EUR", "amount USD"}
 _NON_LATIN = re.compile(r"[^\u0000-\u024f\u2000-\u22ff·²³€]")
 
 
@@ -210,7 +358,8 @@ def _pdf_text(text: str) -> str:
 
 def _write_pdf(path: Path, title: str, header_lines: list[str], table: list[list[str]],
                footer_lines: list[str]) -> None:
-    """Text pages (A4 portrait) with matplotlib's PDF backend; long tables continue on new pages."""
+    """Text pages (A4, landscape when the table is wider than a portrait page holds) with
+    matplotlib's PDF backend; long tables continue on new pages."""
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
@@ -222,24 +371,36 @@ def _write_pdf(path: Path, title: str, header_lines: list[str], table: list[list
                (textwrap.wrap(line, 150) or [""])]
     n_head = len([w for line in header_lines for w in (textwrap.wrap(line, 150) or [""])])
     text_lines = [*wrapped[:n_head], "", *body, *wrapped[n_head:]]
+    longest = max((len(t) for t in text_lines), default=0)
+    size = (8.27, 11.69) if longest <= 160 else (11.69, 8.27)
+    # a monospace character is 0.6 em wide: shrink the font so the longest line fits 90 %
+    fontsize = min(5.6, size[0] * 72 * 0.9 / (0.6 * max(longest, 1)))
     per_page = 60
     with PdfPages(path, metadata={"Title": _pdf_text(title), "Creator": "greenlink"}) as pdf:
         for start in range(0, max(len(text_lines), 1), per_page):
-            fig = Figure(figsize=(8.27, 11.69))
+            fig = Figure(figsize=size)
             fig.text(0.05, 0.965, _pdf_text(title), fontsize=12, weight="bold", va="top")
             chunk = text_lines[start:start + per_page]
-            fig.text(0.05, 0.935, _pdf_text("\n".join(chunk)), fontsize=5.6, va="top",
+            fig.text(0.05, 0.935, _pdf_text("\n".join(chunk)), fontsize=fontsize, va="top",
                      family="monospace", linespacing=1.35)
             pdf.savefig(fig)
 
 
-def _table(pairs: list[tuple[str, Line]], total: Decimal, with_tenant: bool) -> list[list[str]]:
+def _table(pairs: list[tuple[str, Line]], total: Decimal, with_tenant: bool,
+           local: str) -> list[list[str]]:
     head = ["tenant"] if with_tenant else []
-    rows = [[*head, "item", "period", "quantity", "unit", "unit price", "amount"]]
+    rows = [[*head, "item", "period", "quantity", "unit", "unit price", "amount", "FX",
+             "payer -> payee", f"amount {local}"]]
     for t, ln in pairs:
-        rows.append([*([t] if with_tenant else []), ln.description[:80], ln.period,
-                     f"{ln.quantity:,}", ln.unit, str(ln.unit_price), f"{ln.amount:,}"])
-    rows.append([*([""] if with_tenant else []), "TOTAL", "", "", "", "", f"{total:,}"])
+        rows.append([*([t] if with_tenant else []), ln.description[:120], ln.period,
+                     f"{ln.quantity:,}", ln.unit, str(ln.unit_price),
+                     f"{ln.amount:,} {ln.currency}",
+                     str(ln.fx_rate) if ln.fx_rate is not None else "",
+                     f"{ln.payer} -> {ln.payee}" if ln.payer else "", f"{ln.amount_local:,}"])
+    for label, value in _subtotals([ln for _, ln in pairs], local):
+        rows.append([*([""] if with_tenant else []), label, "", "", "", "", value, "", "", ""])
+    rows.append([*([""] if with_tenant else []), "TOTAL", "", "", "", "", "", "", "",
+                 f"{total:,}"])
     return rows
 
 
@@ -249,18 +410,40 @@ def statement_pdf(settlement: Settlement, statement: Statement, path: Path) -> N
                [settlement.scenario_name, f"tenant {statement.tenant}, currency "
                 f"{statement.currency}", f"metered: consumption {m.load_kwh:,} kWh = green "
                 f"{m.green_kwh:,} + grid {m.grid_kwh:,}; energy on lines "
-                f"{statement.energy_kwh:,} kWh"],
+                f"{statement.energy_kwh:,} kWh",
+                *[f"FX: {r.describe()}" for r in settlement.fx_rates]],
                _table([(statement.tenant, ln) for ln in statement.lines], statement.total,
-                      with_tenant=False),
-               [*settlement.notes, f"Rounding: {settlement.rounding_rule}"])
+                      with_tenant=False, local=settlement.currency),
+               [*settlement.notes, *statement.notes, f"Rounding: {settlement.rounding_rule}"])
 
 
 def contract_pdf(settlement: Settlement, contract_id: str, path: Path) -> None:
     rows = settlement.contract_lines(contract_id)
-    total = sum((ln.amount for _, ln in rows), Decimal("0.00"))
+    total = sum((ln.amount_local for _, ln in rows), Decimal("0.00"))
     _write_pdf(path, f"Contract statement {settlement.month} - {contract_id}",
-               [settlement.scenario_name, f"currency {settlement.currency}"],
-               _table(rows, total, with_tenant=True), [f"Rounding: {settlement.rounding_rule}"])
+               [settlement.scenario_name, f"settlement currency {settlement.currency}"],
+               _table(rows, total, with_tenant=True, local=settlement.currency),
+               [f"Rounding: {settlement.rounding_rule}"])
+
+
+def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -> None:
+    v = b.volume
+    fx = b.fx.describe() if b.fx is not None else f"no conversion (contract in {b.local_currency})"
+    header = [settlement.scenario_name,
+              f"buyer {b.buyer_name} ({b.buyer_id}, {b.buyer_country}); seller {b.seller}; "
+              f"energy delivered to {b.tenant}; structure {b.structure}; priced in {b.currency}",
+              f"FX: {fx}",
+              f"energy: contracted {v.contracted_kwh:,} kWh = delivered {v.delivered_kwh:,} + "
+              f"seller shortfall {v.shortfall_kwh:,} + buyer under-take {v.undertake_kwh:,} + "
+              f"above cap {v.above_cap_kwh:,}",
+              *[f"{k}: {val}" for k, val in _attribute_rows(b)],
+              "Amounts from the buyer's view: positive, the buyer pays; negative, it receives."]
+    _write_pdf(path, f"Buyer statement {b.month} - {b.contract_id}", header,
+               _table([(b.buyer_id, ln) for ln in b.lines], b.total_local, with_tenant=False,
+                      local=b.local_currency),
+               [*b.checks, *b.registry, *b.notes, f"Rounding: {settlement.rounding_rule}", "",
+                *[f"Signed for {who}: ______________________ date: __________"
+                  for who in _signatories(b)]])
 
 
 def buyers_pdf(settlement: Settlement, path: Path) -> None:
@@ -295,8 +478,10 @@ def write_settlement(settlement: Settlement, out_dir: str | Path,
     """Write every statement of the month into ``out_dir/<month>/`` (atomic as a folder).
 
     Layout: ``settlement.json``; ``tenants/<tenant>.{json,html,pdf}``;
-    ``contracts/<contract>.{json,html,pdf}``; ``buyers.{json,html,pdf}``. The month's folder is
-    assembled in a temporary folder and moved into place only when complete.
+    ``contracts/<contract>.{json,html,pdf}``; ``buyers.{json,html,pdf}`` (green supply
+    agreements); ``buyers/<contract>.{json,html,pdf}`` (one statement per PPA with a buyer
+    outside the park). The month's folder is assembled in a temporary folder and moved into
+    place only when complete.
     """
     unknown = set(formats) - set(FORMATS)
     if unknown:
@@ -330,6 +515,17 @@ def write_settlement(settlement: Settlement, out_dir: str | Path,
                                                      encoding="utf-8")
             if "pdf" in formats:
                 contract_pdf(settlement, cid, base.with_suffix(".pdf"))
+        if settlement.buyer_statements:
+            (tmp / "buyers").mkdir()
+        for b in settlement.buyer_statements:
+            base = tmp / "buyers" / b.contract_id
+            if "json" in formats:
+                dump(base.with_suffix(".json"), buyer_statement_dict(settlement, b))
+            if "html" in formats:
+                base.with_suffix(".html").write_text(buyer_statement_html(settlement, b),
+                                                     encoding="utf-8")
+            if "pdf" in formats:
+                buyer_statement_pdf(settlement, b, base.with_suffix(".pdf"))
         if "json" in formats:
             dump(tmp / "buyers.json", buyers_dict(settlement))
         if "html" in formats:

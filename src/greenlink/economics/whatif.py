@@ -22,6 +22,7 @@ from pydantic import Field
 
 from greenlink import flows
 from greenlink.economics.fees import FeeSchedule
+from greenlink.economics.fx import FxSeries
 from greenlink.economics.settlement import Settlement, settle
 from greenlink.errors import InputError, Problem
 from greenlink.scenario import contracts as contract_models
@@ -77,24 +78,27 @@ def complete_months(table: pd.DataFrame, scenario: Scenario) -> list[str]:
 
 
 def settle_year(table: pd.DataFrame, scenario: Scenario, months: Sequence[str] | None = None,
-                fees: FeeSchedule | None = None, fees_as_of: date | None = None
-                ) -> list[Settlement]:
+                fees: FeeSchedule | None = None, fees_as_of: date | None = None,
+                fx: FxSeries | None = None) -> list[Settlement]:
     """Settle every given (default: every complete) month of a flows table."""
     table = flows.normalise(table, scenario.site.timezone)
     months = list(months) if months is not None else complete_months(table, scenario)
     if not months:
         raise InputError(Problem("no complete month of meter data", location="flows",
                                  expected="every interval of at least one month"))
-    return [settle(table, scenario, m, fees=fees, fees_as_of=fees_as_of) for m in months]
+    return [settle(table, scenario, m, fees=fees, fees_as_of=fees_as_of, fx=fx) for m in months]
 
 
 def _tenant_table(settlements: Sequence[Settlement]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for s in settlements:
         for st in s.statements:
-            contracted = sum((c.contracted_kwh for c in st.contracts
-                              if c.kind != "contracted_capacity"), Decimal(0))
-            short = sum((c.shortfall_kwh for c in st.contracts), Decimal(0))
+            # the tenant's own PPAs with a delivery obligation (an overseas buyer's shortfall is
+            # the buyer's; contracted capacity has no delivery obligation)
+            own = [c for c in st.contracts
+                   if c.kind != "contracted_capacity" and c.buyer in ("", st.tenant)]
+            contracted = sum((c.contracted_kwh for c in own), Decimal(0))
+            short = sum((c.shortfall_kwh for c in own), Decimal(0))
             rows.append({"tenant": st.tenant, "month": s.month, "cost": st.total,
                          _LOAD: st.meters.load_kwh, _GREEN: st.meters.green_kwh,
                          "contracted_kwh": contracted, "shortfall_kwh": short,
@@ -111,22 +115,24 @@ def _tenant_table(settlements: Sequence[Settlement]) -> pd.DataFrame:
 def compare_contracts(table: pd.DataFrame, variants: Mapping[str, Scenario],
                       flows_without_battery: pd.DataFrame | None = None,
                       months: Sequence[str] | None = None, fees: FeeSchedule | None = None,
-                      fees_as_of: date | None = None) -> pd.DataFrame:
+                      fees_as_of: date | None = None, fx: FxSeries | None = None
+                      ) -> pd.DataFrame:
     """Compare contract structures: one row per variant and tenant.
 
     Columns: ``variant, tenant, cost, load_kwh, green_kwh, cost_per_kwh, contracted_kwh,
     shortfall_kwh, shortfall_share`` (shortfall ÷ contracted, baseload/shaped/pay-as-produced),
     ``months_with_shortfall`` (months short by more than 5 % of contracted), ``months`` and, with
     ``flows_without_battery``, ``cost_without_battery`` and ``battery_value`` (without − with).
-    Money in the scenario currency (floats rounded to the cent for the table).
+    Money in the scenario currency (floats rounded to the cent for the table); contracts in
+    another currency converted with ``fx`` (default: the shipped central parity series).
     """
     tables = []
     for name, scenario in variants.items():
-        with_b = _tenant_table(settle_year(table, scenario, months, fees, fees_as_of))
+        with_b = _tenant_table(settle_year(table, scenario, months, fees, fees_as_of, fx))
         if flows_without_battery is not None:
             no_batt = without_battery_contracts(scenario)
             without = _tenant_table(settle_year(flows_without_battery, no_batt, months, fees,
-                                                fees_as_of))
+                                                fees_as_of, fx))
             with_b = with_b.merge(without[["tenant", "cost"]].rename(
                 columns={"cost": "cost_without_battery"}), on="tenant", how="left")
             with_b["battery_value"] = with_b["cost_without_battery"] - with_b["cost"]

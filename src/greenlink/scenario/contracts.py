@@ -8,13 +8,23 @@ Three kinds of contract, told apart by ``type``:
 
 ``ppa``
     A power purchase agreement between a seller (a plant id, or ``"park"`` for the park operator's
-    pool of green energy) and a buyer (a user id). ``volume.kind`` is one of
+    pool of green energy) and a buyer: a park tenant (a user id), or a party outside the park
+    (a table ``buyer = {id, name, country, …}``: an importer, a brand, a cloud customer) whose
+    energy is delivered physically to a tenant (``delivered_to``) while the attributes
+    (granular certificates, GECs, the footprint claim) go to the buyer. ``structure`` says who
+    pays whom: ``physical`` (a tenant buyer pays the seller), ``sleeved`` (the overseas buyer
+    pays the seller for energy and attributes; the tenant pays the buyer for the energy on the
+    ``onward`` terms), ``virtual`` (a contract for difference: the tenant buys the energy from
+    the seller at the grid tariff, buyer and seller settle contract price − tariff) or
+    ``bundled`` (energy + product: the buyer pays the seller, the energy is consigned to the
+    tenant free of charge and its attributes travel with the buyer's shipments).
+    ``volume.kind`` is one of
 
     * ``pay_as_produced`` – a ``share`` (0..1) of a plant's available generation per interval,
     * ``baseload`` – a constant block of ``power_kw`` in every interval of the term,
     * ``shaped`` – an hourly profile: 24 values of ``profile_kw`` (local hour of day 0..23),
     * ``contracted_capacity`` – up to ``power_kw`` per interval, taken as consumed; the buyer may
-      pay a capacity fee ``capacity_price_per_kw_month`` and there is never a shortfall.
+      pay a capacity fee ``capacity_price_per_kw_month``.
 
     Price (``price.kind``): ``fixed`` (one ``price_per_kwh``, or time-of-day ``periods`` that
     must cover the day exactly), ``indexed`` (the grid TOU tariff × (1 − ``discount``) +
@@ -28,7 +38,9 @@ Three kinds of contract, told apart by ``type``:
     matched green energy is assigned to the buyer's ``shipments`` (tonnes of a product × the
     product's ``electricity_kwh_per_t``), never more than was matched.
 
-All money is in ``currency``, which must be the tariff's currency.
+Money of a PPA or battery service is in its ``currency`` (default: the tariff's). A contract in
+another currency is converted into the tariff's (CNY) with the exchange rate its ``fx`` terms
+name (source, which day's rate); the tariff and the fees stay in CNY.
 """
 
 from __future__ import annotations
@@ -154,12 +166,14 @@ class Volume(Strict):
 
 
 class ShortfallTerms(Strict):
-    """What happens to contracted energy the buyer did not receive from the seller."""
+    """What the seller pays for contracted energy it did not deliver although the buyer's load
+    could have taken it (a seller shortfall; the buyer's own low load is an under-take, which
+    the buyer bears through take-or-pay)."""
 
     compensation: Literal["none", "grid_price_difference", "fixed"] = Field(
-        "grid_price_difference", description="none; grid_price_difference: the seller credits "
-        "max(0, grid tariff − contract price) per kWh short; fixed: the seller credits "
-        "price_per_kwh per kWh short")
+        "grid_price_difference", description="none; grid_price_difference: the seller pays the "
+        "buyer's replacement cost, max(0, grid tariff − contract price) per kWh short; fixed: the "
+        "seller pays price_per_kwh per kWh short")
     price_per_kwh: NonNegative = 0.0
 
 
@@ -188,17 +202,99 @@ class Term(Strict):
         return self.start <= other.end and other.start <= self.end
 
 
+class Buyer(Strict):
+    """A party outside the park: an importer, a brand, a cloud customer."""
+
+    id: Id
+    name: str = ""
+    country: str = Field("", description="ISO 3166-1 alpha-2 code, e.g. DE")
+    registry_account: str | None = Field(None, description="its account in the certificate "
+                                         "registry (granular certificates transferred to it)")
+    gec_holder: str | None = Field(None, description="its label in the GEC records (GECs "
+                                   "transferred or cancelled for it)")
+
+
+class Shipment(Strict):
+    id: str = Field(min_length=1)
+    month: str = Field(description="YYYY-MM the goods were produced in")
+    sku: str = Field(description="product SKU (scenario.products)")
+    quantity_t: Positive
+
+    @field_validator("month")
+    @classmethod
+    def _month(cls, value: str) -> str:
+        if not _MONTH.match(value):
+            raise ValueError(f"{value!r} is not a month YYYY-MM")
+        return value
+
+
+class FxTerms(Strict):
+    """How a contract in a foreign currency is converted into the settlement currency (CNY)."""
+
+    source: str = Field("PBOC/CFETS central parity", description="the rate source the contract "
+                        "names (printed on statements); the rates come from the settlement's "
+                        "rate file (shipped: the CFETS central parity)")
+    rule: Literal["month_end", "invoice_date", "month_average"] = Field(
+        "month_end", description="month_end: the rate of the delivery month's last day (or the "
+        "last business day before it); invoice_date: the rate of the invoice date (invoice_day "
+        "of the following month, or the last business day before it); month_average: the mean "
+        "of the month's published rates")
+    invoice_day: int = Field(5, ge=1, le=28, description="invoice_date: day of the month after "
+                             "delivery the invoice is dated")
+
+
+class OnwardTerms(Strict):
+    """Sleeved PPA: what the tenant that takes the energy pays the overseas buyer for it."""
+
+    price: Literal["contract", "fixed", "tariff"] = Field(
+        "contract", description="contract: the contract price, in the contract's currency (the "
+        "buyer passes the energy on at cost); fixed: price_per_kwh in the tariff's currency; "
+        "tariff: the grid TOU tariff")
+    price_per_kwh: NonNegative = 0.0
+
+
+class AttributeTerms(Strict):
+    """Where the attributes of the energy delivered under an overseas PPA go: to the buyer, for
+    the month (``period``) or assigned to its shipments (``shipment``)."""
+
+    per: Literal["period", "shipment"] = "period"
+    shipments: list[Shipment] = Field(default_factory=list, description="per shipment: the "
+                                      "buyer's shipments of the delivery tenant's products")
+
+    @model_validator(mode="after")
+    def _shipments_only_per_shipment(self) -> AttributeTerms:
+        if self.shipments and self.per != "shipment":
+            raise ValueError("shipments are listed only when attributes go per = 'shipment'")
+        return self
+
+
+Structure = Literal["physical", "sleeved", "virtual", "bundled"]
+
+
 class PPA(Strict):
-    """Power purchase agreement between a plant (or the park operator) and a user."""
+    """Power purchase agreement between a plant (or the park operator) and a tenant or an
+    overseas buyer."""
 
     type: Literal["ppa"] = "ppa"
     id: Id
     name: str = ""
     seller: str = Field(description="plant id, or 'park' for the park operator's green pool")
-    buyer: str = Field(description="user id")
+    buyer: str | Buyer = Field(description="user id (a park tenant), or a table {id, name, "
+                               "country, registry_account, gec_holder} for a party outside the "
+                               "park")
+    delivered_to: str | None = Field(None, description="overseas buyer: the user id of the tenant "
+                                     "that takes the energy physically")
+    structure: Structure | None = Field(None, description="physical (a tenant buyer; default); "
+                                        "for an overseas buyer: sleeved, virtual or bundled")
     volume: Volume
     price: Price
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="ISO 4217; default "
+                                 "the tariff's")
+    fx: FxTerms = FxTerms()
+    onward: OnwardTerms | None = Field(None, description="sleeved: what the tenant pays the "
+                                       "buyer for the energy (default: the contract price)")
+    attributes: AttributeTerms | None = Field(None, description="overseas buyer: per period "
+                                              "(default; bundled: per shipment)")
     term: Term
     capacity_price_per_kw_month: NonNegative = Field(0.0, description="contracted_capacity: fee "
                                                      "per kW of capacity and month")
@@ -214,6 +310,69 @@ class PPA(Strict):
                              "a plant id")
         return self
 
+    @model_validator(mode="after")
+    def _parties(self) -> PPA:
+        if isinstance(self.buyer, str):
+            if self.structure not in (None, "physical"):
+                raise ValueError(f"structure {self.structure!r} needs a buyer outside the park "
+                                 "(buyer = {id, name, country}); a tenant buyer takes the energy "
+                                 "physically")
+            if self.delivered_to not in (None, self.buyer):
+                raise ValueError("a tenant buyer takes the energy itself: leave out "
+                                 "'delivered_to'")
+            for key in ("onward", "attributes"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"'{key}' applies to a buyer outside the park only")
+            return self
+        if self.structure in (None, "physical"):
+            raise ValueError("a buyer outside the park needs structure = 'sleeved', 'virtual' or "
+                             "'bundled' (who pays whom for the energy delivered to the tenant)")
+        if self.delivered_to is None:
+            raise ValueError("a buyer outside the park needs 'delivered_to': the tenant that "
+                             "takes the energy physically")
+        if self.onward is not None and self.structure != "sleeved":
+            raise ValueError("'onward' terms apply to a sleeved PPA only")
+        if "surplus" in self.model_fields_set and self.surplus.take:
+            raise ValueError("a buyer outside the park does not take the tenant's surplus green "
+                             "energy: surplus.take must be false")
+        return self
+
+    @property
+    def overseas(self) -> bool:
+        """The buyer is a party outside the park."""
+        return isinstance(self.buyer, Buyer)
+
+    @property
+    def buyer_id(self) -> str:
+        return self.buyer.id if isinstance(self.buyer, Buyer) else self.buyer
+
+    @property
+    def tenant(self) -> str:
+        """The user that takes the energy physically (the buyer, or ``delivered_to``)."""
+        if isinstance(self.buyer, Buyer):
+            return self.delivered_to or ""
+        return self.buyer
+
+    @property
+    def kind(self) -> Structure:
+        """The structure, ``physical`` for a tenant buyer."""
+        return self.structure or "physical"
+
+    @property
+    def takes_surplus(self) -> bool:
+        return self.surplus.take and not self.overseas
+
+    @property
+    def attribute_terms(self) -> AttributeTerms:
+        """Where the attributes go (an overseas buyer's: per period, bundled: per shipment)."""
+        if self.attributes is not None:
+            return self.attributes
+        return AttributeTerms(per="shipment" if self.structure == "bundled" else "period")
+
+    @property
+    def onward_terms(self) -> OnwardTerms:
+        return self.onward or OnwardTerms()
+
 
 class BatteryService(Strict):
     """Battery service: a fee per kWh of green energy the park battery discharged to a user."""
@@ -224,28 +383,10 @@ class BatteryService(Strict):
     battery: str = Field(description="battery id")
     buyer: str = Field("all", description="user id, or 'all'")
     price_per_kwh: NonNegative
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$", description="ISO 4217; default "
+                                 "the tariff's")
+    fx: FxTerms = FxTerms()
     term: Term
-
-
-class Buyer(Strict):
-    id: Id
-    name: str = ""
-    country: str = Field("", description="ISO 3166-1 alpha-2 code, e.g. DE")
-
-
-class Shipment(Strict):
-    id: str = Field(min_length=1)
-    month: str = Field(description="YYYY-MM the goods were produced in")
-    sku: str = Field(description="product SKU (scenario.products)")
-    quantity_t: Positive
-
-    @field_validator("month")
-    @classmethod
-    def _month(cls, value: str) -> str:
-        if not _MONTH.match(value):
-            raise ValueError(f"{value!r} is not a month YYYY-MM")
-        return value
 
 
 class GreenSupplyAgreement(Strict):
@@ -280,13 +421,20 @@ def plant_share(ppa: PPA, plant_ac_kw: float) -> float:
     return peak_kw / plant_ac_kw if plant_ac_kw > 0 else float("inf")
 
 
+def contract_currency(contract: PPA | BatteryService, scenario: Any) -> str:
+    """A contract's currency: its own, or the tariff's."""
+    return contract.currency or str(scenario.tariff.currency)
+
+
 def cross_check(scenario: Any) -> list[str]:
     """Problems that involve other parts of the scenario.
 
-    Unknown ids (users, plants, batteries, products), duplicate contract ids, currencies other
-    than the tariff's, shipments outside the agreement's term, and PPAs on one plant whose terms
-    overlap and which together claim more than 100 % of it (share for pay-as-produced, peak
-    contracted kW ÷ plant AC kW for the other kinds).
+    Unknown ids (users, plants, batteries, products), duplicate contract ids, an overseas
+    buyer whose id is a user's, a contract in a foreign currency next to a tariff that is not in
+    CNY (rates are quoted in CNY), shipments outside the agreement's term or of products another
+    user makes, and PPAs on one plant whose terms overlap and which together claim more than
+    100 % of it (share for pay-as-produced, peak contracted kW ÷ plant AC kW for the other
+    kinds).
     """
     errors: list[str] = []
     contracts = list(scenario.contracts)
@@ -301,14 +449,42 @@ def cross_check(scenario: Any) -> list[str]:
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         errors.append(f"contract ids must be unique: {dup}")
+
+    def shipments_problems(where: str, maker: str, role: str, term: Term,
+                           shipments: list[Shipment]) -> None:
+        for j, s in enumerate(shipments):
+            product = skus.get(s.sku)
+            if product is None:
+                errors.append(f"{where}.shipments[{j}]: product {s.sku!r} is not defined")
+            elif product.user != maker:
+                errors.append(f"{where}.shipments[{j}]: product {s.sku!r} is made by "
+                              f"{product.user!r}, not by the {role} {maker!r}")
+            first = date(int(s.month[:4]), int(s.month[5:]), 1)
+            if not term.start.replace(day=1) <= first <= term.end:
+                errors.append(f"{where}.shipments[{j}]: month {s.month} is outside the term "
+                              f"{term.start}…{term.end}")
+
     for i, c in enumerate(contracts):
         where = f"contracts[{i}] ({c.id})"
-        if isinstance(c, PPA | BatteryService) and c.currency != currency:
-            errors.append(f"{where}: currency {c.currency} differs from the tariff's {currency}; "
-                          "settlement does not convert currencies")
+        if isinstance(c, PPA | BatteryService):
+            own = contract_currency(c, scenario)
+            if own != currency and currency != "CNY":
+                errors.append(f"{where}: currency {own} differs from the tariff's {currency}; "
+                              "exchange rates are quoted in CNY, so a contract in another "
+                              "currency needs a tariff in CNY")
         if isinstance(c, PPA):
-            if c.buyer not in users:
-                errors.append(f"{where}: buyer {c.buyer!r} is not a user "
+            if c.overseas:
+                if c.buyer_id in users:
+                    errors.append(f"{where}: overseas buyer id {c.buyer_id!r} is a user's id; "
+                                  "give the party outside the park its own id")
+                if c.tenant not in users:
+                    errors.append(f"{where}: delivered_to {c.tenant!r} is not a user "
+                                  f"({', '.join(sorted(users))})")
+                else:
+                    shipments_problems(f"{where}.attributes", c.tenant, "tenant", c.term,
+                                       c.attribute_terms.shipments)
+            elif c.buyer_id not in users:
+                errors.append(f"{where}: buyer {c.buyer_id!r} is not a user "
                               f"({', '.join(sorted(users))})")
             if c.seller != "park" and c.seller not in plants:
                 errors.append(f"{where}: seller {c.seller!r} is neither 'park' nor a plant "
@@ -321,17 +497,7 @@ def cross_check(scenario: Any) -> list[str]:
         else:
             if c.seller not in users:
                 errors.append(f"{where}: seller {c.seller!r} is not a user")
-            for j, s in enumerate(c.shipments):
-                product = skus.get(s.sku)
-                if product is None:
-                    errors.append(f"{where}.shipments[{j}]: product {s.sku!r} is not defined")
-                elif product.user != c.seller:
-                    errors.append(f"{where}.shipments[{j}]: product {s.sku!r} is made by "
-                                  f"{product.user!r}, not by the seller {c.seller!r}")
-                first = date(int(s.month[:4]), int(s.month[5:]), 1)
-                if not c.term.start.replace(day=1) <= first <= c.term.end:
-                    errors.append(f"{where}.shipments[{j}]: month {s.month} is outside the term "
-                                  f"{c.term.start}…{c.term.end}")
+            shipments_problems(where, c.seller, "seller", c.term, c.shipments)
     ppas = [c for c in contracts if isinstance(c, PPA) and c.seller in plants]
     for plant, ac_kw in plants.items():
         on_plant = [c for c in ppas if c.seller == plant]

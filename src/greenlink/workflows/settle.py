@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,14 @@ from typing import Any
 import pandas as pd
 
 from greenlink.economics.fees import load_fee_schedule
-from greenlink.economics.settlement import Settlement, settle
+from greenlink.economics.fx import load_fx_series
+from greenlink.economics.settlement import (
+    BuyerStatement,
+    RegistryTransfers,
+    Settlement,
+    registry_checks,
+    settle,
+)
 from greenlink.economics.statements import FORMATS, write_settlement
 from greenlink.errors import InputError, Problem
 from greenlink.scenario.load import LoadedScenario, load_scenario
@@ -49,8 +56,14 @@ def parse_date(text: str | None, option: str) -> date | None:
 def settle_to_files(scenario_path: str | Path, month: str, out: str | Path,
                     flows_path: str | Path | None = None, fees_path: str | Path | None = None,
                     fees_as_of: str | None = None, formats: Sequence[str] = FORMATS,
-                    progress: Progress | None = None) -> SettleRun:
-    """Settle one month of a scenario and write its statements under ``out/<month>/``."""
+                    progress: Progress | None = None, fx_path: str | Path | None = None,
+                    registry_url: str | None = None) -> SettleRun:
+    """Settle one month of a scenario and write its statements under ``out/<month>/``.
+
+    ``fx_path``: a rate file replacing the shipped PBOC/CFETS central parity series;
+    ``registry_url``: a certificate registry to reconcile every buyer statement with
+    (:func:`reconcile_with_registry`).
+    """
     bad = [f for f in formats if f not in (*FORMATS, XLSX)]
     if bad:
         raise InputError(Problem(f"unknown formats {bad}", location="--format",
@@ -58,12 +71,83 @@ def settle_to_files(scenario_path: str | Path, month: str, out: str | Path,
     loaded = load_scenario(scenario_path)
     as_of = parse_date(fees_as_of, "--fees-as-of")
     fees = load_fee_schedule(loaded.scenario.site.province or None, fees_path)
+    fx = load_fx_series(fx_path) if fx_path is not None else None
     flows = _flows(loaded, flows_path, progress)
-    result = settle(flows, loaded.scenario, month, fees=fees, fees_as_of=as_of)
+    result = settle(flows, loaded.scenario, month, fees=fees, fees_as_of=as_of, fx=fx)
+    if registry_url is not None and result.buyer_statements:
+        from greenlink.certificates.db import open_registry
+
+        result = reconcile_with_registry(result, open_registry(registry_url),
+                                         loaded.scenario.site.timezone)
     files = write_settlement(result, out, tuple(f for f in formats if f != XLSX))
     if XLSX in formats:
         files = sorted([*files, write_settlement_xlsx(result, Path(out) / result.month)])
     return SettleRun(result, files)
+
+
+def _month_bounds_utc(month: str, timezone: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    period = pd.Period(month, freq="M")
+    start = pd.Timestamp(period.start_time).tz_localize(timezone).tz_convert("UTC")
+    end = pd.Timestamp((period + 1).start_time).tz_localize(timezone).tz_convert("UTC")
+    return start, end
+
+
+def registry_transfers(registry: Any, b: BuyerStatement, timezone: str,
+                       as_of: date | None = None) -> RegistryTransfers:
+    """What the registry shows for a buyer statement's month, through its public queries:
+    ``Registry.bundles(account_id=…, device_id=…)`` (granular certificates of the seller's
+    device held or claimed in the buyer's account, produced in the month, split parents and
+    withdrawn bundles left out) and :func:`greenlink.certificates.gec.gec_entries` +
+    :func:`~greenlink.certificates.gec.serial_fates` (GECs whose last record transfers them to,
+    or cancels them for, the buyer's label)."""
+    from greenlink.certificates import gec as gec_records
+    from greenlink.certificates.models import BUNDLE_SPLIT, WITHDRAWN
+
+    a = b.attributes
+    notes: list[str] = []
+    device = None if a.seller_device == "park" else a.seller_device
+    wh: int | None = None
+    ranges: tuple[tuple[int, int], ...] = ()
+    if a.registry_account is None:
+        notes.append(f"note: {b.buyer_id} names no registry_account: granular certificates "
+                     "not reconciled")
+    else:
+        frame = registry.bundles(account_id=a.registry_account, device_id=device)
+        start, end = _month_bounds_utc(b.month, timezone)
+        if len(frame):
+            hours = pd.to_datetime(frame["production_starting_interval"], utc=True)
+            keep = ((hours >= start) & (hours < end) & ~frame["is_storage"].astype(bool)
+                    & ~frame["certificate_bundle_status"].isin([BUNDLE_SPLIT, WITHDRAWN]))
+            frame = frame[keep]
+        wh = int(frame["bundle_quantity"].sum()) if len(frame) else 0
+        ranges = tuple((int(lo), int(hi)) for lo, hi in zip(
+            frame["certificate_bundle_id_range_start"], frame["certificate_bundle_id_range_end"],
+            strict=True)) if len(frame) else ()
+    count: int | None = None
+    serials: tuple[str, ...] = ()
+    if a.gec_holder is None:
+        notes.append(f"note: {b.buyer_id} names no gec_holder: GECs not reconciled")
+    elif device is None:
+        notes.append("note: the seller is the park operator's pool: GECs are recorded per "
+                     "plant, not reconciled")
+    else:
+        with registry.sessions() as s:
+            entries = gec_records.gec_entries(s, device, b.month)
+        fates = gec_records.serial_fates(entries, as_of=as_of or date.today())
+        mine = [seg for seg in fates if seg.party == a.gec_holder
+                and seg.fate in ("external", "cancelled_external")]
+        count = sum(seg.serials.count for seg in mine)
+        serials = tuple(str(seg.serials) for seg in mine)
+    return RegistryTransfers(wh, ranges, count, serials, tuple(notes))
+
+
+def reconcile_with_registry(result: Settlement, registry: Any, timezone: str,
+                            as_of: date | None = None) -> Settlement:
+    """Every buyer statement of ``result`` with its registry reconciliation filled in."""
+    statements = tuple(
+        replace(b, registry=registry_checks(b, registry_transfers(registry, b, timezone, as_of)))
+        for b in result.buyer_statements)
+    return replace(result, buyer_statements=statements)
 
 
 #: The Excel format of ``greenlink settle --format``: one workbook per month.
@@ -79,9 +163,11 @@ def _numbers(record: dict[str, Any]) -> dict[str, Any]:
 
 def write_settlement_xlsx(settlement: Settlement, folder: str | Path) -> Path:
     """``settlement.xlsx`` in the month's folder: a ``tenants`` sheet (metered kWh and total per
-    tenant), one sheet of statement lines per tenant, one per contract, and ``buyers``; units in
-    the second, frozen header row (money in the settlement's currency)."""
+    tenant), one sheet of statement lines per tenant, one per contract, one per PPA with a buyer
+    outside the park (in the contract's currency), and ``buyers``; units in the second, frozen
+    header row (money in the settlement's currency unless a sheet says otherwise)."""
     from greenlink.economics.statements import (
+        buyer_statement_dict,
         buyers_dict,
         contract_dict,
         settlement_dict,
@@ -104,6 +190,12 @@ def write_settlement_xlsx(settlement: Settlement, folder: str | Path) -> Path:
         lines = contract_dict(settlement, cid)["lines"]
         sheets.append(records_sheet(f"contract {cid}", [_numbers(ln) for ln in lines],
                                     units=money, currency=cur, freeze_columns=1))
+    for b in settlement.buyer_statements:  # PPAs with a buyer outside the park
+        lines = buyer_statement_dict(settlement, b)["lines"]
+        units = {**money, "total": b.currency, "amount": b.currency,
+                 "unit_price": f"{b.currency} per unit"}
+        sheets.append(records_sheet(f"buyer {b.contract_id}", [_numbers(ln) for ln in lines],
+                                    units=units, currency=b.currency, freeze_columns=1))
     periods = buyers_dict(settlement)["periods"]
     if periods:
         sheets.append(records_sheet("buyers", [_numbers(p) for p in periods], currency=cur,
@@ -146,18 +238,23 @@ def run_whatif(scenario_path: str | Path, variant_paths: Sequence[str | Path],
 
 def contract_rows(scenario_path: str | Path) -> list[dict[str, str]]:
     """One row of text per contract of a scenario (for listing)."""
-    from greenlink.scenario.contracts import PPA, BatteryService
+    from greenlink.scenario.contracts import PPA, BatteryService, contract_currency
 
     rows = []
-    for c in load_scenario(scenario_path).scenario.contracts:
+    sc = load_scenario(scenario_path).scenario
+    for c in sc.contracts:
         term = f"{c.term.start} … {c.term.end}"
         if isinstance(c, PPA):
             v = c.volume
             size = (f"share {v.share:g}" if v.share is not None else
                     f"{v.power_kw:g} kW" if v.power_kw is not None else
                     f"profile ≤ {max(v.profile_kw or [0]):g} kW")
-            rows.append({"id": c.id, "type": "ppa", "seller": c.seller, "buyer": c.buyer,
-                         "volume": f"{v.kind} {size}", "price": c.price.kind, "term": term})
+            buyer = (f"{c.buyer_id} ({c.buyer.country}) → {c.tenant}, {c.kind}" if c.overseas
+                     and not isinstance(c.buyer, str) else c.buyer_id)
+            rows.append({"id": c.id, "type": "ppa", "seller": c.seller, "buyer": buyer,
+                         "volume": f"{v.kind} {size}",
+                         "price": f"{c.price.kind}, {contract_currency(c, sc)}",
+                         "term": term})
         elif isinstance(c, BatteryService):
             rows.append({"id": c.id, "type": "battery_service", "seller": c.battery,
                          "buyer": c.buyer, "volume": "green discharge",

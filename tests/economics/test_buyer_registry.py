@@ -1,0 +1,101 @@
+"""A buyer statement reconciles with the certificate registry's transfers for its month: the
+granular certificates in the buyer's account and the GECs transferred to it (SQLite registry,
+through the registry's public API)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from greenlink import flows
+from greenlink.certificates.db import open_registry
+from greenlink.economics.settlement import settle
+from greenlink.workflows.settle import reconcile_with_registry
+
+from .conftest import tiny_flows, tiny_scenario
+from .test_cross_border import FX, NO_FEES, SLEEVED
+
+MAPPING = """
+[columns]
+device = "Project"
+production_month = "Month"
+serial_start = "From"
+serial_end = "To"
+count = "Count"
+status = "Status"
+tradable = "Type"
+holder = "Holder"
+beneficiary = "Beneficiary"
+
+[values.status]
+"issued" = "issued"
+"transferred" = "transferred"
+
+[values.tradable]
+"tradable" = true
+
+[devices]
+"P001" = "w"
+
+[accounts]
+"Park Co" = "park"
+"""
+
+
+def _registry(tmp_path: Path, hours_transferred: int):
+    reg = open_registry("sqlite://")  # in memory
+    reg.add_account("park", "Park operator")
+    reg.add_account("buyer-x", "Buyer X BV", accepts_from=["park"])
+    reg.add_device("w", account_id="park", energy_source="wind", technology_type="wind",
+                   capacity_kw=3000)
+    meta = reg.add_metadata(country_of_issuance="CN", connected_grid_identification="CN-JS",
+                            issuing_body="test", issue_market_zone="CN-JS")
+    # the contract's 50 kWh of every hour of January (China time), issued to the park
+    starts = flows.hour_key(pd.date_range("2025-01-01", periods=744, freq="h",
+                                          tz="Asia/Shanghai"))
+    reg.issue(pd.DataFrame({"device_id": "w", "hour_start": starts, "energy_wh": 50_000}),
+              metadata_id=meta)
+    ids = reg.bundles(account_id="park")["id"].tolist()
+    for bundle_id in ids[:hours_transferred]:
+        reg.transfer(int(bundle_id), "buyer-x", from_account="park")
+    # GECs of w for January: 200 issued to the park, 37 of them transferred to Buyer X BV
+    rows = [["P001", "2025-01", "LZ2501T0001", "LZ2501T0200", "200", "issued", "tradable",
+             "Park Co", ""],
+            ["P001", "2025-01", "LZ2501T0001", "LZ2501T0037", "37", "transferred", "tradable",
+             "Buyer X BV", ""]]
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows([["Project", "Month", "From", "To", "Count", "Status", "Type",
+                                "Holder", "Beneficiary"], *rows])
+    (tmp_path / "gec.csv").write_text(buf.getvalue(), encoding="utf-8")
+    (tmp_path / "mapping.toml").write_text(MAPPING, encoding="utf-8")
+    reg.import_gec_file(tmp_path / "gec.csv", tmp_path / "mapping.toml")
+    return reg
+
+
+def test_buyer_statement_reconciles_with_registry_transfers(tmp_path):
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    reg = _registry(tmp_path, hours_transferred=744)
+    done = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1))
+    (b,) = done.buyer_statements
+    # 744 bundles of 50,000 Wh = 37,200,000 Wh in buyer-x's account = the statement's
+    # certificates; 37 GECs LZ2501T0001–LZ2501T0037 = 37,200 kWh in whole MWh
+    assert b.reconciled, b.registry
+    assert any(r.startswith("ok: granular certificates") and "37,200,000 Wh" in r
+               for r in b.registry)
+    assert any(r.startswith("ok: GECs") and "LZ2501T0001–LZ2501T0037" in r for r in b.registry)
+
+
+def test_missing_transfer_is_a_mismatch(tmp_path):
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    reg = _registry(tmp_path, hours_transferred=743)
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    assert not b.reconciled
+    assert any(r.startswith("MISMATCH") and "50,000 Wh still to transfer" in r
+               for r in b.registry)
+    assert b.attributes.energy_kwh == Decimal(37200)
