@@ -254,6 +254,40 @@ class OptimizationSummary(Section):
     solver: dict[str, Any]
 
 
+class FinanceSummary(Section):
+    """Lifetime finance of the park (docs/finance.md): headline figures, the terms used and the
+    yearly cash flow. Money in ``currency``, nominal; rates per year as fractions."""
+
+    currency: str
+    project_life_years: int
+    discount_rate_nominal: float
+    real_discount_rate: float
+    inflation: float
+    sized_by_optimiser: bool
+    initial_capex: float
+    npv_project: float
+    npv_equity: float
+    irr_project: MaybeNumber
+    irr_equity: MaybeNumber
+    payback_years: MaybeNumber
+    discounted_payback_years: MaybeNumber
+    lcoe_green_supply_nominal_per_kwh: MaybeNumber
+    lcoe_green_supply_real_per_kwh: MaybeNumber
+    lcoe_generation_nominal_per_kwh: MaybeNumber
+    lcos_nominal_per_kwh: MaybeNumber
+    lcos_real_per_kwh: MaybeNumber
+    debt_amount: float
+    min_dscr: MaybeNumber
+    mean_dscr: MaybeNumber
+    year1_savings: float
+    year1_export_revenue: float
+    year1_fees: float
+    fees_source: str
+    terms: dict[str, Any]
+    notes: tuple[str, ...]
+    yearly: tuple[Record, ...]
+
+
 class RunSummary(Section):
     """``summary.json``: what one simulation (or optimisation) of a scenario year produced."""
 
@@ -273,6 +307,7 @@ class RunSummary(Section):
     products: tuple[ProductRow, ...] = ()
     cbam: CbamSummary | None = None
     optimization: OptimizationSummary | None = None
+    finance: FinanceSummary | None = None  # park operator only: not in TenantSummary
 
     def to_json(self) -> str:
         """The JSON text of ``summary.json`` (``null`` for undefined ratios)."""

@@ -30,9 +30,9 @@ def test_two_years_no_tax_no_debt() -> None:
     # capex 1000 in year 0; revenue 600 at year-1 prices escalating 10 %/yr -> 600, 660;
     # O&M 100/yr flat. No tax, no debt, real rate 5 %, no inflation -> discount rate 5 %.
     lines = [
-        _line("capex_pv", "capex", [1000, 0, 0], asset="generation", depreciation_years=2),
+        _line("capex_pv", "capex", [1000, 0, 0], groups=("generation",), depreciation_years=2),
         _line("savings", "revenue", [0, 600, 600], escalation=0.10),
-        _line("om", "opex", [0, 100, 100], asset="generation"),
+        _line("om", "opex", [0, 100, 100], groups=("generation",)),
     ]
     terms = Terms(years=2, real_discount_rate=0.05, inflation=0.0, tax=TaxTerms(rate=0.0))
     energy = {"generation": np.array([0.0, 1000.0, 1000.0])}
@@ -65,9 +65,9 @@ def test_two_years_with_tax_and_debt() -> None:
     # capex 1000 (tax life 2 years, no residual); revenue 800/yr; O&M 100/yr; tax 25 %;
     # debt 50 % of capex = 500 over 2 years at 10 %, level payments; discount rate 8 %.
     lines = [
-        _line("capex_pv", "capex", [1000, 0, 0], asset="generation", depreciation_years=2),
+        _line("capex_pv", "capex", [1000, 0, 0], groups=("generation",), depreciation_years=2),
         _line("savings", "revenue", [0, 800, 800]),
-        _line("om", "opex", [0, 100, 100], asset="generation"),
+        _line("om", "opex", [0, 100, 100], groups=("generation",)),
     ]
     terms = Terms(years=2, real_discount_rate=0.08, inflation=0.0,
                   tax=TaxTerms(rate=0.25),

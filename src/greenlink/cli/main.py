@@ -30,6 +30,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 def _mount_subcommands() -> None:
     from greenlink.cli.cbam_cmd import cbam_app
     from greenlink.cli.evidence_cmd import evidence_app, keys_app
+    from greenlink.cli.finance_cmd import finance
     from greenlink.cli.ingest_cmd import ingest
     from greenlink.cli.optimize_cmd import optimize, sweep
     from greenlink.cli.registry_cmd import registry_app
@@ -48,6 +49,8 @@ def _mount_subcommands() -> None:
                 "and targets; dispatch every interval (HiGHS).")(optimize)
     app.command("sweep", help="Run many optimisation variants on Dask; trade-off table and "
                 "Pareto front.")(sweep)
+    app.command("finance", help="Lifetime cash flows: NPV, IRR, payback, LCOE, LCOS, tax, "
+                "debt and DSCR over the project life.")(finance)
     app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
     app.add_typer(registry_app, name="registry",
                   help="Granular certificates: issue, transfer, claim, verify.")

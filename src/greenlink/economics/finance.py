@@ -53,8 +53,9 @@ class Line:
         Amounts at year-1 prices, index = year (0 = construction).
     escalation : float
         Nominal change per year of the price behind the line (0.02 = +2 %/yr).
-    asset : str or None
-        Asset group for LCOE/LCOS (``"generation"``, ``"battery"``); None for park-level lines.
+    groups : tuple of str
+        Groups whose levelised cost counts the line (``"generation"``, ``"battery"``,
+        ``"green_supply"``); empty for park-level lines. ``"all"`` counts every cost line.
     depreciation_years : int or None
         Capex only: straight-line tax life; None = expensed (not depreciated).
     """
@@ -63,7 +64,7 @@ class Line:
     kind: LineKind
     base: np.ndarray
     escalation: float = 0.0
-    asset: str | None = None
+    groups: tuple[str, ...] = ()
     depreciation_years: int | None = None
 
 
@@ -121,7 +122,7 @@ class FinanceResult:
     irr_equity: float | None
     payback_years: float | None
     discounted_payback_years: float | None
-    lcoe: dict[str, float | None]  # per asset group and "all", nominal and real
+    lcoe: dict[str, float | None]  # per group and "all", nominal and real
     debt_amount: float
     min_dscr: float | None
     mean_dscr: float | None
@@ -290,9 +291,9 @@ def cash_flows(lines: Sequence[Line], terms: Terms,
     terms : Terms
         Life, discount rate, inflation, tax and debt.
     energy_kwh : mapping of asset group → array of N+1 kWh, optional
-        Energy delivered per year (year 0: 0) for the levelised costs, e.g.
-        ``{"generation": green energy used + exported, "battery": battery discharge}``;
-        ``"all"`` is the denominator of the whole-project LCOE.
+        Energy delivered per year (year 0: 0) of each group of :attr:`Line.groups` for the
+        levelised costs, e.g. ``{"green_supply": green energy used + exported, "battery":
+        battery discharge}``; ``"all"`` divides every cost line.
 
     Returns
     -------
@@ -426,7 +427,7 @@ def _levelised(lines: Sequence[Line], nominal: Mapping[str, np.ndarray], terms: 
     real_discount = (1.0 + terms.real_discount_rate) ** -years
     for group, energy in energy_kwh.items():
         costs = [nominal[x.name] for x in lines if x.kind in ("opex", "capex")
-                 and (group == "all" or x.asset == group)]
+                 and (group == "all" or group in x.groups)]
         if not costs:
             continue
         pv_cost = float(np.sum(np.sum(costs, axis=0) * nominal_discount))
