@@ -13,15 +13,14 @@ IRR within 0.01 points; PV annual energy of pvlib's chain within ±3 % of PVWatt
 from __future__ import annotations
 
 import numpy as np
+import PySAM.Pvwattsv8 as pv_module  # requirements-bench.lock: a missing one fails, not skips
+import PySAM.Singleowner as so
 import pytest
 
 from greenlink.economics.finance import DebtTerms, Line, TaxTerms, Terms, cash_flows
 from greenlink.inputs import builtin_weather_path
 from greenlink.resource.pv import pv_hourly_ac_power_kw
 from greenlink.resource.weather import load_weather
-
-pv_module = pytest.importorskip("PySAM.Pvwattsv8", reason="nrel-pysam (requirements-bench.lock)")
-so = pytest.importorskip("PySAM.Singleowner")
 
 KW = 1000.0
 LAT, LON, ALT = 31.93, 118.90, 15.0
