@@ -288,10 +288,7 @@ def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
             kt[day] = edges[state] + u_value[day] * (edges[state + 1] - edges[state])
             day += 1
         previous = float(kt[day - 1])
-        if exact_means:
-            mean = kt[start:day].mean()
-        else:
-            mean = chain_moments(index).mean
+        mean = kt[start:day].mean() if exact_means else chain_moments(index).mean
         kt[start:day] *= ktm[month] / mean if mean > 0 else 0.0
     return kt
 
@@ -665,9 +662,9 @@ def synthetic_weather(latitude: float, longitude: float, altitude_m: float, time
         default is used (:func:`default_monthly_temp_c`); it is not a climatology, so pass
         station normals when they are known.
     daily_kt_lag1 : float, optional
-        Lag-1 autocorrelation of daily clearness to give the year, e.g. the station's from
-        :func:`greenlink.resource.stations.station_daily_kt` (Nanjing 0.46); None keeps the Markov library's own (≈ 0.3,
-        ≈ 0.25 after the monthly rescaling).
+        Lag-1 autocorrelation of daily clearness to give the year, e.g. the station's
+        (:func:`greenlink.resource.stations.station_daily_kt`; Nanjing 0.46); None keeps the
+        Markov library's own (≈ 0.3, ≈ 0.25 after the monthly rescaling).
     interannual : bool, default False
         False: a typical year whose monthly sums equal ``monthly_ghi_kwh_m2``. True: one
         possible year, whose monthly sums spread around them as the daily process makes them
