@@ -288,6 +288,47 @@ class FinanceSummary(Section):
     yearly: tuple[Record, ...]
 
 
+class RiskMetric(Section):
+    """Distribution of one park quantity over the weather years. ``levels["P90"]`` is the level
+    at least as good as the year's in 90 % of years (the 10th percentile where low is bad)."""
+
+    name: str
+    low_is_bad: bool
+    mean: MaybeNumber
+    std: MaybeNumber
+    levels: dict[str, MaybeNumber]
+    minimum: MaybeNumber
+    maximum: MaybeNumber
+
+
+class RiskRule(Section):
+    """One rule over the weather years: how often it fails, its KPI at P50 and P90, and by how
+    much the KPI must improve to hold at P90 (``margin_needed_at_p90`` > 0: it fails in more
+    than one year in ten)."""
+
+    rule_id: str
+    scope: str
+    kpi: str
+    operator: str | None
+    threshold: MaybeNumber
+    years_checked: int
+    failure_probability: float
+    p50: MaybeNumber
+    p90: MaybeNumber
+    margin_needed_at_p90: MaybeNumber
+
+
+class RiskSummary(Section):
+    """``risk.json``: compliance risk of a park from many weather years (docs/risk.md)."""
+
+    source: str
+    years: int
+    years_failed_to_run: int
+    probability_all_rules_pass: MaybeNumber
+    metrics: tuple[RiskMetric, ...]
+    rules: tuple[RiskRule, ...]
+
+
 class RunSummary(Section):
     """``summary.json``: what one simulation (or optimisation) of a scenario year produced."""
 

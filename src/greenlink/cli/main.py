@@ -34,6 +34,7 @@ def _mount_subcommands() -> None:
     from greenlink.cli.ingest_cmd import ingest
     from greenlink.cli.optimize_cmd import optimize, sweep
     from greenlink.cli.registry_cmd import registry_app
+    from greenlink.cli.risk_cmd import risk
     from greenlink.cli.rules_cmd import rules_app
     from greenlink.cli.serve_cmd import serve, users_app
     from greenlink.cli.settle_cmd import contracts_app, settle
@@ -51,6 +52,8 @@ def _mount_subcommands() -> None:
                 "Pareto front.")(sweep)
     app.command("finance", help="Lifetime cash flows: NPV, IRR, payback, LCOE, LCOS, tax, "
                 "debt and DSCR over the project life.")(finance)
+    app.command("risk", help="Compliance risk from many weather years: distributions, the "
+                "probability of failing each rule, the margin needed at P90.")(risk)
     app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
     app.add_typer(registry_app, name="registry",
                   help="Granular certificates: issue, transfer, claim, verify.")

@@ -28,6 +28,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import pvlib
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from greenlink.errors import ProblemList
@@ -59,6 +60,7 @@ DIURNAL_TEMP_RANGE_K = 8.0
 
 _ROW_SUM_TOLERANCE = 0.005  # published probabilities are rounded to 3 decimals
 _MAX_REDRAWS = 20  # TAG rejection sampling: redraws before a value is clipped to its bounds
+_REDRAW_POOL_FACTOR = 4  # normal draws kept for the redraws, per hour of the year
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -370,28 +372,41 @@ def hourly_clearness(daily_kt: ArrayLike, day_of_hour: ArrayLike, sin_elevation:
     ktm, sigma, phi = _tag_parameters(kt_day[day], sin_h)
     innovation = np.sqrt(1.0 - phi**2)
     eps = rng.standard_normal(sin_h.size)
+    # redraws of the rejection step come from one pool drawn up front (deterministic per seed);
+    # a value still outside its bounds when the pool is used up is clipped, as after 20 tries
+    pool = rng.standard_normal(_REDRAW_POOL_FACTOR * sin_h.size + 64)
+    return _tag_loop(sin_h > 0, np.maximum(upper, 0.0), ktm, sigma, phi, innovation, eps, pool)
 
-    out = np.zeros(sin_h.size)
-    day_light = (sin_h > 0).tolist()
+
+@njit(cache=True)
+def _tag_loop(light: NDArray[np.bool_], upper: FloatArray, ktm: FloatArray, sigma: FloatArray,
+              phi: FloatArray, innovation: FloatArray, eps: FloatArray,
+              pool: FloatArray) -> FloatArray:  # pragma: no cover - compiled
+    out = np.zeros(light.size)
     y = 0.0
     previous_light = False
-    for i, light in enumerate(day_light):
-        if not light:
+    next_draw = 0
+    for i in range(light.size):
+        if not light[i]:
             previous_light = False
             continue
-        lo, hi = 0.0, max(float(upper[i]), 0.0)
-        m, s = float(ktm[i]), float(sigma[i])
+        hi = upper[i]
+        m, s = ktm[i], sigma[i]
         # stationary start in the morning, AR(1) step afterwards
-        carry, scale = (phi[i] * y, innovation[i]) if previous_light else (0.0, 1.0)
+        if previous_light:
+            carry, scale = phi[i] * y, innovation[i]
+        else:
+            carry, scale = 0.0, 1.0
         y_new = carry + scale * eps[i]
         value = m + s * y_new
         tries = 0
-        while not (lo <= value <= hi) and tries < _MAX_REDRAWS:
-            y_new = carry + scale * rng.standard_normal()
+        while not (0.0 <= value <= hi) and tries < _MAX_REDRAWS and next_draw < pool.size:
+            y_new = carry + scale * pool[next_draw]
+            next_draw += 1
             value = m + s * y_new
             tries += 1
-        out[i] = min(max(value, lo), hi)
-        y = float(y_new)
+        out[i] = min(max(value, 0.0), hi)
+        y = y_new
         previous_light = True
     return out
 
