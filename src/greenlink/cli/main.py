@@ -33,6 +33,7 @@ def _mount_subcommands() -> None:
     from greenlink.cli.finance_cmd import finance
     from greenlink.cli.ingest_cmd import ingest
     from greenlink.cli.optimize_cmd import optimize, sweep
+    from greenlink.cli.portfolio_cmd import portfolio_app
     from greenlink.cli.registry_cmd import registry_app
     from greenlink.cli.risk_cmd import risk
     from greenlink.cli.rules_cmd import rules_app
@@ -54,6 +55,8 @@ def _mount_subcommands() -> None:
                 "debt and DSCR over the project life.")(finance)
     app.command("risk", help="Compliance risk from many weather years: distributions, the "
                 "probability of failing each rule, the margin needed at P90.")(risk)
+    app.add_typer(portfolio_app, name="portfolio",
+                  help="Many parks on Dask: simulate, check, finance, risk; one results table.")
     app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
     app.add_typer(registry_app, name="registry",
                   help="Granular certificates: issue, transfer, claim, verify.")
