@@ -113,7 +113,18 @@ def run_park(options: PortfolioOptions, job: tuple[str, str, str | None]) -> dic
     except Exception as exc:  # a bug or a full disk in one park must not stop the others
         row.update(status="error", error=f"internal error: {type(exc).__name__}: {exc}")
     row["seconds"] = time.perf_counter() - started
+    row["worker"] = _worker_address()
     return row
+
+
+def _worker_address() -> str:
+    """The Dask worker running this task (``"local"`` outside a worker)."""
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().address)
+    except (ImportError, ValueError):
+        return "local"
 
 
 def _run_park(options: PortfolioOptions, path: str, out_dir: str | None) -> dict[str, Any]:
@@ -219,11 +230,15 @@ def run_portfolio(parks: Sequence[str | Path], *, out_dir: str | Path | None = N
                   workers: int | None = None, progress: Progress | None = None
                   ) -> pd.DataFrame:
     """One row per park, in the order given; a failing park is a row with ``status = error``."""
+    from greenlink.errors import InputError, Problem
+
     opts = options or PortfolioOptions()
     paths = expand_parks(parks)
+    missing = [Problem("not found", file=str(p), expected="a park scenario TOML file or a folder")
+               for p in paths if not p.is_file()]
+    if missing:  # before a cluster starts; a park that cannot be read is one park's error
+        raise InputError(missing)
     if not paths:
-        from greenlink.errors import InputError, Problem
-
         raise InputError(Problem("no park files given", location="PARKS",
                                  expected="scenario TOML files or folders of them"))
     names = park_names(paths)
