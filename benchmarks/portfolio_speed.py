@@ -105,10 +105,11 @@ def batch(base: Base, items: list[tuple[float, float, float]]) -> list[tuple[boo
 
 def on_cluster(base: Base, chunks: list[list[tuple[float, float, float]]], workers: int
                ) -> tuple[float, list[tuple[bool, float, float]]]:
-    from distributed import Client, LocalCluster, wait
+    from distributed import Client, wait
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    from greenlink.workflows.cluster import local_cluster
+
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         shared = client.scatter(base, broadcast=True)
         # warm-up: one task per worker (imports, numba cache, the first dispatch)
         warm = [client.submit(batch, shared, chunks[0][:1], pure=False, workers=[w])

@@ -99,3 +99,24 @@ def test_cli_finance_with_debt(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     summary = read_summary((tmp_path / "out" / "summary.json").read_bytes())
     assert summary.finance is not None and summary.finance.terms["debt"]["fraction"] == 0.6
+
+
+def test_finance_after_optimize(tmp_path: Path) -> None:
+    """``--optimize``: the optimiser's sizes are financed; wind capex = its kW x 4000 CNY/kW."""
+    from tests.optimize.test_cli import OPTIMIZE
+    from tests.scenario.parks import park_toml, write_park
+
+    path = write_park(tmp_path / "park", park_toml() + OPTIMIZE)
+    case = run_finance(path, optimise=True)
+    s = case.summary()
+    assert s.sized_by_optimiser
+    wind_kw = case.run.summary.capacity.wind_kw
+    assert 0 < wind_kw <= 6000 + 1e-6
+    assert case.result.table["capex_wind"].iloc[0] == pytest.approx(wind_kw * 4000.0)
+    assert case.run.summary.optimization is not None and case.run.summary.finance is not None
+    res = CliRunner().invoke(app, ["finance", str(path), "--optimize", "--out",
+                                   str(tmp_path / "out"), "-q"])
+    assert res.exit_code == 0, res.output
+    summary = read_summary((tmp_path / "out" / "summary.json").read_bytes())
+    assert summary.finance is not None
+    assert summary.finance.npv_project == pytest.approx(s.npv_project, rel=1e-9)

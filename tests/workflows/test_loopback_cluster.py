@@ -96,3 +96,22 @@ def test_risk_years_on_a_loopback_cluster(cluster: str, tmp_path: Path) -> None:
 
     result = run_risk(example_dir() / "park.toml", years=4, seed=3, scheduler=cluster)
     assert len(result.years) == 4 and (result.years["error"] == "").all()
+
+
+def test_service_job_runner_hands_work_to_the_cluster(cluster: str, tmp_path: Path) -> None:
+    """The service's job runner (``GREENLINK_DASK_SCHEDULER``) computes on the same cluster."""
+    from greenlink.service.jobs import JobRunner
+    from greenlink.workflows.run import RunResult, run_scenario
+
+    park = write_park(tmp_path / "park", park_toml())
+    runner = JobRunner(None, 1, scheduler=cluster)  # type: ignore[arg-type]
+    try:
+        result = runner.compute(run_scenario, park, progress=lambda _m: None)
+    finally:
+        runner.shutdown()
+    assert isinstance(result, RunResult) and result.summary.totals_kwh.load_kwh > 0
+    local = JobRunner(None, 1)  # type: ignore[arg-type]
+    try:
+        assert local.compute(lambda x: x + 1, 1) == 2  # no scheduler: here
+    finally:
+        local.shutdown()

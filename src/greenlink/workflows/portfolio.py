@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from greenlink.errors import GreenlinkError
+from greenlink.workflows.cluster import client_for, close_client
 
 Progress = Callable[[int, int, str], None]
 T = TypeVar("T")
@@ -41,23 +42,6 @@ class PortfolioOptions:
 
 
 # ------------------------------------------------------------------------------ the runner
-def client_for(scheduler: str | None, workers: int | None) -> Any:
-    """A Dask client: to the scheduler at ``scheduler``, or to a new local cluster."""
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return Client(cluster)
-
-
-def close_client(client: Any, own_cluster: bool) -> None:
-    client.close()
-    if own_cluster and client.cluster is not None:
-        client.cluster.close()
-
-
 def map_tasks(fn: Callable[..., R], items: Sequence[T], *, shared: Any = None,
               scheduler: str | None = None, workers: int | None = None,
               client: Any = None, progress: Callable[[int, int, R], None] | None = None

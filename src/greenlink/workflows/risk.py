@@ -32,6 +32,7 @@ from greenlink.resource.weather import WeatherYear
 from greenlink.results import structural_kpis
 from greenlink.scenario.load import LoadedScenario, load_scenario
 from greenlink.summary import RiskMetric, RiskRule, RiskSummary
+from greenlink.workflows.cluster import client_for, close_client
 
 Progress = Callable[[int, int], None]
 
@@ -222,16 +223,6 @@ def weather_folder_specs(ctx: RiskContext, folder: Path) -> list[YearSpec]:
     return [YearSpec(label=p.name, path=str(p), scale=scale) for p in files]
 
 
-def _client(scheduler: str | None, workers: int | None) -> Any:
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler)
-    cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
-    return Client(cluster)
-
-
 def run_years(ctx: RiskContext, specs: Sequence[YearSpec], *, scheduler: str | None = "local",
               workers: int | None = None, progress: Progress | None = None,
               batch: int = BATCH_YEARS) -> pd.DataFrame:
@@ -246,7 +237,7 @@ def run_years(ctx: RiskContext, specs: Sequence[YearSpec], *, scheduler: str | N
     else:
         from distributed import as_completed
 
-        client = _client(scheduler, workers)
+        client = client_for(scheduler, workers)
         try:
             shared = client.scatter(ctx, broadcast=True)
             futures = [client.submit(run_batch, shared, b, pure=False) for b in batches]
@@ -254,9 +245,7 @@ def run_years(ctx: RiskContext, specs: Sequence[YearSpec], *, scheduler: str | N
                 rows.extend(future.result())
                 say(len(rows), len(specs))
         finally:
-            client.close()
-            if scheduler is None and client.cluster is not None:
-                client.cluster.close()
+            close_client(client, scheduler is None)
     order = {s.label: i for i, s in enumerate(specs)}
     frame = pd.DataFrame(rows)
     frame["_order"] = frame["year"].map(order)
