@@ -13,7 +13,9 @@ workflows do). Timed three ways after start-up and a warm-up task per process:
 
 Figures: throughput per worker (park-years per second); scaling efficiency
 ``t(1 worker) / (2 · t(2 workers))`` (floor 0.8); overhead at 1 worker
-``t(1 worker) / t(loop) − 1`` (floor 0.15). Then ``greenlink risk``'s years: 500 synthetic
+``t(1 worker) / t(loop) − 1`` (floor 0.15). As a baseline for the efficiency, the same work is
+also split between two plain processes started together (no Dask): ``machine_efficiency`` is
+what the machine's free cores allow at that moment. Then ``greenlink risk``'s years: 500 synthetic
 years of the example through :func:`greenlink.workflows.risk.run_risk` on a local cluster of 2
 workers, wall time including the cluster's start (floor 60 s).
 
@@ -25,7 +27,7 @@ variant; energy must balance).
 
 ``--smoke``: 20 park-years and 6 risk years in this process (instead of 1,000 and 500).
 Last line: ``park_years_per_s=<2 workers> per_worker_1=<…> per_worker_2=<…> efficiency=<…>
-overhead=<…> risk_years=<n> risk_s=<…>``.
+machine_efficiency=<…> overhead=<…> risk_years=<n> risk_s=<…>``.
 """
 
 from __future__ import annotations
@@ -122,6 +124,33 @@ def on_cluster(base: Base, chunks: list[list[tuple[float, float, float]]], worke
     return seconds, [r for part in results for r in part]
 
 
+def _half(barrier: Any, queue: Any, n: int, part: int) -> None:
+    """One of two plain processes for the machine's own baseline: the same work, no Dask."""
+    base = make_base()
+    items = variants(n)
+    park_year(base, items[0])
+    barrier.wait()
+    t = time.perf_counter()
+    batch(base, items[part::2])
+    queue.put(time.perf_counter() - t)
+
+
+def machine_scaling(n: int, t_loop: float) -> float:
+    """Efficiency of two plain processes splitting the work, started together, against the
+    loop: what the machine's free cores allow, without Dask."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, queue = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_half, args=(barrier, queue, n, k)) for k in (0, 1)]
+    for p in procs:
+        p.start()
+    times = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return t_loop / (2 * max(times))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="20 park-years, 6 risk years")
@@ -154,12 +183,14 @@ def main() -> None:
     per1, per2 = n / t1, n / t2 / 2
     efficiency = t1 / (2 * t2)
     overhead = t1 / t_loop - 1
+    machine = machine_scaling(n, t_loop)
     print(f"load average before the clusters: {load_avg[0]:.2f} {load_avg[1]:.2f} "
           f"{load_avg[2]:.2f} on {os.cpu_count()} cores")
     print(f"{n} park-years: loop {t_loop:.1f} s ({n / t_loop:.1f}/s); 1 worker {t1:.1f} s "
           f"({per1:.1f}/s); 2 workers {t2:.1f} s ({n / t2:.1f}/s, {per2:.1f}/s per worker)")
     print(f"scaling efficiency 2 vs 1 workers: {efficiency:.2f} (floor 0.8: "
-          f"{'met' if efficiency >= 0.8 else 'MISSED'})")
+          f"{'met' if efficiency >= 0.8 else 'MISSED'}); two plain processes without Dask on "
+          f"this machine now: {machine:.2f}")
     print(f"overhead at 1 worker vs the loop: {overhead:+.1%} (floor 15 %: "
           f"{'met' if overhead <= 0.15 else 'MISSED'})")
 
@@ -177,7 +208,8 @@ def main() -> None:
     print(f"greenlink risk, {n_risk} synthetic years ({where}): {t_risk:.1f} s "
           f"(floor 60 s for 500: {'met' if n_risk < 500 or t_risk <= 60 else 'MISSED'})")
     print(f"park_years_per_s={n / t2:.3f} per_worker_1={per1:.3f} per_worker_2={per2:.3f} "
-          f"efficiency={efficiency:.3f} overhead={overhead:.3f} risk_years={n_risk} "
+          f"efficiency={efficiency:.3f} machine_efficiency={machine:.3f} "
+          f"overhead={overhead:.3f} risk_years={n_risk} "
           f"risk_s={t_risk:.2f}")
 
 
