@@ -105,28 +105,30 @@ def batch(base: Base, items: list[tuple[float, float, float]]) -> list[tuple[boo
     return [park_year(base, v) for v in items]
 
 
-def on_cluster(base: Base, chunks: list[list[tuple[float, float, float]]], workers: int
-               ) -> tuple[float, list[tuple[bool, float, float]]]:
-    from distributed import Client, wait
+class Cluster:
+    """A warm local cluster (the workers have imported everything and dispatched once)."""
 
-    from greenlink.workflows.cluster import local_cluster
+    def __init__(self, base: Base, workers: int, warm_item: tuple[float, float, float]) -> None:
+        from distributed import Client, wait
 
-    with local_cluster(workers) as cluster, Client(cluster) as client:
-        shared = client.scatter(base, broadcast=True)
-        # warm-up: one task per worker (imports, numba cache, the first dispatch)
-        warm = [client.submit(batch, shared, chunks[0][:1], pure=False, workers=[w])
-                for w in client.scheduler_info()["workers"]]
-        wait(warm)
+        from greenlink.workflows.cluster import local_cluster
+
+        self.cluster = local_cluster(workers)
+        self.client = Client(self.cluster)
+        self.shared = self.client.scatter(base, broadcast=True)
+        wait([self.client.submit(batch, self.shared, [warm_item], pure=False, workers=[w])
+              for w in self.client.scheduler_info()["workers"]])
+
+    def run(self, chunks: list[list[tuple[float, float, float]]]
+            ) -> tuple[float, list[tuple[bool, float, float]]]:
         t = time.perf_counter()
-        futures = [client.submit(batch, shared, c, pure=False) for c in chunks]
-        results = client.gather(futures)
-        seconds = time.perf_counter() - t
-    return seconds, [r for part in results for r in part]
+        futures = [self.client.submit(batch, self.shared, c, pure=False) for c in chunks]
+        results = self.client.gather(futures)
+        return time.perf_counter() - t, [r for part in results for r in part]
 
 
-def _half(barrier: Any, queue: Any, n: int, part: int) -> None:
+def _half(barrier: Any, queue: Any, base: Base, n: int, part: int) -> None:
     """One of two plain processes for the machine's own baseline: the same work, no Dask."""
-    base = make_base()
     items = variants(n)
     park_year(base, items[0])
     barrier.wait()
@@ -135,14 +137,14 @@ def _half(barrier: Any, queue: Any, n: int, part: int) -> None:
     queue.put(time.perf_counter() - t)
 
 
-def machine_scaling(n: int, t_loop: float) -> float:
+def machine_scaling(base: Base, n: int, t_loop: float) -> float:
     """Efficiency of two plain processes splitting the work, started together, against the
     loop: what the machine's free cores allow, without Dask."""
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     barrier, queue = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_half, args=(barrier, queue, n, k)) for k in (0, 1)]
+    procs = [ctx.Process(target=_half, args=(barrier, queue, base, n, k)) for k in (0, 1)]
     for p in procs:
         p.start()
     times = [queue.get() for _ in procs]
@@ -166,32 +168,49 @@ def main() -> None:
     park_year(base, items[0])  # numba, caches
     print(f"start-up (inputs of the example, first dispatch): {time.perf_counter() - t:.1f} s")
 
-    t = time.perf_counter()
-    loop = batch(base, items)
-    t_loop = time.perf_counter() - t
-    for i, (_passed, green, gap) in enumerate(loop):
-        check(gap < 1e-6, f"variant {i}: the energy balance is off by {gap} kWh")
-        check(0 <= green <= 1, f"variant {i}: green share {green}")
-    chunks = [items[i:i + BATCH] for i in range(0, n, BATCH)]
+    rounds = 1 if opts.smoke else 5
+    per_round = [items[r::rounds] for r in range(rounds)]
     load_avg = os.getloadavg()
-    t1, r1 = on_cluster(base, chunks, 1)
-    t2, r2 = on_cluster(base, chunks, 2)
-    for name, got in (("1 worker", r1), ("2 workers", r2)):
-        check(len(got) == n and all(a[0] == b[0] and abs(a[1] - b[1]) < 1e-12
-                                    for a, b in zip(got, loop, strict=True)),
-              f"{name}: verdicts or shares differ from the plain loop")
+    one, two = Cluster(base, 1, items[0]), Cluster(base, 2, items[0])
+    times: dict[str, list[float]] = {"loop": [], "1": [], "2": []}
+    try:
+        for work in per_round:  # interleaved, so that a change of the machine's load hits all
+            t = time.perf_counter()
+            loop = batch(base, work)
+            times["loop"].append(time.perf_counter() - t)
+            for i, (_passed, green, gap) in enumerate(loop):
+                check(gap < 1e-6, f"variant {i}: the energy balance is off by {gap} kWh")
+                check(0 <= green <= 1, f"variant {i}: green share {green}")
+            chunks = [work[i:i + BATCH] for i in range(0, len(work), BATCH)]
+            for name, cluster in (("1", one), ("2", two)):
+                seconds, got = cluster.run(chunks)
+                times[name].append(seconds)
+                check(len(got) == len(work) and all(
+                    a[0] == b[0] and abs(a[1] - b[1]) < 1e-12
+                    for a, b in zip(got, loop, strict=True)),
+                    f"{name} worker(s): verdicts or shares differ from the plain loop")
+    finally:
+        for cluster in (one, two):
+            cluster.client.close()
+        for cluster in (one, two):
+            cluster.cluster.close()
+    t_loop, t1, t2 = (sum(times[k]) for k in ("loop", "1", "2"))
+    efficiencies = [a / (2 * b) for a, b in zip(times["1"], times["2"], strict=True)]
+    overheads = [a / b - 1 for a, b in zip(times["1"], times["loop"], strict=True)]
     per1, per2 = n / t1, n / t2 / 2
-    efficiency = t1 / (2 * t2)
-    overhead = t1 / t_loop - 1
-    machine = machine_scaling(n, t_loop)
+    efficiency = float(np.median(efficiencies))
+    overhead = float(np.median(overheads))
+    machine = machine_scaling(base, n, t_loop)
     print(f"load average before the clusters: {load_avg[0]:.2f} {load_avg[1]:.2f} "
-          f"{load_avg[2]:.2f} on {os.cpu_count()} cores")
+          f"{load_avg[2]:.2f} on {os.cpu_count()} cores; {rounds} interleaved rounds")
     print(f"{n} park-years: loop {t_loop:.1f} s ({n / t_loop:.1f}/s); 1 worker {t1:.1f} s "
           f"({per1:.1f}/s); 2 workers {t2:.1f} s ({n / t2:.1f}/s, {per2:.1f}/s per worker)")
-    print(f"scaling efficiency 2 vs 1 workers: {efficiency:.2f} (floor 0.8: "
+    print(f"scaling efficiency 2 vs 1 workers: median {efficiency:.2f} (rounds "
+          f"{min(efficiencies):.2f}–{max(efficiencies):.2f}; floor 0.8: "
           f"{'met' if efficiency >= 0.8 else 'MISSED'}); two plain processes without Dask on "
           f"this machine now: {machine:.2f}")
-    print(f"overhead at 1 worker vs the loop: {overhead:+.1%} (floor 15 %: "
+    print(f"overhead at 1 worker vs the loop: median {overhead:+.1%} (rounds "
+          f"{min(overheads):+.1%}–{max(overheads):+.1%}; floor 15 %: "
           f"{'met' if overhead <= 0.15 else 'MISSED'})")
 
     from greenlink.workflows.risk import run_risk
