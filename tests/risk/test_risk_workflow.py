@@ -98,3 +98,11 @@ def test_cli(tmp_path: Path) -> None:
     assert (out / "risk.json").is_file()
     bad = CliRunner().invoke(app, ["risk", str(PARK), "--years", "0", "-q"])
     assert bad.exit_code == 2
+
+
+def test_no_pv_is_bad_input(tmp_path: Path) -> None:
+    from greenlink.errors import InputError
+    from tests.scenario.parks import park_toml, write_park
+
+    with pytest.raises(InputError, match="no PV plant"):
+        run_risk(write_park(tmp_path / "park", park_toml()), years=2, scheduler="local")

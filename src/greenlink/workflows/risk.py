@@ -327,6 +327,10 @@ def run_risk(source: str | Path | LoadedScenario, *, years: int = 500,
     loaded = source if isinstance(source, LoadedScenario) else load_scenario(source)
     if years < 1:
         raise InputError(Problem(f"--years {years}", location="years", expected="at least 1"))
+    if not loaded.scenario.pv:
+        raise InputError(Problem("the park has no PV plant: its years do not depend on the "
+                                 "weather", location="pv",
+                                 expected="at least one [[pv]] plant for a weather-risk run"))
     ctx = risk_context(loaded, ruleset)
     if weather_dir is not None:
         folder = Path(weather_dir)
