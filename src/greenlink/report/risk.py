@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from greenlink import flows
 from greenlink.report.plots import _new_figure, _style_axes, figure_to_svg
 from greenlink.summary import RiskMetric, RiskSummary
 
 _LABELS = {
     "ghi_kwh_m2": ("Annual GHI", "kWh/m²", 1.0),
-    "generation_kwh": ("Generation", "GWh", 1e-6),
+    flows.GENERATION_KWH: ("Generation", "GWh", 1e-6),
     "green_share_of_consumption": ("Green share of consumption", "%", 100.0),
     "hourly_matched_share": ("Hourly-matched share", "%", 100.0),
     "self_use_share_of_generation": ("Self-use share of generation", "%", 100.0),

@@ -4,10 +4,10 @@ local cluster of worker processes.
 A local cluster's workers are started without Dask's default ``MALLOC_TRIM_THRESHOLD_=65536``:
 with it glibc returns freed memory at once, and the many year-sized arrays a park-year
 allocates and frees cost about 40 % more CPU (measured with benchmarks/portfolio_speed.py). The
-other pre-spawn settings (one BLAS/OpenMP thread per worker) stay. Dask's statistical profiler
-(a stack sample of the task thread every 10 ms) is off: it competes for the GIL. A scheduler started with
-``dask scheduler``/``dask worker`` is configured by whoever starts it (``dask worker`` reads the
-same ``distributed.nanny.pre-spawn-environ`` setting).
+other pre-spawn settings (one BLAS/OpenMP thread per worker) stay. Dask's statistical
+profiler (a stack sample of the task thread every 10 ms) is off: it competes for the GIL. A
+scheduler started with ``dask scheduler``/``dask worker`` is configured by whoever starts it
+(``dask worker`` reads the same ``distributed.nanny.pre-spawn-environ`` setting).
 """
 
 from __future__ import annotations

@@ -161,7 +161,7 @@ def assess_year(ctx: RiskContext, weather: WeatherYear, label: str) -> dict[str,
     row: dict[str, Any] = {
         "year": label,
         "ghi_kwh_m2": float(weather.data["ghi"].sum()) / 1000.0,
-        "generation_kwh": float(table[flows.GENERATION_KWH].sum()),
+        flows.GENERATION_KWH: float(table[flows.GENERATION_KWH].sum()),
         "net_cost": import_cost - export_revenue,
         **{k: values.get(k, float("nan")) for k in SHARE_KPIS},
         "all_rules_passed": bool(report.all_passed),
@@ -269,7 +269,7 @@ def level(values: np.ndarray, p: int, low_is_bad: bool) -> float | None:
 def summarise_years(years: pd.DataFrame, rules: Any, source: str) -> RiskSummary:
     ok = years[years["error"] == ""]
     metrics = []
-    for name, low_bad in (("ghi_kwh_m2", True), ("generation_kwh", True), *SHARE_KPIS.items(),
+    for name, low_bad in (("ghi_kwh_m2", True), (flows.GENERATION_KWH, True), *SHARE_KPIS.items(),
                           ("net_cost", False)):
         if name not in ok:
             continue
