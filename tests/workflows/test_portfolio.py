@@ -67,5 +67,6 @@ def test_cli_exit_code_and_files(parks: list[Path], tmp_path: Path) -> None:
     assert res.exit_code == 1  # the broken park
     assert (tmp_path / "portfolio.xlsx").is_file()
     assert not (tmp_path / "parks").exists()
-    res = CliRunner().invoke(app, ["portfolio", "run", str(tmp_path / "none"), "-q"])
+    res = CliRunner().invoke(app, ["portfolio", "run", str(tmp_path / "none"), "--out",
+                                   str(tmp_path / "out2"), "-q"])
     assert res.exit_code == 2
