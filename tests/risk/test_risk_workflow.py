@@ -96,7 +96,8 @@ def test_cli(tmp_path: Path) -> None:
                                    "--out", str(out), "-q"])
     assert res.exit_code in (0, 1), res.output
     assert (out / "risk.json").is_file()
-    bad = CliRunner().invoke(app, ["risk", str(PARK), "--years", "0", "-q"])
+    bad = CliRunner().invoke(app, ["risk", str(PARK), "--years", "0", "--out",
+                                   str(tmp_path / "bad"), "-q"])
     assert bad.exit_code == 2
 
 
