@@ -163,9 +163,22 @@ def _weather(loaded: LoadedScenario) -> WeatherYear | None:
                         calibration=w.calibration, station_id=w.station, seed=w.seed)
 
 
+def pv_generation(sc: Scenario, weather: WeatherYear, index: pd.DatetimeIndex
+                  ) -> dict[str, np.ndarray]:
+    """AC energy [kWh] per interval of every PV plant of the scenario in a weather year."""
+    from greenlink.resource.pv import pv_energy_kwh
+
+    return {plant.id: pv_energy_kwh(
+        weather, capacity_kw_dc=plant.capacity_kw_dc, tilt_deg=plant.tilt_deg,
+        azimuth_deg=plant.azimuth_deg, losses_percent=plant.losses_percent,
+        dc_ac_ratio=plant.dc_ac_ratio, inverter_efficiency=plant.inverter_efficiency,
+        gamma_pdc_per_k=plant.gamma_pdc_per_k, mounting=plant.mounting,
+        latitude=sc.site.latitude, longitude=sc.site.longitude,
+        altitude_m=sc.site.altitude_m, index=index) for plant in sc.pv}
+
+
 def build_inputs(loaded: LoadedScenario, progress: Progress | None = None) -> ParkInputs:
     """Read every series and model every plant; report all series problems at once."""
-    from greenlink.resource.pv import pv_energy_kwh
     from greenlink.resource.wind import wind_energy_kwh
 
     sc = loaded.scenario
@@ -198,15 +211,9 @@ def build_inputs(loaded: LoadedScenario, progress: Progress | None = None) -> Pa
     if problems:
         raise InputError(unique_problems(problems))
     warnings = unique_problems(load_magnitude_warnings(sc, loaded.base_dir, loads))
-    for plant in sc.pv:
+    if sc.pv:
         assert weather is not None
-        generation[plant.id] = pv_energy_kwh(
-            weather, capacity_kw_dc=plant.capacity_kw_dc, tilt_deg=plant.tilt_deg,
-            azimuth_deg=plant.azimuth_deg, losses_percent=plant.losses_percent,
-            dc_ac_ratio=plant.dc_ac_ratio, inverter_efficiency=plant.inverter_efficiency,
-            gamma_pdc_per_k=plant.gamma_pdc_per_k, mounting=plant.mounting,
-            latitude=sc.site.latitude, longitude=sc.site.longitude,
-            altitude_m=sc.site.altitude_m, index=index)
+        generation.update(pv_generation(sc, weather, index))
     periods = tariff_periods(sc.tariff, index)
     prices = np.array([sc.tariff.prices_per_kwh[p] for p in periods], dtype=float)
     return ParkInputs(scenario=sc, source=loaded.path, index=index, load_kwh=loads,

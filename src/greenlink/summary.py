@@ -299,6 +299,81 @@ class OptimizationSummary(Section):
     solver: dict[str, Any]
 
 
+class FinanceSummary(Section):
+    """Lifetime finance of the park (docs/finance.md): headline figures, the terms used and the
+    yearly cash flow. Money in ``currency``, nominal; rates per year as fractions."""
+
+    currency: str
+    project_life_years: int
+    discount_rate_nominal: float
+    real_discount_rate: float
+    inflation: float
+    sized_by_optimiser: bool
+    initial_capex: float
+    npv_project: float
+    npv_equity: float
+    irr_project: MaybeNumber
+    irr_equity: MaybeNumber
+    payback_years: MaybeNumber
+    discounted_payback_years: MaybeNumber
+    lcoe_green_supply_nominal_per_kwh: MaybeNumber
+    lcoe_green_supply_real_per_kwh: MaybeNumber
+    lcoe_generation_nominal_per_kwh: MaybeNumber
+    lcos_nominal_per_kwh: MaybeNumber
+    lcos_real_per_kwh: MaybeNumber
+    debt_amount: float
+    min_dscr: MaybeNumber
+    mean_dscr: MaybeNumber
+    year1_savings: float
+    year1_export_revenue: float
+    year1_fees: float
+    fees_source: str
+    terms: dict[str, Any]
+    notes: tuple[str, ...]
+    yearly: tuple[Record, ...]
+
+
+class RiskMetric(Section):
+    """Distribution of one park quantity over the weather years. ``levels["P90"]`` is the level
+    at least as good as the year's in 90 % of years (the 10th percentile where low is bad)."""
+
+    name: str
+    low_is_bad: bool
+    mean: MaybeNumber
+    std: MaybeNumber
+    levels: dict[str, MaybeNumber]
+    minimum: MaybeNumber
+    maximum: MaybeNumber
+
+
+class RiskRule(Section):
+    """One rule over the weather years: how often it fails, its KPI at P50 and P90, and by how
+    much the KPI must improve to hold at P90 (``margin_needed_at_p90`` > 0: it fails in more
+    than one year in ten)."""
+
+    rule_id: str
+    scope: str
+    kpi: str
+    operator: str | None
+    threshold: MaybeNumber
+    years_checked: int
+    failure_probability: float
+    p50: MaybeNumber
+    p90: MaybeNumber
+    margin_needed_at_p90: MaybeNumber
+
+
+class RiskSummary(Section):
+    """``risk.json``: compliance risk of a park from many weather years (docs/risk.md)."""
+
+    source: str
+    years: int
+    years_failed_to_run: int
+    probability_all_rules_pass: MaybeNumber
+    metrics: tuple[RiskMetric, ...]
+    rules: tuple[RiskRule, ...]
+
+
 class RunSummary(Section):
     """``summary.json``: what one simulation (or optimisation) of a scenario year produced."""
 
@@ -320,6 +395,7 @@ class RunSummary(Section):
     optimization: OptimizationSummary | None = None
     warnings: tuple[str, ...] = Field(
         (), description="inputs that look wrong but may be right (a unit mistake?), each once")
+    finance: FinanceSummary | None = None  # park operator only: not in TenantSummary
 
     def to_json(self) -> str:
         """The JSON text of ``summary.json`` (``null`` for undefined ratios)."""

@@ -244,10 +244,13 @@ def test_load_weather_synthetic_uses_station_means(monkeypatch: pytest.MonkeyPat
                                                    nanjing_site: tuple[float, float, float]
                                                    ) -> None:
     calls: list[tuple] = []
+    lags: list[float | None] = []
 
     def fake_synthetic_weather(latitude, longitude, altitude_m, timezone, year,
-                               monthly_ghi_kwh_m2, seed, monthly_temp_c=None):
+                               monthly_ghi_kwh_m2, seed, monthly_temp_c=None,
+                               daily_kt_lag1=None):
         calls.append((latitude, timezone, year, tuple(monthly_ghi_kwh_m2), seed))
+        lags.append(daily_kt_lag1)
         index = pd.date_range(f"{year}-01-01", periods=8760, freq="h", tz=timezone)
         return pd.DataFrame(0.0, index=index, columns=list(WEATHER_COLUMNS))
 
@@ -257,6 +260,7 @@ def test_load_weather_synthetic_uses_station_means(monkeypatch: pytest.MonkeyPat
     weather = load_weather("synthetic", None, 2025, "Asia/Shanghai", *nanjing_site, seed=7)
     assert calls == [(nanjing_site[0], "Asia/Shanghai", 2025,
                       station_climate("58238").monthly_ghi_kwh_m2, 7)]
+    assert lags == [0.46]  # the station's day-to-day persistence (station_daily_kt.csv)
     assert weather.time_shift_minutes == 30
     assert weather.calibration == "station 58238 monthly means"
 

@@ -61,11 +61,14 @@ def _root(debug: Annotated[bool, typer.Option("--debug", help=_MSG_DEBUG_HELP)] 
 def _mount_subcommands() -> None:
     from greenlink.cli.cbam_cmd import cbam_app
     from greenlink.cli.evidence_cmd import evidence_app, keys_app
+    from greenlink.cli.finance_cmd import finance
     from greenlink.cli.footprint_cmd import footprint
     from greenlink.cli.ingest_cmd import ingest
     from greenlink.cli.optimize_cmd import optimize, sweep
+    from greenlink.cli.portfolio_cmd import portfolio_app
     from greenlink.cli.regimes_cmd import regimes_app
     from greenlink.cli.registry_cmd import registry_app
+    from greenlink.cli.risk_cmd import risk
     from greenlink.cli.rules_cmd import rules_app
     from greenlink.cli.serve_cmd import serve, users_app
     from greenlink.cli.settle_cmd import contracts_app, settle
@@ -81,6 +84,12 @@ def _mount_subcommands() -> None:
                 "and targets; dispatch every interval (HiGHS).")(optimize)
     app.command("sweep", help="Run many optimisation variants on Dask; trade-off table and "
                 "Pareto front.")(sweep)
+    app.command("finance", help="Lifetime cash flows: NPV, IRR, payback, LCOE, LCOS, tax, "
+                "debt and DSCR over the project life.")(finance)
+    app.command("risk", help="Compliance risk from many weather years: distributions, the "
+                "probability of failing each rule, the margin needed at P90.")(risk)
+    app.add_typer(portfolio_app, name="portfolio",
+                  help="Many parks on Dask: simulate, check, finance, risk; one results table.")
     app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
     app.add_typer(registry_app, name="registry",
                   help="Granular certificates: issue, transfer, claim, verify.")

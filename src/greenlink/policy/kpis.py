@@ -340,10 +340,13 @@ def kpi_kind(name: str) -> Literal["number", "bool", "text"] | None:
 def period_labels(table: pd.DataFrame, period: Period) -> pd.Index:
     """Label of each row's period: ``"2025"`` for years, ``"2025-03"`` for months (local time)."""
     index = flows.time_index(table)
-    if period == "year":
-        return pd.Index([f"{y:04d}" for y in index.year])
-    if period == "month":
-        return pd.Index([f"{y:04d}-{m:02d}" for y, m in zip(index.year, index.month, strict=True)])
+    if period in ("year", "month"):
+        years = index.year.to_numpy()
+        codes = years * 100 + (index.month.to_numpy() if period == "month" else 0)
+        unique, inverse = np.unique(codes, return_inverse=True)  # few periods, many rows
+        names = np.array([f"{c // 100:04d}" if period == "year" else f"{c // 100:04d}-{c % 100:02d}"
+                          for c in unique.tolist()], dtype=object)
+        return pd.Index(names[inverse])
     raise InputError(Problem(f"unknown period {period!r}", location="period",
                              expected="'year' or 'month'"))
 

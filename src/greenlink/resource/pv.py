@@ -10,6 +10,9 @@ rescaled so that the annual energy equals the hourly model's.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -24,6 +27,39 @@ _SAPM_MOUNTING: dict[str, str] = {
     "open_rack": "open_rack_glass_glass",
     "roof": "close_mount_glass_glass",
 }
+
+
+_SOLAR_CACHE: OrderedDict[bytes, tuple[np.ndarray, ...]] = OrderedDict()
+_SOLAR_CACHE_SIZE = 16
+
+
+def _solar_position(latitude: float, longitude: float, altitude_m: float,
+                    times: pd.DatetimeIndex, temp_air: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Apparent zenith and azimuth [°] (pvlib SPA with refraction at ``temp_air``),
+    extraterrestrial DNI [W/m²] and relative airmass, cached: the many weather years of a risk
+    run share their time axis and, when synthetic, their temperatures."""
+    from pvlib import atmosphere, irradiance
+    from pvlib.location import Location
+
+    key = hashlib.blake2b(np.asarray(times.asi8).tobytes() + temp_air.tobytes()
+                          + np.array([latitude, longitude, altitude_m]).tobytes(),
+                          digest_size=16).digest()
+    hit = _SOLAR_CACHE.get(key)
+    if hit is not None:
+        _SOLAR_CACHE.move_to_end(key)
+        return hit
+    solpos = Location(latitude, longitude, altitude=altitude_m).get_solarposition(
+        times, temperature=pd.Series(temp_air, index=times))
+    apparent_zenith = solpos["apparent_zenith"].to_numpy(dtype=float)
+    value = (apparent_zenith, solpos["azimuth"].to_numpy(dtype=float),
+             np.asarray(irradiance.get_extra_radiation(times), dtype=float),
+             np.asarray(atmosphere.get_relative_airmass(apparent_zenith), dtype=float))
+    for arr in value:
+        arr.setflags(write=False)
+    _SOLAR_CACHE[key] = value
+    if len(_SOLAR_CACHE) > _SOLAR_CACHE_SIZE:
+        _SOLAR_CACHE.popitem(last=False)
+    return value
 
 
 def _check(condition: bool, message: str, location: str, expected: str) -> None:
@@ -76,8 +112,7 @@ def pv_hourly_ac_power_kw(weather: WeatherYear, *, capacity_kw_dc: float, tilt_d
     InputError
         If a parameter is outside its physical range.
     """
-    from pvlib import atmosphere, iam, inverter, irradiance, pvsystem, temperature
-    from pvlib.location import Location
+    from pvlib import iam, inverter, irradiance, pvsystem, temperature
 
     _check(capacity_kw_dc >= 0, f"PV capacity {capacity_kw_dc} kW", "pv.capacity_kw_dc",
            "a DC capacity ≥ 0 kW")
@@ -102,12 +137,8 @@ def pv_hourly_ac_power_kw(weather: WeatherYear, *, capacity_kw_dc: float, tilt_d
     temp_air = data["temp_air"].to_numpy(dtype=float)
     wind_speed = data["wind_speed"].to_numpy(dtype=float)
 
-    location = Location(latitude, longitude, altitude=altitude_m)
-    solpos = location.get_solarposition(times, temperature=pd.Series(temp_air, index=times))
-    apparent_zenith = solpos["apparent_zenith"].to_numpy(dtype=float)
-    azimuth = solpos["azimuth"].to_numpy(dtype=float)
-    dni_extra = np.asarray(irradiance.get_extra_radiation(times), dtype=float)
-    airmass = np.asarray(atmosphere.get_relative_airmass(apparent_zenith), dtype=float)
+    apparent_zenith, azimuth, dni_extra, airmass = _solar_position(
+        latitude, longitude, altitude_m, times, temp_air)
 
     poa = irradiance.get_total_irradiance(
         tilt_deg, azimuth_deg, apparent_zenith, azimuth, dni, ghi, dhi,

@@ -1,6 +1,7 @@
-"""Station climatology shipped as data: monthly mean GHI of CMA stations.
+"""Station climatology shipped as data: monthly mean GHI of CMA stations and the statistics of
+their daily clearness index.
 
-See ``data/weather/SOURCES.md`` for the source of the table.
+See ``data/weather/SOURCES.md`` for the sources of the tables.
 """
 
 from __future__ import annotations
@@ -89,3 +90,32 @@ def nearest_station(latitude: float, longitude: float) -> StationClimate:
         if d < best_d:
             best, best_d = str(sid), d
     return _row_to_climate(best, table.loc[best])  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DailyKtStatistics:
+    """Daily clearness-index statistics of a station (``data/weather/station_daily_kt.csv``)."""
+
+    station_id: str
+    kt_p10: float
+    kt_p50: float
+    kt_p90: float
+    lag1: float
+    statistics_of: str
+    note: str
+
+
+@lru_cache(maxsize=32)
+def station_daily_kt(station_id: str) -> DailyKtStatistics | None:
+    """The shipped daily-Kt statistics of a station (None when the station has none)."""
+    path = resources.files("greenlink") / "data" / "weather" / "station_daily_kt.csv"
+    with path.open("r", encoding="utf-8") as fh:
+        table = pd.read_csv(fh, dtype={"station_id": str, "statistics_of": str})
+    row = table[table["station_id"] == station_id[:5]]
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return DailyKtStatistics(station_id=str(r["station_id"]), kt_p10=float(r["kt_p10"]),
+                             kt_p50=float(r["kt_p50"]), kt_p90=float(r["kt_p90"]),
+                             lag1=float(r["lag1"]), statistics_of=str(r["statistics_of"]),
+                             note=str(r["note"]))

@@ -28,6 +28,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 import pvlib
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from greenlink.errors import ProblemList
@@ -59,6 +60,7 @@ DIURNAL_TEMP_RANGE_K = 8.0
 
 _ROW_SUM_TOLERANCE = 0.005  # published probabilities are rounded to 3 decimals
 _MAX_REDRAWS = 20  # TAG rejection sampling: redraws before a value is clipped to its bounds
+_REDRAW_POOL_FACTOR = 4  # normal draws kept for the redraws, per hour of the year
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -146,8 +148,64 @@ def markov_library() -> MarkovLibrary:
     return MarkovLibrary(ktm_upper=ktm_upper, kt_min=kt_min, kt_max=kt_max, matrices=probs)
 
 
+def stationary_distribution(matrix: FloatArray) -> FloatArray:
+    """Stationary distribution ``π`` of a Markov transition matrix (``π P = π``, Σπ = 1)."""
+    values, vectors = np.linalg.eig(np.asarray(matrix, dtype=float).T)
+    pi = np.real(vectors[:, int(np.argmin(np.abs(values - 1.0)))])
+    pi = np.clip(pi / pi.sum(), 0.0, None)
+    return np.asarray(pi / pi.sum(), dtype=float)
+
+
+@dataclass(frozen=True)
+class ChainMoments:
+    """Long-run statistics of the daily Kt of one library matrix (dimensionless)."""
+
+    mean: float
+    std: float
+    lag1: float
+    between_state_share: float  # variance of the state means / total variance
+
+
+@lru_cache(maxsize=16)
+def chain_moments(index: int) -> ChainMoments:
+    """Mean, standard deviation and lag-1 autocorrelation of daily Kt drawn from matrix
+    ``index`` (the stationary chain, each value uniform within its state).
+
+    With state means ``m``, state width ``Δ`` and stationary ``π``:
+    ``μ = Σ π m``, ``σ² = Σ π (m² + Δ²/12) − μ²``,
+    ``ρ₁ = (Σ_ab π_a P_ab m_a m_b − μ²) / σ²``.
+    """
+    lib = markov_library()
+    edges = lib.state_edges(index)
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    width = float(edges[1] - edges[0])
+    matrix = lib.matrices[index]
+    pi = stationary_distribution(matrix)
+    mean = float(pi @ mids)
+    between = float(pi @ mids**2 - mean**2)
+    variance = between + width**2 / 12.0
+    cov = float(pi @ (matrix @ mids * mids)) - mean**2
+    return ChainMoments(mean=mean, std=math.sqrt(variance), lag1=cov / variance,
+                        between_state_share=between / variance)
+
+
+def persistence_weight(index: int, lag1: float) -> float:
+    """Weight ``w`` of the identity in ``P' = w I + (1 − w) P`` that gives matrix ``index`` the
+    lag-1 autocorrelation ``lag1`` (0 when the matrix already has at least that much).
+
+    ``P'`` has the stationary distribution of ``P`` (``π P' = π``), so the distribution of
+    daily Kt is unchanged; its lag-1 autocorrelation is ``w·b + (1 − w)·ρ₁`` with ``b`` the
+    share of the variance between state means (staying in a state redraws the value within it).
+    """
+    m = chain_moments(index)
+    if lag1 <= m.lag1 or m.between_state_share <= m.lag1:
+        return 0.0
+    return float(min((lag1 - m.lag1) / (m.between_state_share - m.lag1), 0.95))
+
+
 def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
-                    rng: np.random.Generator, kt_initial: float | None = None) -> FloatArray:
+                    rng: np.random.Generator, kt_initial: float | None = None,
+                    lag1: float | None = None, exact_means: bool = True) -> FloatArray:
     """Draw a sequence of daily clearness indices from the Aguiar MTM library.
 
     Parameters
@@ -162,12 +220,18 @@ def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
     kt_initial : float, optional
         Clearness index of the day before the first day (dimensionless); it sets the first
         Markov state. Default: ``monthly_kt[0]``.
+    lag1 : float, optional
+        Lag-1 autocorrelation of daily Kt to give the chain (a station's value, e.g. 0.46 for
+        Nanjing); None keeps the library's own persistence (≈ 0.3).
+    exact_means : bool, default True
+        True: every month is rescaled to its ``monthly_kt`` exactly (a typical year). False: the
+        months keep the spread of the draws (one possible year): each is scaled by the fixed
+        factor ``Kt_m / E[Kt]`` of its matrix, so ``monthly_kt`` is the long-run mean.
 
     Returns
     -------
     numpy.ndarray, shape (sum(days_per_month),)
-        Daily clearness index, dimensionless. Each month's arithmetic mean equals its
-        ``monthly_kt`` (to rounding).
+        Daily clearness index, dimensionless.
 
     Notes
     -----
@@ -180,9 +244,13 @@ def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
 
     .. math:: Kt_d = Kt_{min} + (b + u)\\,Δ, \\quad u \\sim U(0, 1)
 
-    The chain runs on across month boundaries. Finally every month is rescaled,
-    ``Kt_d ← Kt_d · Kt_m / mean_m(Kt_d)``, so that the monthly means are reproduced exactly
-    (as in the ``solaR`` implementation of the method).
+    With ``lag1`` the chain uses ``P' = w I + (1 − w) P`` (:func:`persistence_weight`): the
+    same distribution of daily Kt, more day-to-day persistence. The published matrices carry
+    less persistence than Chinese stations show (weather-data.md §5.1: Nanjing 0.46, Guangzhou
+    0.59), which narrows the spread of monthly sums from year to year.
+
+    The chain runs on across month boundaries. With ``exact_means`` every month is rescaled,
+    ``Kt_d ← Kt_d · Kt_m / mean_m(Kt_d)`` (as in the ``solaR`` implementation of the method).
 
     References
     ----------
@@ -208,7 +276,11 @@ def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
     for month, n in enumerate(days.tolist()):
         index = int(matrix_of_month[month])
         edges = lib.state_edges(index)
-        cumulative = np.cumsum(lib.matrices[index], axis=1)
+        matrix = lib.matrices[index]
+        if lag1 is not None:
+            w = persistence_weight(index, lag1)
+            matrix = w * np.eye(N_STATES) + (1.0 - w) * matrix
+        cumulative = np.cumsum(matrix, axis=1)
         cumulative[:, -1] = 1.0
         state = int(np.clip(np.searchsorted(edges, previous, side="right") - 1, 0, N_STATES - 1))
         start = day
@@ -218,7 +290,7 @@ def daily_clearness(monthly_kt: ArrayLike, days_per_month: ArrayLike,
             kt[day] = edges[state] + u_value[day] * (edges[state + 1] - edges[state])
             day += 1
         previous = float(kt[day - 1])
-        mean = kt[start:day].mean()
+        mean = kt[start:day].mean() if exact_means else chain_moments(index).mean
         kt[start:day] *= ktm[month] / mean if mean > 0 else 0.0
     return kt
 
@@ -300,28 +372,41 @@ def hourly_clearness(daily_kt: ArrayLike, day_of_hour: ArrayLike, sin_elevation:
     ktm, sigma, phi = _tag_parameters(kt_day[day], sin_h)
     innovation = np.sqrt(1.0 - phi**2)
     eps = rng.standard_normal(sin_h.size)
+    # redraws of the rejection step come from one pool drawn up front (deterministic per seed);
+    # a value still outside its bounds when the pool is used up is clipped, as after 20 tries
+    pool = rng.standard_normal(_REDRAW_POOL_FACTOR * sin_h.size + 64)
+    return _tag_loop(sin_h > 0, np.maximum(upper, 0.0), ktm, sigma, phi, innovation, eps, pool)
 
-    out = np.zeros(sin_h.size)
-    day_light = (sin_h > 0).tolist()
+
+@njit(cache=True)
+def _tag_loop(light: NDArray[np.bool_], upper: FloatArray, ktm: FloatArray, sigma: FloatArray,
+              phi: FloatArray, innovation: FloatArray, eps: FloatArray,
+              pool: FloatArray) -> FloatArray:  # pragma: no cover - compiled
+    out = np.zeros(light.size)
     y = 0.0
     previous_light = False
-    for i, light in enumerate(day_light):
-        if not light:
+    next_draw = 0
+    for i in range(light.size):
+        if not light[i]:
             previous_light = False
             continue
-        lo, hi = 0.0, max(float(upper[i]), 0.0)
-        m, s = float(ktm[i]), float(sigma[i])
+        hi = upper[i]
+        m, s = ktm[i], sigma[i]
         # stationary start in the morning, AR(1) step afterwards
-        carry, scale = (phi[i] * y, innovation[i]) if previous_light else (0.0, 1.0)
+        if previous_light:
+            carry, scale = phi[i] * y, innovation[i]
+        else:
+            carry, scale = 0.0, 1.0
         y_new = carry + scale * eps[i]
         value = m + s * y_new
         tries = 0
-        while not (lo <= value <= hi) and tries < _MAX_REDRAWS:
-            y_new = carry + scale * rng.standard_normal()
+        while not (0.0 <= value <= hi) and tries < _MAX_REDRAWS and next_draw < pool.size:
+            y_new = carry + scale * pool[next_draw]
+            next_draw += 1
             value = m + s * y_new
             tries += 1
-        out[i] = min(max(value, lo), hi)
-        y = float(y_new)
+        out[i] = min(max(value, 0.0), hi)
+        y = y_new
         previous_light = True
     return out
 
@@ -524,9 +609,50 @@ def _check_arguments(latitude: float, longitude: float, altitude_m: float, timez
 # --------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Sky:
+    """What a synthetic year needs of the sky, the same for every seed (cached)."""
+
+    index: pd.DatetimeIndex
+    clear_w: FloatArray
+    extra_w: FloatArray
+    sin_h: FloatArray
+    zenith_centre: FloatArray
+    dni_extra_centre: FloatArray
+    solar_time_centre: FloatArray
+
+
+@lru_cache(maxsize=8)
+def _sky(latitude: float, longitude: float, altitude_m: float, timezone: str,
+         year: int) -> _Sky:
+    index = pd.date_range(pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1), freq="h",
+                          tz=timezone, inclusive="left")
+    clear_w, extra_w = _hour_mean_sky(latitude, longitude, altitude_m, index, SAMPLES_PER_HOUR)
+    centre = index + pd.Timedelta(minutes=30)
+    location = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=altitude_m)
+    zenith = location.get_solarposition(centre)["zenith"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sin_h = extra_w / pvlib.irradiance.get_extra_radiation(index).to_numpy(dtype=float)
+    utc = centre.tz_convert("UTC")
+    utc_hours = (utc.hour + utc.minute / 60.0).to_numpy(dtype=float)
+    eot_min = np.asarray(pvlib.solarposition.equation_of_time_spencer71(utc.day_of_year),
+                         dtype=float)
+    solar_time = np.mod(utc_hours + longitude / 15.0 + eot_min / 60.0, 24.0)
+    sky = _Sky(index=index, clear_w=clear_w, extra_w=extra_w, sin_h=sin_h,
+               zenith_centre=zenith,
+               dni_extra_centre=pvlib.irradiance.get_extra_radiation(centre).to_numpy(
+                   dtype=float),
+               solar_time_centre=solar_time)
+    for arr in (clear_w, extra_w, sin_h, zenith, sky.dni_extra_centre, solar_time):
+        arr.setflags(write=False)
+    return sky
+
+
 def synthetic_weather(latitude: float, longitude: float, altitude_m: float, timezone: str,
                       year: int, monthly_ghi_kwh_m2: Sequence[float], seed: int,
-                      monthly_temp_c: Sequence[float] | None = None) -> pd.DataFrame:
+                      monthly_temp_c: Sequence[float] | None = None,
+                      daily_kt_lag1: float | None = None,
+                      interannual: bool = False) -> pd.DataFrame:
     """Generate a synthetic hourly weather year from 12 monthly GHI sums.
 
     Parameters
@@ -550,6 +676,14 @@ def synthetic_weather(latitude: float, longitude: float, altitude_m: float, time
         Monthly mean air temperature Jan…Dec (°C). If None, a rough latitude/altitude-based
         default is used (:func:`default_monthly_temp_c`); it is not a climatology, so pass
         station normals when they are known.
+    daily_kt_lag1 : float, optional
+        Lag-1 autocorrelation of daily clearness to give the year, e.g. the station's
+        (:func:`greenlink.resource.stations.station_daily_kt`; Nanjing 0.46); None keeps the
+        Markov library's own (≈ 0.3, ≈ 0.25 after the monthly rescaling).
+    interannual : bool, default False
+        False: a typical year whose monthly sums equal ``monthly_ghi_kwh_m2``. True: one
+        possible year, whose monthly sums spread around them as the daily process makes them
+        (``monthly_ghi_kwh_m2`` is their long-run mean): what many-year risk runs draw.
 
     Returns
     -------
@@ -613,10 +747,8 @@ def synthetic_weather(latitude: float, longitude: float, altitude_m: float, time
     """
     ghi_month_kwh = _check_arguments(latitude, longitude, altitude_m, timezone, year,
                                      monthly_ghi_kwh_m2, seed, monthly_temp_c)
-    index = pd.date_range(pd.Timestamp(year, 1, 1), pd.Timestamp(year + 1, 1, 1), freq="h",
-                          tz=timezone, inclusive="left")
-    clear_w, extra_w = _hour_mean_sky(float(latitude), float(longitude), float(altitude_m),
-                                      index, SAMPLES_PER_HOUR)
+    sky = _sky(float(latitude), float(longitude), float(altitude_m), timezone, int(year))
+    index, clear_w, extra_w = sky.index, sky.clear_w, sky.extra_w
     cap_w: FloatArray = np.where(extra_w > 0, clear_w, 0.0).astype(float)
 
     month = index.month.to_numpy(dtype=np.int64) - 1
@@ -643,35 +775,35 @@ def synthetic_weather(latitude: float, longitude: float, altitude_m: float, time
     rng = np.random.default_rng(int(seed))
     with np.errstate(divide="ignore", invalid="ignore"):
         monthly_kt = np.where(h0_month_wh > 0, ghi_month_wh / h0_month_wh, 0.0)
-    kt_day = daily_clearness(monthly_kt, days_per_month, rng, kt_initial=float(monthly_kt[-1]))
-    ghi_day_wh = _fill_to_totals(kt_day * h0_day_wh, cap_day_wh, day_month, ghi_month_wh)
+    kt_day = daily_clearness(monthly_kt, days_per_month, rng, kt_initial=float(monthly_kt[-1]),
+                             lag1=daily_kt_lag1, exact_means=not interannual)
+    if interannual:
+        # each month keeps the sum of its draws, no day above its clear-sky irradiation
+        ghi_day_wh = np.minimum(kt_day * h0_day_wh, cap_day_wh)
+    else:
+        ghi_day_wh = _fill_to_totals(kt_day * h0_day_wh, cap_day_wh, day_month, ghi_month_wh)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         kt_day_final = np.where(h0_day_wh > 0, ghi_day_wh / h0_day_wh, 0.0)
         kt_clear = np.where(extra_w > 0, cap_w / extra_w, 0.0)
-        sin_h = extra_w / pvlib.irradiance.get_extra_radiation(index).to_numpy(dtype=float)
-    kt_hour = hourly_clearness(kt_day_final, day, sin_h, rng, kt_max=kt_clear)
+    kt_hour = hourly_clearness(kt_day_final, day, sky.sin_h, rng, kt_max=kt_clear)
     ghi = _fill_to_totals(kt_hour * extra_w, cap_w, day, ghi_day_wh)
 
-    centre = index + pd.Timedelta(minutes=30)
-    location = pvlib.location.Location(latitude, longitude, tz="UTC", altitude=altitude_m)
-    solpos = location.get_solarposition(centre)
-    zenith = solpos["zenith"].to_numpy(dtype=float)
-    parts = pvlib.irradiance.erbs_driesse(
-        ghi, zenith, dni_extra=pvlib.irradiance.get_extra_radiation(centre).to_numpy(dtype=float))
+    parts = pvlib.irradiance.erbs_driesse(ghi, sky.zenith_centre,
+                                          dni_extra=sky.dni_extra_centre)
     dni = np.clip(np.nan_to_num(np.asarray(parts["dni"], dtype=float)), 0.0, None)
     dhi = np.clip(np.nan_to_num(np.asarray(parts["dhi"], dtype=float)), 0.0, ghi)
 
     temp = np.asarray(default_monthly_temp_c(latitude, altitude_m) if monthly_temp_c is None
                       else monthly_temp_c, dtype=float)
-    temp_air = _air_temperature(temp, index, centre, float(longitude), n_days)
+    temp_air = _air_temperature(temp, index, sky.solar_time_centre, n_days)
 
     return pd.DataFrame({"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp_air,
                          "wind_speed": np.full(len(index), WIND_SPEED_M_S)}, index=index)
 
 
 def _air_temperature(monthly_temp_c: FloatArray, index: pd.DatetimeIndex,
-                     centre: pd.DatetimeIndex, longitude: float, n_days: int) -> FloatArray:
+                     solar_time: FloatArray, n_days: int) -> FloatArray:
     """Hourly air temperature (°C): interpolated monthly means plus a diurnal sine."""
     year = int(index[0].year)
     mid = np.array([(pd.Timestamp(year, m, 1) - pd.Timestamp(year, 1, 1)).days
@@ -680,11 +812,6 @@ def _air_temperature(monthly_temp_c: FloatArray, index: pd.DatetimeIndex,
     daily = np.interp(days, np.concatenate(([mid[-1] - n_days], mid, [mid[0] + n_days])),
                       np.concatenate(([monthly_temp_c[-1]], monthly_temp_c,
                                       [monthly_temp_c[0]])))
-    utc = centre.tz_convert("UTC")
-    utc_hours = (utc.hour + utc.minute / 60.0).to_numpy(dtype=float)
-    eot_min = np.asarray(pvlib.solarposition.equation_of_time_spencer71(utc.day_of_year),
-                         dtype=float)
-    solar_time = np.mod(utc_hours + longitude / 15.0 + eot_min / 60.0, 24.0)
     day = index.day_of_year.to_numpy(dtype=np.int64) - 1
     swing = 0.5 * DIURNAL_TEMP_RANGE_K * np.sin(2.0 * math.pi * (solar_time - 9.0) / 24.0)
     return np.asarray(daily[day] + swing, dtype=float)

@@ -512,11 +512,14 @@ def load_weather(kind: str, path: str | Path | None, year: int, timezone: str,
         return found
 
     if kind == "synthetic":
+        from greenlink.resource.stations import station_daily_kt
         from greenlink.resource.synthetic import synthetic_weather
 
         climate = station()
+        stats = station_daily_kt(climate.station_id)
         data = synthetic_weather(latitude, longitude, altitude_m, timezone, year,
-                                 list(climate.monthly_ghi_kwh_m2), seed)
+                                 list(climate.monthly_ghi_kwh_m2), seed,
+                                 daily_kt_lag1=None if stats is None else stats.lag1)
         shift = 30 if time_shift == "auto" else int(time_shift)
         notes.append(f"synthetic weather (seed {seed}) from station {climate.station_id} "
                      f"({climate.name}) monthly GHI, {climate.annual_ghi_kwh_m2:.0f} kWh/m²/yr")

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import func, select
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from greenlink.workflows.run import RunResult
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 ACTIVE = ("queued", "running")
 
 JOB_KINDS = ("simulate", "check", "optimize", "cbam_template")
@@ -43,13 +45,34 @@ STEPS = 9  # progress messages of run_scenario + write_outputs + figures, roughl
 
 
 class JobRunner:
-    """A small pool of worker threads running jobs outside the request."""
+    """A small pool of worker threads running jobs outside the request.
 
-    def __init__(self, ctx: ServiceContext, workers: int = 1) -> None:
+    With a Dask scheduler (``scheduler``, or the environment's ``GREENLINK_DASK_SCHEDULER``, e.g.
+    ``tcp://10.0.0.5:8786``) the threads keep the bookkeeping and hand each job's computation
+    (simulation, optimisation) to the cluster, the one ``greenlink portfolio run`` uses; the
+    workers must see the service's data folder at the same path.
+    """
+
+    def __init__(self, ctx: ServiceContext, workers: int = 1,
+                 scheduler: str | None = None) -> None:
         self.ctx = ctx
         self.pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                        thread_name_prefix="greenlink-job")
         self.futures: dict[int, Future[None]] = {}
+        self.scheduler = scheduler or os.environ.get("GREENLINK_DASK_SCHEDULER") or None
+        self._client: object | None = None
+
+    def compute(self, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+        """``fn(*args, **kwargs)`` here, or on the Dask cluster when one is configured."""
+        if self.scheduler is None:
+            return fn(*args, **kwargs)
+        if self._client is None:
+            from distributed import Client
+
+            self._client = Client(self.scheduler)
+        kwargs.pop("progress", None)  # progress callbacks stay in this process
+        future = self._client.submit(fn, *args, pure=False, **kwargs)  # type: ignore[attr-defined]
+        return future.result()  # type: ignore[no-any-return]
 
     def submit(self, job_id: int) -> None:
         self.futures[job_id] = self.pool.submit(run_job, self.ctx, job_id)
@@ -62,6 +85,8 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()  # type: ignore[attr-defined]
 
 
 def submit_job(ctx: ServiceContext, actor: Principal, park_id: int, kind: str,
@@ -164,6 +189,13 @@ def _update(ctx: ServiceContext, job_id: int, **values: object) -> None:
                 setattr(job, key, value)
 
 
+def _compute(ctx: ServiceContext, fn: Callable[..., T], *args: object, **kwargs: object) -> T:
+    runner = ctx.runner
+    if isinstance(runner, JobRunner):
+        return runner.compute(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
 def run_job(ctx: ServiceContext, job_id: int) -> None:
     """Run one job to the end (never raises: failures are recorded on the job)."""
     from greenlink.report.plots import report_plots
@@ -193,13 +225,13 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
         elif job.kind == "optimize":
             from greenlink.workflows.optimise import optimize_scenario, write_optimization
 
-            opt = optimize_scenario(Path(park.folder) / "scenario" / "park.toml", progress=say,
-                                    ruleset=ruleset)
+            opt = _compute(ctx, optimize_scenario, Path(park.folder) / "scenario" / "park.toml",
+                           progress=say, ruleset=ruleset)
             write_optimization(opt, tmp, progress=say)
             detail = {"feasible": bool(opt.feasible)}
         else:
-            result = run_scenario(Path(park.folder) / "scenario" / "park.toml", progress=say,
-                                  ruleset=ruleset)
+            result = _compute(ctx, run_scenario, Path(park.folder) / "scenario" / "park.toml",
+                              progress=say, ruleset=ruleset)
             result = _public_result(result, ctx.settings.data_dir)
             write_outputs(result, tmp, progress=say)
             say("drawing figures")
