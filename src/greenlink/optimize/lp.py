@@ -7,6 +7,12 @@ Python objects are created, so building a year of 15-minute dispatch takes milli
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
@@ -58,6 +64,108 @@ class Solution:
     row_dual: np.ndarray
     col_dual: np.ndarray
     solve_seconds: float
+    iterations: int = 0
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """One progress report of a running solve.
+
+    ``stage`` names the solve (e.g. "sizing"), ``iteration`` the solver's, ``gap`` the relative
+    gap between the primal and dual objective (``nan`` where the solver does not report one),
+    ``elapsed_s`` the seconds since the solve began.
+    """
+
+    stage: str
+    iteration: int
+    primal_objective: float
+    dual_objective: float
+    gap: float
+    elapsed_s: float
+    phase: str = "interior point"
+
+    @property
+    def message(self) -> str:
+        """Plain words for a progress line."""
+        gap = "" if not np.isfinite(self.gap) else f", gap {self.gap:.1e}"
+        obj = "" if not np.isfinite(self.primal_objective) else \
+            f", objective {self.primal_objective:,.0f}"
+        return (f"{self.stage}: {self.phase} iteration {self.iteration}{obj}{gap}, "
+                f"{self.elapsed_s:.0f} s")
+
+
+ProgressCallback = Callable[[SolveProgress], None]
+
+_IPX_LINE = re.compile(r"^\s*(\d+)\*?\s+([-+0-9.eE]+)\s+([-+0-9.eE]+)\s+[-+0-9.eE]+\s+"
+                       r"[-+0-9.eE]+\s+([-+0-9.eE]+)\s+([0-9.]+)\s*$")
+_SIMPLEX_LINE = re.compile(r"^\s*(\d+)\s+([-+0-9.eE]+)\s+(Ph1|Pr|Du).*\s([0-9.]+)s\s*$")
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS instance without the banner HiGHS prints on the first one of a process."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        _banner_shown = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        return h
+
+
+class _ProgressRelay:
+    """Reads HiGHS's log lines (never printed) and reports iterations at most every
+    ``every_s`` seconds, the first after ``after_s``."""
+
+    def __init__(self, stage: str, report: ProgressCallback, after_s: float = 2.0,
+                 every_s: float = 1.0) -> None:
+        self.stage = stage
+        self.report = report
+        self.after_s = after_s
+        self.every_s = every_s
+        self.start = time.perf_counter()
+        self.last = -np.inf
+
+    def __call__(self, event: object) -> None:
+        message = str(getattr(event, "message", ""))
+        for line in message.splitlines():
+            self._line(line)
+
+    def _line(self, line: str) -> None:
+        m = _IPX_LINE.match(line)
+        if m:
+            it, primal, dual, gap = int(m.group(1)), float(m.group(2)), float(m.group(3)), \
+                float(m.group(4))
+            self._emit(SolveProgress(self.stage, it, primal, dual, gap, self._elapsed(),
+                                     "interior point"))
+            return
+        m = _SIMPLEX_LINE.match(line)
+        if m:
+            self._emit(SolveProgress(self.stage, int(m.group(1)), float(m.group(2)),
+                                     float("nan"), float("nan"), self._elapsed(), "simplex"))
+        elif "crossover" in line.lower():
+            self._emit(SolveProgress(self.stage, 0, float("nan"), float("nan"), float("nan"),
+                                     self._elapsed(), "crossover"))
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _emit(self, p: SolveProgress) -> None:
+        now = p.elapsed_s
+        if now < self.after_s or now - self.last < self.every_s:
+            return
+        self.last = now
+        self.report(p)
 
 
 class LpBuilder:
@@ -107,6 +215,16 @@ class LpBuilder:
         self.row_blocks[name] = idx
         return idx
 
+    def lower_bounds(self, cols: np.ndarray) -> np.ndarray:
+        """Lower bounds of the given columns."""
+        return np.concatenate(self._lb)[np.asarray(cols, dtype=np.int64)] if self._lb \
+            else np.zeros(0)
+
+    def upper_bounds(self, cols: np.ndarray) -> np.ndarray:
+        """Upper bounds of the given columns."""
+        return np.concatenate(self._ub)[np.asarray(cols, dtype=np.int64)] if self._ub \
+            else np.zeros(0)
+
     def add_expr_row(self, name: str, expr: Expr, lo: float = -INF, hi: float = INF) -> int:
         """Add one row ``lo ≤ expr ≤ hi`` (the constant moves to the bounds)."""
         idx = self.add_rows(name, 1, np.zeros(len(expr.cols), dtype=np.int64), expr.cols,
@@ -154,36 +272,57 @@ class LpBuilder:
 
 
 def solve(builder: LpBuilder, *, threads: int = 1, solver: str = "ipm",
-          time_limit_s: float | None = None, verbose: bool = False) -> Solution:
-    """Solve with HiGHS (one thread by default, deterministic).
+          time_limit_s: float | None = None, verbose: bool = False, crossover: bool = True,
+          progress: ProgressCallback | None = None, stage: str = "solve") -> Solution:
+    """Solve with HiGHS (one thread by default, deterministic); the banner is never printed.
 
     ``solver="ipm"`` (IPX interior point, then crossover, so duals are exact) is the fastest
     on a year of dispatch (benchmark park, hourly, 2-core machine, CPU seconds: ipm ~3 s,
-    hipo ~5.5 s, simplex ~45 s; crossover off saves ~0.2 s but leaves an interior-point
-    solution). With ``"hipo"`` a solve that does not reach an optimum is repeated with ``"ipm"``.
+    simplex ~45 s; HiPO needs a HiGHS built with BLAS and METIS). ``crossover=False`` keeps the
+    interior-point solution (enough for a lower bound and sizes). ``progress`` is called with
+    the iterations of a solve that runs longer than two seconds, at most once a second.
     """
-    import time
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
+    h = new_highs()
+    relay = None
+    if progress is not None:
+        relay = _ProgressRelay(stage, progress)
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(verbose))
+        h.cbLogging.subscribe(relay)
+    else:
+        h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("solver", solver)
+    if solver == "ipm":
+        h.setOptionValue("run_crossover", "on" if crossover else "off")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(builder.to_highs())
     start = time.perf_counter()
     h.run()
     status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal and solver == "hipo":
-        h.clearSolver()
-        h.setOptionValue("solver", "ipm")
+    if status != highspy.HighsModelStatus.kOptimal and solver in ("hipo", "ipm") \
+            and not crossover:
+        h.setOptionValue("run_crossover", "on")
         h.run()
         status = h.getModelStatus()
     seconds = time.perf_counter() - start
     sol = h.getSolution()
-    optimal = status == highspy.HighsModelStatus.kOptimal
     info = h.getInfo()
+    objective = float(info.objective_function_value)
+    if status == highspy.HighsModelStatus.kModelEmpty:  # nothing to decide: the constant
+        status = highspy.HighsModelStatus.kOptimal
+        objective = builder.offset
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    iterations = int(info.ipm_iteration_count) + int(info.simplex_iteration_count)
+    if relay is not None:
+        h.cbLogging.unsubscribe(relay)
+    x = np.asarray(sol.col_value) if len(sol.col_value) == builder.n_cols \
+        else np.zeros(builder.n_cols)
+    row_dual = np.asarray(sol.row_dual) if len(sol.row_dual) == builder.n_rows \
+        else np.zeros(builder.n_rows)
+    col_dual = np.asarray(sol.col_dual) if len(sol.col_dual) == builder.n_cols \
+        else np.zeros(builder.n_cols)
     return Solution(status=h.modelStatusToString(status), optimal=optimal,
-                    objective=float(info.objective_function_value),
-                    x=np.asarray(sol.col_value), row_dual=np.asarray(sol.row_dual),
-                    col_dual=np.asarray(sol.col_dual), solve_seconds=seconds)
+                    objective=objective, x=x, row_dual=row_dual, col_dual=col_dual,
+                    solve_seconds=seconds, iterations=iterations)

@@ -40,7 +40,7 @@ def run_variant(park: ParkInputs, changes: dict[str, Any], number: int) -> dict[
     except GreenlinkError as exc:
         row["error"] = "; ".join(str(p) for p in exc.problems)
         return row
-    shares = result.run.summary.shares
+    shares = result.checked.summary.shares
     row.update({
         "feasible": result.feasible,
         "total_cost": result.costs["total"],
@@ -54,7 +54,7 @@ def run_variant(park: ParkInputs, changes: dict[str, Any], number: int) -> dict[
         "hourly_matched_share": shares.hourly_matched_share,
         "self_use_share_of_generation": shares.self_use_share_of_generation,
         "export_share_of_generation": shares.export_share_of_generation,
-        "all_rules_passed": bool(result.run.policy.all_passed),
+        "all_rules_passed": bool(result.checked.policy.all_passed),
         "relaxations": "; ".join(r.message for r in result.relaxations),
         "solve_seconds": result.solution.solve_seconds,
         "error": "",
