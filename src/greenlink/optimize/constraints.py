@@ -74,6 +74,7 @@ class Variables:
     req_rows: dict[int, int] = field(default_factory=dict)  # requirement number -> row
     req_den: dict[int, Expr] = field(default_factory=dict)  # requirement -> denominator
     req_scale: dict[int, float] = field(default_factory=dict)  # requirement -> row scale
+    matched: dict[tuple[str, str, bytes], tuple[Expr, Expr]] = field(default_factory=dict)
 
     @property
     def n_intervals(self) -> int:
@@ -288,7 +289,9 @@ def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variabl
     """Dynamics, cyclic year, state of charge and power of every battery *k*.
 
     * green: ``s_kt − s_k,t−1 − η_c c_kt + b_kt / η_d = 0``; grid-coloured (grid charging):
-      ``q_kt − q_k,t−1 − η_c h_kt + r_kt / η_d = 0``; cyclic (``s_−1 = s_T−1``);
+      ``q_kt − q_k,t−1 − η_c h_kt + r_kt / η_d = 0``; cyclic (``s_−1 = s_T−1``). The state is a
+      column only where it may bind (:func:`greenlink.optimize.model.states_kept`); a run of
+      intervals without it is summed into the row of the next kept state;
     * ``s_kt + q_kt ≤ (σ_max − σ_min) E_k`` — only where the battery can charge: where it
       cannot, ``s_t ≤ s_t−1`` and the row before covers it (one row stays for a battery that
       never charges);
@@ -306,15 +309,20 @@ def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variabl
                                   or present(v.discharge_grid[k]).any()):
             chains.append(("_grid", v.soc_grid[k], v.grid_charge[k], v.discharge_grid[k]))
         for suffix, soc, inflow, outflow in chains:
+            kept = np.nonzero(soc >= 0)[0]
+            n_rows = len(kept)
+            # interval t belongs to the row of the first kept state at or after it (wrapping)
+            block = np.searchsorted(kept, t, side="left") % n_rows
             rows: list[np.ndarray] = []
             cols: list[np.ndarray] = []
             vals: list[np.ndarray] = []
-            if n_t > 1:
-                _coo(rows, cols, vals, t, soc, 1.0)
-                _coo(rows, cols, vals, t, np.roll(soc, 1), -1.0)
-            _coo(rows, cols, vals, t, inflow, -bat.charge_efficiency)
-            _coo(rows, cols, vals, t, outflow, 1.0 / bat.discharge_efficiency)
-            _add(lp, f"battery_{cand.id}_dynamics{suffix}", n_t, rows, cols, vals, 0.0, 0.0)
+            if n_rows > 1:
+                j = np.arange(n_rows)
+                _coo(rows, cols, vals, j, soc[kept], 1.0)
+                _coo(rows, cols, vals, j, np.roll(soc[kept], 1), -1.0)
+            _coo(rows, cols, vals, block, inflow, -bat.charge_efficiency)
+            _coo(rows, cols, vals, block, outflow, 1.0 / bat.discharge_efficiency)
+            _add(lp, f"battery_{cand.id}_dynamics{suffix}", n_rows, rows, cols, vals, 0.0, 0.0)
         charging = present(v.charge[k]) | present(v.grid_charge[k])
         idx = np.nonzero(charging)[0]
         if not len(idx):
@@ -537,7 +545,11 @@ def _requirement_expressions(lp: LpBuilder, oi: OptimizationInputs, v: Variables
 
 def _hourly_matched(lp: LpBuilder, oi: OptimizationInputs, v: Variables, req: Requirement,
                     load_kwh: float) -> tuple[Expr, Expr]:
-    """``Σ_h min(a_h, L_h)`` as ``Σ_h μ_h`` with ``μ_h ≤ a_h`` (rows) and ``μ_h ≤ L_h`` (bound)."""
+    """``Σ_h min(a_h, L_h)`` as ``Σ_h μ_h`` with ``μ_h ≤ a_h`` (rows) and ``μ_h ≤ L_h`` (bound);
+    a rule and a target on the same scope and period share one ``μ`` (and its rows)."""
+    key = (req.scope, req.period, bytes(np.packbits(req.mask)))
+    if key in v.matched:
+        return v.matched[key]
     idx = np.nonzero(req.mask)[0]
     hours, local = np.unique(oi.hour_of_interval[idx], return_inverse=True)
     n_h = len(hours)
@@ -561,7 +573,8 @@ def _hourly_matched(lp: LpBuilder, oi: OptimizationInputs, v: Variables, req: Re
             const_h += np.bincount(local, weights=(np.broadcast_to(const, block.shape)[idx]
                                                    * wt).sum(axis=1), minlength=n_h)
     _add(lp, name, n_h, rows, cols, vals, -INF, const_h)
-    return Expr.of(mu, 1.0), Expr(const=load_kwh)
+    v.matched[key] = (Expr.of(mu, 1.0), Expr(const=load_kwh))
+    return v.matched[key]
 
 
 def define_requirement_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:

@@ -243,12 +243,15 @@ class OptimizationInputs:
                     or np.any(self.wind_max_kw - self.wind_min_kw > 1e-9))
 
     def generation_kwh(self, pv_kw: np.ndarray, wind_kw: np.ndarray) -> np.ndarray:
-        """(T,) available generation at the given capacities."""
+        """(T,) available generation at the given capacities (summed without BLAS, whose
+        threads would spin beside the one-thread solver)."""
         gen = np.zeros(self.n_intervals)
         if len(pv_kw):
-            gen = gen + np.asarray(pv_kw, dtype=float) @ self.pv_kwh_per_kw
+            gen = gen + np.einsum("k,kt->t", np.asarray(pv_kw, dtype=float),
+                                   self.pv_kwh_per_kw)
         if len(wind_kw):
-            gen = gen + np.asarray(wind_kw, dtype=float) @ self.wind_kwh_per_kw
+            gen = gen + np.einsum("k,kt->t", np.asarray(wind_kw, dtype=float),
+                                   self.wind_kwh_per_kw)
         return gen
 
 

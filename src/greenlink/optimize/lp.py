@@ -1,8 +1,9 @@
 """A small sparse LP builder over numpy blocks, solved by HiGHS through ``highspy.passModel``.
 
 Variables and rows are added in named blocks (arrays of indices); coefficients are collected as
-COO triplets and handed to HiGHS once as a column-wise sparse matrix (scipy.sparse). No per-element
-Python objects are created, so building a year of 15-minute dispatch takes milliseconds.
+COO triplets and handed to HiGHS once as a column-wise sparse matrix (sorted and summed with
+numpy). No per-element Python objects are created, so building a year of 15-minute dispatch takes
+milliseconds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 INF = float(highspy.kHighsInf)
 
@@ -49,7 +49,7 @@ class Expr:
 
     def value(self, x: np.ndarray) -> float:
         """Value at the solution ``x``."""
-        return float(np.dot(self.vals, x[self.cols]) + self.const) if len(self.cols) \
+        return float((self.vals * x[self.cols]).sum() + self.const) if len(self.cols) \
             else self.const
 
 
@@ -237,14 +237,27 @@ class LpBuilder:
         self._extra_cost.append(
             (flat, np.broadcast_to(np.asarray(cost, dtype=float), flat.shape).copy()))
 
-    def matrix(self) -> sp.csc_matrix:
-        """The constraint matrix (duplicates summed)."""
+    def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constraint matrix in compressed-column form ``(start, index, value)``,
+        duplicates summed and explicit zeros kept out."""
         rows = np.concatenate(self._ri) if self._ri else np.zeros(0, dtype=np.int64)
         cols = np.concatenate(self._ci) if self._ci else np.zeros(0, dtype=np.int64)
         vals = np.concatenate(self._v) if self._v else np.zeros(0)
-        a = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
-        a.sum_duplicates()
-        return a
+        key = cols * max(self.n_rows, 1) + rows
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        groups = np.cumsum(first) - 1
+        summed = np.bincount(groups, weights=vals) if len(vals) else np.zeros(0)
+        key = key[first]
+        keep = summed != 0.0
+        key, summed = key[keep], summed[keep]
+        col = key // max(self.n_rows, 1)
+        row = key - col * max(self.n_rows, 1)
+        start = np.zeros(self.n_cols + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col, minlength=self.n_cols), out=start[1:])
+        return start, row, summed
 
     def costs(self) -> np.ndarray:
         """Objective coefficient of every column."""
@@ -254,7 +267,7 @@ class LpBuilder:
         return cost
 
     def to_highs(self) -> highspy.HighsLp:
-        a = self.matrix()
+        start, index, value = self.matrix()
         lp = highspy.HighsLp()
         lp.num_col_ = self.n_cols
         lp.num_row_ = self.n_rows
@@ -265,15 +278,16 @@ class LpBuilder:
         lp.row_upper_ = np.concatenate(self._rhi) if self._rhi else np.zeros(0)
         lp.offset_ = self.offset
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
+        lp.a_matrix_.start_ = start.astype(np.int32)
+        lp.a_matrix_.index_ = index.astype(np.int32)
+        lp.a_matrix_.value_ = value
         return lp
 
 
 def solve(builder: LpBuilder, *, threads: int = 1, solver: str = "ipm",
           time_limit_s: float | None = None, verbose: bool = False, crossover: bool = True,
-          progress: ProgressCallback | None = None, stage: str = "solve") -> Solution:
+          progress: ProgressCallback | None = None, stage: str = "solve",
+          options: dict[str, bool | float | str | int] | None = None) -> Solution:
     """Solve with HiGHS (one thread by default, deterministic); the banner is never printed.
 
     ``solver="ipm"`` (IPX interior point, then crossover, so duals are exact) is the fastest
@@ -281,6 +295,7 @@ def solve(builder: LpBuilder, *, threads: int = 1, solver: str = "ipm",
     simplex ~45 s; HiPO needs a HiGHS built with BLAS and METIS). ``crossover=False`` keeps the
     interior-point solution (enough for a lower bound and sizes). ``progress`` is called with
     the iterations of a solve that runs longer than two seconds, at most once a second.
+    ``options`` are further HiGHS options (name → value).
     """
     h = new_highs()
     relay = None
@@ -297,6 +312,8 @@ def solve(builder: LpBuilder, *, threads: int = 1, solver: str = "ipm",
         h.setOptionValue("run_crossover", "on" if crossover else "off")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.passModel(builder.to_highs())
     start = time.perf_counter()
     h.run()

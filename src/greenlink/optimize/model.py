@@ -71,6 +71,37 @@ def _columns(lp: LpBuilder, name: str, where: np.ndarray, lo: float | np.ndarray
     return out
 
 
+def period_ends(oi: OptimizationInputs) -> np.ndarray:
+    """(T,) intervals whose stored energy a rule reads: each requirement period's last interval
+    and the one before its first."""
+    ends = np.zeros(oi.n_intervals, dtype=bool)
+    if oi.n_intervals:
+        ends[-1] = True
+    for req in oi.requirements:
+        idx = np.nonzero(req.mask)[0]
+        if len(idx):
+            ends[idx[-1]] = True
+            if idx[0] > 0:
+                ends[idx[0] - 1] = True
+    return ends
+
+
+def states_kept(charge: np.ndarray, grid_charge: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """(T,) intervals whose state of charge is a column.
+
+    Where a battery cannot charge its stored energy only falls, so between two charging
+    intervals the bounds ``0 ≤ s ≤ window · E`` hold wherever they hold at the run's ends: the
+    state is kept after every interval that can charge and before it (the run's low point), and
+    where a rule reads it; a run of discharge-only intervals becomes one row of the dynamics.
+    """
+    can = np.asarray(charge, dtype=bool) | np.asarray(grid_charge, dtype=bool)
+    kept = can | ends
+    kept[:-1] |= can[1:]
+    if len(kept) and not kept.any():
+        kept[-1] = True
+    return kept
+
+
 def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | None = None,
                 pv_kw: np.ndarray | None = None, wind_kw: np.ndarray | None = None
                 ) -> tuple[LpBuilder, Variables]:
@@ -175,12 +206,13 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
                                  c.battery_variable_per_kwh - price, grid_ok)
     soc = np.full((n_b, n_t), NONE, dtype=np.int64)
     soc_grid = np.full((n_b, n_t), NONE, dtype=np.int64)
-    every = np.ones(n_t, dtype=bool)
+    ends = period_ends(oi)
     for k, b in enumerate(bats):
-        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", every, 0.0, b.window * b.max_kwh,
+        kept = states_kept(charge[k] >= 0, grid_charge[k] >= 0, ends)
+        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", kept, 0.0, b.window * b.max_kwh,
                           0.0)
         if grid_ok[k]:
-            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", every, 0.0,
+            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", kept, 0.0,
                                    b.window * b.max_kwh, 0.0)
     export = np.full(n_t, NONE, dtype=np.int64)
     if oi.export_cap_kwh > 0:
@@ -207,8 +239,8 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
         months = np.unique(oi.month_of_interval)
         v.peak_kw = lp.add_vars("peak_import_kw", len(months), 0.0, INF,
                                 oi.demand_charge_per_kw_month)
-    lp.offset += float(oi.fees.capacity.sum()) + float(np.dot(price, park_load)) \
-        + float(np.dot(oi.fees.per_kwh(flows.USER_LOAD_KWH), park_load)) \
+    lp.offset += float(oi.fees.capacity.sum()) + float((price * park_load).sum()) \
+        + float((oi.fees.per_kwh(flows.USER_LOAD_KWH) * park_load).sum()) \
         + float(np.sum((f_green - price)[:, None] * direct_const))
 
     define_generation_constraints(lp, oi, v, reg)

@@ -75,8 +75,8 @@ def regimes(oi: OptimizationInputs) -> Regimes:
     """Kinds and chords of every interval of ``oi`` over its size bounds."""
     prof, lo, hi = _profiles(oi)
     load = oi.park_load_kwh
-    g_min = lo @ prof if len(lo) else np.zeros(oi.n_intervals)
-    g_max = hi @ prof if len(hi) else np.zeros(oi.n_intervals)
+    g_min = np.einsum("k,kt->t", lo, prof) if len(lo) else np.zeros(oi.n_intervals)
+    g_max = np.einsum("k,kt->t", hi, prof) if len(hi) else np.zeros(oi.n_intervals)
     kind = np.full(oi.n_intervals, EITHER, dtype=np.int8)
     kind[g_max <= load + _EPS] = DEFICIT
     kind[g_min >= load - _EPS] = SURPLUS
@@ -122,7 +122,8 @@ def hourly(oi: OptimizationInputs) -> tuple[OptimizationInputs, Regimes]:
     fine = regimes(oi)
     prof, _lo, hi = _profiles(oi)
     load = oi.park_load_kwh
-    reaches = (hi @ prof if len(hi) else np.zeros(oi.n_intervals)) >= load
+    reaches = (np.einsum("k,kt->t", hi, prof) if len(hi)
+               else np.zeros(oi.n_intervals)) >= load
 
     def lowest(a: np.ndarray) -> np.ndarray:
         out = np.full(n_h, np.inf)

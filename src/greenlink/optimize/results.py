@@ -97,6 +97,24 @@ def sized_inputs(oi: OptimizationInputs, sizes: Sizes) -> ParkInputs:
     return replace(park, scenario=scenario, generation_kwh=generation)
 
 
+def _states(oi: OptimizationInputs, sol: Solution, soc: np.ndarray, inflow: np.ndarray,
+            outflow: np.ndarray) -> np.ndarray:
+    """(K, T) stored energy above the floor after every interval: the LP keeps it only where it
+    may bind, the rest follows from the dynamics (forward from the last interval, cyclic)."""
+    out = np.zeros(soc.shape)
+    for k, cand in enumerate(oi.batteries):
+        if not (soc[k] >= 0).any():
+            continue
+        flow = cand.spec.charge_efficiency * _val(sol, inflow[k]) \
+            - _val(sol, outflow[k]) / cand.spec.discharge_efficiency
+        kept = soc[k] >= 0
+        level = float(sol.x[soc[k][np.nonzero(kept)[0][-1]]])
+        path = np.cumsum(flow) + (level - float(np.sum(flow)))  # the year is cyclic
+        path[kept] = sol.x[soc[k][kept]]  # the LP's own values where it has them
+        out[k] = np.maximum(path, 0.0)
+    return out
+
+
 def dispatch_of(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Sizes
                 ) -> DispatchResult:
     """The LP dispatch as a :class:`DispatchResult`; park columns are split among the users by
@@ -129,8 +147,8 @@ def dispatch_of(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Size
     charge_grid = _val(sol, v.grid_charge).sum(axis=0)
     floors = np.array([oi.batteries[k].spec.soc_min * sizes.batteries[oi.batteries[k].id][
         "energy_kwh"] for k in range(len(oi.batteries))])
-    soc_green_each = _val(sol, v.soc) + floors[:, None]
-    soc_each = soc_green_each + _val(sol, v.soc_grid)
+    soc_green_each = _states(oi, sol, v.soc, v.charge, v.discharge) + floors[:, None]
+    soc_each = soc_green_each + _states(oi, sol, v.soc_grid, v.grid_charge, v.discharge_grid)
     export = _val(sol, v.export)
     green = user_direct + user_green_dis
     d_total = user_direct.sum(axis=1)

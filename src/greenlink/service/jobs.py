@@ -158,7 +158,8 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
             from greenlink.workflows.optimise import optimize_scenario, write_optimization
 
             opt = optimize_scenario(Path(park.folder) / "scenario" / "park.toml", progress=say,
-                                    ruleset=ruleset)
+                                    ruleset=ruleset, solver_progress=lambda p: _update(
+                                        ctx, job_id, message=p.message))
             write_optimization(opt, tmp, progress=say)
             detail = {"feasible": bool(opt.feasible)}
         else:
