@@ -53,7 +53,7 @@ from greenlink.scenario.model import Scenario
 
 LineKind = Literal["ppa_energy", "ppa_surplus", "uncontracted_green", "grid_import",
                    "shortfall_credit", "take_or_pay", "capacity_fee", "battery_service",
-                   "fee", "td_capacity"]
+                   "fee", "td_capacity", "demand_charge"]
 ENERGY_KINDS = frozenset({"ppa_energy", "ppa_surplus", "uncontracted_green", "grid_import"})
 
 
@@ -141,6 +141,8 @@ class ParkTotals:
     td_capacity_price_per_kw_month: Decimal
     connection_capacity_kw: Decimal
     tenants_total: Decimal
+    peak_import_kw: Decimal = Decimal("0.000")
+    demand_charge: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -490,6 +492,10 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
         notes.append(f"T&D capacity charge (NDRC 1192): not charged before {td.effective_from} "
                      f"(fees judged as of {as_of})")
 
+    demand_total, peak_kw = _demand_charge(rows, scenario, h)
+    if demand_total > 0:
+        statements = _with_demand_lines(statements, rows, scenario, demand_total, peak_kw)
+
     buyers = assign_green(scenario, month, {u: m.green_kwh for u, m in meters_by_user.items()})
     gen_by_plant = {c.removesuffix(_GENERATOR_SUFFIX): kwh(rows[c].sum())
                     for c in rows.columns if c.endswith(_GENERATOR_SUFFIX)}
@@ -504,9 +510,43 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
         export_price_per_kwh=export_price, export_revenue=money(export_kwh * export_price),
         td_capacity_charge=td_total, td_capacity_price_per_kw_month=td_price,
         connection_capacity_kw=capacity_kw,
-        tenants_total=sum((s.total for s in statements), Decimal("0.00")))
+        tenants_total=sum((s.total for s in statements), Decimal("0.00")),
+        peak_import_kw=kwh(peak_kw), demand_charge=demand_total)
     return Settlement(scenario_name=scenario.name, month=month, currency=currency,
                       interval_minutes=scenario.time.interval_minutes,
                       intervals=intervals_in_month, statements=tuple(statements), park=park,
                       buyers=tuple(buyers), fee_source=fee_schedule.file, fees_as_of=as_of,
                       notes=tuple(notes))
+
+
+def _demand_charge(rows: pd.DataFrame, scenario: Scenario, h: float
+                   ) -> tuple[Decimal, float]:
+    """The park's demand charge of the month: ``tariff.demand_charge_per_kw_month`` × the
+    month's peak import power (the price simulate reports and the optimiser weighs)."""
+    price = scenario.tariff.demand_charge_per_kw_month
+    imp = rows[flows.IMPORT_KWH].to_numpy(float) / h
+    peak_kw = float(imp.max(initial=0.0))
+    if price <= 0 or peak_kw <= 0:
+        return Decimal("0.00"), peak_kw
+    return money(unit_price(price) * Decimal(repr(peak_kw))), peak_kw
+
+
+def _with_demand_lines(statements: list[Statement], rows: pd.DataFrame, scenario: Scenario,
+                       total: Decimal, peak_kw: float) -> list[Statement]:
+    """Each tenant's share of the demand charge: its grid supply in the interval of the park's
+    peak import (its part of the peak), largest remainder in cents."""
+    imp = rows[flows.IMPORT_KWH].to_numpy(float)
+    at = int(np.argmax(imp))
+    basis = [max(float(rows[flows.user_grid(st.tenant)].to_numpy(float)[at]), 0.0)
+             for st in statements]
+    shares = apportion_money(total, basis if sum(basis) > 0 else [1.0] * len(basis))
+    price = unit_price(scenario.tariff.demand_charge_per_kw_month)
+    out = []
+    for st, share, b in zip(statements, shares, basis, strict=True):
+        ln = Line(kind="demand_charge", description=f"demand charge on the park's peak import "
+                  f"({peak_kw:,.0f} kW at {price} per kW), share by grid supply in the peak "
+                  "interval", quantity=Decimal(repr(b)).quantize(Decimal("0.001")),
+                  unit="kWh (in the peak interval)", unit_price=price, amount=share,
+                  period="month", allocated=True)
+        out.append(replace(st, lines=(*st.lines, ln)))
+    return out

@@ -88,7 +88,7 @@ def _mwh(x: float) -> str:
     return f"{x / 1000:,.0f} MWh" if abs(x) >= 10_000 else f"{x:,.0f} kWh"
 
 
-def _reasons(oi: OptimizationInputs, lp: pd.DataFrame, sim: pd.DataFrame,
+def _reasons(oi: OptimizationInputs, sizes: Sizes, lp: pd.DataFrame, sim: pd.DataFrame,
              lp_cost: dict[str, float], sim_cost: dict[str, float]) -> list[str]:
     out = []
     col = flows.BATTERY_DISCHARGE_KWH
@@ -96,10 +96,10 @@ def _reasons(oi: OptimizationInputs, lp: pd.DataFrame, sim: pd.DataFrame,
     sim_dis = _by_period(oi, sim[col].to_numpy(dtype=float))
     prices = {str(p): float(np.mean(oi.tariff_price_per_kwh[np.asarray(
         oi.park.tariff_period, dtype=object) == p])) for p in lp_dis}
-    cheap = [p for p in prices if prices[p] < np.median(list(prices.values())) + 1e-12]
+    cheap = [p for p in prices if prices[p] < max(prices.values()) - 1e-12]
     moved = sum(sim_dis[p] - lp_dis[p] for p in cheap)
     total_dis = float(lp[col].sum() + sim[col].sum())
-    if total_dis > 0 and abs(moved) > 1e-3 * total_dis:
+    if cheap and total_dis > 0 and abs(moved) > 1e-3 * total_dis:
         where = ", ".join(cheap)
         out.append(f"battery timing: simulate discharges at the first deficit "
                    f"({_mwh(sum(sim_dis[p] for p in cheap))} in {where} hours), the optimiser "
@@ -114,6 +114,11 @@ def _reasons(oi: OptimizationInputs, lp: pd.DataFrame, sim: pd.DataFrame,
     if abs(grid_lp - grid_sim) > 1.0:
         out.append(f"grid charging: optimiser {_mwh(grid_lp)} in intervals of its choice, "
                    f"simulate {_mwh(grid_sim)} whenever the cheapest period has no green left")
+    start = sum(sizes.batteries.get(c.id, {}).get("energy_kwh", 0.0)
+                * (c.spec.soc_initial - c.spec.soc_min) for c in oi.batteries)
+    if start > 1.0:
+        out.append(f"year start: simulate begins with {_mwh(start)} stored above the minimum "
+                   "(soc_initial), free to use; the optimiser's year is cyclic")
     if len(oi.park.scenario.batteries) > 1:
         out.append("several batteries: simulate charges and discharges them in the scenario's "
                    "order, the optimiser shares the work at least cost")
@@ -152,7 +157,7 @@ def compare(oi: OptimizationInputs, sizes: Sizes, lp_flows: pd.DataFrame,
     ok &= abs(rel) <= COST_SHARE + 1e-12
     cost = {"optimiser": lp_cost["total"], "simulate": sim_cost["total"],
             "difference": sim_cost["total"] - lp_cost["total"], "relative_difference": rel}
-    reasons = [] if ok else _reasons(oi, lp_flows, sim_flows, lp_cost, sim_cost)
+    reasons = [] if ok else _reasons(oi, sizes, lp_flows, sim_flows, lp_cost, sim_cost)
     if not ok and not reasons:
         reasons = ["the dispatches differ in timing only (same totals)"]
     return Agreement(agree=bool(ok), kpis=rows, cost=cost, reasons=reasons)

@@ -114,7 +114,6 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
     c = oi.costs
     frac = oi.period_fraction
     n_t = oi.n_intervals
-    dt = oi.dt_h
     load = oi.load_kwh if oi.per_user else oi.park_load_kwh[:, None]
     n_u = load.shape[1]
     park_load = oi.park_load_kwh
@@ -192,8 +191,9 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
         for k, b in enumerate(bats):
             if only is not None and not only[k]:
                 continue
-            out[k] = _columns(lp, f"{name}_{b.id}", where, 0.0,
-                              np.minimum(cap, b.max_kw * dt), cost)
+            # no bound from the power's upper bound here: it would take the power's shadow
+            # price (two tight bounds on one vertex) and "what binds" would miss it
+            out[k] = _columns(lp, f"{name}_{b.id}", where, 0.0, cap, cost)
         return out
 
     grid_ok = [b.spec.grid_charging for b in bats]
@@ -209,11 +209,9 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
     ends = period_ends(oi)
     for k, b in enumerate(bats):
         kept = states_kept(charge[k] >= 0, grid_charge[k] >= 0, ends)
-        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", kept, 0.0, b.window * b.max_kwh,
-                          0.0)
+        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", kept, 0.0, INF, 0.0)
         if grid_ok[k]:
-            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", kept, 0.0,
-                                   b.window * b.max_kwh, 0.0)
+            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", kept, 0.0, INF, 0.0)
     export = np.full(n_t, NONE, dtype=np.int64)
     if oi.export_cap_kwh > 0:
         export = _columns(lp, flows.EXPORT_KWH, can_store, 0.0,

@@ -9,7 +9,7 @@ in ``[G_t^min, G_t^max]`` (all sizes at their lower or upper bounds). Each inter
 
 * ``NIGHT`` — ``G^max = 0``: nothing to send, store or export;
 * ``DEFICIT`` — ``G^max ≤ L``: ``d = G`` exactly, nothing left to store or export;
-* ``SURPLUS`` — ``G^min ≥ L``: ``d = L`` exactly, no deficit;
+* ``SURPLUS`` — ``G^min > L``: ``d = L`` exactly, no deficit;
 * ``EITHER`` — ``G^min < L < G^max``: the sizes decide. ``d = min(G, L)`` is concave in the
   sizes, so ``d ≥ min(G, L)`` is not a convex constraint; its tightest convex relaxation over the
   range is the chord ``d ≥ min(G^min, L) + (min(G^max, L) − min(G^min, L)) /
@@ -79,7 +79,7 @@ def regimes(oi: OptimizationInputs) -> Regimes:
     g_max = np.einsum("k,kt->t", hi, prof) if len(hi) else np.zeros(oi.n_intervals)
     kind = np.full(oi.n_intervals, EITHER, dtype=np.int8)
     kind[g_max <= load + _EPS] = DEFICIT
-    kind[g_min >= load - _EPS] = SURPLUS
+    kind[g_min > load + _EPS] = SURPLUS  # G = L: nothing left over (grid charging may run)
     kind[g_max <= _EPS] = NIGHT
     lo_val = np.minimum(g_min, load)
     hi_val = np.minimum(g_max, load)
