@@ -96,7 +96,8 @@ def _reasons(oi: OptimizationInputs, sizes: Sizes, lp: pd.DataFrame, sim: pd.Dat
     sim_dis = _by_period(oi, sim[col].to_numpy(dtype=float))
     prices = {str(p): float(np.mean(oi.tariff_price_per_kwh[np.asarray(
         oi.park.tariff_period, dtype=object) == p])) for p in lp_dis}
-    cheap = [p for p in prices if prices[p] < max(prices.values()) - 1e-12]
+    middle = (min(prices.values()) + max(prices.values())) / 2 if prices else 0.0
+    cheap = [p for p in prices if prices[p] < middle - 1e-12]
     moved = sum(sim_dis[p] - lp_dis[p] for p in cheap)
     total_dis = float(lp[col].sum() + sim[col].sum())
     if cheap and total_dis > 0 and abs(moved) > 1e-3 * total_dis:

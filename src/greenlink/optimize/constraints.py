@@ -30,7 +30,7 @@ import numpy as np
 
 from greenlink.optimize.inputs import OptimizationInputs, Requirement
 from greenlink.optimize.lp import INF, Expr, LpBuilder
-from greenlink.optimize.regimes import DEFICIT, EITHER, NIGHT, SURPLUS, Regimes
+from greenlink.optimize.regimes import DEFICIT, EITHER, Regimes
 
 #: Rules are imposed this far inside their threshold (share), against solver round-off.
 THRESHOLD_MARGIN = 1e-8
@@ -73,17 +73,11 @@ class Variables:
     slack: dict[int, int] = field(default_factory=dict)  # requirement number -> column
     req_rows: dict[int, int] = field(default_factory=dict)  # requirement number -> row
     req_den: dict[int, Expr] = field(default_factory=dict)  # requirement -> denominator
-    req_scale: dict[int, float] = field(default_factory=dict)  # requirement -> row scale
     matched: dict[tuple[str, str, bytes], tuple[Expr, Expr]] = field(default_factory=dict)
 
     @property
     def n_intervals(self) -> int:
         return int(self.direct.shape[0])
-
-    @property
-    def green_discharge_per_user(self) -> np.ndarray | None:
-        """(T, U') green discharge columns per user column (per-user mode) or ``None``."""
-        return self.user_discharge
 
 
 # ---------------------------------------------------------------------------------------------
@@ -600,21 +594,11 @@ def define_requirement_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Var
             else max(req.threshold - THRESHOLD_MARGIN, 0.0)
         k = req.threshold if req.threshold in (0.0, 1.0) else k
         expr = num - den * k
-        scale = 1.0
         slack = int(lp.add_vars(f"slack_{i}", 1, 0.0, INF, oi.costs.penalty_per_kwh)[0])
         if req.operator == ">=":
-            row = lp.add_expr_row(f"req_{i}", (expr + Expr.of(np.array([slack]), 1.0)) * scale,
-                                  lo=0.0)
+            row = lp.add_expr_row(f"req_{i}", expr + Expr.of(np.array([slack]), 1.0), lo=0.0)
         else:
-            row = lp.add_expr_row(f"req_{i}", (expr - Expr.of(np.array([slack]), 1.0)) * scale,
-                                  hi=0.0)
+            row = lp.add_expr_row(f"req_{i}", expr - Expr.of(np.array([slack]), 1.0), hi=0.0)
         v.slack[i] = slack
         v.req_rows[i] = row
         v.req_den[i] = den
-        v.req_scale[i] = scale
-
-
-def regime_notes(reg: Regimes) -> dict[str, int]:
-    """How many intervals of each kind (for the solver record)."""
-    return {name: int((reg.kind == kind).sum()) for name, kind in
-            (("night", NIGHT), ("deficit", DEFICIT), ("either", EITHER), ("surplus", SURPLUS))}

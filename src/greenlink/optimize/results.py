@@ -282,11 +282,11 @@ def requirement_table(oi: OptimizationInputs, v: Variables, sol: Solution,
     for i, req in enumerate(oi.requirements):
         den = v.req_den[i].value(sol.x)
         slack = max(float(sol.x[v.slack[i]]), 0.0)
-        dual = float(sol.row_dual[v.req_rows[i]]) * v.req_scale.get(i, 1.0)
+        dual = float(sol.row_dual[v.req_rows[i]])
         source = v.mode
         if abs(dual) <= 1e-9 and sizing is not None:
             _soi, sv, ssol = sizing
-            dual = float(ssol.row_dual[sv.req_rows[i]]) * sv.req_scale.get(i, 1.0)
+            dual = float(ssol.row_dual[sv.req_rows[i]])
             den = sv.req_den[i].value(ssol.x)
             source = "sizing"
         relax = slack / den if den > 0 else float("inf") if slack > _TOL_KWH else 0.0
