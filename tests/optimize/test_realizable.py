@@ -176,3 +176,20 @@ def test_demand_charge_is_shaved_by_grid_charging() -> None:
     assert r.costs["total"] == pytest.approx(150.0, abs=1e-6)
     # simulate reports the demand charge of its own dispatch with the same price
     assert r.run.summary.cost.demand_charge == pytest.approx(100.0, abs=1e-6)
+
+
+def test_what_binds_names_the_import_limit_and_its_price() -> None:
+    # No PV; load 10 then 30 with an import limit of 20 kW; a free lossless battery may charge
+    # from the grid (flat price 1: every hour is the cheapest): it must carry 10 kWh from hour 0
+    # to hour 1. Energy cost 40. Battery energy costs 1 per kWh over the period (10); one more
+    # kW of import limit would let hour 1 import one more kWh and the battery store one less:
+    # it saves 1 over the modelled period.
+    sc = scenario(import_kw=20.0, extra={"batteries": [{**LOSSLESS, "grid_charging": True}]},
+                  optimize={"rules": "none", "discount_rate": 0.0,
+                            "battery": {**_battery_cost(1.0, 2), "max_energy_kwh": 100.0}})
+    sc = sc.model_copy(update={"pv": []})
+    r = optimize_park(park(sc, [10, 30], np.zeros(2)))
+    assert r.feasible and r.costs["total"] == pytest.approx(50.0, abs=1e-6)
+    (limit,) = [b for b in r.binding if b["key"] == "grid.import_limit_kw"]
+    assert limit["shadow_price"] == pytest.approx(1.0, abs=1e-6)
+    assert "the import limit 20 kW binds in 1 interval:" in limit["message"]

@@ -25,6 +25,10 @@ def _money(x: float) -> str:
     return f"{x:,.2f}" if abs(x) < 100 else f"{x:,.0f}"
 
 
+def _count(n: int) -> str:
+    return f"{n:,} interval" + ("" if n == 1 else "s")
+
+
 def _per(frac: float) -> str:
     return "a year" if frac > 0.999 else "over the modelled period"
 
@@ -110,9 +114,23 @@ def _grid(oi: OptimizationInputs, v: Variables, sol: Solution, currency: str
                 "side": "upper", "shadow_price": worth, "unit": f"{currency}/kW {per}",
                 "source": "dispatch",
                 "message": f"the export limit {oi.export_cap_kwh / oi.dt_h:,.0f} kW binds in "
-                           f"{int(at_cap.sum()):,} intervals: each further kW would earn about "
+                           f"{_count(int(at_cap.sum()))}: each further kW would earn about "
                            f"{_money(worth)} {currency} {per}: raise `grid.export_limit_kw` "
                            "to see if more pays"})
+    if v.import_limit_rows is not None and len(v.import_limit_rows):
+        duals = np.abs(sol.row_dual[v.import_limit_rows])
+        tight = duals > 1e-9
+        worth = float(duals[tight].sum()) * oi.dt_h * scale
+        if tight.any() and worth > 1e-9:
+            kw = oi.import_limit_kwh / oi.dt_h
+            out.append({
+                "kind": "grid", "what": "import limit", "key": "grid.import_limit_kw",
+                "value": kw, "bound": kw, "side": "upper", "shadow_price": worth,
+                "unit": f"{currency}/kW {per}", "source": "dispatch",
+                "message": f"the import limit {kw:,.0f} kW binds in {_count(int(tight.sum()))}: "
+                           f"each further kW would save about {_money(worth)} "
+                           f"{currency} {per}: raise `grid.import_limit_kw` to see if more "
+                           "pays"})
     return out
 
 

@@ -70,6 +70,7 @@ class Variables:
     peak_kw: np.ndarray | None = None  # (months,)
     generation: np.ndarray | None = None  # (T,) fixed generation (dispatch mode)
     regimes: Regimes | None = None
+    import_limit_rows: np.ndarray | None = None  # rows m_t − o_t ≤ Ī Δt
     slack: dict[int, int] = field(default_factory=dict)  # requirement number -> column
     req_rows: dict[int, int] = field(default_factory=dict)  # requirement number -> row
     req_den: dict[int, Expr] = field(default_factory=dict)  # requirement -> denominator
@@ -386,8 +387,8 @@ def define_grid_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables)
         rows, cols, vals, const = import_terms(v, idx, local)
         if v.over_limit is not None:
             _coo(rows, cols, vals, local, np.where(local >= 0, v.over_limit, NONE), -1.0)
-        _add(lp, "import_limit", len(idx), rows, cols, vals, -INF,
-             oi.import_limit_kwh - const)
+        v.import_limit_rows = _add(lp, "import_limit", len(idx), rows, cols, vals, -INF,
+                                   oi.import_limit_kwh - const)
     if v.peak_kw is not None:
         idx = np.nonzero(load + extra > 1e-9)[0]
         local = np.full(n_t, -1)
