@@ -108,3 +108,18 @@ def test_resimulation_reproduces_rule_compliance() -> None:
         assert r.run.policy.result(rule_id).status == "pass"
         assert again.policy.result(rule_id).status == "pass", rule_id
     assert again.summary.shares.green_share_of_consumption >= 0.5 - 1e-6
+
+
+def test_per_user_discharge_split_departing_from_the_method_is_stated() -> None:
+    # Priority u1 first, but u0 has the target: the optimiser may give the battery's discharge
+    # to u0 (priority would give it to u1 first); the output says so.
+    sc = scenario(**_two_users("priority"))
+    sc = sc.model_copy(update={"optimize": sc.optimize.model_copy(update={"targets": [
+        type(sc.optimize.targets[0])(metric="hourly_matched_share", scope="u0", min=1.0)]})})
+    r = optimize_park(park(sc, np.array([[1.0, 1.0], [1.0, 1.0]]), [1, 0]))
+    assert r.inputs.per_user
+    users = {u.id: u.model_dump() for u in r.run.summary.users}
+    assert users["u0"]["hourly_matched_share"] == pytest.approx(1.0, abs=1e-6)
+    departure = r.to_dict()["method"]["allocation_departure"]
+    assert departure["kwh"] == pytest.approx(1.0, abs=1e-6)
+    assert "'priority'" in departure["message"]

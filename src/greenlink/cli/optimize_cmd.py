@@ -64,6 +64,9 @@ def _print_result(opt: dict[str, Any]) -> None:
                       f"(lower bound {_money(method['lower_bound'])} {cur})", highlight=False)
     else:
         console.print("realizable dispatch; exact at these generation sizes", highlight=False)
+    departure = method.get("allocation_departure")
+    if departure:
+        console.print(f"[yellow]note:[/] {departure['message']}", highlight=False)
     binding = opt.get("binding", [])
     if binding:
         console.print("[bold]what binds[/]")

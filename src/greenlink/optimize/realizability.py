@@ -103,3 +103,31 @@ def departures(oi: OptimizationInputs, sized: ParkInputs, table: pd.DataFrame) -
         charged_while_importing_kwh=float(charged_while[charged_while > TOL_KWH].sum()),
         grid_charged_kwh=0.0 if may else float(grid_charge[grid_charge > TOL_KWH].sum()),
         green_held_back_kwh=float(held[held > TOL_KWH].sum()))
+
+
+def allocation_departure(oi: OptimizationInputs, direct: np.ndarray, green_discharge: np.ndarray
+                         ) -> dict[str, Any] | None:
+    """Where per-user columns let the optimiser split the battery's green discharge among users
+    (an allocation method other than pro rata with a per-user rule or target): how far that
+    split departs from the method's (``None`` when it does not).
+
+    ``direct`` and ``green_discharge`` are (T, U) per user.
+    """
+    from greenlink.dispatch.allocation import allocate
+
+    sc = oi.park.scenario
+    total = green_discharge.sum(axis=1)
+    room = np.maximum(oi.load_kwh - direct, 0.0)
+    kwargs = {"shares": np.array([u.share or 0.0 for u in sc.users]),
+              "priorities": np.array([u.priority or 1 for u in sc.users]),
+              "entitlements": np.array([(u.contracted_kw or 0.0) * oi.dt_h for u in sc.users])}
+    method = allocate(total, room, sc.allocation.method, **kwargs)
+    moved = np.abs(green_discharge - method).sum(axis=1) / 2
+    if float(moved.sum()) <= TOL_KWH:
+        return None
+    n = int((moved > TOL_KWH).sum())
+    return {"intervals": n, "kwh": float(moved.sum()), "method": sc.allocation.method,
+            "message": f"the battery's green discharge is split among users by the optimiser, "
+                       f"not by the allocation method {sc.allocation.method!r}, in {n:,} "
+                       f"intervals ({float(moved.sum()):,.0f} kWh go to other users than the "
+                       "method would give them); direct green follows the method"}

@@ -38,7 +38,7 @@ from greenlink.optimize.infeasibility import Relaxation, explain
 from greenlink.optimize.inputs import OptimizationInputs, optimization_inputs
 from greenlink.optimize.lp import ProgressCallback, Solution, solve
 from greenlink.optimize.model import build_model
-from greenlink.optimize.realizability import Departures, departures
+from greenlink.optimize.realizability import Departures, allocation_departure, departures
 from greenlink.optimize.regimes import hourly, regimes
 from greenlink.optimize.results import (
     Sizes,
@@ -97,6 +97,7 @@ class LpResult:
     binding: list[dict[str, Any]] = field(default_factory=list)
     monthly: list[dict[str, Any]] = field(default_factory=list)
     avoidable_misses: tuple[str, ...] = ()
+    allocation_departure: dict[str, Any] | None = None
 
     @property
     def feasible(self) -> bool:
@@ -121,6 +122,8 @@ class LpResult:
         }
         if self.departures is not None:
             out["departures"] = self.departures.to_dict()
+        if self.allocation_departure is not None:
+            out["allocation_departure"] = self.allocation_departure
         if self.realizable_cost is not None:
             out["realizable_cost_at_these_sizes"] = self.realizable_cost
             out["worth_of_departures"] = self.realizable_cost - self.costs["total"]
@@ -205,6 +208,10 @@ def _finish(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Sizes,
         requirements=requirements, relaxations=explain(oi, v, sol),
         build_seconds=sum(s.build_seconds for s in stages), stages=tuple(stages),
         monthly=monthly_costs(oi, table), **extra)
+    if v.user_discharge is not None and "allocation_departure" not in extra:
+        direct = np.minimum(_values(sol, v.direct) + v.direct_const, oi.load_kwh)
+        result = replace(result, allocation_departure=allocation_departure(
+            oi, direct, _values(sol, v.user_discharge)))
     misses = ()
     if sizing is not None:
         _soi, sv, ssol = sizing
@@ -213,6 +220,13 @@ def _finish(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Sizes,
     return replace(result, binding=what_binds(oi, v, sol, requirements,
                                               extra_sizing=slopes or sizing),
                    avoidable_misses=misses)
+
+
+def _values(sol: Solution, cols: np.ndarray) -> np.ndarray:
+    out = np.zeros(cols.shape)
+    has = cols >= 0
+    out[has] = np.maximum(sol.x[cols[has]], 0.0)
+    return out
 
 
 def _sizing(oi: OptimizationInputs, name: str, threads: int,

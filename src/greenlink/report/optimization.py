@@ -74,6 +74,9 @@ def optimization_html(opt: dict[str, Any]) -> str:
                      "first; batteries charge only from green left over unless grid charging "
                      "is allowed; never import and export together), " + html.escape(found)
                      + ".</p>")
+    departure = method.get("allocation_departure")
+    if departure:
+        parts.append(f"<div class='note'>{html.escape(departure['message'])}</div>")
     parts += ["<div class='grid2'><div><h3>Sizes</h3>", _kv(_sizes(opt)), "</div><div>",
               "<h3>Cost (modelled period)</h3>",
               _kv([(k.replace("_", " "), f"{_num(v)} {cur}")
