@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from greenlink import __version__, flows
+from greenlink.dispatch.demand import demand_charge, month_labels
 from greenlink.inputs import ParkInputs
 from greenlink.policy.kpis import compute_kpis
 from greenlink.summary import (
@@ -120,6 +121,12 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
     import_cost = float(np.dot(table[flows.IMPORT_KWH].to_numpy(), prices))
     export_revenue = float(table[flows.EXPORT_KWH].sum() * sc.tariff.export_price_per_kwh)
     grid_only = float(np.dot(table[flows.LOAD_KWH].to_numpy(), prices))
+    months = month_labels(pd.DatetimeIndex(table.index), sc.site.timezone)
+    price_kw = sc.tariff.demand_charge_per_kw_month
+    demand = demand_charge(table[flows.IMPORT_KWH].to_numpy(), inputs.interval_hours, months,
+                           price_kw)
+    grid_only += demand_charge(table[flows.LOAD_KWH].to_numpy(), inputs.interval_hours, months,
+                               price_kw)
     weather = inputs.weather
     over = table[flows.IMPORT_OVER_LIMIT_KWH]
     return RunSummary(
@@ -144,8 +151,8 @@ def summarise(inputs: ParkInputs, table: pd.DataFrame, *, kpis: pd.DataFrame | N
         monthly_kwh=[MonthTotals(month=str(m), **{str(k): _clean(float(v)) for k, v in row.items()})
                      for m, row in monthly.iterrows()],
         cost=Cost(currency=sc.tariff.currency, import_cost=import_cost,
-                  export_revenue=export_revenue, grid_only_cost=grid_only,
-                  net_cost=import_cost - export_revenue),
+                  export_revenue=export_revenue, demand_charge=demand, grid_only_cost=grid_only,
+                  net_cost=import_cost - export_revenue + demand),
         grid=GridLimits(import_over_limit_kwh=totals[flows.IMPORT_OVER_LIMIT_KWH],
                         intervals_over_import_limit=int((over > NEGATIVE_NOISE_KWH).sum())),
         energy_balance_max_abs_error_kwh=float(np.abs(flows.balance_error_kwh(table)).max())

@@ -125,11 +125,14 @@ class MonthTotals(ParkEnergy):
 
 
 class Cost(Section):
-    """Energy cost of the year at the scenario tariff (money in ``currency``)."""
+    """Energy cost of the year at the scenario tariff (money in ``currency``); the demand
+    charge is the tariff's price on each month's peak import (also in ``grid_only_cost``, on
+    the peak load)."""
 
     currency: str
     import_cost: float
     export_revenue: float
+    demand_charge: float = 0.0
     grid_only_cost: float
     net_cost: float
 
@@ -280,7 +283,8 @@ class CbamSummary(Section):
 
 
 class OptimizationSummary(Section):
-    """Sizes, costs, shadow prices and diagnosis of an optimisation (docs/optimize.md)."""
+    """Sizes, costs, what binds, shadow prices, method and diagnosis of an optimisation, and
+    its comparison with ``simulate`` at the same sizes (docs/optimize.md)."""
 
     status: str
     feasible: bool
@@ -289,13 +293,18 @@ class OptimizationSummary(Section):
     period_fraction_of_year: float
     sizes: dict[str, Any]
     cost_breakdown: dict[str, MaybeNumber]
+    monthly_costs: list[Record] = []
     lcoe_green_per_kwh: MaybeNumber
     requirements: tuple[Record, ...]
+    binding: tuple[Record, ...] = ()
     relaxations_needed: tuple[Record, ...]
     rule_notes: tuple[str, ...]
     cost_parameters: dict[str, Any]
     direct_line_fees: dict[str, Any]
+    demand_charge_per_kw_month: float = 0.0
     users_modelled_separately: bool
+    method: Record = {}
+    agreement: Record | None = None
     solver: dict[str, Any]
 
 

@@ -161,3 +161,38 @@ def test_fees_enter_the_objective() -> None:
         sizes[fees] = optimize_park(park(sc, [1, 1, 1, 1], [1, 0, 1, 0])).sizes.pv_kw_dc["pv"]
     assert sizes["none"] == pytest.approx(0.0, abs=1e-6)
     assert sizes["schedule"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_settling_a_month_of_the_optimum_finds_the_optimisers_cost() -> None:
+    # A year of two tenants with PV, export at 0.3 (cap 50 kW) and a demand charge of
+    # 20 per kW and month, the shipped fee schedule. Settle July of the optimised flows: the
+    # tenants' grid energy at the tariff, their direct-line fee lines, the T&D capacity charge
+    # and the demand charge, less the park's export revenue, are the optimiser's own operating
+    # cost for July (monthly_costs), to the settlement's rounding (half a cent per line).
+    hours = np.arange(8760)
+    pv = np.clip(np.sin((hours % 24 - 6) / 12 * np.pi), 0, None)
+    load = np.column_stack([np.full(8760, 100.0), 40.0 + 20.0 * (hours % 24 >= 18)])
+    sc = scenario(users=2, pv_max_kw=300.0, battery=False, import_kw=400.0, export_kw=50.0,
+                  export_price=0.3, parameters={"spot_market_continuous": True},
+                  optimize={"rules": "none", "fees": "schedule"})
+    sc = sc.model_copy(update={"tariff": sc.tariff.model_copy(
+        update={"demand_charge_per_kw_month": 20.0})})
+    result = optimize_park(park(sc, load, pv))
+    month = "2026-07"
+    settlement = settle(result.run.flows, sc, month)
+    billed = Decimal("0")
+    lines = 0
+    for st in settlement.statements:
+        for ln in st.lines:
+            if ln.kind in ("grid_import", "fee", "td_capacity", "demand_charge"):
+                billed += ln.amount
+                lines += 1
+    billed -= settlement.park.export_revenue
+    lines += 1
+    (row,) = [m for m in result.monthly if m["month"] == month]
+    optimiser = row["total"] - row["carbon_cost"] - row["battery_variable_om"]
+    assert row["demand_charge"] == pytest.approx(20.0 * row["peak_import_kw"], rel=1e-12)
+    assert float(settlement.park.demand_charge) == pytest.approx(row["demand_charge"],
+                                                                 abs=HALF_CENT)
+    assert abs(float(billed) - optimiser) <= HALF_CENT * lines + 1e-6
+    assert row["demand_charge"] > 0 and row["export_revenue"] < 0

@@ -79,3 +79,43 @@ def test_sweep_cli_writes_table_and_report(park_file: Path, tmp_path: Path) -> N
     bad = CliRunner().invoke(optimize_app, ["sweep", str(park_file), "--param", "nope.x=1",
                                             "--scheduler", "local"])
     assert bad.exit_code == 2
+
+
+def test_engine_choice_pays_for_a_cluster_only_where_it_is_faster() -> None:
+    from greenlink.workflows.sweep import CLUSTER_START_S, choose_engine
+
+    # 2 cores: the workers would only take turns with this process
+    assert choose_engine(3, 30.0, cores=2)[0] == "here"
+    # 16 cores, 3 variants of a second: starting a cluster costs more than it saves
+    assert choose_engine(3, 1.0, cores=16)[0] == "here"
+    # 16 cores, 20 variants of a minute: 15 workers finish in ~80 s + start-up, not 1200 s
+    engine, workers, why = choose_engine(20, 60.0, cores=16)
+    assert engine == "cluster" and workers == 15
+    assert f"{CLUSTER_START_S + 20 * 60 / 15:.0f} s" in why
+    # an explicit worker count asks for the cluster
+    assert choose_engine(3, 1.0, cores=2, workers=2)[0] == "cluster"
+
+
+def test_small_sweep_runs_in_this_process_by_default(park_file: Path) -> None:
+    notes: list[str] = []
+    table = run_sweep(park_file, [("optimize.wind.capex_per_kw", [3000.0, 6000.0])],
+                      engine_note=notes.append)
+    assert list(table["variant"]) == [0, 1] and (table["error"] == "").all()
+    assert notes and "in this process" in notes[0]
+
+
+def test_sweep_page_labels_points_and_writes_plain_numbers(tmp_path: Path) -> None:
+    from greenlink.report.sweep import write_sweep
+
+    table = pd.DataFrame({"variant": [0, 1], "optimize.battery.capex_per_kwh": [300.0, 400.0],
+                          "feasible": [True, True], "total_cost": [12_345_678.9, 23_456_789.0],
+                          "green_share_of_consumption": [0.31, 0.42],
+                          "hourly_matched_share": [0.25, 0.33], "battery_kwh": [1.5e6, 2.0e5],
+                          "error": ["", ""]})
+    page = write_sweep(table, tmp_path, ["optimize.battery.capex_per_kwh"])["sweep.html"]
+    text = page.read_text()
+    assert "v0 battery.capex_per_kwh=300" in text and "v1 battery.capex_per_kwh=400" in text
+    assert "12,345,679" in text and "1,500,000" in text and "31.00 %" in text
+    body = text[text.index("<h2>Variants</h2>"):]
+    assert "e+0" not in body and "e+1" not in body
+    assert "--green: #2e7d32" in text  # the report's style sheet

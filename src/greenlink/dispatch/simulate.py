@@ -22,7 +22,6 @@ import pandas as pd
 
 from greenlink import flows
 from greenlink.dispatch.allocation import Method, allocate
-from greenlink.dispatch.battery import run_batteries
 from greenlink.inputs import ParkInputs
 
 __all__ = ["BatteryArrays", "DispatchResult", "battery_arrays",
@@ -105,6 +104,9 @@ def dispatch_arrays(load_kwh: np.ndarray, generation_kwh: np.ndarray, *,
 
     n_b = len(batteries.energy_kwh)
     if n_b:
+        # compiled on first use; the optimiser, which only builds flows tables, never loads it
+        from greenlink.dispatch.battery import run_batteries
+
         e = batteries.energy_kwh
         cg, cr, dis, dis_g, soc, soc_g = run_batteries(
             surplus, deficit, cheap_arr, headroom, batteries.max_kwh_per_interval,

@@ -79,7 +79,7 @@ from greenlink.units import KWH_PER_MWH, kwh_to_wh
 LineKind = Literal["ppa_energy", "ppa_surplus", "uncontracted_green", "grid_import",
                    "shortfall_credit", "under_take", "above_cap", "take_or_pay",
                    "capacity_fee", "battery_service", "fee", "td_capacity", "contract_energy",
-                   "cfd_difference", "onward_energy"]
+                   "cfd_difference", "onward_energy", "demand_charge"]
 ENERGY_KINDS = frozenset({"ppa_energy", "ppa_surplus", "uncontracted_green", "grid_import"})
 #: Lines that state contracted volume not delivered (with or without a price).
 VOLUME_KINDS = frozenset({"shortfall_credit", "under_take", "above_cap"})
@@ -311,6 +311,8 @@ class ParkTotals:
     import_metered_kwh: Decimal = ZERO_KWH
     import_rounding_kwh: Decimal = ZERO_KWH
     currency: str = "CNY"
+    peak_import_kw: Decimal = ZERO_KWH
+    demand_charge: Decimal = Decimal("0.00")
 
 
 @dataclass(frozen=True)
@@ -730,6 +732,11 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
                 {u: float(x[on].max() / m.hours) if on.any() else 0.0
                  for u, x in load_series.items()})
 
+    demand_total, peak_kw = _demand_charge(rows, scenario, m.hours)
+    if demand_total > 0:
+        statements = _with_demand_lines(statements, rows, scenario, demand_total, peak_kw,
+                                        local)
+
     buyers = assign_green(scenario, month, {u: mt.green_kwh - transferred.get(u, ZERO_KWH)
                                             for u, mt in meters_by_user.items()})
     gen_by_plant = {c.removesuffix(_GENERATOR_SUFFIX): kwh(rows[c].sum())
@@ -760,7 +767,8 @@ def settle(table: pd.DataFrame, scenario: Scenario, month: str, *,
         tenants_total=sum((s.total for s in statements), Decimal("0.00")),
         tenants_grid_kwh=tenants_grid, battery_grid_charge_kwh=battery_grid,
         battery_grey_discharge_kwh=battery_grey, import_metered_kwh=metered_import,
-        import_rounding_kwh=metered_import - stated_import, currency=local)
+        import_rounding_kwh=metered_import - stated_import, currency=local,
+        peak_import_kw=kwh(peak_kw), demand_charge=demand_total)
     rates = tuple(sorted(fx_cache.values(), key=lambda r: (r.currency, r.rule)))
     if any(r.unverified for r in rates):
         notes.append("an exchange rate used this month is an UNVERIFIED placeholder: replace it "
@@ -1089,6 +1097,41 @@ def _td_lines(statements: list[Statement], td: CapacityCharge, capacity_kw: floa
                   amount_local=share, payer=st.tenant, payee=GRID_COMPANY)
         out.append(replace(st, lines=(*st.lines, ln)))
     return out, total, td.price_per_kw_month
+
+
+# --------------------------------------------------------------------------- demand charge
+
+def _demand_charge(rows: pd.DataFrame, scenario: Scenario, h: float
+                   ) -> tuple[Decimal, float]:
+    """The park's demand charge of the month: ``tariff.demand_charge_per_kw_month`` × the
+    month's peak import power (the price simulate reports and the optimiser weighs)."""
+    price = scenario.tariff.demand_charge_per_kw_month
+    imp = rows[flows.IMPORT_KWH].to_numpy(float) / h
+    peak_kw = float(imp.max(initial=0.0))
+    if price <= 0 or peak_kw <= 0:
+        return Decimal("0.00"), peak_kw
+    return money(unit_price(price) * Decimal(repr(peak_kw))), peak_kw
+
+
+def _with_demand_lines(statements: list[Statement], rows: pd.DataFrame, scenario: Scenario,
+                       total: Decimal, peak_kw: float, local: str) -> list[Statement]:
+    """Each tenant's share of the demand charge: its grid supply in the interval of the park's
+    peak import (its part of the peak), largest remainder in cents."""
+    imp = rows[flows.IMPORT_KWH].to_numpy(float)
+    at = int(np.argmax(imp))
+    basis = [max(float(rows[flows.user_grid(st.tenant)].to_numpy(float)[at]), 0.0)
+             for st in statements]
+    shares = apportion_money(total, basis if sum(basis) > 0 else [1.0] * len(basis))
+    price = unit_price(scenario.tariff.demand_charge_per_kw_month)
+    out = []
+    for st, share, b in zip(statements, shares, basis, strict=True):
+        ln = Line(kind="demand_charge", description=f"demand charge on the park's peak import "
+                  f"({peak_kw:,.0f} kW at {price} per kW), share by grid supply in the peak "
+                  "interval", quantity=quantity(b), unit="kWh (in the peak interval)",
+                  unit_price=price, amount=share, period="month", allocated=True,
+                  currency=local, amount_local=share, payer=st.tenant, payee=GRID_COMPANY)
+        out.append(replace(st, lines=(*st.lines, ln)))
+    return out
 
 
 # --------------------------------------------------------------------------- registry

@@ -2,18 +2,24 @@
 
 Notation (all energies in kWh per interval *t*, powers in kW, ``Δt`` the interval in hours):
 
-* sizes: ``P_p`` PV capacity of candidate plant *p* (kWp), ``W_w`` wind capacity, ``E`` battery
-  energy, ``B`` battery power;
-* dispatch: ``d_tu`` green energy sent straight from the plants to user *u*, ``b_tu`` battery
-  discharge to user *u*, ``c_t`` battery charge (from the plants only, so every stored kWh is
-  green), ``x_t`` export, ``s_t`` stored energy above the
-  minimum state of charge at the end of *t* (``s_t = SoC_t − σ_min E``, so ``s_t ≥ 0`` is a bound
-  and the row ``SoC_t ≥ σ_min E`` is not needed); the grid import
-  ``m_tu = L_tu − d_tu − b_tu`` is not a column but substituted (one column and one equality row
-  fewer per interval and user);
-* data: ``g_pt`` PV output per kWp, ``f_wt`` wind output per kW, ``L_tu`` load.
+* sizes: ``P_p`` PV capacity of candidate plant *p* (kWp), ``W_w`` wind capacity, ``E_k`` energy
+  and ``B_k`` power of battery *k*;
+* generation ``G_t = Σ_p g_pt P_p + Σ_w f_wt W_w`` (linear in the sizes; a constant where the
+  generation is fixed), load ``L_t`` (park) and ``L_tu`` (user);
+* dispatch: ``d_t`` green sent straight to the loads, ``c_kt`` battery charge from green energy,
+  ``h_kt`` battery charge from the grid (only where ``grid_charging = true``), ``b_kt`` discharge
+  of green and ``r_kt`` of grid energy, ``x_t`` export, ``s_kt`` (``q_kt``) green (grid) energy
+  stored above the minimum state of charge ``σ_min E_k`` at the end of *t* (so ``s ≥ 0`` is a
+  bound); the import ``m_t = L_t − d_t − Σ_k (b_kt + r_kt) + Σ_k h_kt`` is substituted, not a
+  column.
 
-Users are one aggregate column (u = park) unless a rule or target is per user.
+Users are park columns: with the pro-rata allocation user *u* receives ``ρ_tu = L_tu / L_t`` of
+every interval's direct green and of the battery's discharge, exactly (the method's shares), so
+``d_tu = ρ_tu d_t``. Only another method with a per-user rule or target needs per-user columns
+(``d_tu``, and ``y_tu`` the green discharge to *u*).
+
+A column that cannot be non-zero in an interval (no generation at night, no charge where no green
+is left over in a realizable dispatch, see :mod:`greenlink.optimize.regimes`) is not created.
 """
 
 from __future__ import annotations
@@ -24,217 +30,427 @@ import numpy as np
 
 from greenlink.optimize.inputs import OptimizationInputs, Requirement
 from greenlink.optimize.lp import INF, Expr, LpBuilder
+from greenlink.optimize.regimes import DEFICIT, EITHER, Regimes
 
 #: Rules are imposed this far inside their threshold (share), against solver round-off.
 THRESHOLD_MARGIN = 1e-8
+#: Modes of :func:`greenlink.optimize.model.build_model`.
+RELAXED, SIZING, DISPATCH = "relaxed", "sizing", "dispatch"
+NONE = -1  # no column
+#: Generation coefficients below this share of a profile's peak are left out of the rows (dawn
+#: and dusk values of 1e-8 kWh per kWp only widen the matrix's range).
+SMALL = 1e-7
 
 
 @dataclass
 class Variables:
-    """Column indices of every variable block (``None`` where the block is absent)."""
+    """Column indices of every variable block (``-1`` where a column does not exist).
 
+    ``direct_const`` holds the direct green where it is not a column (fixed generation, or an
+    interval whose direct green the regimes fix).
+    """
+
+    mode: str
     pv_kw: np.ndarray
     wind_kw: np.ndarray
+    energy_kwh: np.ndarray  # (K,)
+    power_kw: np.ndarray  # (K,)
     direct: np.ndarray  # (T, U')
+    direct_const: np.ndarray  # (T, U')
     load_kwh: np.ndarray  # (T, U') the loads the columns serve
-    discharge: np.ndarray | None = None  # (T, U')
-    charge: np.ndarray | None = None  # (T,)
-    soc: np.ndarray | None = None  # (T,) stored energy above σ_min E
-    energy_kwh: int | None = None
-    power_kw: int | None = None
-    export: np.ndarray | None = None  # (T,)
+    charge: np.ndarray  # (K, T) from green
+    grid_charge: np.ndarray  # (K, T)
+    discharge: np.ndarray  # (K, T) green
+    discharge_grid: np.ndarray  # (K, T) grid-coloured
+    soc: np.ndarray  # (K, T) green above σ_min E
+    soc_grid: np.ndarray  # (K, T)
+    export: np.ndarray  # (T,)
+    user_discharge: np.ndarray | None = None  # (T, U') green discharge per user (per-user mode)
     over_limit: np.ndarray | None = None  # (T,)
     peak_kw: np.ndarray | None = None  # (months,)
-    pv_kw_t: np.ndarray | None = None  # (P, T) the PV size as seen by interval t
-    wind_kw_t: np.ndarray | None = None  # (W, T)
-    energy_kwh_t: np.ndarray | None = None  # (T,)
-    power_kw_t: np.ndarray | None = None  # (T,)
+    generation: np.ndarray | None = None  # (T,) fixed generation (dispatch mode)
+    regimes: Regimes | None = None
+    import_limit_rows: np.ndarray | None = None  # rows m_t − o_t ≤ Ī Δt
     slack: dict[int, int] = field(default_factory=dict)  # requirement number -> column
     req_rows: dict[int, int] = field(default_factory=dict)  # requirement number -> row
     req_den: dict[int, Expr] = field(default_factory=dict)  # requirement -> denominator
+    matched: dict[tuple[str, str, bytes], tuple[Expr, Expr]] = field(default_factory=dict)
+
+    @property
+    def n_intervals(self) -> int:
+        return int(self.direct.shape[0])
 
 
-def define_size_variables(lp: LpBuilder, oi: OptimizationInputs) -> dict[str, np.ndarray | int]:
-    """Sizes with their annualised cost per unit (capex × CRF + fixed O&M, × modelled fraction).
-
-    ``P_p``, ``W_w``, ``E``, ``B`` within their bounds (lower bounds 0 unless fixed).
-    """
-    frac = oi.period_fraction
-    c = oi.costs
-    out: dict[str, np.ndarray | int] = {
-        "pv_kw": lp.add_vars("pv_kw", len(oi.pv_ids), oi.pv_min_kw, oi.pv_max_kw,
-                             frac * c.pv_per_kw_year),
-        "wind_kw": lp.add_vars("wind_kw", len(oi.wind_ids), oi.wind_min_kw, oi.wind_max_kw,
-                               frac * c.wind_per_kw_year),
-    }
-    if oi.battery is not None:
-        out["energy_kwh"] = int(lp.add_vars("battery_energy_kwh", 1, oi.battery_min_kwh,
-                                            oi.battery_max_kwh,
-                                            frac * c.battery_per_kwh_year)[0])
-        out["power_kw"] = int(lp.add_vars("battery_power_kw", 1, oi.battery_min_kw,
-                                          oi.battery_max_kw,
-                                          frac * c.battery_per_kw_year)[0])
-    return out
+# ---------------------------------------------------------------------------------------------
+# helpers
 
 
-def define_size_copies(lp: LpBuilder, v: Variables, n_t: int, split: bool = True) -> None:
-    """Per-interval copies of the sizes, chained ``z_t = z_{t−1}``, ``z_0 = z``.
-
-    A size appears in every interval's rows; as one column that column is dense. The chain of
-    copies keeps every column sparse and the matrix banded, for the same optimum
-    (``split=False``, the default of :func:`~greenlink.optimize.model.build_model`, uses the
-    size column itself in every row: HiGHS's presolve merges the copies back anyway and its
-    interior-point solver treats the few dense columns separately).
-    """
-    def copies(name: str, cols: np.ndarray) -> np.ndarray:
-        cols = np.atleast_1d(cols)
-        if not split or n_t <= 1:
-            return np.repeat(cols[:, None], n_t, axis=1)
-        z = lp.add_vars(f"{name}_t", (len(cols), n_t), 0.0, INF, 0.0)
-        k = len(cols)
-        r = np.arange(k * n_t).reshape(k, n_t)
-        prev = np.concatenate([cols[:, None], z[:, :-1]], axis=1)
-        lp.add_rows(f"{name}_chain", k * n_t, np.concatenate([r.ravel(), r.ravel()]),
-                    np.concatenate([z.ravel(), prev.ravel()]),
-                    np.concatenate([np.ones(k * n_t), -np.ones(k * n_t)]), 0.0, 0.0)
-        return z
-
-    v.pv_kw_t = copies("pv_kw", v.pv_kw) if len(v.pv_kw) else np.zeros((0, n_t), dtype=np.int64)
-    v.wind_kw_t = copies("wind_kw", v.wind_kw) if len(v.wind_kw) \
-        else np.zeros((0, n_t), dtype=np.int64)
-    if v.energy_kwh is not None and v.power_kw is not None:
-        v.energy_kwh_t = copies("energy_kwh", np.array([v.energy_kwh]))[0]
-        v.power_kw_t = copies("power_kw", np.array([v.power_kw]))[0]
+def present(cols: np.ndarray) -> np.ndarray:
+    """Mask of the entries that are columns."""
+    return np.asarray(cols) >= 0
 
 
-def define_generation_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
+def _coo(rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray],
+         r: np.ndarray, c: np.ndarray, v: float | np.ndarray) -> None:
+    """Append ``(r, c, v)`` where ``c`` is a column."""
+    c = np.asarray(c)
+    keep = c >= 0
+    rows.append(np.asarray(r)[keep])
+    cols.append(c[keep])
+    vals.append(np.broadcast_to(np.asarray(v, dtype=float), c.shape)[keep])
+
+
+def generation_terms(oi: OptimizationInputs, v: Variables, t: np.ndarray, r: np.ndarray,
+                     scale: float | np.ndarray = 1.0
+                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
+    """COO entries of ``scale · G_t`` (the size columns) in rows ``r`` for intervals ``t``."""
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    scale = np.broadcast_to(np.asarray(scale, dtype=float), t.shape)
+    for profile, sizes in ((oi.pv_kwh_per_kw, v.pv_kw), (oi.wind_kwh_per_kw, v.wind_kw)):
+        for k in range(len(sizes)):
+            coef = profile[k][t] * scale
+            nz = np.abs(coef) > SMALL * float(np.abs(profile[k]).max(initial=0.0))
+            rows.append(r[nz])
+            cols.append(np.full(int(nz.sum()), sizes[k]))
+            vals.append(coef[nz])
+    return rows, cols, vals
+
+
+def _add(lp: LpBuilder, name: str, n: int, rows: list[np.ndarray], cols: list[np.ndarray],
+         vals: list[np.ndarray], lo: float | np.ndarray, hi: float | np.ndarray) -> np.ndarray:
+    return lp.add_rows(name, n, np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64),
+                       np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64),
+                       np.concatenate(vals) if vals else np.zeros(0), lo, hi)
+
+
+def _rowwise_sum(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(interval, column) of every present entry of a (K, T) block."""
+    k, t = np.nonzero(block >= 0)
+    return t, block[k, t]
+
+
+# ---------------------------------------------------------------------------------------------
+# families
+
+
+def define_generation_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables,
+                                  reg: Regimes) -> None:
     """Green energy used cannot exceed what the plants make (the rest is curtailed).
 
-    ``Σ_u d_tu + c_t + x_t − Σ_p g_pt P_p − Σ_w f_wt W_w ≤ 0`` for every *t*; curtailment is
-    the slack of this row.
+    * sized generation: ``Σ_u d_tu + Σ_k c_kt + x_t − G_t(P) ≤ 0`` where some of them is a
+      column; a SURPLUS interval has ``d = L`` fixed: ``Σ_k c_kt + x_t − G_t(P) ≤ −L_t``;
+    * fixed generation (dispatch): ``Σ_k c_kt + x_t ≤ (G_t − L_t)⁺``, the surplus (a bound
+      where only one of them is a column).
     """
-    n_t, n_u = v.direct.shape
-    t = np.arange(n_t)
-    rows = [np.repeat(t, n_u)]
-    cols = [v.direct.ravel()]
-    vals = [np.ones(n_t * n_u)]
-    for block in (v.charge, v.export):
-        if block is not None:
-            rows.append(t)
-            cols.append(block)
-            vals.append(np.ones(n_t))
-    assert v.pv_kw_t is not None and v.wind_kw_t is not None
-    for profile, sizes in ((oi.pv_kwh_per_kw, v.pv_kw_t), (oi.wind_kwh_per_kw, v.wind_kw_t)):
-        for k in range(len(sizes)):
-            nz = np.nonzero(profile[k])[0]
-            rows.append(nz)
-            cols.append(sizes[k][nz])
-            vals.append(-profile[k][nz])
-    lp.add_rows("generation", n_t, np.concatenate(rows), np.concatenate(cols),
-                np.concatenate(vals), -INF, 0.0)
-
-
-def define_load_balance_constraints(lp: LpBuilder, v: Variables) -> None:
-    """Each user's load is met by direct green, battery discharge and grid import.
-
-    ``d_tu + b_tu + m_tu = L_tu`` with ``m_tu ≥ 0`` substituted: ``d_tu + b_tu ≤ L_tu`` (green
-    delivered never exceeds the load). Without a battery this is the bound ``d_tu ≤ L_tu``.
-    """
-    if v.discharge is None:
+    n_t = v.n_intervals
+    t_all = np.arange(n_t)
+    users = v.direct.shape[1]
+    has = np.zeros(n_t, dtype=bool)
+    for block in (v.direct.T, v.charge, v.export[None, :]):
+        has |= present(block).any(axis=0)
+    if v.mode == SIZING:  # a DEFICIT interval's direct green equals its generation (next family)
+        has &= reg.kind != DEFICIT
+    idx = np.nonzero(has)[0]
+    if not len(idx):
         return
-    n_t, n_u = v.direct.shape
-    n = n_t * n_u
-    r = np.arange(n)
-    lp.add_rows("load_balance", n, np.concatenate([r, r]),
-                np.concatenate([v.direct.ravel(), v.discharge.ravel()]), 1.0, -INF,
-                v.load_kwh.ravel())
+    local = np.full(n_t, -1)
+    local[idx] = np.arange(len(idx))
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for u in range(users):
+        _coo(rows, cols, vals, local, v.direct[:, u], 1.0)
+    for k in range(v.charge.shape[0]):
+        _coo(rows, cols, vals, local, v.charge[k], 1.0)
+    _coo(rows, cols, vals, local, v.export, 1.0)
+    keep = [r >= 0 for r in rows]
+    rows = [r[m] for r, m in zip(rows, keep, strict=True)]
+    cols = [c[m] for c, m in zip(cols, keep, strict=True)]
+    vals = [x[m] for x, m in zip(vals, keep, strict=True)]
+    fixed_d = v.direct_const.sum(axis=1)[idx]
+    if v.generation is not None:
+        hi = v.generation[idx] - fixed_d
+    else:
+        gr, gc, gv = generation_terms(oi, v, t_all[idx], np.arange(len(idx)), -1.0)
+        rows += gr
+        cols += gc
+        vals += gv
+        hi = -fixed_d
+    _add(lp, "generation", len(idx), rows, cols, vals, -INF, hi)
+
+
+def define_direct_supply_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables,
+                                     reg: Regimes) -> None:
+    """Green serves the loads first (sized generation, realizable): ``d_t ≥ min(G_t, L_t)``.
+
+    * DEFICIT interval: ``Σ_u d_tu − G_t(P) = 0`` (all green goes to the loads);
+    * EITHER interval: the chord ``Σ_u d_tu − Σ_k a_kt P_k ≥ a_0t`` (see
+      :mod:`greenlink.optimize.regimes`), the tightest linear lower bound of ``min(G, L)`` over
+      the sizes' range; exact when the sizes sit at their bounds.
+    """
+    for kind, name, lo_inf in ((DEFICIT, "direct_equals_generation", False),
+                               (EITHER, "direct_chord", True)):
+        idx = np.nonzero((reg.kind == kind) & present(v.direct).any(axis=1))[0]
+        if not len(idx):
+            continue
+        r = np.arange(len(idx))
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for u in range(v.direct.shape[1]):
+            _coo(rows, cols, vals, r, v.direct[idx, u], 1.0)
+        sizes = np.concatenate([v.pv_kw, v.wind_kw])
+        for k, col in enumerate(sizes):
+            coef = reg.chord_coef[k, idx]
+            nz = np.abs(coef) > SMALL * float(np.abs(reg.chord_coef[k]).max(initial=0.0))
+            rows.append(r[nz])
+            cols.append(np.full(int(nz.sum()), col))
+            vals.append(-coef[nz])
+        const = reg.chord_const[idx] - v.direct_const[idx].sum(axis=1)
+        _add(lp, name, len(idx), rows, cols, vals, const, INF if lo_inf else const)
+    if reg.cap_const is None or reg.cap_coef is None:
+        return
+    # hours summed from finer intervals: no green of one interval serves another's load
+    idx = np.nonzero((reg.kind == EITHER) & present(v.direct).any(axis=1))[0]
+    if not len(idx):
+        return
+    r = np.arange(len(idx))
+    rows, cols, vals = [], [], []
+    for u in range(v.direct.shape[1]):
+        _coo(rows, cols, vals, r, v.direct[idx, u], 1.0)
+    for k, col in enumerate(np.concatenate([v.pv_kw, v.wind_kw])):
+        coef = reg.cap_coef[k, idx]
+        nz = np.abs(coef) > SMALL * float(np.abs(reg.cap_coef[k]).max(initial=0.0))
+        rows.append(r[nz])
+        cols.append(np.full(int(nz.sum()), col))
+        vals.append(-coef[nz])
+    _add(lp, "direct_cap", len(idx), rows, cols, vals, -INF,
+         reg.cap_const[idx] - v.direct_const[idx].sum(axis=1))
+
+
+def define_load_balance_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
+    """Each load is met by direct green, battery discharge and grid import (``m ≥ 0``).
+
+    ``Σ_u d_tu + Σ_k (b_kt + r_kt) ≤ L_t`` for the park; per user (per-user mode)
+    ``d_tu + y_tu ≤ L_tu`` with ``Σ_u y_tu = Σ_k b_kt`` (the green discharge split among users).
+    A row only where at least two columns meet (else the column's bound carries it).
+    """
+    n_t = v.n_intervals
+    blocks = [v.discharge, v.discharge_grid]
+    count = present(v.direct).sum(axis=1) + sum(present(b).sum(axis=0) for b in blocks)
+    idx = np.nonzero(count >= 2)[0]
+    if len(idx):
+        local = np.full(n_t, -1)
+        local[idx] = np.arange(len(idx))
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+        vals: list[np.ndarray] = []
+        for u in range(v.direct.shape[1]):
+            _coo(rows, cols, vals, local, np.where(local >= 0, v.direct[:, u], NONE), 1.0)
+        for block in blocks:
+            for k in range(block.shape[0]):
+                _coo(rows, cols, vals, local, np.where(local >= 0, block[k], NONE), 1.0)
+        hi = oi_load(v)[idx] - v.direct_const[idx].sum(axis=1)
+        _add(lp, "load_balance", len(idx), rows, cols, vals, -INF, hi)
+    if v.user_discharge is not None:
+        y = v.user_discharge
+        n_u = y.shape[1]
+        t_idx = np.nonzero(present(y).any(axis=1))[0]
+        if len(t_idx):
+            local = np.full(n_t, -1)
+            local[t_idx] = np.arange(len(t_idx))
+            rows, cols, vals = [], [], []
+            for u in range(n_u):
+                _coo(rows, cols, vals, local, np.where(local >= 0, y[:, u], NONE), 1.0)
+            for k in range(v.discharge.shape[0]):
+                _coo(rows, cols, vals, local, np.where(local >= 0, v.discharge[k], NONE), -1.0)
+            _add(lp, "discharge_split", len(t_idx), rows, cols, vals, 0.0, 0.0)
+            both = present(v.direct) & present(y)
+            tt, uu = np.nonzero(both)
+            r = np.arange(len(tt))
+            _add(lp, "user_load_balance", len(tt), [r, r], [v.direct[tt, uu], y[tt, uu]],
+                 [np.ones(len(tt)), np.ones(len(tt))], -INF,
+                 v.load_kwh[tt, uu] - v.direct_const[tt, uu])
+
+
+def oi_load(v: Variables) -> np.ndarray:
+    """(T,) the park load the columns serve."""
+    return np.asarray(v.load_kwh.sum(axis=1))
 
 
 def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
-    """Battery dynamics, cyclic year, state-of-charge and power bounds.
+    """Dynamics, cyclic year, state of charge and power of every battery *k*.
 
-    * ``s_t − s_{t−1} − η_c c_t + (1/η_d) Σ_u b_tu = 0`` with ``s_{−1} = s_{T−1}`` (cyclic);
-    * ``0 ≤ s_t ≤ (σ_max − σ_min) E`` (``s`` counts from the minimum state of charge ``σ_min E``;
-      ``E`` is constant, so the dynamics are the same for the shifted ``s``);
-    * ``c_t ≤ B Δt`` and ``Σ_u b_tu ≤ B Δt``.
+    * green: ``s_kt − s_k,t−1 − η_c c_kt + b_kt / η_d = 0``; grid-coloured (grid charging):
+      ``q_kt − q_k,t−1 − η_c h_kt + r_kt / η_d = 0``; cyclic (``s_−1 = s_T−1``). The state is a
+      column only where it may bind (:func:`greenlink.optimize.model.states_kept`); a run of
+      intervals without it is summed into the row of the next kept state;
+    * ``s_kt + q_kt ≤ (σ_max − σ_min) E_k`` — only where the battery can charge: where it
+      cannot, ``s_t ≤ s_t−1`` and the row before covers it (one row stays for a battery that
+      never charges);
+    * ``c_kt + h_kt + b_kt + r_kt ≤ B_k Δt``: one row for charge and discharge. A realizable
+      dispatch never charges and discharges in one interval (charge needs green left over,
+      discharge a load left unserved), and where the LP is relaxed doing both only wastes
+      energy, so the one row loses no optimum.
     """
-    assert oi.battery is not None and v.soc is not None and v.charge is not None
-    assert v.discharge is not None and v.energy_kwh is not None and v.power_kw is not None
-    bat = oi.battery
-    n_t, n_u = v.discharge.shape
+    n_t = v.n_intervals
     t = np.arange(n_t)
-    prev = np.roll(v.soc, 1)
-    rows = np.concatenate([t, t, t, np.repeat(t, n_u)])
-    cols = np.concatenate([v.soc, prev, v.charge, v.discharge.ravel()])
-    vals = np.concatenate([np.ones(n_t), -np.ones(n_t), np.full(n_t, -bat.charge_efficiency),
-                           np.full(n_t * n_u, 1.0 / bat.discharge_efficiency)])
-    if n_t == 1:  # s_0 − s_0 cancels: a single interval must end where it started
-        keep = np.ones(len(rows), dtype=bool)
-        keep[:2] = False
-        rows, cols, vals = rows[keep], cols[keep], vals[keep]
-    lp.add_rows("battery_dynamics", n_t, rows, cols, vals, 0.0, 0.0)
-    assert v.energy_kwh_t is not None and v.power_kw_t is not None
-    e = v.energy_kwh_t
-    lp.add_rows("soc_max", n_t, np.concatenate([t, t]), np.concatenate([v.soc, e]),
-                np.concatenate([np.ones(n_t), np.full(n_t, bat.soc_min - bat.soc_max)]),
-                -INF, 0.0)
-    p = v.power_kw_t
-    lp.add_rows("charge_power", n_t, np.concatenate([t, t]), np.concatenate([v.charge, p]),
-                np.concatenate([np.ones(n_t), np.full(n_t, -oi.dt_h)]), -INF, 0.0)
-    lp.add_rows("discharge_power", n_t, np.concatenate([np.repeat(t, n_u), t]),
-                np.concatenate([v.discharge.ravel(), p]),
-                np.concatenate([np.ones(n_t * n_u), np.full(n_t, -oi.dt_h)]), -INF, 0.0)
+    for k, cand in enumerate(oi.batteries):
+        bat = cand.spec
+        chains = [("", v.soc[k], v.charge[k], v.discharge[k])]
+        if bat.grid_charging and (present(v.grid_charge[k]).any()
+                                  or present(v.discharge_grid[k]).any()):
+            chains.append(("_grid", v.soc_grid[k], v.grid_charge[k], v.discharge_grid[k]))
+        for suffix, soc, inflow, outflow in chains:
+            kept = np.nonzero(soc >= 0)[0]
+            n_rows = len(kept)
+            # interval t belongs to the row of the first kept state at or after it (wrapping)
+            block = np.searchsorted(kept, t, side="left") % n_rows
+            rows: list[np.ndarray] = []
+            cols: list[np.ndarray] = []
+            vals: list[np.ndarray] = []
+            if n_rows > 1:
+                j = np.arange(n_rows)
+                _coo(rows, cols, vals, j, soc[kept], 1.0)
+                _coo(rows, cols, vals, j, np.roll(soc[kept], 1), -1.0)
+            _coo(rows, cols, vals, block, inflow, -bat.charge_efficiency)
+            _coo(rows, cols, vals, block, outflow, 1.0 / bat.discharge_efficiency)
+            _add(lp, f"battery_{cand.id}_dynamics{suffix}", n_rows, rows, cols, vals, 0.0, 0.0)
+        charging = present(v.charge[k]) | present(v.grid_charge[k])
+        idx = np.nonzero(charging)[0]
+        if not len(idx):
+            idx = np.array([n_t - 1])
+        r = np.arange(len(idx))
+        rows, cols, vals = [], [], []
+        _coo(rows, cols, vals, r, v.soc[k][idx], 1.0)
+        _coo(rows, cols, vals, r, v.soc_grid[k][idx], 1.0)
+        rows.append(r)
+        cols.append(np.full(len(idx), v.energy_kwh[k]))
+        vals.append(np.full(len(idx), -cand.window))
+        _add(lp, f"battery_{cand.id}_soc_max", len(idx), rows, cols, vals, -INF, 0.0)
+        flows_k = [v.charge[k], v.grid_charge[k], v.discharge[k], v.discharge_grid[k]]
+        active = np.zeros(n_t, dtype=bool)
+        for block in flows_k:
+            active |= present(block)
+        idx = np.nonzero(active)[0]
+        if not len(idx):
+            continue
+        local = np.full(n_t, -1)
+        local[idx] = np.arange(len(idx))
+        rows, cols, vals = [], [], []
+        for block in flows_k:
+            _coo(rows, cols, vals, local, block, 1.0)
+        rows.append(np.arange(len(idx)))
+        cols.append(np.full(len(idx), v.power_kw[k]))
+        vals.append(np.full(len(idx), -oi.dt_h))
+        _add(lp, f"battery_{cand.id}_power", len(idx), rows, cols, vals, -INF, 0.0)
+
+
+def import_terms(v: Variables, idx: np.ndarray, local: np.ndarray, scale: float = 1.0
+                 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], np.ndarray]:
+    """COO entries of the import ``m_t`` (``scale ·``) in rows ``local[t]`` and its constant part
+    ``L_t − Σ d_const`` for the intervals ``idx``."""
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    sel = np.where(local >= 0, 0, NONE)
+    for u in range(v.direct.shape[1]):
+        _coo(rows, cols, vals, local, np.where(sel >= 0, v.direct[:, u], NONE), -scale)
+    for block, sign in ((v.discharge, -1.0), (v.discharge_grid, -1.0), (v.grid_charge, 1.0)):
+        for k in range(block.shape[0]):
+            _coo(rows, cols, vals, local, np.where(sel >= 0, block[k], NONE), sign * scale)
+    const = (oi_load(v) - v.direct_const.sum(axis=1))[idx] * scale
+    return rows, cols, vals, const
 
 
 def define_grid_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
-    """Import limit (elastic) and monthly peak import for demand charges.
+    """Import limit (elastic where the load alone exceeds it) and monthly peak import.
 
-    * ``Σ_u m_tu − o_t ≤ Ī Δt``, with ``o_t ≥ 0`` the import above the limit at a large penalty
-      (added only where the load can exceed the limit);
-    * ``Σ_u m_tu / Δt − K_month(t) ≤ 0``, ``K`` the month's peak import power (only with a
-      demand charge). Export ``0 ≤ x_t ≤ X̄ Δt`` is a bound of ``x``.
+    * ``m_t − o_t ≤ Ī Δt`` where the import could exceed the limit (``o_t ≥ 0`` the import above
+      it, penalised, only where the load alone exceeds it);
+    * ``m_t / Δt − K_month(t) ≤ 0`` with a demand charge ``κ K`` per month.
 
-    With ``m_tu = L_tu − d_tu − b_tu`` substituted, ``Σ_u m_tu`` is ``L_t − Σ_u (d_tu + b_tu)``
-    and ``L_t`` moves to the right-hand side.
+    With ``m_t`` substituted its constant ``L_t − Σ d`` moves to the right-hand side. Export
+    ``0 ≤ x_t ≤ X̄ Δt`` is a bound of ``x``.
     """
-    n_t, n_u = v.direct.shape
-    t = np.arange(n_t)
-    green = [v.direct] + ([v.discharge] if v.discharge is not None else [])
-    g_rows = np.concatenate([np.repeat(t, n_u)] * len(green))
-    g_cols = np.concatenate([b.ravel() for b in green])
-    load_t = v.load_kwh.sum(axis=1)
-    if v.over_limit is not None:
-        lp.add_rows("import_limit", n_t, np.concatenate([g_rows, t]),
-                    np.concatenate([g_cols, v.over_limit]),
-                    np.concatenate([-np.ones(len(g_cols)), -np.ones(n_t)]), -INF,
-                    oi.import_limit_kwh - load_t)
+    n_t = v.n_intervals
+    load = oi_load(v) - v.direct_const.sum(axis=1)
+    extra = np.zeros(n_t)
+    for k, cand in enumerate(oi.batteries):
+        extra += np.where(present(v.grid_charge[k]), cand.max_kw * oi.dt_h, 0.0)
+    idx = np.nonzero(load + extra > oi.import_limit_kwh + 1e-9)[0]
+    if len(idx):
+        local = np.full(n_t, -1)
+        local[idx] = np.arange(len(idx))
+        rows, cols, vals, const = import_terms(v, idx, local)
+        if v.over_limit is not None:
+            _coo(rows, cols, vals, local, np.where(local >= 0, v.over_limit, NONE), -1.0)
+        v.import_limit_rows = _add(lp, "import_limit", len(idx), rows, cols, vals, -INF,
+                                   oi.import_limit_kwh - const)
     if v.peak_kw is not None:
+        idx = np.nonzero(load + extra > 1e-9)[0]
+        local = np.full(n_t, -1)
+        local[idx] = np.arange(len(idx))
+        rows, cols, vals, const = import_terms(v, idx, local, 1.0 / oi.dt_h)
         months = np.unique(oi.month_of_interval)
         where = np.searchsorted(months, oi.month_of_interval)
-        lp.add_rows("peak_import", n_t, np.concatenate([g_rows, t]),
-                    np.concatenate([g_cols, v.peak_kw[where]]),
-                    np.concatenate([np.full(len(g_cols), -1.0 / oi.dt_h), -np.ones(n_t)]),
-                    -INF, -load_t / oi.dt_h)
+        rows.append(np.arange(len(idx)))
+        cols.append(v.peak_kw[where[idx]])
+        vals.append(-np.ones(len(idx)))
+        _add(lp, "peak_import", len(idx), rows, cols, vals, -INF, -const)
 
 
-def _user_columns(oi: OptimizationInputs, v: Variables, scope: str) -> np.ndarray:
+# ---------------------------------------------------------------------------------------------
+# rules and targets
+
+
+def _user_weights(oi: OptimizationInputs, v: Variables, scope: str
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(columns of ``direct`` the scope reads, (T, U'') weight of each): the park reads every
+    column at 1; a user reads its own column (per-user mode) or the park column at ``ρ_tu``."""
     n_u = v.direct.shape[1]
     if scope == "park":
-        return np.arange(n_u)
-    return np.array([oi.user_ids.index(scope) if n_u > 1 else 0])
+        return np.arange(n_u), np.ones((v.n_intervals, n_u))
+    u = oi.user_ids.index(scope)
+    if n_u > 1:
+        return np.array([u]), np.ones((v.n_intervals, 1))
+    return np.array([0]), oi.user_share[:, [u]]
 
 
-def _sum(block: np.ndarray | None, mask: np.ndarray, users: np.ndarray | None = None,
-         coef: float | np.ndarray = 1.0) -> Expr:
-    if block is None:
-        return Expr()
-    part = block[mask] if users is None else block[mask][:, users]
-    weights = coef if np.ndim(coef) == 0 else np.broadcast_to(
-        np.asarray(coef)[:, None] if part.ndim == 2 else coef, part.shape)
-    return Expr.of(part, weights)
+def _weighted(block: np.ndarray, weights: np.ndarray | float, mask: np.ndarray,
+              const: np.ndarray | None = None) -> Expr:
+    """``Σ_{t ∈ mask} w_t · block_t`` (+ the constants where ``block`` is no column)."""
+    b = block[mask]
+    w = np.broadcast_to(weights, block.shape)[mask] if np.ndim(weights) else \
+        np.full(b.shape, float(weights))
+    keep = b >= 0
+    expr = Expr.of(b[keep], w[keep])
+    if const is not None:
+        expr.const = float(np.sum(np.broadcast_to(const, block.shape)[mask] * w))
+    return expr
+
+
+def _discharge_green(v: Variables) -> np.ndarray:
+    """(T, K) green discharge columns (interval first)."""
+    return v.discharge.T
+
+
+def _green_delivered(oi: OptimizationInputs, v: Variables, mask: np.ndarray, scope: str
+                     ) -> Expr:
+    cols, w = _user_weights(oi, v, scope)
+    expr = _weighted(v.direct[:, cols], w, mask, v.direct_const[:, cols])
+    if v.user_discharge is not None:
+        expr = expr + _weighted(v.user_discharge[:, cols], w, mask)
+    else:
+        expr = expr + _weighted(_discharge_green(v), w[:, :1], mask)
+    return expr
 
 
 def _available_generation(oi: OptimizationInputs, v: Variables, mask: np.ndarray) -> Expr:
+    if v.generation is not None:
+        return Expr(const=float(v.generation[mask].sum()))
     expr = Expr()
     for profile, sizes in ((oi.pv_kwh_per_kw, v.pv_kw), (oi.wind_kwh_per_kw, v.wind_kw)):
         if len(sizes):
@@ -242,23 +458,19 @@ def _available_generation(oi: OptimizationInputs, v: Variables, mask: np.ndarray
     return expr
 
 
-def _green_delivered(v: Variables, mask: np.ndarray, users: np.ndarray) -> Expr:
-    return _sum(v.direct, mask, users) + _sum(v.discharge, mask, users)
-
-
 def _soc_start(oi: OptimizationInputs, v: Variables, first: int) -> Expr:
     """Green stored energy before interval ``first`` as the KPI module reads it from flows,
-    less the floor ``σ_min E`` (the LP's ``s`` counts from it; the flows carry ``s + σ_min E``).
+    less the floors ``σ_min E`` (the LP's ``s`` counts from them; the flows carry
+    ``s + σ_min E``).
 
-    After the first row it is ``s_{first−1}`` (the floor cancels against the end value). Before
-    the first row ``policy.kpis.green_battery_loss_kwh`` starts from 0 green stored energy (the
-    start of the year), so the floor does not cancel and the LP uses ``−σ_min E``; the checker
-    sees exactly the share the LP imposed.
+    After the first row it is ``Σ_k s_k,first−1`` (the floors cancel against the end values).
+    Before the first row ``policy.kpis.green_battery_loss_kwh`` starts from 0 green stored energy
+    (the start of the year), so the floors do not cancel and the LP uses ``−Σ_k σ_min E_k``; the
+    checker sees exactly the share the LP imposed.
     """
-    assert v.soc is not None and v.energy_kwh is not None and oi.battery is not None
     if first > 0:
-        return Expr.of(np.array([v.soc[first - 1]]), 1.0)
-    return Expr.of(np.array([v.energy_kwh]), -oi.battery.soc_min)
+        return Expr.of(v.soc[:, first - 1], 1.0)
+    return Expr.of(v.energy_kwh, np.array([-c.spec.soc_min for c in oi.batteries]))
 
 
 def _hour_load_shares(oi: OptimizationInputs, scope: str) -> np.ndarray:
@@ -271,58 +483,69 @@ def _hour_load_shares(oi: OptimizationInputs, scope: str) -> np.ndarray:
     return np.asarray(share_h[oi.hour_of_interval])
 
 
+def _supply_blocks(oi: OptimizationInputs, v: Variables, scope: str
+                   ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+    """The green supply ``a_t`` of the matching KPIs as (columns (T, n), weights, constants):
+    green delivered to the scope, plus exports (the park's, or a user's share of its hour's)."""
+    cols, w = _user_weights(oi, v, scope)
+    out: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = [
+        (v.direct[:, cols], w, v.direct_const[:, cols])]
+    if v.user_discharge is not None:
+        out.append((v.user_discharge[:, cols], w, None))
+    else:
+        out.append((_discharge_green(v), np.broadcast_to(w[:, :1], (v.n_intervals,
+                                                                  v.discharge.shape[0])), None))
+    share = np.ones(v.n_intervals) if scope == "park" else _hour_load_shares(oi, scope)
+    out.append((v.export[:, None], share[:, None], None))
+    return out
+
+
 def _requirement_expressions(lp: LpBuilder, oi: OptimizationInputs, v: Variables,
                              req: Requirement) -> tuple[Expr, Expr]:
     """(numerator, denominator) of a requirement's KPI, both linear in the LP's columns."""
     mask = req.mask
-    users = _user_columns(oi, v, req.scope)
     load_kwh = float(oi.load_kwh[mask].sum() if req.scope == "park"
                      else oi.load_kwh[mask, oi.user_ids.index(req.scope)].sum())
-    all_users = np.arange(v.direct.shape[1])
-    used = _sum(v.direct, mask, all_users) + _sum(v.charge, mask) + _sum(v.export, mask)
+    all_users = np.ones(v.direct.shape, dtype=float)
+    charge = v.charge.T
+    used = _weighted(v.direct, all_users, mask, v.direct_const) + _weighted(charge, 1.0, mask) \
+        + _weighted(v.export[:, None], 1.0, mask)
     gen_den = _available_generation(oi, v, mask) if oi.readings.curtailment_in_denominator \
         else used
     m = req.metric
     if m in ("green_share_of_consumption", "physically_delivered_share"):
-        return _green_delivered(v, mask, users), Expr(const=load_kwh)
+        return _green_delivered(oi, v, mask, req.scope), Expr(const=load_kwh)
     if m == "self_use_share_of_generation":
         if oi.readings.storage_losses_count_as_self_use:
-            num = _sum(v.direct, mask, all_users) + _sum(v.charge, mask)
-            if v.soc is not None and v.charge is not None and v.discharge is not None:
-                num = num - Expr.of(np.array([v.soc[np.nonzero(mask)[0][-1]]]), 1.0) \
+            num = _weighted(v.direct, all_users, mask, v.direct_const) \
+                + _weighted(charge, 1.0, mask)
+            if len(oi.batteries):
+                last = int(np.nonzero(mask)[0][-1])
+                num = num - Expr.of(v.soc[:, last], 1.0) \
                     + _soc_start(oi, v, int(np.nonzero(mask)[0][0]))
         else:
-            num = _green_delivered(v, mask, all_users)
+            num = _green_delivered(oi, v, mask, "park")
         return num, gen_den
     if m == "export_share_of_generation":
-        return _sum(v.export, mask), gen_den
-    if req.scope == "park":
-        supply_cols = [v.direct[:, all_users]] + \
-            ([v.discharge[:, all_users]] if v.discharge is not None else []) + \
-            ([v.export[:, None]] if v.export is not None else [])
-        share = None
-    else:
-        supply_cols = [v.direct[:, users]] + \
-            ([v.discharge[:, users]] if v.discharge is not None else [])
-        share = _hour_load_shares(oi, req.scope)
+        return _weighted(v.export[:, None], 1.0, mask), gen_den
     if m == "annual_matched_share":
         num = Expr()
-        for block in supply_cols:
-            num = num + _sum(block, mask)
-        if share is not None and v.export is not None:
-            num = num + _sum(v.export, mask, coef=share[mask])
+        for cols, w, const in _supply_blocks(oi, v, req.scope):
+            num = num + _weighted(cols, w, mask, const)
         return num, Expr(const=load_kwh)
     if m == "hourly_matched_share":
-        return _hourly_matched(lp, oi, v, req, supply_cols, share, load_kwh)
+        return _hourly_matched(lp, oi, v, req, load_kwh)
     raise ValueError(f"metric {m!r} is not linear")
 
 
 def _hourly_matched(lp: LpBuilder, oi: OptimizationInputs, v: Variables, req: Requirement,
-                    supply_cols: list[np.ndarray], share: np.ndarray | None, load_kwh: float
-                    ) -> tuple[Expr, Expr]:
-    """``Σ_h min(a_h, L_h)`` as ``Σ_h μ_h`` with ``μ_h ≤ a_h`` (rows) and ``μ_h ≤ L_h`` (bound)."""
-    mask = req.mask
-    idx = np.nonzero(mask)[0]
+                    load_kwh: float) -> tuple[Expr, Expr]:
+    """``Σ_h min(a_h, L_h)`` as ``Σ_h μ_h`` with ``μ_h ≤ a_h`` (rows) and ``μ_h ≤ L_h`` (bound);
+    a rule and a target on the same scope and period share one ``μ`` (and its rows)."""
+    key = (req.scope, req.period, bytes(np.packbits(req.mask)))
+    if key in v.matched:
+        return v.matched[key]
+    idx = np.nonzero(req.mask)[0]
     hours, local = np.unique(oi.hour_of_interval[idx], return_inverse=True)
     n_h = len(hours)
     if req.scope == "park":
@@ -330,22 +553,23 @@ def _hourly_matched(lp: LpBuilder, oi: OptimizationInputs, v: Variables, req: Re
     else:
         load_t = oi.load_kwh[idx, oi.user_ids.index(req.scope)]
     load_h = np.bincount(local, weights=load_t, minlength=n_h)
-    mu = lp.add_vars(f"matched_{req.id}_{req.scope}_{req.period}", n_h, 0.0, load_h, 0.0)
+    name = f"matched_{req.id}_{req.scope}_{req.period}"
+    mu = lp.add_vars(name, n_h, 0.0, load_h, 0.0)
     rows: list[np.ndarray] = [np.arange(n_h)]
     cols: list[np.ndarray] = [mu]
     vals: list[np.ndarray] = [np.ones(n_h)]
-    for block in supply_cols:
+    const_h = np.zeros(n_h)
+    for block, w, const in _supply_blocks(oi, v, req.scope):
         part = block[idx]
-        rows.append(np.repeat(local, part.shape[1]))
-        cols.append(part.ravel())
-        vals.append(-np.ones(part.size))
-    if share is not None and v.export is not None:
-        rows.append(local)
-        cols.append(v.export[idx])
-        vals.append(-share[idx])
-    lp.add_rows(f"matched_{req.id}_{req.scope}_{req.period}", n_h, np.concatenate(rows),
-                np.concatenate(cols), np.concatenate(vals), -INF, 0.0)
-    return Expr.of(mu, 1.0), Expr(const=load_kwh)
+        wt = np.broadcast_to(w, block.shape)[idx]
+        r = np.repeat(local, part.shape[1]).reshape(part.shape)
+        _coo(rows, cols, vals, r.ravel(), part.ravel(), -wt.ravel())
+        if const is not None:
+            const_h += np.bincount(local, weights=(np.broadcast_to(const, block.shape)[idx]
+                                                   * wt).sum(axis=1), minlength=n_h)
+    _add(lp, name, n_h, rows, cols, vals, -INF, const_h)
+    v.matched[key] = (Expr.of(mu, 1.0), Expr(const=load_kwh))
+    return v.matched[key]
 
 
 def define_requirement_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variables) -> None:
@@ -357,9 +581,9 @@ def define_requirement_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Var
 
     * self-use share of generation: ``N = Σ d + Σ c − (s_end − s_start)`` (green delivered plus
       green battery losses; ``s_start`` is 0 before the first interval, see :func:`_soc_start`),
-      ``D = Σ_p G_p P_p + …``
-      (available generation; minus curtailment when the rule set says so);
-    * green share of consumption (park or user): ``N = Σ (d + b)``, ``D = Σ L``;
+      ``D = Σ_p G_p P_p + …`` (available generation; minus curtailment when the rule set says so);
+    * green share of consumption (park or user): ``N = Σ (d + b)`` (a user's share ``ρ_tu`` of it,
+      or its own columns), ``D = Σ L``;
     * export share of generation: ``N = Σ x``, ``D`` as above;
     * annual-matched share: ``N = Σ a_t`` (green supply incl. exports attributed by load share);
     * hourly-matched share: ``N = Σ_h μ_h`` with ``μ_h ≤ Σ_{t∈h} a_t`` and ``μ_h ≤ L_h``.

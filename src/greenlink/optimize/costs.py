@@ -93,7 +93,6 @@ class CostParameters:
     battery_variable_per_kwh: float
     wind_per_kw_year: float
     carbon_price_per_t: float
-    demand_charge_per_kw_month: float
     penalty_per_kwh: float
     raw: dict[str, Any]
 
@@ -122,7 +121,6 @@ def resolve_costs(spec: OptimizationSpec | None) -> CostParameters:
         wind_per_kw_year=pick("wind", "capex_per_kw") * crf["wind"]
         + pick("wind", "fixed_om_per_kw_year"),
         carbon_price_per_t=float(spec.carbon_price_per_t),
-        demand_charge_per_kw_month=float(spec.demand_charge_per_kw_month),
         penalty_per_kwh=float(spec.penalty_per_kwh),
         raw={"discount_rate": rate, **raw, "lifetimes_years": life, "crf": crf},
     )

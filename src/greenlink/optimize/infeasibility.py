@@ -56,7 +56,8 @@ def explain(oi: OptimizationInputs, v: Variables, sol: Solution) -> list[Relaxat
                      f"{req.scope}, {req.period}) cannot be met: short by {slack:,.0f} kWh; "
                      f"it must relax by {100 * points:.2f} points to {new:.4f}")))
     if v.over_limit is not None:
-        over = np.maximum(sol.x[v.over_limit], 0.0)
+        cols = v.over_limit[v.over_limit >= 0]
+        over = np.maximum(sol.x[cols], 0.0)
         if over.sum() > _TOL_KWH:
             need_kw = (oi.import_limit_kwh + float(over.max())) / oi.dt_h
             out.append(Relaxation(

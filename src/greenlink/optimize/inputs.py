@@ -136,6 +136,30 @@ def fee_arrays(schedule: FeeSchedule, index: pd.DatetimeIndex, interval_hours: f
 
 
 @dataclass(frozen=True)
+class BatteryCandidate:
+    """One battery the optimiser sizes: the scenario's parameters (efficiencies, state-of-charge
+    window, ``grid_charging``) and the bounds of its energy (kWh) and power (kW).
+
+    ``key`` names the scenario key of its upper bounds (for the words of what binds).
+    """
+
+    spec: Battery
+    min_kwh: float
+    max_kwh: float
+    min_kw: float
+    max_kw: float
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def window(self) -> float:
+        """Usable share of the energy, ``σ_max − σ_min``."""
+        return float(self.spec.soc_max - self.spec.soc_min)
+
+
+@dataclass(frozen=True)
 class OptimizationInputs:
     """Everything the LP needs, as arrays (energy in kWh per interval, power in kW).
 
@@ -145,12 +169,19 @@ class OptimizationInputs:
     pv_max_kw, pv_min_kw : (P,) bounds of each plant's capacity, kWp
     wind_kwh_per_kw : (W, T); wind_max_kw, wind_min_kw : (W,)
     load_kwh : (T, U) per user
+    batteries : the batteries to size, each with its own parameters and bounds
     price_per_kwh : (T,) import price incl. the fees on grid energy and the carbon cost
     tariff_price_per_kwh : (T,) the tariff alone
+    cheap : (T,) the tariff's cheapest period, where grid charging is allowed
     fees : the direct-line fees per interval (:class:`FeeArrays`)
+    demand_charge_per_kw_month : the tariff's charge on each month's peak import
     period_fraction : modelled time ÷ one year (scales annual costs for short runs)
     hour_of_interval : (T,) index of the clock hour of each interval
     month_of_interval : (T,) 0-based month number of each interval
+    per_user : one column per user (only where a rule or target is per user and the
+        allocation method is not pro rata: pro rata gives every user ``L_tu / L_t`` of the
+        park's green energy in every interval, so the park columns are exact)
+    dispatch : ``realizable`` or ``relaxed`` (``optimize.dispatch``)
     """
 
     park: ParkInputs
@@ -164,16 +195,16 @@ class OptimizationInputs:
     wind_kwh_per_kw: np.ndarray
     wind_min_kw: np.ndarray
     wind_max_kw: np.ndarray
-    battery: Battery | None
-    battery_max_kwh: float
-    battery_max_kw: float
+    batteries: tuple[BatteryCandidate, ...]
     tariff_price_per_kwh: np.ndarray
     price_per_kwh: np.ndarray
+    cheap: np.ndarray
     export_price_per_kwh: float
     export_cap_kwh: float
     import_limit_kwh: float
     costs: CostParameters
     fees: FeeArrays
+    demand_charge_per_kw_month: float
     grid_ef_t_per_kwh: float
     readings: KpiReadings
     requirements: tuple[Requirement, ...]
@@ -182,8 +213,8 @@ class OptimizationInputs:
     hour_of_interval: np.ndarray
     month_of_interval: np.ndarray
     per_user: bool
-    battery_min_kwh: float = 0.0
-    battery_min_kw: float = 0.0
+    dispatch: str = "realizable"
+    gap_tolerance: float = 0.005
 
     @property
     def n_intervals(self) -> int:
@@ -192,6 +223,36 @@ class OptimizationInputs:
     @property
     def user_ids(self) -> list[str]:
         return self.park.scenario.user_ids
+
+    @property
+    def park_load_kwh(self) -> np.ndarray:
+        """(T,) the park's load."""
+        return np.asarray(self.load_kwh.sum(axis=1))
+
+    @property
+    def user_share(self) -> np.ndarray:
+        """(T, U) each user's share of the interval's park load (0 where the park has none)."""
+        total = self.park_load_kwh[:, None]
+        return np.divide(self.load_kwh, total, out=np.zeros_like(self.load_kwh),
+                         where=total > 1e-12)
+
+    @property
+    def sized_generation(self) -> bool:
+        """Some PV or wind capacity is a decision (its bounds differ)."""
+        return bool(np.any(self.pv_max_kw - self.pv_min_kw > 1e-9)
+                    or np.any(self.wind_max_kw - self.wind_min_kw > 1e-9))
+
+    def generation_kwh(self, pv_kw: np.ndarray, wind_kw: np.ndarray) -> np.ndarray:
+        """(T,) available generation at the given capacities (summed without BLAS, whose
+        threads would spin beside the one-thread solver)."""
+        gen = np.zeros(self.n_intervals)
+        if len(pv_kw):
+            gen = gen + np.einsum("k,kt->t", np.asarray(pv_kw, dtype=float),
+                                   self.pv_kwh_per_kw)
+        if len(wind_kw):
+            gen = gen + np.einsum("k,kt->t", np.asarray(wind_kw, dtype=float),
+                                   self.wind_kwh_per_kw)
+        return gen
 
 
 def active_ruleset(park: ParkInputs, ruleset: str | None = None) -> RuleSet:
@@ -274,6 +335,40 @@ def _per_kw(park: ParkInputs, plant_id: str, capacity_kw: float) -> np.ndarray:
     return np.asarray(park.generation_kwh[plant_id], dtype=float) / capacity_kw
 
 
+def _bound(value: float | dict[str, float] | None, battery_id: str) -> float | None:
+    if isinstance(value, dict):
+        return value.get(battery_id)
+    return value
+
+
+def battery_candidates(park: ParkInputs, spec: OptimizationSpec) -> tuple[BatteryCandidate, ...]:
+    """Every battery of the scenario as a candidate with its own parameters and bounds.
+
+    Without a ``[[batteries]]`` entry a default battery (95 % efficiencies, 5–95 % window) is a
+    candidate when ``optimize.battery.max_energy_kwh`` is given. A bound left out is 10 h (energy)
+    or twice (power) the peak load, or the battery's own size where that is larger.
+    """
+    sc = park.scenario
+    load = np.asarray(park.load_kwh, dtype=float)
+    peak_kw = float(load.sum(axis=1).max() / park.interval_hours) if len(load) else 0.0
+    specs = list(sc.batteries)
+    if not specs:
+        given = spec.battery.max_energy_kwh
+        if not given or (isinstance(given, dict) and not any(given.values())):
+            return ()
+        specs = [Battery(id="battery", energy_kwh=1.0, power_kw=1.0)]
+    out = []
+    for bat in specs:
+        e_max = _bound(spec.battery.max_energy_kwh, bat.id)
+        p_max = _bound(spec.battery.max_power_kw, bat.id)
+        e_max = max(10.0 * peak_kw, bat.energy_kwh) if e_max is None else float(e_max)
+        p_max = max(2.0 * peak_kw, bat.power_kw) if p_max is None else float(p_max)
+        if e_max > 0 and p_max > 0:
+            out.append(BatteryCandidate(spec=bat, min_kwh=0.0, max_kwh=e_max, min_kw=0.0,
+                                        max_kw=p_max))
+    return tuple(out)
+
+
 def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> OptimizationInputs:
     """Build the optimiser's arrays from the simulation inputs.
 
@@ -298,23 +393,12 @@ def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> Optimiz
     wind_min = np.array([0.0 if w.id in spec.wind.max_capacity_kw else w.capacity_kw
                          for w in sc.wind])
     load = np.asarray(park.load_kwh, dtype=float)
-    peak_kw = float(load.sum(axis=1).max() / dt) if n_t else 0.0
-    # a battery is a candidate when the scenario has one (its efficiencies and SoC window are
-    # used) or when [optimize.battery] gives a bound
-    battery = sc.batteries[0] if sc.batteries else Battery(
-        id="battery", energy_kwh=1.0, power_kw=1.0)
-    wanted = bool(sc.batteries) or bool(spec.battery.max_energy_kwh)
-    bmax_kwh = spec.battery.max_energy_kwh
-    bmax_kw = spec.battery.max_power_kw
-    if bmax_kwh is None:
-        bmax_kwh = max(10.0 * peak_kw, sum(b.energy_kwh for b in sc.batteries)) if wanted else 0.0
-    if bmax_kw is None:
-        bmax_kw = max(2.0 * peak_kw, sum(b.power_kw for b in sc.batteries)) if wanted else 0.0
 
     rules = active_ruleset(park, ruleset)
     reqs, notes, readings, structural = rule_requirements(park, rules, spec.rules)
     reqs += target_requirements(park, spec)
-    each_user = any(r.scope != "park" for r in reqs)
+    each_user = any(r.scope != "park" for r in reqs) and load.shape[1] > 1 \
+        and sc.allocation.method != "pro_rata"
 
     grid = sc.grid
     export_kw = grid.export_limit_kw if grid.reverse_flow_allowed else 0.0
@@ -332,21 +416,23 @@ def optimization_inputs(park: ParkInputs, ruleset: str | None = None) -> Optimiz
     fees = fee_arrays(fee_schedule_for(park, spec.fees), park.index, dt,
                       float(grid.connection_capacity_kw))
     price = tariff + fees.per_kwh(flows.USER_GRID_KWH) + costs.carbon_price_per_t * ef
+    cheap = np.isclose(tariff, tariff.min()) if n_t else np.zeros(0, dtype=bool)
     hours = flows.hour_key(park.index)  # the KPI module's local clock hours
     _, hour_of = np.unique(hours.asi8, return_inverse=True)
-    year_hours = 8784.0 if pd.Timestamp(year=park.index[0].year, month=12, day=31).dayofyear \
+    year_hours = 8784.0 if pd.Timestamp(year=park.index[0].year, month=12, day=31).day_of_year \
         == 366 else 8760.0
     return OptimizationInputs(
         park=park, dt_h=dt, load_kwh=load, pv_ids=pv_ids, pv_kwh_per_kw=pv,
         pv_min_kw=np.zeros(len(pv_ids)), pv_max_kw=pv_max, wind_ids=wind_ids,
         wind_kwh_per_kw=wind, wind_min_kw=wind_min, wind_max_kw=wind_max,
-        battery=battery if bmax_kwh > 0 and bmax_kw > 0 else None,
-        battery_max_kwh=float(bmax_kwh), battery_max_kw=float(bmax_kw),
-        tariff_price_per_kwh=tariff, price_per_kwh=price,
+        batteries=battery_candidates(park, spec),
+        tariff_price_per_kwh=tariff, price_per_kwh=price, cheap=cheap,
         export_price_per_kwh=float(sc.tariff.export_price_per_kwh),
         export_cap_kwh=float(export_kw) * dt, import_limit_kwh=float(import_kw) * dt,
-        costs=costs, fees=fees, grid_ef_t_per_kwh=ef, readings=readings, requirements=tuple(reqs),
+        costs=costs, fees=fees,
+        demand_charge_per_kw_month=float(sc.tariff.demand_charge_per_kw_month),
+        grid_ef_t_per_kwh=ef, readings=readings, requirements=tuple(reqs),
         structural_notes=tuple(notes), period_fraction=n_t * dt / year_hours,
         hour_of_interval=hour_of.astype(np.int64),
         month_of_interval=(park.index.month.to_numpy() - 1).astype(np.int64),
-        per_user=each_user and load.shape[1] > 1)
+        per_user=each_user, dispatch=spec.dispatch, gap_tolerance=float(spec.gap_tolerance))

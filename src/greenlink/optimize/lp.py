@@ -1,17 +1,23 @@
 """A small sparse LP builder over numpy blocks, solved by HiGHS through ``highspy.passModel``.
 
 Variables and rows are added in named blocks (arrays of indices); coefficients are collected as
-COO triplets and handed to HiGHS once as a column-wise sparse matrix (scipy.sparse). No per-element
-Python objects are created, so building a year of 15-minute dispatch takes milliseconds.
+COO triplets and handed to HiGHS once as a column-wise sparse matrix (sorted and summed with
+numpy). No per-element Python objects are created, so building a year of 15-minute dispatch takes
+milliseconds.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import scipy.sparse as sp
 
 INF = float(highspy.kHighsInf)
 
@@ -43,7 +49,7 @@ class Expr:
 
     def value(self, x: np.ndarray) -> float:
         """Value at the solution ``x``."""
-        return float(np.dot(self.vals, x[self.cols]) + self.const) if len(self.cols) \
+        return float((self.vals * x[self.cols]).sum() + self.const) if len(self.cols) \
             else self.const
 
 
@@ -58,6 +64,108 @@ class Solution:
     row_dual: np.ndarray
     col_dual: np.ndarray
     solve_seconds: float
+    iterations: int = 0
+
+
+@dataclass(frozen=True)
+class SolveProgress:
+    """One progress report of a running solve.
+
+    ``stage`` names the solve (e.g. "sizing"), ``iteration`` the solver's, ``gap`` the relative
+    gap between the primal and dual objective (``nan`` where the solver does not report one),
+    ``elapsed_s`` the seconds since the solve began.
+    """
+
+    stage: str
+    iteration: int
+    primal_objective: float
+    dual_objective: float
+    gap: float
+    elapsed_s: float
+    phase: str = "interior point"
+
+    @property
+    def message(self) -> str:
+        """Plain words for a progress line."""
+        gap = "" if not np.isfinite(self.gap) else f", gap {self.gap:.1e}"
+        obj = "" if not np.isfinite(self.primal_objective) else \
+            f", objective {self.primal_objective:,.0f}"
+        return (f"{self.stage}: {self.phase} iteration {self.iteration}{obj}{gap}, "
+                f"{self.elapsed_s:.0f} s")
+
+
+ProgressCallback = Callable[[SolveProgress], None]
+
+_IPX_LINE = re.compile(r"^\s*(\d+)\*?\s+([-+0-9.eE]+)\s+([-+0-9.eE]+)\s+[-+0-9.eE]+\s+"
+                       r"[-+0-9.eE]+\s+([-+0-9.eE]+)\s+([0-9.]+)\s*$")
+_SIMPLEX_LINE = re.compile(r"^\s*(\d+)\s+([-+0-9.eE]+)\s+(Ph1|Pr|Du).*\s([0-9.]+)s\s*$")
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def new_highs() -> highspy.Highs:
+    """A HiGHS instance without the banner HiGHS prints on the first one of a process."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        _banner_shown = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            h = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        return h
+
+
+class _ProgressRelay:
+    """Reads HiGHS's log lines (never printed) and reports iterations at most every
+    ``every_s`` seconds, the first after ``after_s``."""
+
+    def __init__(self, stage: str, report: ProgressCallback, after_s: float = 2.0,
+                 every_s: float = 1.0) -> None:
+        self.stage = stage
+        self.report = report
+        self.after_s = after_s
+        self.every_s = every_s
+        self.start = time.perf_counter()
+        self.last = -np.inf
+
+    def __call__(self, event: object) -> None:
+        message = str(getattr(event, "message", ""))
+        for line in message.splitlines():
+            self._line(line)
+
+    def _line(self, line: str) -> None:
+        m = _IPX_LINE.match(line)
+        if m:
+            it, primal, dual, gap = int(m.group(1)), float(m.group(2)), float(m.group(3)), \
+                float(m.group(4))
+            self._emit(SolveProgress(self.stage, it, primal, dual, gap, self._elapsed(),
+                                     "interior point"))
+            return
+        m = _SIMPLEX_LINE.match(line)
+        if m:
+            self._emit(SolveProgress(self.stage, int(m.group(1)), float(m.group(2)),
+                                     float("nan"), float("nan"), self._elapsed(), "simplex"))
+        elif "crossover" in line.lower():
+            self._emit(SolveProgress(self.stage, 0, float("nan"), float("nan"), float("nan"),
+                                     self._elapsed(), "crossover"))
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def _emit(self, p: SolveProgress) -> None:
+        now = p.elapsed_s
+        if now < self.after_s or now - self.last < self.every_s:
+            return
+        self.last = now
+        self.report(p)
 
 
 class LpBuilder:
@@ -107,6 +215,16 @@ class LpBuilder:
         self.row_blocks[name] = idx
         return idx
 
+    def lower_bounds(self, cols: np.ndarray) -> np.ndarray:
+        """Lower bounds of the given columns."""
+        return np.concatenate(self._lb)[np.asarray(cols, dtype=np.int64)] if self._lb \
+            else np.zeros(0)
+
+    def upper_bounds(self, cols: np.ndarray) -> np.ndarray:
+        """Upper bounds of the given columns."""
+        return np.concatenate(self._ub)[np.asarray(cols, dtype=np.int64)] if self._ub \
+            else np.zeros(0)
+
     def add_expr_row(self, name: str, expr: Expr, lo: float = -INF, hi: float = INF) -> int:
         """Add one row ``lo ≤ expr ≤ hi`` (the constant moves to the bounds)."""
         idx = self.add_rows(name, 1, np.zeros(len(expr.cols), dtype=np.int64), expr.cols,
@@ -119,14 +237,27 @@ class LpBuilder:
         self._extra_cost.append(
             (flat, np.broadcast_to(np.asarray(cost, dtype=float), flat.shape).copy()))
 
-    def matrix(self) -> sp.csc_matrix:
-        """The constraint matrix (duplicates summed)."""
+    def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The constraint matrix in compressed-column form ``(start, index, value)``,
+        duplicates summed and explicit zeros kept out."""
         rows = np.concatenate(self._ri) if self._ri else np.zeros(0, dtype=np.int64)
         cols = np.concatenate(self._ci) if self._ci else np.zeros(0, dtype=np.int64)
         vals = np.concatenate(self._v) if self._v else np.zeros(0)
-        a = sp.csc_matrix((vals, (rows, cols)), shape=(self.n_rows, self.n_cols))
-        a.sum_duplicates()
-        return a
+        key = cols * max(self.n_rows, 1) + rows
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        first = np.ones(len(key), dtype=bool)
+        first[1:] = key[1:] != key[:-1]
+        groups = np.cumsum(first) - 1
+        summed = np.bincount(groups, weights=vals) if len(vals) else np.zeros(0)
+        key = key[first]
+        keep = summed != 0.0
+        key, summed = key[keep], summed[keep]
+        col = key // max(self.n_rows, 1)
+        row = key - col * max(self.n_rows, 1)
+        start = np.zeros(self.n_cols + 1, dtype=np.int64)
+        np.cumsum(np.bincount(col, minlength=self.n_cols), out=start[1:])
+        return start, row, summed
 
     def costs(self) -> np.ndarray:
         """Objective coefficient of every column."""
@@ -136,7 +267,7 @@ class LpBuilder:
         return cost
 
     def to_highs(self) -> highspy.HighsLp:
-        a = self.matrix()
+        start, index, value = self.matrix()
         lp = highspy.HighsLp()
         lp.num_col_ = self.n_cols
         lp.num_row_ = self.n_rows
@@ -147,43 +278,68 @@ class LpBuilder:
         lp.row_upper_ = np.concatenate(self._rhi) if self._rhi else np.zeros(0)
         lp.offset_ = self.offset
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = a.indices.astype(np.int32)
-        lp.a_matrix_.value_ = a.data
+        lp.a_matrix_.start_ = start.astype(np.int32)
+        lp.a_matrix_.index_ = index.astype(np.int32)
+        lp.a_matrix_.value_ = value
         return lp
 
 
 def solve(builder: LpBuilder, *, threads: int = 1, solver: str = "ipm",
-          time_limit_s: float | None = None, verbose: bool = False) -> Solution:
-    """Solve with HiGHS (one thread by default, deterministic).
+          time_limit_s: float | None = None, verbose: bool = False, crossover: bool = True,
+          progress: ProgressCallback | None = None, stage: str = "solve",
+          options: dict[str, bool | float | str | int] | None = None) -> Solution:
+    """Solve with HiGHS (one thread by default, deterministic); the banner is never printed.
 
     ``solver="ipm"`` (IPX interior point, then crossover, so duals are exact) is the fastest
     on a year of dispatch (benchmark park, hourly, 2-core machine, CPU seconds: ipm ~3 s,
-    hipo ~5.5 s, simplex ~45 s; crossover off saves ~0.2 s but leaves an interior-point
-    solution). With ``"hipo"`` a solve that does not reach an optimum is repeated with ``"ipm"``.
+    simplex ~45 s; HiPO needs a HiGHS built with BLAS and METIS). ``crossover=False`` keeps the
+    interior-point solution (enough for a lower bound and sizes). ``progress`` is called with
+    the iterations of a solve that runs longer than two seconds, at most once a second.
+    ``options`` are further HiGHS options (name → value).
     """
-    import time
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(verbose))
+    h = new_highs()
+    relay = None
+    if progress is not None:
+        relay = _ProgressRelay(stage, progress)
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", bool(verbose))
+        h.cbLogging.subscribe(relay)
+    else:
+        h.setOptionValue("output_flag", bool(verbose))
     h.setOptionValue("threads", int(threads))
     h.setOptionValue("solver", solver)
+    if solver == "ipm":
+        h.setOptionValue("run_crossover", "on" if crossover else "off")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     h.passModel(builder.to_highs())
     start = time.perf_counter()
     h.run()
     status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal and solver == "hipo":
-        h.clearSolver()
-        h.setOptionValue("solver", "ipm")
+    if status != highspy.HighsModelStatus.kOptimal and solver in ("hipo", "ipm") \
+            and not crossover:
+        h.setOptionValue("run_crossover", "on")
         h.run()
         status = h.getModelStatus()
     seconds = time.perf_counter() - start
     sol = h.getSolution()
-    optimal = status == highspy.HighsModelStatus.kOptimal
     info = h.getInfo()
+    objective = float(info.objective_function_value)
+    if status == highspy.HighsModelStatus.kModelEmpty:  # nothing to decide: the constant
+        status = highspy.HighsModelStatus.kOptimal
+        objective = builder.offset
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    iterations = int(info.ipm_iteration_count) + int(info.simplex_iteration_count)
+    if relay is not None:
+        h.cbLogging.unsubscribe(relay)
+    x = np.asarray(sol.col_value) if len(sol.col_value) == builder.n_cols \
+        else np.zeros(builder.n_cols)
+    row_dual = np.asarray(sol.row_dual) if len(sol.row_dual) == builder.n_rows \
+        else np.zeros(builder.n_rows)
+    col_dual = np.asarray(sol.col_dual) if len(sol.col_dual) == builder.n_cols \
+        else np.zeros(builder.n_cols)
     return Solution(status=h.modelStatusToString(status), optimal=optimal,
-                    objective=float(info.objective_function_value),
-                    x=np.asarray(sol.col_value), row_dual=np.asarray(sol.row_dual),
-                    col_dual=np.asarray(sol.col_dual), solve_seconds=seconds)
+                    objective=objective, x=x, row_dual=row_dual, col_dual=col_dual,
+                    solve_seconds=seconds, iterations=iterations)

@@ -162,7 +162,8 @@ class Battery(Strict):
     soc_max: Fraction = 0.95
     soc_initial: Fraction = 0.5
     grid_charging: bool = Field(False, description="may charge from the grid in the tariff's "
-                                "cheapest period")
+                                "cheapest period (in intervals without green energy left over); "
+                                "grid energy stored stays grid energy (battery_colour_rule)")
 
     @model_validator(mode="after")
     def _soc_order(self) -> Battery:
@@ -216,6 +217,10 @@ class Tariff(Strict):
     source: str = ""
     prices_per_kwh: dict[str, NonNegative] = Field(description="price of each period")
     export_price_per_kwh: NonNegative = 0.0
+    demand_charge_per_kw_month: NonNegative = Field(
+        0.0, description="charge on each month's peak grid import power (basic charge by "
+        "maximum demand, per kW and month); simulate reports it, settle bills it and the "
+        "optimiser weighs it")
     seasons: list[TouSeason]
 
     @model_validator(mode="after")

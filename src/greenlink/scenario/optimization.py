@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from greenlink.scenario.base import Fraction, Id, NonNegative, Strict
 
@@ -27,18 +27,27 @@ class PVCosts(Strict):
     lifetime_years: int | None = Field(None, ge=1, le=60)
 
 
+#: A bound for every battery (a number) or per battery id (a table ``{ bess = 120000 }``).
+BatteryBound = NonNegative | dict[str, NonNegative]
+
+
 class BatteryCosts(Strict):
-    """Cost and bounds of the battery; energy (kWh) and power (kW) are sized separately."""
+    """Cost and bounds of the batteries; each battery's energy (kWh) and power (kW) are sized
+    separately, with its own efficiencies and state-of-charge window from ``[[batteries]]``."""
 
     capex_per_kwh: NonNegative | None = Field(None, description="energy part of installed cost")
     capex_per_kw: NonNegative | None = Field(None, description="power part (PCS, grid connection)")
     fixed_om_per_kw_year: NonNegative | None = None
     variable_om_per_kwh: NonNegative | None = Field(None, description="per kWh discharged")
     lifetime_years: int | None = Field(None, ge=1, le=40)
-    max_energy_kwh: NonNegative | None = Field(None, description="upper bound; default 10 h of the "
-                                               "peak load where the scenario has a battery, else "
-                                               "no battery unless this is given")
-    max_power_kw: NonNegative | None = None
+    max_energy_kwh: BatteryBound | None = Field(
+        None, description="upper bound of each battery's energy (a number for every battery, or "
+        "a table by battery id); default 10 h of the peak load or the battery's own energy, "
+        "whichever is larger, where the scenario has batteries, else no battery unless this is "
+        "given")
+    max_power_kw: BatteryBound | None = Field(
+        None, description="upper bound of each battery's power (a number, or a table by battery "
+        "id); default twice the peak load or the battery's own power, whichever is larger")
 
 
 class WindCosts(Strict):
@@ -77,8 +86,19 @@ class OptimizationSpec(Strict):
         "--fees` (relative to the scenario file)")
     carbon_price_per_t: NonNegative = Field(0.0, description="price on grid-import emissions "
                                             "(provincial grid factor), per tCO2")
-    demand_charge_per_kw_month: NonNegative = Field(0.0, description="charge on each month's "
-                                                    "peak import power")
+    demand_charge_per_kw_month: NonNegative | None = Field(
+        None, description="moved to tariff.demand_charge_per_kw_month, the one price that "
+        "simulate, settle and the optimiser all use; giving it here is an error",
+        json_schema_extra={"deprecated": True})
+    dispatch: Literal["realizable", "relaxed"] = Field(
+        "realizable", description="realizable: in every interval green energy serves the loads "
+        "under the allocation method before it is stored or exported, batteries charge from "
+        "green energy left over (from the grid only where grid_charging = true) and the park "
+        "never imports and exports together (docs/optimize.md); relaxed: the plain LP, which "
+        "may do all three (its departures are reported)")
+    gap_tolerance: Fraction = Field(
+        0.005, description="the realizable optimum is proven within this relative gap of the "
+        "least cost (sizes are refined until it is, or the refinement budget is spent)")
     targets: list[Target] = Field(default_factory=list)
     rules: Literal["all", "none"] | list[str] = Field(
         "all", description="which of the active rule set's ratio rules become constraints: all, "
@@ -88,8 +108,19 @@ class OptimizationSpec(Strict):
         "slack); large, so that a slack is used only when the problem is infeasible")
 
 
+    @field_validator("demand_charge_per_kw_month")
+    @classmethod
+    def _moved(cls, value: float | None) -> float | None:
+        if value is not None:
+            raise ValueError("optimize.demand_charge_per_kw_month has moved to "
+                             "tariff.demand_charge_per_kw_month (simulate, settle and the "
+                             "optimiser bill the same demand charge)")
+        return value
+
+
 def cross_check(scenario: Any) -> list[str]:
-    """Targets and wind bounds must name users and plants of the scenario."""
+    """Targets, wind and battery bounds must name users, plants and batteries of the
+    scenario."""
     spec = getattr(scenario, "optimize", None)
     if spec is None:
         return []
@@ -104,4 +135,11 @@ def cross_check(scenario: Any) -> list[str]:
         if wid not in winds:
             errors.append(f"optimize.wind.max_capacity_kw names {wid!r}, which is not a wind "
                           f"plant (wind plants: {', '.join(sorted(winds)) or 'none'})")
+    batteries = {b.id for b in scenario.batteries}
+    for key in ("max_energy_kwh", "max_power_kw"):
+        bound = getattr(spec.battery, key)
+        for bid in bound if isinstance(bound, dict) else {}:
+            if bid not in batteries:
+                errors.append(f"optimize.battery.{key} names {bid!r}, which is not a battery "
+                              f"(batteries: {', '.join(sorted(batteries)) or 'none'})")
     return errors

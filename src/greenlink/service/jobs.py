@@ -70,7 +70,8 @@ class JobRunner:
             from distributed import Client
 
             self._client = Client(self.scheduler)
-        kwargs.pop("progress", None)  # progress callbacks stay in this process
+        for callback in ("progress", "solver_progress"):  # callbacks stay in this process
+            kwargs.pop(callback, None)
         future = self._client.submit(fn, *args, pure=False, **kwargs)  # type: ignore[attr-defined]
         return future.result()  # type: ignore[no-any-return]
 
@@ -226,7 +227,8 @@ def run_job(ctx: ServiceContext, job_id: int) -> None:
             from greenlink.workflows.optimise import optimize_scenario, write_optimization
 
             opt = _compute(ctx, optimize_scenario, Path(park.folder) / "scenario" / "park.toml",
-                           progress=say, ruleset=ruleset)
+                           progress=say, ruleset=ruleset, solver_progress=lambda p: _update(
+                               ctx, job_id, message=p.message))
             write_optimization(opt, tmp, progress=say)
             detail = {"feasible": bool(opt.feasible)}
         else:

@@ -283,6 +283,7 @@ def run_finance(source: str | Path | LoadedScenario, *, terms_file: str | Path |
         from greenlink.workflows.optimise import optimize_scenario
 
         opt = optimize_scenario(loaded, progress=say, ruleset=ruleset)
+        assert opt.run is not None  # the optimise workflow always assesses its optimum
         run = opt.run
     else:
         from greenlink.workflows.run import run_scenario

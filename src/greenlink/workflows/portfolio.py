@@ -123,6 +123,7 @@ def _run_park(options: PortfolioOptions, path: str, out_dir: str | None) -> dict
         from greenlink.workflows.optimise import optimize_scenario
 
         opt = optimize_scenario(loaded)
+        assert opt.run is not None  # the optimise workflow always assesses its optimum
         run = opt.run
         row.update(optimised=True, optimum_feasible=bool(opt.feasible),
                    optimum_total_cost=float(opt.costs["total"]))
