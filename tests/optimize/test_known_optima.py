@@ -144,9 +144,9 @@ def test_rules_hold_on_the_optimised_flows_multi_interval() -> None:
 
 
 def test_self_use_rule_with_a_soc_floor_holds_on_the_flows() -> None:
-    # The flows of the optimum carry s + σ_min E as green stored energy, and the KPI starts the
-    # year with none stored, so the floor σ_min E is never a loss: the LP's self-use row must
-    # count it as the checker does. Export pays almost the grid price, so the 650 self-use rule
+    # The flows of the optimum carry the green energy above the floor (the floor σ_min E is the
+    # initial charge: grid energy), and the KPI starts the year with no green stored: the LP's
+    # self-use row must count it as the checker does. Export pays almost the grid price, so the 650 self-use rule
     # (≥ 60 %) binds and the checker must read exactly the threshold the LP imposed.
     bat = {"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.9,
            "discharge_efficiency": 0.9, "soc_min": 0.2, "soc_max": 1.0, "soc_initial": 0.5}
@@ -165,3 +165,7 @@ def test_self_use_rule_with_a_soc_floor_holds_on_the_flows() -> None:
     result = r.run.policy.result("self_use_share_of_generation_min")
     assert result.status == "pass"
     assert result.value == pytest.approx(0.6, abs=1e-6)
+    # the floor (0.2 of the battery) is stored energy but never green
+    flows = r.run.flows
+    floor = 0.2 * r.sizes.battery_kwh
+    assert (flows["battery_soc_kwh"] - flows["battery_soc_green_kwh"] >= floor - 1e-6).all()

@@ -459,18 +459,18 @@ def _available_generation(oi: OptimizationInputs, v: Variables, mask: np.ndarray
 
 
 def _soc_start(oi: OptimizationInputs, v: Variables, first: int) -> Expr:
-    """Green stored energy before interval ``first`` as the KPI module reads it from flows,
-    less the floors ``σ_min E`` (the LP's ``s`` counts from them; the flows carry
-    ``s + σ_min E``).
+    """Green stored energy before interval ``first`` as the KPI module reads it from flows.
 
-    After the first row it is ``Σ_k s_k,first−1`` (the floors cancel against the end values).
-    Before the first row ``policy.kpis.green_battery_loss_kwh`` starts from 0 green stored energy
-    (the start of the year), so the floors do not cancel and the LP uses ``−Σ_k σ_min E_k``; the
-    checker sees exactly the share the LP imposed.
+    The flows carry the green energy above the floor ``s`` (the floor ``σ_min E`` is the
+    initial charge: grid energy). After the first row it is ``Σ_k s_k,first−1``; before the
+    first row ``policy.kpis.green_battery_loss_kwh`` starts from 0 green stored energy (the
+    start of the year), so the term is 0 and the checker sees exactly the share the LP imposed.
+    The year is cyclic, so the green energy it ends with is not counted as stored at its start:
+    the self-use share of an optimised year is conservative by at most that energy.
     """
     if first > 0:
         return Expr.of(v.soc[:, first - 1], 1.0)
-    return Expr.of(v.energy_kwh, np.array([-c.spec.soc_min for c in oi.batteries]))
+    return Expr.of(v.energy_kwh, np.zeros(len(oi.batteries)))
 
 
 def _hour_load_shares(oi: OptimizationInputs, scope: str) -> np.ndarray:

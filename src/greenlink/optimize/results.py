@@ -147,8 +147,11 @@ def dispatch_of(oi: OptimizationInputs, v: Variables, sol: Solution, sizes: Size
     charge_grid = _val(sol, v.grid_charge).sum(axis=0)
     floors = np.array([oi.batteries[k].spec.soc_min * sizes.batteries[oi.batteries[k].id][
         "energy_kwh"] for k in range(len(oi.batteries))])
-    soc_green_each = _states(oi, sol, v.soc, v.charge, v.discharge) + floors[:, None]
-    soc_each = soc_green_each + _states(oi, sol, v.soc_grid, v.grid_charge, v.discharge_grid)
+    # the floor σ_min·E is the battery's initial charge: grid energy, never claimed as green
+    # (docs/formats.md: energy stored at the start of the year counts as grid energy)
+    soc_green_each = _states(oi, sol, v.soc, v.charge, v.discharge)
+    soc_each = soc_green_each + floors[:, None] \
+        + _states(oi, sol, v.soc_grid, v.grid_charge, v.discharge_grid)
     export = _val(sol, v.export)
     green = user_direct + user_green_dis
     d_total = user_direct.sum(axis=1)
