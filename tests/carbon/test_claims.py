@@ -11,7 +11,6 @@ from greenlink.carbon.batches import check_batches
 from greenlink.carbon.claims import batch_hour_claims, cancel_for_claims
 from greenlink.certificates.db import open_registry
 from greenlink.certificates.registry import RegistryError
-
 from tests.certificates.conftest import gec_issued
 
 from .conftest import make_flows

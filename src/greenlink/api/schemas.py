@@ -288,6 +288,7 @@ class ClaimRecordPublic(BaseModel):
     bundle_ids: list[int]
     hours: list[str]
     gec_serials: list[dict[str, Any]]
+    gec_serial_text: str
 
 
 class GecImportPublic(BaseModel):

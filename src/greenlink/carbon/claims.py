@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from greenlink import flows as fl
-from greenlink.certificates.claims import ClaimRequest, ClaimResult
+from greenlink.certificates.claims import ClaimRequest, ClaimResult, serial_text
 from greenlink.units import kwh_to_wh
 
 
@@ -90,8 +90,8 @@ def claim_outcomes(claims: pd.DataFrame, result: ClaimResult) -> pd.DataFrame:
         out.append({"batch_id": batch_id, "hour_start": hour_start.tz_convert("UTC"),
                     "claim_wh": int(claim_wh), "cancelled_wh": line.claimed_wh,
                     "shortfall_wh": line.shortfall_wh, "bundle_ids": list(line.bundle_ids),
-                    "gec_serials": ", ".join(s for s in (by_bundle[b].serial_text()
-                                                         for b in line.bundle_ids) if s),
+                    "gec_serials": serial_text(s for b in line.bundle_ids
+                                               for s in by_bundle[b].gec_serials),
                     "claim_id": result.claim_id})
     return pd.DataFrame(out, columns=["batch_id", "hour_start", "claim_wh", "cancelled_wh",
                                       "shortfall_wh", "bundle_ids", "gec_serials", "claim_id"])

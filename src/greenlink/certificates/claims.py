@@ -228,9 +228,6 @@ def check_request(request: ClaimRequest) -> ClaimRequest:
     if not request.beneficiary:
         raise ClaimRefused("a cancellation needs a beneficiary")
     _check_text(request.beneficiary, "beneficiary", MAX_SUBJECT)
-    if request.purpose == STORAGE_CHARGE and any(ln.hour_start is not None or ln.wh is not None
-                                                 for ln in request.lines):
-        raise ClaimRefused("cancelling into storage takes whole bundles")
     if any(ln.hour_start is not None for ln in request.lines) and request.account_id is None:
         raise ClaimRefused("an hour line needs the account whose certificates it claims")
     return request
@@ -263,8 +260,7 @@ class ClaimedPart:
     gec_serials: tuple[Mapping[str, Any], ...] = ()
 
     def serial_text(self) -> str:
-        return ", ".join(s["from"] if s["from"] == s["to"] else f"{s['from']}–{s['to']}"
-                         for s in self.gec_serials)
+        return serial_text(self.gec_serials)
 
     def as_dict(self) -> dict[str, Any]:
         return {"bundle_id": self.bundle_id, "line": self.line_no, "device_id": self.device_id,
@@ -320,12 +316,8 @@ class ClaimResult:
                 for p in self.parts for s in p.gec_serials]
 
     def serial_text(self) -> str:
-        """The GEC serial ranges behind the claim, merged per range (``A–B, C``), or ``""``."""
-        seen: dict[tuple[str, str], None] = {}
-        for p in self.parts:
-            for s in p.gec_serials:
-                seen[(s["from"], s["to"])] = None
-        return ", ".join(a if a == b else f"{a}–{b}" for a, b in seen)
+        """The GEC serial ranges behind the claim, merged (``A–B, C``), or ``""``."""
+        return serial_text(s for p in self.parts for s in p.gec_serials)
 
     def as_dict(self) -> dict[str, Any]:
         return {"claim_id": self.claim_id, "kind": self.kind, "purpose": self.purpose,
@@ -337,6 +329,31 @@ class ClaimResult:
                 "gec_serials": self.gec_serials, "gec_serial_text": self.serial_text(),
                 "storage_charge_record_id": self.storage_charge_record_id,
                 "reason": self.reason, "replayed": self.replayed}
+
+
+def serial_text(serials: Iterable[Mapping[str, Any]]) -> str:
+    """GEC serial ranges merged per series (``A–B, C``): overlapping and adjacent ranges of the
+    slices (a partly used GEC backs two bundles) become one range; ``""`` for none."""
+    from greenlink.certificates.gec import SerialRange
+
+    runs: dict[tuple[str, str, int, bool], list[list[int]]] = defaultdict(list)
+    loose: dict[str, None] = {}
+    for x in serials:
+        if "start" not in x:  # a slice without its numbers: as written
+            loose[x["from"] if x["from"] == x["to"] else f"{x['from']}–{x['to']}"] = None
+            continue
+        runs[(x["prefix"], x["suffix"], int(x["digits"]), bool(x["tradable"]))].append(
+            [int(x["start"]), int(x["end"])])
+    out: list[str] = []
+    for (prefix, suffix, digits, tradable), spans in runs.items():
+        merged: list[list[int]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        out += [str(SerialRange(prefix, suffix, a, b, digits, tradable)) for a, b in merged]
+    return ", ".join([*out, *loose])
 
 
 def _serials(text: str) -> tuple[Mapping[str, Any], ...]:
@@ -485,6 +502,10 @@ def resolve_beneficiary(s: Session, request: ClaimRequest) -> Beneficiary:
     if request.account_id is not None and request.account_id == name:
         raise ClaimRefused(f"a sale to {name}, the account that holds the certificates, is not "
                            "a sale")
+    owned = s.execute(select(Device.id).where(Device.account_id == name).limit(1)).scalar()
+    if owned is not None:
+        raise ClaimRefused(f"{name} holds the park's devices (e.g. {owned}): a sale is to a "
+                           "buyer outside the park, not to the park itself")
     return Beneficiary(name, "account")
 
 
@@ -572,7 +593,9 @@ class GecLink:
         except gec.GecError as exc:
             raise ClaimRefused(f"bundle {b.id} ({b.device_id}, hour from {hour.isoformat()}): "
                                f"{exc}") from exc
-        return tuple(sl.as_dict() for sl in backing.slices)
+        return tuple({**sl.as_dict(), "prefix": sl.serials.prefix, "suffix": sl.serials.suffix,
+                      "digits": sl.serials.digits, "start": sl.serials.start,
+                      "end": sl.serials.end} for sl in backing.slices)
 
 
 # ------------------------------------------------------------------------------- the record
@@ -659,4 +682,4 @@ __all__ = ["EVENT_KIND", "Beneficiary", "ClaimLine", "ClaimRefused", "ClaimReque
            "ClaimResult", "ClaimedPart", "GecLink", "HourlyCap", "LineOutcome",
            "check_request", "claim_of_bundle", "claim_table", "claimed_per_hour",
            "claims_in_hour", "new_record", "replay", "resolve_beneficiary", "result_of",
-           "serial_json", "subject_check"]
+           "serial_json", "serial_text", "subject_check"]

@@ -1088,6 +1088,9 @@ class Registry:
             assert cap is not None and gec is not None
             cap.charge(hour, wh)
             serials = gec.serials(b, wh)
+            if request.purpose == claim_rules.SOLD and b.account_id == request.beneficiary:
+                raise ClaimRefused(f"bundle {b.id} belongs to {b.account_id}: a sale to the "
+                                   "account that holds the certificates is not a sale")
             storage = request.purpose == STORAGE_CHARGE
             b.certificate_bundle_status = CANCELLED if storage else CLAIMED
             b.beneficiary = request.beneficiary

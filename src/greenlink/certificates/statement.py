@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from greenlink import jsonio
+from greenlink.certificates.claims import serial_text
 from greenlink.certificates.models import CLAIMED
 from greenlink.certificates.registry import Registry
 from greenlink.metering.actuals import HOUR_START, MATCHED_GREEN_KWH, MATCHED_LOAD_KWH
@@ -105,11 +106,6 @@ def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str
     }
 
 
-def _serial_text(serials: list[dict[str, Any]]) -> str:
-    return ", ".join(dict.fromkeys(x["from"] if x["from"] == x["to"] else
-                                   f"{x['from']}–{x['to']}" for x in serials))
-
-
 def _bundle_list(bundles: pd.DataFrame, parts: pd.DataFrame) -> list[dict[str, Any]]:
     records: list[dict[Any, Any]] = bundles.to_dict(orient="records")
     of = {int(r["bundle_id"]): r for r in parts.to_dict(orient="records")}
@@ -137,7 +133,7 @@ def _claim_list(parts: pd.DataFrame) -> list[dict[str, Any]]:
                     "operation": str(first["operation"]),
                     "event_seq": int(first["created_event_seq"]),
                     "wh": int(rows["wh"].sum()), "bundles": len(rows),
-                    "gec_serials": serials, "gec_serial_text": _serial_text(serials)})
+                    "gec_serials": serials, "gec_serial_text": serial_text(serials)})
     return out
 
 

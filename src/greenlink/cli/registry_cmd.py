@@ -164,13 +164,12 @@ def list_claims(beneficiary: Annotated[str | None, typer.Option(
         return
     for cid, rows in table.groupby("claim_id", sort=False):
         first = rows.iloc[0]
-        serials = sorted({f"{x['from']}–{x['to']}" if x["from"] != x["to"] else x["from"]
-                          for text in rows["gec_serials"] for x in json.loads(text)})
+        serials = flow.serial_text(x for text in rows["gec_serials"] for x in json.loads(text))
         console.print(f"{cid}: {first['kind']} {first['purpose'] or ''} for "
                       f"{first['beneficiary'] or '—'}, {int(rows['wh'].sum()):,} Wh in "
                       f"{len(rows)} bundle(s), {rows['hour_start'].nunique()} hour(s), by "
                       f"{first['operation']} (event {first['created_event_seq']}); GEC: "
-                      f"{', '.join(serials) or '—'}", soft_wrap=True, highlight=False)
+                      f"{serials or '—'}", soft_wrap=True, highlight=False)
 
 
 @registry_app.command()

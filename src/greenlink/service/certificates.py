@@ -281,7 +281,7 @@ def claims(ctx: ServiceContext, actor: Principal, park_id: int) -> list[dict[str
             "claim_id": row["claim_id"], "kind": row["kind"], "purpose": row["purpose"],
             "beneficiary": row["beneficiary"], "operation": row["operation"],
             "event_seq": int(row["created_event_seq"]), "wh": 0, "bundle_ids": [],
-            "hours": [], "gec_serials": []})
+            "hours": [], "gec_serials": [], "gec_serial_text": ""})
         c["wh"] += int(row["wh"])
         c["bundle_ids"].append(int(row["bundle_id"]))
         hour = pd.Timestamp(row["hour_start"]).isoformat()
@@ -289,6 +289,8 @@ def claims(ctx: ServiceContext, actor: Principal, park_id: int) -> list[dict[str
             c["hours"].append(hour)
         c["gec_serials"] += [{"bundle_id": int(row["bundle_id"]), **x}
                              for x in _serials(row["gec_serials"])]
+    for c in out.values():
+        c["gec_serial_text"] = flow.serial_text(c["gec_serials"])
     return list(out.values())
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
+from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult, serial_text
 from greenlink.certificates.errors import ClaimRefused, RegistryError
 from greenlink.certificates.heads import Checkpoint, Trust, verifier_trust
 from greenlink.certificates.purposes import (
@@ -34,7 +34,8 @@ __all__ = ["CLAIM_PURPOSES", "STORAGE_CHARGE", "USER_CLAIM_PURPOSES", "Checkpoin
            "ClaimRefused", "ClaimRequest", "ClaimResult", "Registry", "RegistryError",
            "Trust", "UserClaimPurpose", "accounts", "cancel", "checkpoint", "claim",
            "claims", "ensure_account", "ensure_users", "export", "gec_position",
-           "import_gec", "issue_from_store", "open_registry", "statement", "storage_charge",
+           "import_gec", "issue_from_store", "open_registry", "serial_text", "statement",
+           "storage_charge",
            "transfer", "verifier_trust", "verify", "withdraw"]
 
 
