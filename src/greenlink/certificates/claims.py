@@ -666,20 +666,8 @@ def claim_table(s: Session, *, beneficiary: str | None = None, claim_id: str | N
     return frame
 
 
-def claimed_per_hour(s: Session, beneficiary: str) -> dict[datetime, list[str]]:
-    """Claim ids of the beneficiary per hour (UTC start)."""
-    out: dict[datetime, list[str]] = defaultdict(list)
-    for cid, hour in s.execute(select(ClaimRecord.id, ClaimPart.hour_start).join(
-            ClaimPart, ClaimPart.claim_id == ClaimRecord.id).where(
-            ClaimRecord.beneficiary == beneficiary, ClaimRecord.kind == CLAIM_KIND).distinct()):
-        h = _utc(hour)
-        if cid not in out[h]:
-            out[h].append(cid)
-    return dict(out)
-
-
 __all__ = ["EVENT_KIND", "Beneficiary", "ClaimLine", "ClaimRefused", "ClaimRequest",
            "ClaimResult", "ClaimedPart", "GecLink", "HourlyCap", "LineOutcome",
-           "check_request", "claim_of_bundle", "claim_table", "claimed_per_hour",
+           "check_request", "claim_of_bundle", "claim_table",
            "claims_in_hour", "new_record", "replay", "resolve_beneficiary", "result_of",
            "serial_json", "serial_text", "subject_check"]

@@ -29,6 +29,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from greenlink import jsonio
 from greenlink.errors import InputError, Problem
 from greenlink.signing import keys as signing_keys
 from greenlink.signing import trust as signing_trust
@@ -215,7 +216,7 @@ class Checkpoint:
                                 "event_at": self.event_at, "signed_at": self.signed_at,
                                 "key": self.key, "public_key": self.public_key,
                                 "signature": self.signature}
-        return json.dumps(body, indent=1) + "\n"
+        return jsonio.dumps(body, indent=1) + "\n"
 
     def write(self, path: Path) -> None:
         """Write atomically (temporary file beside it, then rename)."""
