@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -27,7 +28,13 @@ from greenlink.certificates.models import Base
 from greenlink.certificates.registry import Registry
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.signing.keys import PUBLIC_NAME, generate_key, rotate_key
-from tests.certificates.conftest import db_url, hours, pg_server, pg_url  # noqa: F401
+from tests.certificates.conftest import (  # noqa: F401
+    db_url,
+    gec_issued,
+    hours,
+    pg_server,
+    pg_url,
+)
 
 H0 = datetime(2025, 6, 1, tzinfo=UTC)
 #: The shipped example GEC export and its mapping (device pv, accounts park and alu).
@@ -69,13 +76,16 @@ def build(url: str) -> Registry:
         "beneficiary": "alu", "hour_start": pd.date_range(H0, periods=4, freq="h"),
         "wh": [900, 900, 900, 900]}))
     reg.record_consumption("steel", H0, 500)  # one row
+    reg.record_consumption("bess", H0 + timedelta(hours=1), 800)  # the battery's charging
+    # the month's GECs (Chinese certificates are claimable only then)
+    reg.import_gec_file(GEC_DATA / "example-records.csv", GEC_DATA / "example-mapping.toml")
     moved = reg.transfer(1, "alu", quantity_wh=400)  # split: 5 (alu), 6 (park)
-    reg.cancel(moved, beneficiary="alu", purpose="tenant_scope2")
+    reg.cancel(moved, beneficiary="alu", purpose="tenant_scope2", claim_id="c-alu")
     reg.transfer(3, "steel")  # whole bundle
-    reg.storage_charge("bess", [2])
+    reg.storage_charge("bess", [2], claim_id="c-bess")
     reg.storage_discharge("bess", H0 + timedelta(hours=5), 450, efficiency=0.9,
                           metadata_id=meta)
-    reg.import_gec_file(GEC_DATA / "example-records.csv", GEC_DATA / "example-mapping.toml")
+    gec_issued(reg, Path(tempfile.mkdtemp(prefix="gec-")), "pv", "2025-07", 10)  # GEC rows last
     check = reg.verify()
     assert check.ok, check.problems
     return reg
@@ -230,6 +240,10 @@ TARGETS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any], dict[st
      {"id": 1}, {"id": 7}, {"id": 1}),
     ("gc_gec_record", {"id": 1}, {"tradable": False},  # sellable GECs made non-tradable
      {"id": 1}, {"id": 99, "source_row": 999}, {"id": 4}),  # a cancellation record removed
+    ("gc_claim", {"id": "c-alu"}, {"beneficiary": "steel"},  # a claim given to another
+     {"id": "c-alu"}, {"id": "forged-claim"}, {"id": "c-bess"}),
+    ("gc_claim_part", {"bundle_id": 5}, {"gec_serials": "[]"},  # the GEC serials erased
+     {"bundle_id": 5}, {"bundle_id": 100}, {"bundle_id": 2}),
 ]
 IDS = [t[0] for t in TARGETS]
 
@@ -303,6 +317,7 @@ def test_row_changed_then_used_by_the_registry_is_named(db_url: str) -> None:  #
     """Tampering is not laundered by a later legitimate operation on the tampered row: the
     operation records the digest it found, which differs from the last record."""
     reg = build(db_url)
+    reg.record_consumption("steel", H0 + timedelta(hours=3), 500)  # so steel may claim it
     with attacker(db_url) as con:
         bundles = table("gc_bundle")
         con.execute(update(bundles).where(bundles.c.id == 4).values(account_id="steel"))
@@ -396,6 +411,7 @@ def test_history_rebuilt_and_signed_by_the_attacker_is_untrusted(db_url: str,  #
     """Edit, rebuild the chain and sign every head with one's own key: the history is
     consistent, but not signed by the operator — verify exits 3 (UNTRUSTED), never 0."""
     reg = build(db_url)
+    reg.record_consumption("steel", H0 + timedelta(hours=3), 500)  # so steel may claim it
     with attacker(db_url) as con:
         bundles = table("gc_bundle")
         con.execute(update(bundles).where(bundles.c.id == 4).values(account_id="steel"))
@@ -418,6 +434,7 @@ def test_history_rebuilt_and_signed_by_the_attacker_is_untrusted(db_url: str,  #
 
 def test_signatures_stripped_are_found(db_url: str) -> None:  # noqa: F811
     reg = build(db_url)
+    reg.record_consumption("steel", H0 + timedelta(hours=3), 500)  # so steel may claim it
     with attacker(db_url) as con:
         bundles = table("gc_bundle")
         con.execute(update(bundles).where(bundles.c.id == 4).values(account_id="steel"))

@@ -11,6 +11,7 @@ from greenlink.carbon.batches import check_batches
 from greenlink.carbon.claims import batch_hour_claims, cancel_for_claims
 from greenlink.certificates.db import open_registry
 from greenlink.certificates.registry import RegistryError
+from tests.certificates.conftest import gec_issued
 
 from .conftest import make_flows
 
@@ -25,6 +26,10 @@ def test_batch_claim_cancels_and_blocks_a_second_claim(tmp_path: Path) -> None:
     hours = pd.date_range("2025-03-01", periods=4, freq="1h", tz="Asia/Shanghai")
     reg.issue(pd.DataFrame({"device_id": "ground", "hour_start": hours,
                             "energy_wh": 400_000}), metadata_id=meta)
+    # the plant's metered consumption (1 MWh an hour) and the month's GECs
+    reg.record_consumption_table(pd.DataFrame({"beneficiary": "plant", "hour_start": hours,
+                                               "wh": 1_000_000}))
+    gec_issued(reg, tmp_path, "ground", "2025-03", 10)
     flows = make_flows(hours=4, load_kwh=1000.0, green_kwh=400.0)
     batches = check_batches(pd.DataFrame([{
         "batch_id": "b1", "process": "mill", "sku": "S", "start": "2025-03-01T00:30",
@@ -38,6 +43,10 @@ def test_batch_claim_cancels_and_blocks_a_second_claim(tmp_path: Path) -> None:
     claimed = reg.bundles(account_id="park", status="Claimed")
     assert claimed["bundle_quantity"].sum() == 350_000
     assert set(claimed["claim_purpose"]) == {"product_batch"}
+    assert done["gec_serials"].iat[0] == "GECGROUND202503T000001"  # the serial behind it
+    again = cancel_for_claims(reg, claims, account_id="park", beneficiary="plant")
+    assert again["bundle_ids"].tolist() == done["bundle_ids"].tolist()  # the first result
+    assert reg.bundles(account_id="park", status="Claimed")["bundle_quantity"].sum() == 350_000
     with pytest.raises(RegistryError):  # the same MWh cannot back a Scope 2 claim too
         reg.cancel(int(done["bundle_ids"].iat[0][0]), beneficiary="plant",
                    purpose="tenant_scope2", account_id="park")

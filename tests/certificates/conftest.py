@@ -93,3 +93,56 @@ def park(url: str) -> tuple[Registry, int]:
                             issuing_body="test", issue_market_zone="CN-JS",
                             dissemination_level="private line")
     return reg, meta
+
+
+#: A mapping for GEC issuance lists written by :func:`gec_issued` (status and tradability from
+#: the defaults; holder left blank: the device's account).
+GEC_MAPPING = """
+[columns]
+device = "device"
+production_month = "month"
+serial_start = "from"
+serial_end = "to"
+
+[defaults]
+status = "issued"
+tradable = true
+"""
+_gec_files = itertools.count()
+
+
+def gec_issued(reg: Registry, folder: Path, device: str = "pv", month: str = "2025-06",
+               count: int = 1000, *, tradable: bool = True) -> None:
+    """Import the issuance of ``count`` GECs (1 MWh each) for a device and month, held by the
+    device's account: the GEC records a Chinese bundle needs before it can be claimed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n = next(_gec_files)
+    mapping = folder / f"gec-mapping-{n}.toml"
+    mapping.write_text(GEC_MAPPING.replace("tradable = true",
+                                           f"tradable = {str(tradable).lower()}"),
+                       encoding="utf-8")
+    stem = f"GEC{device.upper().replace('_', '')}{month.replace('-', '')}{'T' if tradable else 'N'}"
+    records = folder / f"gec-{n}.csv"
+    records.write_text(f"device,month,from,to\n{device},{month},{stem}000001,"
+                       f"{stem}{count:06d}\n", encoding="utf-8")
+    reg.import_gec_file(records, mapping)
+
+
+def claim_ready(reg: Registry, *, users: tuple[str, ...] = ("alu", "steel"),
+                start: str = "2025-06-01", periods: int = 48, wh: int = 10_000_000,
+                devices: tuple[str, ...] = ("pv",), months: tuple[str, ...] = ("2025-06",),
+                gec: int = 1000) -> None:
+    """What a claim needs besides certificates: the users' metered hourly consumption
+    registered (``wh`` per hour, large: the cap is not what such a test is about) and the
+    GECs of the devices' months imported (Chinese bundles are claimable only then)."""
+    if users:
+        starts = pd.date_range(start, periods=periods, freq="h", tz="UTC")
+        reg.record_consumption_table(pd.DataFrame({
+            "beneficiary": [u for u in users for _ in starts],
+            "hour_start": [t for _ in users for t in starts], "wh": wh}))
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="gec-"))
+    for d in devices:
+        for m in months:
+            gec_issued(reg, folder, d, m, gec)

@@ -8,13 +8,14 @@ from typer.testing import CliRunner
 
 from greenlink.certificates.audit import bundle_hash
 from greenlink.cli.registry_cmd import registry_app
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 
 
 def build(url: str):  # type: ignore[no-untyped-def]
     reg, meta = park(url)
     reg.issue(hours("pv", [1000, 800, 600]), metadata_id=meta)
     moved = reg.transfer(1, "alu", quantity_wh=400)
+    claim_ready(reg)  # alu's metered consumption and the month's GECs
     reg.cancel(moved, beneficiary="alu", purpose="tenant_scope2")
     assert reg.verify().ok
     return reg

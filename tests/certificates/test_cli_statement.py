@@ -12,6 +12,7 @@ from greenlink.cli.main import example_dir
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.metering.synthetic import write_example_meter_files
 from greenlink.workflows.run import run_scenario
+from tests.certificates.conftest import GEC_MAPPING
 
 PARK = example_dir() / "park.toml"
 
@@ -47,8 +48,19 @@ def test_issue_claim_statement_export(setup: tuple[Path, Path, str]) -> None:
     bid = int(noon[noon["device_id"] == "ground"]["id"].iloc[0])
     invoke("transfer", str(bid), "--to", "alu_extruder", "--quantity", "1000000", "--db", db)
     moved = int(pd.read_csv(tmp / "gc.csv").shape[0]) + 1  # first child of the split
-    invoke("cancel", str(moved), "--beneficiary", "alu_extruder", "--purpose", "tenant_scope2",
-           "--db", db)
+    # Chinese certificates: claimable once the month's GECs are imported ("GEC pending")
+    pending = CliRunner().invoke(registry_app, ["cancel", str(moved), "--beneficiary",
+                                                "alu_extruder", "--purpose", "tenant_scope2",
+                                                "--db", db])
+    assert pending.exit_code == 2 and "GEC pending" in pending.output, pending.output
+    (tmp / "gec.toml").write_text(GEC_MAPPING, encoding="utf-8")
+    (tmp / "gec.csv").write_text("device,month,from,to\nground,2025-06,G2506000001,"
+                                 "G2506009999\n", encoding="utf-8")
+    assert "1 of 1 records imported" in invoke("gec", "import", str(tmp / "gec.csv"),
+                                                "--mapping", str(tmp / "gec.toml"), "--db", db)
+    out = invoke("cancel", str(moved), "--beneficiary", "alu_extruder", "--purpose",
+                 "tenant_scope2", "--db", db)
+    assert "GEC serials: G2506000001" in out, out
     invoke("statement", "--user", "alu_extruder", "--month", "2025-06", "-s", str(PARK),
            "--store", str(store), "--out", str(tmp / "st"), "--db", db)
     st = json.loads((tmp / "st" / "alu_extruder_2025-06.json").read_text())
@@ -57,6 +69,9 @@ def test_issue_claim_statement_export(setup: tuple[Path, Path, str]) -> None:
     assert st["metered"]["matched_green_kwh"] > 1000
     assert set(st["metered"]["production_lines"]) == {"line-1", "line-2"}
     assert st["claims_within_matched_energy"]
+    (claim,) = st["certificates"]["claims"]
+    assert claim["gec_serial_text"] == "G2506000001" and claim["wh"] == 1_000_000
+    assert st["certificates"]["bundles"][0]["gec_serials"][0]["from"] == "G2506000001"
     assert "Green energy statement" in (tmp / "st" / "alu_extruder_2025-06.html").read_text()
     invoke("export", "--out", str(tmp / "gc.json"), "--status", "Claimed", "--db", db)
     exported = json.loads((tmp / "gc.json").read_text())["bundles"]

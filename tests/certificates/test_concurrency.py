@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from greenlink.certificates.models import Event
 from greenlink.certificates.registry import Registry, RegistryError
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 
 CLIENTS = 32
 ACCOUNTS = ["park", "alu", "steel"]
@@ -40,6 +40,7 @@ def leaves_cover_issuance(reg: Registry) -> None:
 def test_32_clients_race_for_one_bundle(pg_url: str) -> None:
     reg, meta = park(pg_url)
     reg.issue(hours("pv", [1000]), metadata_id=meta)
+    claim_ready(reg, users=tuple(f"client{k}" for k in range(CLIENTS)), periods=1)
     barrier = threading.Barrier(CLIENTS)
     wins: list[int] = []
     errors: list[str] = []
@@ -96,6 +97,7 @@ def test_32_clients_transfer_and_cancel_overlapping_bundles(pg_url: str) -> None
             if a != s:
                 reg.whitelist(a, s)
     reg.issue(hours("pv", [1000] * 8), metadata_id=meta)
+    claim_ready(reg, users=tuple(f"c{k}" for k in range(CLIENTS)), periods=8)
     done: list[tuple[str, int]] = []
     refused = Counter[str]()
     lock = threading.Lock()

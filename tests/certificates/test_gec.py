@@ -21,7 +21,7 @@ from greenlink.certificates.models import GecRecord
 from greenlink.certificates.registry import Registry
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.errors import InputError
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 
 MWH = 1_000_000
 AS_OF = date(2025, 8, 1)
@@ -155,6 +155,10 @@ def test_serials_assigned_in_claim_order(db_url: str, tmp_path: Path, mapping: P
     reg, meta = base(db_url, tmp_path, mapping)
     # six bundles of 0.6 MWh on 1 June (08:00-13:00 China time)
     reg.issue(hours("pv", [600_000] * 6), metadata_id=meta)
+    # what the claims need besides GECs: the tenants' metered consumption, the battery's
+    # metered charging, and the buyer (outside the park) registered as an account
+    claim_ready(reg, users=("alu", "steel", "bess"), periods=6, devices=())
+    reg.add_account("buyer", "Outside buyer")
     reg.cancel(1, beneficiary="alu", purpose="tenant_scope2")
     reg.cancel(2, beneficiary="steel", purpose="product_batch")
     reg.cancel(3, beneficiary="buyer", purpose="sold_as_certificate")

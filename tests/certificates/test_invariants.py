@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from greenlink.certificates.registry import RegistryError
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 from tests.certificates.test_concurrency import leaves_cover_issuance
 
 OP = st.tuples(st.sampled_from(["transfer", "cancel", "split", "withdraw", "reissue"]),
@@ -28,6 +28,8 @@ def test_every_wh_issued_once_and_claimed_at_most_once(generation: list[int],
     with tempfile.TemporaryDirectory() as tmp:
         reg, meta = park(f"sqlite:///{Path(tmp) / 'r.sqlite'}")
         reg.issue(hours("pv", generation), metadata_id=meta)
+        # each account's metered consumption: 600 Wh an hour (claims are capped by it)
+        claim_ready(reg, users=("park", "alu", "steel"), periods=4, wh=600)
         reissued = 0
         for kind, pick, account, qty in ops:
             bundles = reg.bundles()
@@ -64,4 +66,7 @@ def test_every_wh_issued_once_and_claimed_at_most_once(generation: list[int],
         gen.iloc[0] += reissued
         for hour, wh in per_hour.items():
             assert wh <= gen.loc[hour]
+        per_user = claimed.groupby(["beneficiary", pd.to_datetime(
+            claimed["production_starting_interval"], utc=True)])["bundle_quantity"].sum()
+        assert (per_user <= 600).all()
         assert reg.verify().ok

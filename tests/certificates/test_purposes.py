@@ -20,7 +20,7 @@ from greenlink.certificates.purposes import (
 from greenlink.certificates.registry import RegistryError
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.evidence.spec import CertificatesSpec
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 
 CANDIDATES = (*CLAIM_PURPOSES, "bogus", "Tenant_Scope2", "")
 
@@ -34,10 +34,12 @@ def test_the_lists_nest() -> None:
 def test_registry_accepts_every_purpose(tmp_path: Path) -> None:
     reg, meta = park(f"sqlite:///{tmp_path / 'r.sqlite'}")
     reg.issue(hours("pv", [100] * len(CANDIDATES)), metadata_id=meta)
+    claim_ready(reg, users=("alu", "bess"))  # consumption of alu, charging of bess; GECs
     accepted = []
     for bundle_id, purpose in enumerate(CANDIDATES, start=1):
-        try:
-            reg.cancel(bundle_id, beneficiary="alu", purpose=purpose)
+        try:  # storage charging only into a registered storage device
+            reg.cancel(bundle_id, beneficiary="bess" if purpose == STORAGE_CHARGE else "alu",
+                       purpose=purpose)
         except RegistryError:
             continue
         accepted.append(purpose)

@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from greenlink.certificates.db import VERSION_TABLE, open_registry
 from greenlink.certificates.models import Base
 from greenlink.certificates.registry import RegistryError
-from tests.certificates.conftest import hours, park
+from tests.certificates.conftest import claim_ready, hours, park
 
 
 def test_issue_ranges_and_no_double_issuance(db_url: str) -> None:
@@ -21,17 +21,20 @@ def test_issue_ranges_and_no_double_issuance(db_url: str) -> None:
     assert set(b["certificate_bundle_status"]) == {"Active"}
     with pytest.raises(RegistryError, match="already issued"):
         reg.issue(hours("pv", [5], start="2025-06-01 02:00"), metadata_id=meta)
+    # capacity 1000 kW × 1 h × rating_margin 1.05 (the bound of meter ingest)
+    reg.issue(hours("pv", [1_050_000], start="2025-06-02"), metadata_id=meta)
     with pytest.raises(RegistryError, match="above capacity"):
-        reg.issue(hours("pv", [1_000_001], start="2025-06-02"), metadata_id=meta)
+        reg.issue(hours("pv", [1_050_001], start="2025-06-03"), metadata_id=meta)
     with pytest.raises(RegistryError, match="not registered"):
         reg.issue(hours("nope", [1]), metadata_id=meta)
-    assert len(reg.bundles()) == 2  # refused issues left nothing behind
+    assert len(reg.bundles()) == 3  # refused issues left nothing behind
     assert reg.verify().ok
 
 
 def test_transfer_whitelist_split_cancel_withdraw(db_url: str) -> None:
     reg, meta = park(db_url)
     reg.issue(hours("pv", [1000, 800]), metadata_id=meta)
+    claim_ready(reg)
     moved = reg.transfer(1, "alu", from_account="park", quantity_wh=300)
     b = reg.bundles().set_index("id")
     assert b.loc[1, "certificate_bundle_status"] == "Bundle Split"
@@ -64,6 +67,7 @@ def test_transfer_whitelist_split_cancel_withdraw(db_url: str) -> None:
 def test_claims_never_exceed_hourly_consumption(db_url: str) -> None:
     reg, meta = park(db_url)
     reg.issue(hours("pv", [1000]), metadata_id=meta)
+    claim_ready(reg, users=())  # the month's GECs
     reg.record_consumption("alu", datetime(2025, 6, 1, tzinfo=UTC), 700)
     reg.cancel(1, beneficiary="alu", purpose="product_batch", quantity_wh=600)
     rest = int(reg.bundles(status="Active")["id"].iloc[0])
@@ -77,6 +81,7 @@ def test_claims_never_exceed_hourly_consumption(db_url: str) -> None:
 def test_storage_fifo_with_losses(db_url: str) -> None:
     reg, meta = park(db_url)
     reg.issue(hours("pv", [1000, 600]), metadata_id=meta)
+    claim_ready(reg, users=("bess",))  # the battery's metered charging, the month's GECs
     scr1 = reg.storage_charge("bess", [1])
     scr2 = reg.storage_charge("bess", [2])
     assert (scr1, scr2) == (1, 2)

@@ -31,6 +31,7 @@ from greenlink.metering.ingest import ingest_files
 from greenlink.metering.store import open_store
 from greenlink.scenario.model import Scenario
 from greenlink.units import kwh_to_wh
+from tests.certificates.conftest import gec_issued
 from tests.evidence.conftest import request_for
 
 # Quarter-hour readings [kWh] of one plant and one user, equal interval by interval: every hour
@@ -96,6 +97,7 @@ def test_fully_green_hours_are_claimed_in_full(tmp_path: Path) -> None:
     assert issued.bundles == len(HOUR_WH) and issued.wh == sum(HOUR_WH)
     issued_wh = reg.bundles(device_id="pv")["bundle_quantity"].tolist()
     assert issued_wh == HOUR_WH
+    gec_issued(reg, tmp_path, "pv", "2025-01", 1)  # the month's GEC (1 MWh covers 3 kWh)
     req = _claim(sc, store, t0, reg, len(HOUR_WH))  # checked now, cancelled by the build
     built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
     context = built.claim["certificates"]
@@ -129,6 +131,7 @@ def test_certificates_are_issued_and_claimed_per_local_clock_hour(
     starts = pd.to_datetime(bundles["production_starting_interval"], utc=True)
     assert starts.iloc[0].isoformat() == first_utc
     assert list(starts.dt.tz_convert(timezone).dt.minute) == [0] * n
+    gec_issued(reg, tmp_path, "pv", "2025-01", 1)  # the month (China time) of every hour
     req = _claim(sc, store, t0, reg, n)  # checked now, cancelled by the build
     key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
     built = build_green_share_pack(req, key, tmp_path / "p.zip", summaries=False)
@@ -166,9 +169,10 @@ def test_registry_takes_quarter_hour_starts_only(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="quarter"):
         reg.issue(pd.DataFrame({"device_id": "pv", "hour_start": [
             pd.Timestamp("2025-01-02 00:10", tz="UTC")], "energy_wh": 5}), metadata_id=meta)
-    with pytest.raises(RegistryError, match="above capacity"):  # 1 kW × 1 h = 1000 Wh
+    # 1 kW × 1 h × rating_margin 1.05 = 1050 Wh: the bound meter ingest puts on the readings
+    with pytest.raises(RegistryError, match="above capacity"):
         reg.issue(pd.DataFrame({"device_id": "pv", "hour_start": [
-            pd.Timestamp("2025-01-03", tz="UTC")], "energy_wh": 1001}), metadata_id=meta)
+            pd.Timestamp("2025-01-03", tz="UTC")], "energy_wh": 1051}), metadata_id=meta)
 
 
 KWH = st.floats(min_value=0.0, max_value=1e9, allow_nan=False, allow_infinity=False)

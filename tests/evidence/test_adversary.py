@@ -409,10 +409,10 @@ def _boom(*_args: object, **_kw: object) -> None:
 
 def _inject(step: str, monkeypatch: pytest.MonkeyPatch, reg) -> None:  # type: ignore[no-untyped-def]
     """Make one step of the build fail."""
-    if step == "cancel":  # the second of several cancellations fails
+    if step == "cancel":  # the second of several cancellations (bundles of the claim) fails
         from greenlink.certificates.registry import Registry
 
-        real, calls = Registry.cancel, []
+        real, calls = Registry._claim_bundle, []
 
         def cancel(self, *args, **kw):  # type: ignore[no-untyped-def]
             calls.append(1)
@@ -420,7 +420,7 @@ def _inject(step: str, monkeypatch: pytest.MonkeyPatch, reg) -> None:  # type: i
                 raise RuntimeError("injected failure")
             return real(self, *args, **kw)
 
-        monkeypatch.setattr(Registry, "cancel", cancel)
+        monkeypatch.setattr(Registry, "_claim_bundle", cancel)
     elif step == "commit":
         from sqlalchemy import event
 

@@ -14,6 +14,7 @@ from greenlink.evidence.build import build_green_share_pack, with_registry_certi
 from greenlink.evidence.pack import read_pack
 from greenlink.evidence.registry_link import hour_claims
 from greenlink.evidence.verify import verify_pack
+from tests.certificates.conftest import gec_issued
 from tests.evidence.conftest import request_for, tiny_flows
 
 
@@ -27,6 +28,12 @@ def _registry(tmp_path: Path, wh: list[int]):  # type: ignore[no-untyped-def]
     hours = pd.DataFrame({"device_id": "pv", "hour_start": pd.date_range(
         "2025-01-01", periods=len(wh), freq="h", tz="Asia/Shanghai"), "energy_wh": wh})
     reg.issue(hours, metadata_id=meta, issuance_date=pd.Timestamp("2025-01-02").date())
+    # what a claim needs besides certificates: the users' metered consumption of those hours
+    # registered (the tiny flows' user u, the example park's alu_extruder) and the month's GECs
+    reg.record_consumption_table(pd.DataFrame({
+        "beneficiary": [u for u in ("u", "alu_extruder") for _ in hours["hour_start"]],
+        "hour_start": [t for _ in range(2) for t in hours["hour_start"]], "wh": 1_000_000}))
+    gec_issued(reg, tmp_path / "gec", "pv", "2025-01", 1)
     return reg
 
 
@@ -51,6 +58,9 @@ def test_pack_cancels_certificates_and_second_pack_is_refused(
     members = read_pack(tmp_path / "p.zip")
     table = members["certificates/cancelled.csv"].decode()
     assert "Claimed" in table and "tenant_scope2" in table and "issuance_id" in table
+    # the GEC serials behind the claim: in the pack's claim and beside each certificate
+    assert cert["gec_serials"] == "GECPV202501T000001" and "GECPV202501T000001" in table
+    assert cert["registry_claim_id"] == reg.claims()["claim_id"].iat[0]
     assert verify_pack(tmp_path / "p.zip", key.public_key()).ok
     claimed = reg.bundles(account_id="park", status="Claimed")
     assert int(claimed["bundle_quantity"].sum()) == 18_000

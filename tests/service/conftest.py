@@ -48,12 +48,24 @@ def example_upload() -> list[tuple[str, tuple[str, bytes, str]]]:
     return [("files", (f.filename, f.content, "application/octet-stream")) for f in files]
 
 
+def operator_keys(folder: Path) -> Path:
+    """The operator's key folder that signs the parks' registries (Settings.registry_key_dir),
+    made in ``folder``."""
+    from greenlink.signing.keys import generate_key
+
+    key_dir = folder / "operator-keys"
+    if not key_dir.exists():
+        generate_key(key_dir)
+    return key_dir
+
+
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """The demo accounts and the example park, simulated once (about 8 s)."""
     folder = tmp_path_factory.mktemp("service")
     settings = make_settings(f"sqlite:///{folder / 'service.db'}", folder,
-                             max_request_bytes=8 * 1024 * 1024, **FAST_HASH)
+                             max_request_bytes=8 * 1024 * 1024,
+                             registry_key_dir=operator_keys(folder), **FAST_HASH)
     ctx = open_service(settings)
     park_id, made = seed_demo(ctx, PASSWORD)
     tokens = {}
@@ -75,7 +87,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 def fresh(tmp_path: Path) -> Iterator[tuple[ServiceContext, TestClient]]:
     """An empty service (own database and folder) with its job worker."""
     settings = make_settings(f"sqlite:///{tmp_path / 'service.db'}", tmp_path / "data",
-                             max_request_bytes=4 * 1024 * 1024, **FAST_HASH)
+                             max_request_bytes=4 * 1024 * 1024,
+                             registry_key_dir=operator_keys(tmp_path), **FAST_HASH)
     ctx = open_service(settings)
     with TestClient(create_app(settings, ctx)) as client:
         yield ctx, client

@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from greenlink.service import accounts, parks
 from greenlink.service.settings import Settings, make_settings
 from greenlink.service.startup import open_service
-from tests.service.conftest import EXAMPLE, FAST_HASH, PASSWORD
+from tests.service.conftest import EXAMPLE, FAST_HASH, PASSWORD, operator_keys
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -42,7 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Sett
     from greenlink.web.app import create_app
 
     folder = tmp_path_factory.mktemp("browser")
-    settings = make_settings(f"sqlite:///{folder / 'service.db'}", folder, **FAST_HASH)
+    settings = make_settings(f"sqlite:///{folder / 'service.db'}", folder,
+                             registry_key_dir=operator_keys(folder), **FAST_HASH)
     ctx = open_service(settings, start_runner=False)
     for email, role, org in (("operator@park.test", "operator", "Park operator"),
                              ("alu@park.test", "tenant", "Alu Co"),

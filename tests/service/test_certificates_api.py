@@ -34,6 +34,28 @@ def meter_csv(days: int = 2) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def gec_files() -> list[tuple[str, tuple[str, bytes, str]]]:
+    """The park's GEC issuance of June 2025 (100 GEC per plant) and its mapping."""
+    from tests.certificates.conftest import GEC_MAPPING
+
+    records = "device,month,from,to\n" + "".join(
+        f"{d},2025-06,GEC{d.upper()}202506T000001,GEC{d.upper()}202506T000100\n"
+        for d in ("rooftops", "ground"))
+    return [("records", ("gec.csv", records.encode(), "text/csv")),
+            ("mapping", ("gec.toml", GEC_MAPPING.encode(), "text/plain"))]
+
+
+def park_registry(demo: Demo) -> object:
+    """The park's registry as the service opens it (its operator's key)."""
+    from greenlink.service import certificates
+    from greenlink.service.models import Park
+    from greenlink.service.parks import ParkScope
+
+    with demo.ctx.sessions() as s:
+        park = s.get(Park, demo.park_id)
+    return certificates.registry_of(ParkScope(park, None), demo.ctx.settings.registry_key_dir)
+
+
 def _ingest(demo: Demo, content: bytes, name: str = "meters.csv") -> object:
     return demo.client.post(f"{P}/{demo.park_id}/meter-files", headers=demo.headers("operator"),
                             files=[("files", (name, content, "text/csv"))])
@@ -102,21 +124,48 @@ def test_meter_ingest_report_issue_transfer_claim_verify(demo: Demo) -> None:
     stolen = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
                     headers=demo.headers("steel_fasteners"), json={"purpose": "tenant_scope2"})
     assert stolen.status_code == 422
+    # Chinese certificates: nothing is claimable before the month's GECs are imported
+    pending = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
+                     headers=demo.headers("tenant"), json={"purpose": "tenant_scope2"})
+    assert pending.status_code == 422 and "GEC pending" in pending.text, pending.text
+    assert c.post(f"{P}/{park}/certificates/gec", headers=demo.headers("tenant"),
+                  files=gec_files()).status_code == 403
+    imported = c.post(f"{P}/{park}/certificates/gec", headers=demo.headers("operator"),
+                      files=gec_files())
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["gec_by_status"] == {"issued": 2 * 100}
     claim = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
                    headers=demo.headers("tenant"), json={"purpose": "tenant_scope2"})
     assert claim.status_code == 200, claim.text
+    # half of a 4 MWh hour: 2 MWh on the first two GECs of the month
+    assert claim.json()["gec_serial_text"] == ("GECROOFTOPS202506T000001–"
+                                               "GECROOFTOPS202506T000002")
+    assert claim.json()["gec_serials"][0]["from"] == "GECROOFTOPS202506T000001"
+    again = c.post(f"{P}/{park}/certificates/{moved.json()['bundle_id']}/cancel",
+                   headers=demo.headers("tenant"), json={"purpose": "tenant_scope2"})
+    assert again.status_code == 200 and again.json()["replayed"]  # the first result
+    assert again.json()["claim_id"] == claim.json()["claim_id"]
     mine = c.get(f"{P}/{park}/certificates", headers=demo.headers("tenant")).json()
     assert mine["bundles"][0]["certificate_bundle_status"] == "Claimed"
     assert mine["bundles"][0]["beneficiary"] == "alu_extruder"
+    listed = c.get(f"{P}/{park}/certificates/claims", headers=demo.headers("tenant")).json()
+    assert [x["claim_id"] for x in listed] == [claim.json()["claim_id"]]
 
     ground = next(b for b in held["bundles"] if b["device_id"] == "ground")
+    # a sale names a registered account (the buyer's), never free text
+    unknown = c.post(f"{P}/{park}/certificates/{ground['id']}/cancel",
+                     headers=demo.headers("operator"),
+                     json={"purpose": "sold_as_certificate", "beneficiary": "buyer-1"})
+    assert unknown.status_code == 422 and "not a registered account" in unknown.text
+    park_registry(demo).add_account("buyer-1", "a buyer outside the park")
     sold = c.post(f"{P}/{park}/certificates/{ground['id']}/cancel",
                   headers=demo.headers("operator"),
                   json={"purpose": "sold_as_certificate", "beneficiary": "buyer-1"})
     assert sold.status_code == 200, sold.text
+    assert sold.json()["gec_serials"][0]["tradable"]  # sold on tradable GECs only
 
     v = c.get(f"{P}/{park}/certificates/verify", headers=demo.headers("verifier")).json()
-    assert v["ok"] and v["bundles"] >= body["bundles"] and v["problems"] == []
+    assert v["ok"] and v["trusted"] and v["bundles"] >= body["bundles"] and v["problems"] == []
     export = c.get(f"{P}/{park}/certificates/export", headers=demo.headers("verifier"))
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
     bundles = export.json()["bundles"]
@@ -124,7 +173,8 @@ def test_meter_ingest_report_issue_transfer_claim_verify(demo: Demo) -> None:
 
     with demo.ctx.sessions() as s:
         actions = set(s.scalars(select(AuditEvent.action)))
-    assert {"meter.ingest", "cert.issue", "cert.transfer", "cert.cancel"} <= actions
+    assert {"meter.ingest", "cert.issue", "cert.transfer", "cert.cancel",
+            "cert.gec_import"} <= actions
 
 
 def test_certificates_page_by_role(demo: Demo) -> None:

@@ -68,6 +68,10 @@ ENDPOINTS: dict[tuple[str, str], tuple[Action | None, Callable[[], dict[str, Any
         Action.CERT_CANCEL, lambda: {"json": {"purpose": "tenant_scope2",
                                               "beneficiary": "alu_extruder"}}),
     ("GET", f"{P}/parks/{{park_id}}/certificates/verify"): (Action.CERT_VERIFY, dict),
+    ("GET", f"{P}/parks/{{park_id}}/certificates/claims"): (Action.CERT_READ, dict),
+    ("POST", f"{P}/parks/{{park_id}}/certificates/gec"): (Action.CERT_ISSUE, lambda: {
+        "files": [("records", ("gec.csv", b"not,a,gec,export\n", "text/csv")),
+                  ("mapping", ("gec.toml", b"not = [toml", "text/plain"))]}),
     ("GET", f"{P}/parks/{{park_id}}/certificates/export"): (Action.CERT_EXPORT, dict),
     ("GET", f"{P}/parks/{{park_id}}/cbam"): (Action.CBAM_READ, dict),
     ("GET", f"{P}/parks/{{park_id}}/cbam/{{installation_id}}/see"): (Action.CBAM_READ, dict),

@@ -236,17 +236,73 @@ class CancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: UserClaimPurpose
     beneficiary: str | None = Field(default=None, min_length=1, max_length=200,
-                                    description="default (and for a tenant): the tenant itself")
+                                    description="a registered account or user id, exactly "
+                                    "(default, and for a tenant: the tenant itself)")
     quantity_wh: int | None = Field(default=None, ge=1, description="default: the whole bundle")
+    claim_id: str | None = Field(default=None, min_length=1, max_length=100,
+                                 pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]*$",
+                                 description="the claim's id (default: derived from the "
+                                 "request): the same claim again returns the first result")
 
 
 class BundleMoved(BaseModel):
     bundle_id: int = Field(description="id of the bundle that was transferred or claimed")
 
 
+class GecSerialsPublic(BaseModel):
+    bundle_id: int
+    device_id: str
+    from_: str = Field(alias="from", description="first GEC serial of the range")
+    to: str = Field(description="last GEC serial of the range")
+    gec: int = Field(description="GECs in the range (1 GEC = 1 MWh)")
+    wh: int = Field(description="Wh of the claim these serials back")
+    tradable: bool
+    pool: str = Field(description="held | cancelled:<beneficiary> | external:<party>")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class ClaimPublic(BundleMoved):
+    """A claim made through the registry's one claim path (``bundle_id``: the bundle claimed)."""
+
+    claim_id: str
+    purpose: str | None
+    beneficiary: str | None
+    claimed_wh: int
+    event_seq: int = Field(description="the registry event that made the claim")
+    replayed: bool = Field(description="the same claim was made before: its first result, "
+                           "nothing changed now")
+    gec_serials: list[GecSerialsPublic] = Field(
+        description="the China GEC serial ranges behind the claim (empty where none is needed)")
+    gec_serial_text: str
+
+
+class ClaimRecordPublic(BaseModel):
+    claim_id: str
+    kind: str
+    purpose: str | None
+    beneficiary: str | None
+    operation: str
+    event_seq: int
+    wh: int
+    bundle_ids: list[int]
+    hours: list[str]
+    gec_serials: list[dict[str, Any]]
+    gec_serial_text: str
+
+
+class GecImportPublic(BaseModel):
+    rows: int
+    imported: int
+    already_imported: int
+    known: int
+    gec_by_status: dict[str, int]
+
+
 class VerifyPublic(BaseModel):
     park_id: int
     ok: bool
+    trusted: bool = Field(description="signatures checked with the service's trusted keys")
     events: int
     bundles: int
     problems: list[str]

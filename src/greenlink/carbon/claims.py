@@ -5,7 +5,10 @@ batch ran. The same MWh must not also back a Scope 2 claim: the claim therefore 
 hour, granular certificates of those hours in the registry (:mod:`greenlink.certificates`,
 purpose ``product_batch`` or ``shipment``). A cancelled certificate is no longer Active, so it
 cannot be cancelled again for ``tenant_scope2``; the registry also refuses claims beyond the
-beneficiary's registered consumption of the hour.
+beneficiary's registered consumption of the hour. Every batch-hour of a claim goes to the
+registry's one claim path in one request (:func:`batch_claim_request`): all hours or none, an
+id so that the same claim twice changes nothing, each line's subject its batch so that a batch
+claimed twice is refused naming the first claim, and the GEC serials behind each bundle.
 
 Per batch and hour: ``claim_Wh = kwh_to_wh(overlap_fraction × green_kWh_hour × line_share)``
 (:func:`greenlink.units.kwh_to_wh`, the rule by which the certificates were issued). An hour is
@@ -16,11 +19,13 @@ hours certificates are issued for.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from greenlink import flows as fl
+from greenlink.certificates.claims import ClaimRequest, ClaimResult, serial_text
 from greenlink.units import kwh_to_wh
 
 
@@ -56,9 +61,49 @@ def batch_hour_claims(batches: pd.DataFrame, flows: pd.DataFrame, user: str,
     return pd.DataFrame(rows, columns=["batch_id", "hour_start", "claim_wh"])
 
 
-def cancel_for_claims(registry: object, claims: pd.DataFrame, *, account_id: str,
-                      beneficiary: str, purpose: str = "product_batch") -> pd.DataFrame:
-    """Cancel Active certificates of each claimed hour in ``account_id`` for ``beneficiary``.
+def batch_claim_request(claims: pd.DataFrame, *, account_id: str, beneficiary: str,
+                        purpose: str = "product_batch", claim_id: str | None = None,
+                        operation: str = "library", allow_shortfall: bool = True
+                        ) -> ClaimRequest:
+    """The registry claim of batch-hour claims: one line per batch and hour (its subject the
+    batch), all in one request — all hours or none.
+
+    ``claim_id`` ``None``: derived from the content, so the same batches claimed again are the
+    same claim (the registry returns the first result and changes nothing), and a batch-hour
+    claimed by another claim is refused naming it.
+    """
+    return ClaimRequest.for_hours(claims, beneficiary=beneficiary, purpose=purpose,
+                                  account_id=account_id, claim_id=claim_id,
+                                  operation=operation, allow_shortfall=allow_shortfall,
+                                  subject_column="batch_id")
+
+
+def claim_outcomes(claims: pd.DataFrame, result: ClaimResult) -> pd.DataFrame:
+    """Per claim row (:func:`batch_hour_claims`): ``cancelled_wh``, ``shortfall_wh`` (no
+    certificates left for that hour: that part of the claim is not backed), ``bundle_ids`` and
+    the GEC serials behind them."""
+    out = []
+    by_bundle = {p.bundle_id: p for p in result.parts}
+    for (batch_id, hour_start, claim_wh), line in zip(
+            zip(claims["batch_id"].tolist(), pd.DatetimeIndex(claims["hour_start"]),
+                claims["claim_wh"].tolist(), strict=True), result.lines, strict=True):
+        out.append({"batch_id": batch_id, "hour_start": hour_start.tz_convert("UTC"),
+                    "claim_wh": int(claim_wh), "cancelled_wh": line.claimed_wh,
+                    "shortfall_wh": line.shortfall_wh, "bundle_ids": list(line.bundle_ids),
+                    "gec_serials": serial_text(s for b in line.bundle_ids
+                                               for s in by_bundle[b].gec_serials),
+                    "claim_id": result.claim_id})
+    return pd.DataFrame(out, columns=["batch_id", "hour_start", "claim_wh", "cancelled_wh",
+                                      "shortfall_wh", "bundle_ids", "gec_serials", "claim_id"])
+
+
+def cancel_for_claims(registry: Any, claims: pd.DataFrame, *, account_id: str,
+                      beneficiary: str, purpose: str = "product_batch",
+                      claim_id: str | None = None, operation: str = "library"
+                      ) -> pd.DataFrame:
+    """Cancel Active certificates of each claimed hour in ``account_id`` for ``beneficiary``,
+    through the registry's one claim path (:meth:`~greenlink.certificates.registry.Registry
+    .claim`): one transaction for every batch-hour.
 
     Parameters
     ----------
@@ -71,41 +116,15 @@ def cancel_for_claims(registry: object, claims: pd.DataFrame, *, account_id: str
     Returns
     -------
     DataFrame
-        Per claim row: ``cancelled_wh``, ``shortfall_wh`` (no certificates left for that hour:
-        that part of the claim is not backed), ``bundle_ids``.
+        :func:`claim_outcomes`.
     """
-    active = registry.bundles(account_id=account_id, status="Active")  # type: ignore[attr-defined]
-    active["hour"] = pd.to_datetime(active["production_starting_interval"], utc=True)
-    pools: dict[pd.Timestamp, list[tuple[int, int]]] = {}
-    active = active.sort_values("id")
-    for hour_, bid_, qty_ in zip(pd.DatetimeIndex(active["hour"]), active["id"].tolist(),
-                                 active["bundle_quantity"].tolist(), strict=True):
-        pools.setdefault(hour_, []).append((int(bid_), int(qty_)))
-    out = []
-    for batch_id, hour_start, claim_wh in zip(
-            claims["batch_id"].tolist(), pd.DatetimeIndex(claims["hour_start"]),
-            claims["claim_wh"].tolist(), strict=True):
-        need = int(claim_wh)
-        hour = hour_start.tz_convert("UTC")
-        pool = pools.get(hour, [])
-        used: list[int] = []
-        while need > 0 and pool:
-            bundle_id, qty = pool[0]
-            take = min(need, qty)
-            cancelled = registry.cancel(  # type: ignore[attr-defined]
-                bundle_id, beneficiary=beneficiary, purpose=purpose, account_id=account_id,
-                quantity_wh=take)
-            used.append(int(cancelled))
-            need -= take
-            if take == qty:
-                pool.pop(0)
-            else:  # the rest of a split bundle is the newest Active bundle of that hour
-                rest = registry.bundles(  # type: ignore[attr-defined]
-                    account_id=account_id, status="Active")
-                rest = rest[pd.to_datetime(rest["production_starting_interval"], utc=True)
-                            == hour].sort_values("id")
-                pool[0] = (int(rest["id"].iat[-1]), qty - take)
-        out.append({"batch_id": batch_id, "hour_start": hour,
-                    "claim_wh": int(claim_wh), "cancelled_wh": int(claim_wh) - need,
-                    "shortfall_wh": need, "bundle_ids": used})
-    return pd.DataFrame(out)
+    if claims.empty:
+        return claim_outcomes(claims, _empty_result(account_id, beneficiary, purpose))
+    result = registry.claim(batch_claim_request(
+        claims, account_id=account_id, beneficiary=beneficiary, purpose=purpose,
+        claim_id=claim_id, operation=operation))
+    return claim_outcomes(claims, result)
+
+
+def _empty_result(account_id: str, beneficiary: str, purpose: str) -> ClaimResult:
+    return ClaimResult("", "claim", purpose, beneficiary, account_id, "", 0, 0, 0, 0, (), ())

@@ -44,6 +44,8 @@ from greenlink.certificates.models import (
     AccountWhitelist,
     Base,
     ChainHead,
+    ClaimPart,
+    ClaimRecord,
     Consumption,
     Device,
     Event,
@@ -105,6 +107,8 @@ CHAINED: tuple[Chained, ...] = (
     Chained(StorageChargeRecord, ("id",), "storage charge record (SCR)"),
     Chained(StorageDischargeRecord, ("id",), "storage discharge record (SDR)"),
     Chained(GecRecord, ("id",), "GEC record"),
+    Chained(ClaimRecord, ("id",), "claim"),
+    Chained(ClaimPart, ("bundle_id",), "claim part"),
 )
 #: Tables of the registry that are the chain itself (everything else must be in CHAINED).
 NOT_CHAINED: tuple[str, ...] = ("gc_event", "gc_chain_head")
@@ -199,7 +203,8 @@ def event_hash(prev_hash: str, seq: int, at: str, kind: str, payload: str) -> st
     return hashlib.sha256(f"{prev_hash}|{seq}|{at}|{kind}|{payload}".encode()).hexdigest()
 
 
-def canonical(payload: Mapping[str, Any]) -> str:
+def canonical(payload: Mapping[str, Any] | Sequence[Any]) -> str:
+    """Canonical JSON (sorted keys, no spaces, no NaN): event payloads, claim serials."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_text,
                       allow_nan=False)
 

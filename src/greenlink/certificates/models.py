@@ -195,6 +195,71 @@ class Consumption(Base):
     claimed_wh: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+#: ``gc_claim.kind``: a cancellation for a beneficiary and purpose, or a withdrawal by the
+#: issuing body.
+CLAIM_KIND = "claim"
+WITHDRAW_KIND = "withdraw"
+CLAIM_KINDS = (CLAIM_KIND, WITHDRAW_KIND)
+
+
+class ClaimRecord(Base):
+    """One claim (or withdrawal): what the one claim path (``Registry.claim``) did for one
+    request. Its id is the caller's claim id: the same request again returns this record and
+    changes nothing; another claim over the same Wh is refused naming this one.
+
+    ``request_digest`` is the sha256 of the request's canonical text (kind, purpose,
+    beneficiary, account, lines); ``operation`` says which entry point made it (``registry
+    cancel``, ``cbam claim``, ``evidence build``, ``api``, ``web``, ``library``, …);
+    ``created_event_seq`` is the registry event that made it. Wh: requested, claimed, and the
+    shortfall (hours without certificates left, when the request allowed it). The bundles
+    cancelled and the GEC serials behind them are its parts (:class:`ClaimPart`).
+    """
+
+    __tablename__ = "gc_claim"
+    __table_args__ = (CheckConstraint("kind IN ('claim', 'withdraw')", name="kind"),
+                      Index("ix_gc_claim_beneficiary", "beneficiary"))
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    beneficiary: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    operation: Mapped[str] = mapped_column(String(100))
+    request_digest: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[int] = mapped_column(Integer)
+    hours: Mapped[int] = mapped_column(Integer)
+    first_hour: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_hour: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    requested_wh: Mapped[int] = mapped_column(BigInteger)
+    claimed_wh: Mapped[int] = mapped_column(BigInteger)
+    shortfall_wh: Mapped[int] = mapped_column(BigInteger)
+    storage_charge_record_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_event_seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClaimPart(Base):
+    """One bundle a claim cancelled (or withdrew): a bundle belongs to one claim at most.
+
+    ``line_no`` is the request line it serves, ``subject`` what the line claims for (a product
+    batch, a shipment; ``None``: the beneficiary's consumption itself), ``gec_serials`` the GEC
+    serial ranges behind its Wh (canonical JSON: ``[{"from", "to", "gec", "wh", "tradable",
+    "pool"}, …]``; ``[]`` for a bundle that needs none — not Chinese, storage discharge,
+    withdrawal).
+    """
+
+    __tablename__ = "gc_claim_part"
+    __table_args__ = (Index("ix_gc_claim_part_claim", "claim_id"),
+                      Index("ix_gc_claim_part_hour", "hour_start"))
+    bundle_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("gc_claim.id"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(64))
+    hour_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    wh: Mapped[int] = mapped_column(BigInteger)
+    subject: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    gec_serials: Mapped[str] = mapped_column(Text, default="[]")
+
+
 class Event(Base):
     """Append-only audit log; ``hash = sha256(prev_hash | seq | at | kind | payload)``.
 

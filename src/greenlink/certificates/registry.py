@@ -13,7 +13,8 @@ Rules (EnergyTag GC standard, FEA registry)
 -------------------------------------------
 * issue: from metered generation, whole Wh (:func:`greenlink.units.kwh_to_wh`: rounded down,
   the rule every claim uses), one issuance per device and hour (``gc_issuance`` unique key),
-  ``energy_wh ≤ kwh_to_wh(capacity_kW · 1 h)``; an hour is a clock hour of the park's zone,
+  ``energy_wh ≤ kwh_to_wh(capacity_kW · 1 h · rating_margin)`` (the margin meter ingest
+  allows, :func:`hour_limit_wh`); an hour is a clock hour of the park's zone,
   stored as the UTC instant it starts at (a whole quarter hour of UTC);
 * transfer: only Active bundles of the sending account, only to an account whose whitelist
   names the sender; a partial transfer splits the bundle first;
@@ -38,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -59,16 +61,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import NO_VALUE, Session, sessionmaker
 
 from greenlink.certificates import audit
+from greenlink.certificates import claims as claim_rules
+from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
+from greenlink.certificates.errors import ClaimRefused, NothingToClaim, RegistryError
 from greenlink.certificates.heads import Checkpoint, Signer, Trust
 from greenlink.certificates.models import (
     ACTIVE,
     BUNDLE_SPLIT,
     CANCELLED,
     CLAIMED,
+    WITHDRAW_KIND,
     WITHDRAWN,
     Account,
     AccountWhitelist,
     ChainHead,
+    ClaimPart,
+    ClaimRecord,
     Consumption,
     Device,
     Event,
@@ -78,9 +86,8 @@ from greenlink.certificates.models import (
     StorageChargeRecord,
     StorageDischargeRecord,
 )
-from greenlink.certificates.purposes import CLAIM_PURPOSES, STORAGE_CHARGE
+from greenlink.certificates.purposes import STORAGE_CHARGE
 from greenlink.database import session_factory
-from greenlink.errors import GreenlinkError
 from greenlink.units import kwh_to_wh
 
 DISSEMINATION_LEVELS = ("self-consumed", "private line", "public grid")
@@ -91,8 +98,23 @@ Bundle = GranularCertificateBundle
 HOUR_START_GRID = pd.Timedelta(minutes=15)
 
 
-class RegistryError(GreenlinkError):
-    """An operation the registry refuses (double issuance, wrong owner, over-claim, …)."""
+@lru_cache(maxsize=1)
+def rating_margin() -> float:
+    """The tolerance above a rating that meter ingest allows (``rating_margin`` of
+    ``data/metering/defaults.toml``): the registry's issuance ceiling uses the same number."""
+    from greenlink.metering.validate import ValidationParams
+
+    return float(ValidationParams.defaults().rating_margin)
+
+
+def hour_limit_wh(capacity_kw: Any) -> Any:
+    """Most Wh a device of ``capacity_kw`` may be issued for one hour: ``kwh_to_wh(capacity ×
+    1 h × rating_margin)`` — the sum of the most its meter may read in the hour's intervals
+    (:func:`greenlink.metering.validate.interval_limit_kwh`), so every hour ingest stores is
+    issuable."""
+    from greenlink.metering.validate import interval_limit_kwh
+
+    return kwh_to_wh(interval_limit_kwh(capacity_kw, 60, rating_margin()))
 
 
 def _utc(ts: datetime) -> datetime:
@@ -444,6 +466,15 @@ class _GroupCommit:
         return job.result
 
 
+class _Replayed(Exception):
+    """Raised inside a claim operation that finds its claim made meanwhile: nothing is
+    written, and :meth:`Registry.claim` returns the first result."""
+
+    def __init__(self, result: ClaimResult) -> None:
+        super().__init__(result.claim_id)
+        self.result = result
+
+
 class _ConnectionAsEngine:
     """Stands in for the engine inside :meth:`Registry.transaction`: ``connect()`` hands out the
     one open connection (not closed after use); everything else is the real engine's."""
@@ -588,9 +619,19 @@ class Registry:
     # -- accounts, devices, metadata -------------------------------------------------------
     def add_account(self, account_id: str, name: str = "",
                     accepts_from: Sequence[str] = ()) -> None:
+        if not account_id or account_id != account_id.strip() or any(
+                c.isspace() or not c.isprintable() for c in account_id) or len(account_id) > 64:
+            raise RegistryError(f"account id {account_id!r}: an id has no white space or control "
+                                "characters and at most 64 characters")
+
         def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is not None:
                 raise RegistryError(f"account {account_id!r} exists already")
+            twin = tx.session.execute(select(Account.id).where(
+                func.lower(Account.id) == account_id.lower())).scalar()
+            if twin is not None:
+                raise RegistryError(f"account {account_id!r} differs from account {twin!r} only "
+                                    "in case: ids must tell beneficiaries apart exactly")
             unknown = [a for a in accepts_from if tx.session.get(Account, a) is None]
             if unknown:
                 raise RegistryError(f"accounts {unknown} do not exist (create them first)")
@@ -664,7 +705,8 @@ class Registry:
         stored as the UTC instant it starts at. Its start must lie on a whole quarter hour of
         UTC: every real zone's clock hour starts on one (UTC+8 on the hour, India's UTC+5:30 at
         half past, Nepal's UTC+5:45 at a quarter to), so anything else is not an hour start.
-        ``energy_wh`` may not exceed ``kwh_to_wh(capacity_kW · 1 h)``.
+        ``energy_wh`` may not exceed :func:`hour_limit_wh` (capacity × 1 h × ``rating_margin``,
+        the bound meter ingest puts on a generator's readings).
         """
         hours = hours[hours["energy_wh"] > 0]
         issued_on = issuance_date or datetime.now(UTC).date()
@@ -687,14 +729,15 @@ class Registry:
                                     "in the park's zone)")
             energy = hours["energy_wh"].to_numpy().astype("int64")
             device_ids = hours["device_id"].astype(str).tolist()
-            one_hour_kwh = np.array([devices[d].capacity for d in device_ids], dtype=float)
-            capacity_wh = kwh_to_wh(one_hour_kwh)  # capacity [kW] × 1 h
+            capacity_kw = np.array([devices[d].capacity for d in device_ids], dtype=float)
+            capacity_wh = hour_limit_wh(capacity_kw)  # capacity [kW] × 1 h × rating_margin
             over = np.flatnonzero(energy > capacity_wh)
             if over.size:
                 i = int(over[0])
                 raise RegistryError(f"device {device_ids[i]} hour {starts[i].isoformat()}: "
-                                    f"{energy[i]} Wh is above capacity × 1 h = "
-                                    f"{capacity_wh[i]} Wh")
+                                    f"{energy[i]} Wh is above capacity × 1 h × rating_margin "
+                                    f"= {capacity_wh[i]} Wh ({capacity_kw[i]:g} kW, "
+                                    f"rating_margin {rating_margin():g})")
             start_list = starts.to_pydatetime().tolist()
             end_list = [] if s.connection().dialect.name == "postgresql" else (
                 starts + pd.Timedelta(hours=1)).to_pydatetime().tolist()
@@ -879,42 +922,209 @@ class Registry:
         return self._run("transfer", op)
 
     def cancel(self, bundle_id: int, *, beneficiary: str, purpose: str,
-               account_id: str | None = None, quantity_wh: int | None = None) -> int:
-        """Cancel (claim) a bundle or part of it for a beneficiary and purpose; return its id."""
-        if purpose not in CLAIM_PURPOSES:
-            raise RegistryError(f"purpose {purpose!r} is not one of {CLAIM_PURPOSES}")
-        if not beneficiary:
-            raise RegistryError("a cancellation needs a beneficiary")
-        def op(tx: _Tx) -> Any:
-            b = self._active_of(tx, bundle_id, account_id)
-            if quantity_wh is not None and quantity_wh != b.bundle_quantity:
-                b, _rest = self._split(tx, b, quantity_wh)
-            hour = _utc(b.production_starting_interval)
-            c = tx.session.execute(select(Consumption).where(
-                Consumption.beneficiary == beneficiary, Consumption.hour_start == hour
-            ).with_for_update()).scalar_one_or_none()
-            if c is not None and purpose != STORAGE_CHARGE:
-                if c.claimed_wh + b.bundle_quantity > c.consumption_wh:
-                    raise RegistryError(
-                        f"{beneficiary} consumed {c.consumption_wh} Wh in the hour from "
-                        f"{hour.isoformat()}; {c.claimed_wh} Wh are claimed already, "
-                        f"{b.bundle_quantity} Wh more would exceed it")
-                c.claimed_wh += b.bundle_quantity
-            b.certificate_bundle_status = CLAIMED if purpose != STORAGE_CHARGE else CANCELLED
-            b.beneficiary = beneficiary
-            b.claim_purpose = purpose
-            tx.payload.update(bundle=bundle_id, cancelled=b.id, beneficiary=beneficiary,
-                              purpose=purpose, quantity_wh=b.bundle_quantity)
-            return b.id
-        return self._run("cancel", op)
+               account_id: str | None = None, quantity_wh: int | None = None,
+               claim_id: str | None = None, operation: str = "library") -> int:
+        """Cancel (claim) a bundle or part of it for a beneficiary and purpose; return the id
+        of the bundle claimed. One line of :meth:`claim` (every rule of the one claim path)."""
+        result = self.claim(ClaimRequest.for_bundle(
+            bundle_id, beneficiary=beneficiary, purpose=purpose, quantity_wh=quantity_wh,
+            account_id=account_id, claim_id=claim_id, operation=operation))
+        return result.parts[0].bundle_id
 
-    def withdraw(self, bundle_id: int, *, reason: str = "") -> None:
-        """Withdraw an Active bundle (issuing body only: e.g. the meter data were wrong)."""
+    def withdraw(self, bundle_id: int, *, reason: str = "", claim_id: str | None = None,
+                 operation: str = "library") -> None:
+        """Withdraw an Active bundle (issuing body only: e.g. the meter data were wrong);
+        through :meth:`claim` (a withdrawal record)."""
+        self.claim(ClaimRequest.withdrawal(bundle_id, reason=reason, claim_id=claim_id,
+                                           operation=operation))
+
+    # -- the one claim path ------------------------------------------------------------------
+    def claim(self, request: ClaimRequest) -> ClaimResult:
+        """Claim, cancel into storage or withdraw: the one function every entry point calls
+        (:mod:`greenlink.certificates.claims` for the rules).
+
+        One operation (one event, one transaction): every line or none. The same request
+        again (same claim id and content) returns the first result and writes nothing; the
+        same id with other content, or another claim over the same Wh, is refused naming the
+        first. Raises :class:`~greenlink.certificates.errors.ClaimRefused` (a
+        :class:`RegistryError`) when refused; nothing is written then.
+        """
+        request = claim_rules.check_request(request)
+        claim_id = request.resolved_id()
+        with self.sessions() as s:
+            first = claim_rules.replay(s, claim_id, request)
+        if first is not None:
+            return first
+
         def op(tx: _Tx) -> Any:
-            b = self._active_of(tx, bundle_id, None)
+            s = tx.session
+            again = claim_rules.replay(s, claim_id, request)  # made meanwhile (under the lock)
+            if again is not None:
+                raise _Replayed(again)
+            return self._claim_op(tx, request, claim_id)
+
+        kind = STORAGE_CHARGE if request.purpose == STORAGE_CHARGE else \
+            claim_rules.EVENT_KIND[request.kind]
+        try:
+            return self._run(kind, op)  # type: ignore[no-any-return]
+        except _Replayed as done:
+            return done.result
+
+    def _claim_op(self, tx: _Tx, request: ClaimRequest, claim_id: str) -> ClaimResult:
+        s = tx.session
+        for bid in sorted({ln.bundle_id for ln in request.lines if ln.bundle_id is not None}):
+            self._lock_bundle(s, bid)  # exists; locked in id order
+        withdraw = request.kind == WITHDRAW_KIND
+        who = None if withdraw else claim_rules.resolve_beneficiary(s, request)
+        cap = None if who is None else claim_rules.HourlyCap(s, who, claim_id)
+        gec = None if withdraw else claim_rules.GecLink(s, str(request.beneficiary),
+                                                        str(request.purpose))
+        parts: list[ClaimPart] = []
+        outcomes: list[claim_rules.LineOutcome] = []
+        pools = self._hour_pools(s, request)
+        for no, line in enumerate(request.lines):
+            taken: list[ClaimPart] = []
+            if line.bundle_id is not None:
+                b = self._claimable(tx, line.bundle_id, request)
+                if line.wh is not None and line.wh != b.bundle_quantity:
+                    b, _rest = self._split(tx, b, line.wh)
+                taken.append(self._claim_bundle(tx, request, claim_id, no, line, b, cap, gec))
+                want = line.wh if line.wh is not None else taken[0].wh
+            else:
+                assert line.hour_start is not None and line.wh is not None
+                hour = _utc(line.hour_start)
+                pool = pools.get(hour, [])
+                want = need = line.wh
+                while need > 0 and pool:
+                    b = pool[0]
+                    if b.bundle_quantity > need:
+                        b, rest = self._split(tx, b, need)
+                        pool[0] = rest
+                    else:
+                        pool.pop(0)
+                    part = self._claim_bundle(tx, request, claim_id, no, line, b, cap, gec)
+                    taken.append(part)
+                    need -= int(part.wh)
+                if need and not request.allow_shortfall:
+                    raise ClaimRefused(
+                        f"no Active certificates of account {request.account_id!r} left for "
+                        f"{need:,} Wh of the hour from {hour.isoformat()} ({want:,} Wh asked)"
+                        + self._hour_holders(s, request, hour))
+            parts.extend(taken)
+            outcomes.append(claim_rules.LineOutcome(
+                no, None if line.hour_start is None else _utc(line.hour_start), line.subject,
+                int(want), sum(int(p.wh) for p in taken),
+                tuple(int(p.bundle_id) for p in taken)))
+        if not parts:
+            raise NothingToClaim("nothing to claim: no Active certificates of account "
+                               f"{request.account_id!r} in the claim's hours")
+        scr_id = None
+        if request.purpose == STORAGE_CHARGE:
+            scr_id = self._charge_record(s, request, parts)
+        record = claim_rules.new_record(request, claim_id, tx.seq, parts, outcomes, scr_id)
+        s.add(record)
+        s.flush()
+        for p in parts:
+            s.add(p)
+        s.flush()
+        tx.payload.update(claim=claim_id, kind=request.kind, purpose=request.purpose,
+                          beneficiary=request.beneficiary, account=request.account_id,
+                          operation=request.operation, quantity_wh=record.claimed_wh,
+                          shortfall_wh=record.shortfall_wh, bundles=len(parts))
+        if len(request.lines) == 1 and request.lines[0].bundle_id is not None:
+            tx.payload.update(bundle=request.lines[0].bundle_id, cancelled=parts[0].bundle_id)
+        if withdraw:
+            tx.payload["reason"] = request.reason
+        if scr_id is not None:
+            tx.payload["scr"] = scr_id
+        return claim_rules.result_of(s, record, request)
+
+    def _hour_pools(self, s: Session, request: ClaimRequest) -> dict[datetime, list[Bundle]]:
+        """Active bundles of the request's account in its hours (locked), by hour, id order."""
+        hours = sorted({_utc(ln.hour_start) for ln in request.lines
+                        if ln.hour_start is not None})
+        pools: dict[datetime, list[Bundle]] = {}
+        for i in range(0, len(hours), 500):
+            chunk = hours[i:i + 500]
+            for b in s.execute(select(Bundle).where(
+                    Bundle.account_id == request.account_id,
+                    Bundle.certificate_bundle_status == ACTIVE,
+                    Bundle.production_starting_interval.in_(chunk))
+                    .order_by(Bundle.id).with_for_update()).scalars():
+                pools.setdefault(_utc(b.production_starting_interval), []).append(b)
+        return pools
+
+    def _hour_holders(self, s: Session, request: ClaimRequest, hour: datetime) -> str:
+        if request.beneficiary is None:
+            return ""
+        held = claim_rules.claims_in_hour(s, request.beneficiary, hour)
+        return f"; {request.beneficiary} holds in that hour: " + "; ".join(held) if held else ""
+
+    def _claimable(self, tx: _Tx, bundle_id: int, request: ClaimRequest) -> Bundle:
+        """The bundle of a bundle line, locked: Active, of the request's account."""
+        b = self._lock_bundle(tx.session, bundle_id)
+        if b.certificate_bundle_status != ACTIVE:
+            holder = claim_rules.claim_of_bundle(tx.session, bundle_id)
+            why = (f": it was claimed or withdrawn by {holder}; another claim over the same Wh "
+                   "is refused") if holder else ""
+            raise ClaimRefused(f"bundle {bundle_id} is {b.certificate_bundle_status}, not "
+                               f"Active{why}")
+        if request.account_id is not None and b.account_id != request.account_id:
+            raise ClaimRefused(f"bundle {bundle_id} belongs to account {b.account_id!r}, not "
+                               f"{request.account_id!r}")
+        return b
+
+    def _claim_bundle(self, tx: _Tx, request: ClaimRequest, claim_id: str, line_no: int,
+                      line: ClaimLine, b: Bundle, cap: claim_rules.HourlyCap | None,
+                      gec: claim_rules.GecLink | None) -> ClaimPart:
+        """Cancel (or withdraw) one whole bundle for the claim: cap, subject, GEC serials."""
+        hour = _utc(b.production_starting_interval)
+        wh = int(b.bundle_quantity)
+        serials: tuple[Any, ...] = ()
+        if request.kind == WITHDRAW_KIND:
             b.certificate_bundle_status = WITHDRAWN
-            tx.payload.update(bundle=bundle_id, reason=reason)
-        self._run("withdraw", op)
+        else:
+            claim_rules.subject_check(tx.session, request, claim_id, line, hour)
+            assert cap is not None and gec is not None
+            cap.charge(hour, wh)
+            serials = gec.serials(b, wh)
+            if request.purpose == claim_rules.SOLD and b.account_id == request.beneficiary:
+                raise ClaimRefused(f"bundle {b.id} belongs to {b.account_id}: a sale to the "
+                                   "account that holds the certificates is not a sale")
+            storage = request.purpose == STORAGE_CHARGE
+            b.certificate_bundle_status = CANCELLED if storage else CLAIMED
+            b.beneficiary = request.beneficiary
+            b.claim_purpose = request.purpose
+        return ClaimPart(bundle_id=int(b.id), claim_id=claim_id, line_no=line_no,
+                         device_id=b.device_id, hour_start=hour, wh=wh, subject=line.subject,
+                         gec_serials=claim_rules.serial_json(serials))
+
+    def _charge_record(self, s: Session, request: ClaimRequest, parts: list[ClaimPart]) -> int:
+        """The storage charge record (SCR) of a cancellation into storage."""
+        starts = [_utc(p.hour_start) for p in parts]
+        total = sum(int(p.wh) for p in parts)
+        scr = StorageChargeRecord(device_id=request.beneficiary, charging_start=min(starts),
+                                  charging_end=max(starts) + timedelta(hours=1),
+                                  charge_wh=total, remaining_wh=total,
+                                  gc_allocation_bundle_ids=",".join(
+                                      str(p.bundle_id) for p in parts))
+        s.add(scr)
+        s.flush()
+        return int(scr.id)
+
+    # -- claims (queries) ------------------------------------------------------------------
+    def claim_record(self, claim_id: str) -> ClaimResult | None:
+        """A claim as stored (its bundles, hours, Wh and GEC serials), or ``None``."""
+        with self.sessions() as s:
+            record = s.get(ClaimRecord, claim_id)
+            return None if record is None else claim_rules.result_of(s, record)
+
+    def claims(self, *, beneficiary: str | None = None, claim_id: str | None = None,
+               start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+        """Claim parts (one row per bundle) with their claim's fields, in claim order."""
+        with self.sessions() as s:
+            return claim_rules.claim_table(s, beneficiary=beneficiary, claim_id=claim_id,
+                                           start=start, end=end)
 
     def record_consumption(self, beneficiary: str, hour_start: datetime, wh: int) -> None:
         """Register a beneficiary's metered consumption in one hour (ceiling of its claims)."""
@@ -988,33 +1198,15 @@ class Registry:
 
     # -- storage ---------------------------------------------------------------------------
     def storage_charge(self, storage_device: str, bundle_ids: Sequence[int], *,
-                       account_id: str | None = None) -> int:
-        """Cancel bundles into a storage device: one storage charge record (SCR); its id."""
-        def op(tx: _Tx) -> Any:
-            s = tx.session
-            d = s.get(Device, storage_device)
-            if d is None or not d.is_storage:
-                raise RegistryError(f"{storage_device!r} is not a registered storage device")
-            total = 0
-            starts: list[datetime] = []
-            for bid in bundle_ids:
-                b = self._active_of(tx, bid, account_id)
-                b.certificate_bundle_status = CANCELLED
-                b.beneficiary = storage_device
-                b.claim_purpose = STORAGE_CHARGE
-                total += b.bundle_quantity
-                starts.append(_utc(b.production_starting_interval))
-            if not starts:
-                raise RegistryError("a storage charge needs at least one bundle")
-            scr = StorageChargeRecord(device_id=storage_device, charging_start=min(starts),
-                                      charging_end=max(starts) + timedelta(hours=1),
-                                      charge_wh=total, remaining_wh=total,
-                                      gc_allocation_bundle_ids=",".join(map(str, bundle_ids)))
-            s.add(scr)
-            s.flush()
-            tx.payload.update(scr=scr.id, device=storage_device, wh=total)
-            return scr.id
-        return self._run("storage_charge", op)
+                       account_id: str | None = None, claim_id: str | None = None,
+                       operation: str = "library") -> int:
+        """Cancel bundles into a storage device: one storage charge record (SCR); its id.
+        Through :meth:`claim`: a registered storage device, capped by its metered charging."""
+        result = self.claim(ClaimRequest.storage_charge(
+            storage_device, bundle_ids, account_id=account_id, claim_id=claim_id,
+            operation=operation))
+        assert result.storage_charge_record_id is not None
+        return result.storage_charge_record_id
 
     def storage_discharge(self, storage_device: str, hour_start: datetime, discharge_wh: int,
                           *, efficiency: float, metadata_id: int) -> int:
@@ -1031,6 +1223,17 @@ class Registry:
             d = s.get(Device, storage_device, with_for_update=True)
             if d is None or not d.is_storage:
                 raise RegistryError(f"{storage_device!r} is not a registered storage device")
+            if discharge_wh <= 0 or discharge_wh > hour_limit_wh(d.capacity):
+                raise RegistryError(f"storage {storage_device}: a discharge of {discharge_wh} Wh "
+                                    "in one hour is not between 1 Wh and capacity × 1 h × "
+                                    f"rating_margin = {hour_limit_wh(d.capacity)} Wh")
+            twice = s.execute(select(StorageDischargeRecord.id).where(
+                StorageDischargeRecord.device_id == storage_device,
+                StorageDischargeRecord.discharging_start == hour)).scalar()
+            if twice is not None:
+                raise RegistryError(f"storage {storage_device}: the discharge of the hour from "
+                                    f"{hour.isoformat()} is recorded already (SDR {twice}); "
+                                    "energy discharged from storage is claimable once")
             drawn = math.ceil(discharge_wh / efficiency - 1e-9)
             records = s.execute(select(StorageChargeRecord).where(
                 StorageChargeRecord.device_id == storage_device,

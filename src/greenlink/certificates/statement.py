@@ -5,7 +5,8 @@ A statement puts side by side, for one beneficiary and one calendar month (park 
 * matched green energy from the meters, hour by hour (``greenlink.metering.actuals``):
   ``Σ_h green_kwh``, the user's load and the hourly matched share ``Σ green / Σ load``;
 * the certificates claimed (cancelled) for the beneficiary whose production hour lies in that
-  month, by purpose, in Wh, with their bundle ids and id ranges.
+  month, by purpose, in Wh, with their bundle ids and id ranges, the claims they belong to and
+  the China GEC serials behind each (as the claim stored them).
 
 Claims are within the matched energy when they do not exceed ``Σ_h kwh_to_wh(green_kwh_h)``:
 the whole Wh of each hour by :func:`greenlink.units.kwh_to_wh`, the rule of issuance and claims.
@@ -14,12 +15,14 @@ the whole Wh of each hour by :func:`greenlink.units.kwh_to_wh`, the rule of issu
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from greenlink import jsonio
+from greenlink.certificates.claims import serial_text
 from greenlink.certificates.models import CLAIMED
 from greenlink.certificates.registry import Registry
 from greenlink.metering.actuals import HOUR_START, MATCHED_GREEN_KWH, MATCHED_LOAD_KWH
@@ -82,6 +85,9 @@ def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str
         bundles = bundles[(bundles["beneficiary"] == user_id) & (t >= start) & (t < end)]
     by_purpose = (bundles.groupby("claim_purpose")["bundle_quantity"].sum().astype(int)
                   .to_dict() if len(bundles) else {})
+    parts = registry.claims(beneficiary=user_id)
+    if len(parts):
+        parts = parts[parts["bundle_id"].isin(set(bundles["id"].astype(int)))]
     return {
         "user_id": user_id, "month": month, "timezone": timezone,
         "metered": {LOAD_KWH: load, "matched_green_kwh": green,
@@ -93,20 +99,42 @@ def monthly_statement(registry: Registry, matched: pd.DataFrame, *, user_id: str
         "certificates": {"claimed_wh": int(bundles["bundle_quantity"].sum()) if len(bundles)
                          else 0, "by_purpose_wh": {str(k): int(v) for k, v in
                                                     by_purpose.items()},
-                         "bundles": _bundle_list(bundles)},
+                         "bundles": _bundle_list(bundles, parts),
+                         "claims": _claim_list(parts)},
         "claims_within_matched_energy": (int(bundles["bundle_quantity"].sum())
                                          if len(bundles) else 0) <= green_wh,
     }
 
 
-def _bundle_list(bundles: pd.DataFrame) -> list[dict[str, Any]]:
+def _bundle_list(bundles: pd.DataFrame, parts: pd.DataFrame) -> list[dict[str, Any]]:
     records: list[dict[Any, Any]] = bundles.to_dict(orient="records")
-    return [{"id": int(b["id"]), "device_id": str(b["device_id"]),
-             "hour_start_utc": pd.Timestamp(b["production_starting_interval"]).isoformat(),
-             "range": [int(b["certificate_bundle_id_range_start"]),
-                       int(b["certificate_bundle_id_range_end"])],
-             "wh": int(b["bundle_quantity"]), "purpose": str(b["claim_purpose"])}
-            for b in records]
+    of = {int(r["bundle_id"]): r for r in parts.to_dict(orient="records")}
+    out = []
+    for b in records:
+        part = of.get(int(b["id"]))
+        serials = json.loads(part["gec_serials"]) if part else []
+        out.append({"id": int(b["id"]), "device_id": str(b["device_id"]),
+                    "hour_start_utc": pd.Timestamp(b["production_starting_interval"]).isoformat(),
+                    "range": [int(b["certificate_bundle_id_range_start"]),
+                              int(b["certificate_bundle_id_range_end"])],
+                    "wh": int(b["bundle_quantity"]), "purpose": str(b["claim_purpose"]),
+                    "claim_id": str(part["claim_id"]) if part else None,
+                    "gec_serials": serials})
+    return out
+
+
+def _claim_list(parts: pd.DataFrame) -> list[dict[str, Any]]:
+    """The claims behind the month's certificates, with the GEC serials behind each."""
+    out = []
+    for cid, rows in parts.groupby("claim_id", sort=False):
+        serials = [x for text in rows["gec_serials"] for x in json.loads(text)]
+        first = rows.iloc[0]
+        out.append({"claim_id": str(cid), "purpose": str(first["purpose"]),
+                    "operation": str(first["operation"]),
+                    "event_seq": int(first["created_event_seq"]),
+                    "wh": int(rows["wh"].sum()), "bundles": len(rows),
+                    "gec_serials": serials, "gec_serial_text": serial_text(serials)})
+    return out
 
 
 def statement_html(statement: dict[str, Any]) -> str:
@@ -119,6 +147,9 @@ def statement_html(statement: dict[str, Any]) -> str:
                     for k, v in m["production_lines"].items())
     purposes = "".join(f"<tr><td>{e(k)}</td><td>{v:,}</td></tr>"
                        for k, v in c["by_purpose_wh"].items())
+    claims = "".join(f"<tr><td>{e(x['claim_id'])}</td><td>{e(x['purpose'])}</td>"
+                     f"<td>{x['wh']:,}</td><td>{e(x['gec_serial_text'] or '—')}</td></tr>"
+                     for x in c.get("claims", []))
     return f"""<!doctype html><html><head><meta charset="utf-8">
 <title>Green energy statement {e(statement['user_id'])} {e(statement['month'])}</title>
 <style>body{{font-family:sans-serif;max-width:50em;margin:2em auto}}td,th{{padding:.2em .8em;
@@ -137,5 +168,7 @@ text-align:right}}td:first-child,th:first-child{{text-align:left}}</style></head
 <p>{c['claimed_wh']:,} Wh in {len(c['bundles'])} bundle(s);
 claims within matched energy: <b>{statement['claims_within_matched_energy']}</b>.</p>
 <table><tr><th>purpose</th><th>Wh</th></tr>{purposes}</table>
+{'<h3>Claims and the GEC serials behind them</h3><table><tr><th>claim</th><th>purpose</th>'
+ '<th>Wh</th><th>GEC serials</th></tr>' + claims + '</table>' if claims else ''}
 </body></html>
 """

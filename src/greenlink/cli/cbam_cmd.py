@@ -263,12 +263,31 @@ def claim(installation: InstOpt,
           registry: Annotated[str, typer.Option(help="registry database URL")],
           account: Annotated[str, typer.Option(help="registry account holding the "
                                                "certificates")],
-          scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None) -> None:
-    """Cancel the certificates of the hours each batch ran in (no double claim)."""
+          scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
+          purpose: Annotated[str, typer.Option(
+              help="product_batch | shipment")] = "product_batch",
+          claim_id: Annotated[str | None, typer.Option(
+              "--claim-id", help="the claim's id (default: derived from the batches, so the "
+              "same claim run again changes nothing)")] = None,
+          key_dir: Annotated[Path | None, typer.Option(
+              "--key-dir", envvar="GREENLINK_KEY_DIR",
+              help="operator's key folder that signs the registry's history")] = None) -> None:
+    """Cancel the certificates of the hours each batch ran in (no double claim): all hours or
+    none; the same claim again changes nothing; the GEC serials behind it are printed."""
+    from greenlink.errors import InputError, Problem
+
     with user_errors():
+        if purpose not in ("product_batch", "shipment"):
+            raise InputError(Problem(f"purpose {purpose!r}", location="--purpose",
+                                     expected="product_batch or shipment"))
         loaded, table = svc.context(scenario, flows)
         acc = svc.accounts_for(loaded, table, installation)
-        done = svc.claim_batches(acc, table, registry, account)
-        typer.echo(f"claims: {len(done)} batch-hours, cancelled "
-                   f"{done['cancelled_wh'].sum() / 1e6:,.3f} MWh, not backed "
-                   f"{done['shortfall_wh'].sum() / 1e6:,.3f} MWh")
+        done = svc.claim_batches(acc, table, registry, account, purpose=purpose,
+                                 claim_id=claim_id, key_dir=key_dir)
+        hours, result = done.hours, done.result
+        typer.echo(f"claim {result.claim_id}: {len(hours)} batch-hours, cancelled "
+                   f"{hours['cancelled_wh'].sum() / 1e6:,.3f} MWh, not backed "
+                   f"{hours['shortfall_wh'].sum() / 1e6:,.3f} MWh"
+                   + (f" — made before (registry event {result.event_seq}): nothing changed"
+                      if result.replayed else ""))
+        typer.echo(f"GEC serials: {result.serial_text() or 'none (no GEC needed)'}")

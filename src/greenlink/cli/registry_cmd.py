@@ -18,8 +18,8 @@ from typing import Annotated
 import typer
 
 from greenlink import jsonio
-from greenlink.certificates.purposes import USER_CLAIM_PURPOSES, UserClaimPurpose
 from greenlink.cli.common import console, default_store, user_errors
+from greenlink.workflows.registry import USER_CLAIM_PURPOSES, UserClaimPurpose
 
 registry_app = typer.Typer(add_completion=False, no_args_is_help=True,
                            help="Granular certificates: issue, transfer, claim, verify.")
@@ -35,7 +35,7 @@ EXIT_OK, EXIT_TAMPERED, EXIT_UNTRUSTED = 0, 1, 3
 
 
 def _open(db: str, key_dir: Path | None = None, *, writes: bool = True):  # type: ignore[no-untyped-def]
-    from greenlink.certificates.db import open_registry
+    from greenlink.workflows.registry import open_registry
 
     reg = open_registry(db, key_dir=key_dir)
     if writes and reg.signer is None:
@@ -51,17 +51,10 @@ def account(account_id: str, name: str = "",
                 help="accounts this one accepts transfers from (whitelist)")] = None,
             db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Create an account (or add senders to its whitelist if it exists)."""
-    from greenlink.certificates.models import Account
+    from greenlink.workflows import registry as flow
 
     with user_errors():
-        reg = _open(db, key_dir)
-        with reg.sessions() as s:
-            exists = s.get(Account, account_id) is not None
-        if not exists:
-            reg.add_account(account_id, name, accepts_from or [])
-        else:
-            for sender in accepts_from or []:
-                reg.whitelist(account_id, sender)
+        flow.ensure_account(_open(db, key_dir), account_id, name, accepts_from or [])
         console.print(f"account {account_id}: ok")
 
 
@@ -71,13 +64,13 @@ def issue(scenario: Annotated[Path, typer.Option("--scenario", "-s")],
           account_id: Annotated[str, typer.Option("--account")] = "park",
           db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Issue hourly certificates from the park's metered generation (new hours only)."""
-    from greenlink.certificates.from_meters import issue_from_store
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows import registry as flow
 
     with user_errors():
         sc = load_scenario(scenario).scenario
-        r = issue_from_store(_open(db, key_dir), sc, store or default_store(scenario),
-                             account_id=account_id)
+        r = flow.issue_from_store(_open(db, key_dir), sc, store or default_store(scenario),
+                                  account_id=account_id)
         console.print(f"issued {r.bundles} bundles ({r.wh:,} Wh); skipped "
                       f"{r.skipped_incomplete_hours} incomplete and "
                       f"{r.skipped_already_issued} already issued hours")
@@ -89,9 +82,11 @@ def transfer(bundle_id: int, to: Annotated[str, typer.Option("--to")],
              quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
              db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Transfer a bundle (or part of it) to an account that whitelists the sender."""
+    from greenlink.workflows import registry as flow
+
     with user_errors():
-        new_id = _open(db, key_dir).transfer(bundle_id, to, from_account=from_account,
-                                    quantity_wh=quantity)
+        new_id = flow.transfer(_open(db, key_dir), bundle_id, to, from_account=from_account,
+                               quantity_wh=quantity)
         console.print(f"bundle {new_id} now belongs to {to}")
 
 
@@ -99,32 +94,82 @@ def transfer(bundle_id: int, to: Annotated[str, typer.Option("--to")],
 def split(bundle_id: int, quantity: Annotated[int, typer.Option(help="Wh of the first part")],
           db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Split a bundle into two (id ranges stay consecutive)."""
+    from greenlink.workflows import registry as flow
+
     with user_errors():
-        a, b = _open(db, key_dir).split(bundle_id, quantity)
+        a, b = flow.split(_open(db, key_dir), bundle_id, quantity)
         console.print(f"bundle {bundle_id} split into {a} and {b}")
 
 
+ClaimId = Annotated[str | None, typer.Option(
+    "--claim-id", help="the claim's id (default: derived from the request, so the same command "
+    "run again changes nothing)")]
+
+
 @registry_app.command()
-def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option()],
+def cancel(bundle_id: int, beneficiary: Annotated[str, typer.Option(
+               help="registered account or user id (exactly)")],
            purpose: Annotated[UserClaimPurpose, typer.Option(
                help="what the claim is for: " + " | ".join(USER_CLAIM_PURPOSES))],
            quantity: Annotated[int | None, typer.Option(help="Wh (default: all)")] = None,
            from_account: Annotated[str | None, typer.Option("--from")] = None,
-           db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
-    """Cancel (claim) a bundle for a beneficiary and purpose."""
+           claim_id: ClaimId = None, db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
+    """Cancel (claim) a bundle for a beneficiary and purpose; prints the claim and the GEC
+    serials behind it."""
+    from greenlink.workflows import registry as flow
+
     with user_errors():
-        new_id = _open(db, key_dir).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
-                                  quantity_wh=quantity, account_id=from_account)
-        console.print(f"bundle {new_id} claimed for {beneficiary} ({purpose})")
+        r = flow.cancel(_open(db, key_dir), bundle_id, beneficiary=beneficiary,
+                        purpose=purpose, quantity_wh=quantity, account_id=from_account,
+                        claim_id=claim_id, operation="registry cancel")
+        console.print(f"bundle {r.parts[0].bundle_id} claimed for {beneficiary} ({purpose}); "
+                      + flow.claim_text(r), soft_wrap=True, highlight=False)
 
 
 @registry_app.command()
-def withdraw(bundle_id: int, reason: str = "", db: Db = DEFAULT_DB,
-             key_dir: KeyDir = None) -> None:
+def withdraw(bundle_id: int, reason: str = "", claim_id: ClaimId = None,
+             db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Withdraw a bundle (issuing body: the meter data behind it were wrong)."""
+    from greenlink.workflows import registry as flow
+
     with user_errors():
-        _open(db, key_dir).withdraw(bundle_id, reason=reason)
-        console.print(f"bundle {bundle_id} withdrawn")
+        r = flow.withdraw(_open(db, key_dir), bundle_id, reason=reason, claim_id=claim_id,
+                          operation="registry withdraw")
+        console.print(f"bundle {bundle_id} withdrawn ({r.claim_id}"
+                      + (f"; made before, event {r.event_seq}: nothing changed" if r.replayed
+                         else "") + ")", soft_wrap=True, highlight=False)
+
+
+@registry_app.command("claims")
+def list_claims(beneficiary: Annotated[str | None, typer.Option(
+                    help="claims for this beneficiary")] = None,
+                claim_id: Annotated[str | None, typer.Option("--id", help="one claim")] = None,
+                as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                db: Db = DEFAULT_DB) -> None:
+    """The registry's claim records: id, purpose, beneficiary, hours, Wh, bundles, GEC
+    serials, the operation that made it."""
+    import json
+
+    from greenlink.workflows import registry as flow
+
+    with user_errors():
+        table = flow.claims(_open(db, writes=False), beneficiary=beneficiary,
+                            claim_id=claim_id)
+    if as_json:
+        for row in jsonio.records(table):
+            console.print(jsonio.dumps(row), soft_wrap=True, highlight=False)
+        return
+    if table.empty:
+        console.print("no claims")
+        return
+    for cid, rows in table.groupby("claim_id", sort=False):
+        first = rows.iloc[0]
+        serials = flow.serial_text(x for text in rows["gec_serials"] for x in json.loads(text))
+        console.print(f"{cid}: {first['kind']} {first['purpose'] or ''} for "
+                      f"{first['beneficiary'] or '—'}, {int(rows['wh'].sum()):,} Wh in "
+                      f"{len(rows)} bundle(s), {rows['hour_start'].nunique()} hour(s), by "
+                      f"{first['operation']} (event {first['created_event_seq']}); GEC: "
+                      f"{serials or '—'}", soft_wrap=True, highlight=False)
 
 
 @registry_app.command()
@@ -143,8 +188,9 @@ def verify(db: Db = DEFAULT_DB,
     Signatures are checked only with keys you trust: --key, else your keyring and the keys of
     your own key folder (the operator's, retired keys included).
     """
-    from greenlink.certificates.heads import Checkpoint, verifier_trust
     from greenlink.errors import InputError, Problem
+    from greenlink.workflows import registry as flow
+    from greenlink.workflows.registry import Checkpoint, verifier_trust
 
     with user_errors():
         trust = verifier_trust(key_file=key, keyring=keyring, key_dir=key_dir)
@@ -155,7 +201,7 @@ def verify(db: Db = DEFAULT_DB,
                 "keyring (greenlink keys trust FILE), or the operator's key folder "
                 "(--key-dir)"))
         kept = Checkpoint.read(checkpoint) if checkpoint is not None else None
-        result = _open(db, writes=False).verify(trust=trust, checkpoint=kept)
+        result = flow.verify(_open(db, writes=False), trust=trust, checkpoint=kept)
     if result.problems:
         console.print(f"[bold red]TAMPERED[/]: {len(result.problems)} problem(s); first: "
                       f"{result.problems[0]}", soft_wrap=True)
@@ -192,9 +238,11 @@ def checkpoint(out: Annotated[Path, typer.Option("--out", help="checkpoint file 
     The history is verified with your own keys first; `registry verify --checkpoint FILE`
     later proves the registry still extends it.
     """
+    from greenlink.workflows import registry as flow
+
     with user_errors():
         reg = _open(db, key_dir, writes=False)
-        cp = reg.checkpoint(seal=seal)
+        cp = flow.checkpoint(reg, seal=seal)
         cp.write(out)
     console.print(f"checkpoint of event {cp.seq} ({cp.hash[:16]}…) signed by {cp.key} → {out}",
                   soft_wrap=True, highlight=False)
@@ -208,21 +256,19 @@ def statement(user: Annotated[str, typer.Option(help="user id (the beneficiary)"
               store: Annotated[Path | None, typer.Option(help="meter store")] = None,
               db: Db = DEFAULT_DB) -> None:
     """Monthly statement of matched green energy and claimed certificates (JSON + HTML)."""
-    from greenlink.certificates.from_meters import matched_from_store
-    from greenlink.certificates.statement import monthly_statement, statement_html
     from greenlink.errors import InputError
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows import registry as flow
 
     with user_errors():
         sc = load_scenario(scenario).scenario
         if user not in sc.user_ids:
             raise InputError(f"unknown user {user!r} (users: {', '.join(sc.user_ids)})")
-        matched = matched_from_store(sc, store or default_store(scenario))
-        st = monthly_statement(_open(db, writes=False), matched, user_id=user, month=month,
-                               timezone=sc.site.timezone)
+        st = flow.statement(_open(db, writes=False), sc, store or default_store(scenario),
+                            user_id=user, month=month)
         out.mkdir(parents=True, exist_ok=True)
         (out / f"{user}_{month}.json").write_text(jsonio.dumps(st, indent=1))
-        (out / f"{user}_{month}.html").write_text(statement_html(st))
+        (out / f"{user}_{month}.html").write_text(flow.statement_html(st))
         console.print(f"{user} {month}: matched {st['metered']['matched_green_kwh']:,.1f} kWh, "
                       f"claimed {st['certificates']['claimed_wh']:,} Wh → {out}")
 
@@ -233,10 +279,10 @@ def export(out: Annotated[Path, typer.Option(help=".json or .csv")],
            account_id: Annotated[str | None, typer.Option("--account")] = None,
            db: Db = DEFAULT_DB) -> None:
     """Export bundles with the EnergyTag GC fields (FEA names) as JSON or CSV."""
-    from greenlink.certificates.statement import export_bundles
+    from greenlink.workflows import registry as flow
 
     with user_errors():
-        n = export_bundles(_open(db, writes=False), out, status=status, account_id=account_id)
+        n = flow.export(_open(db, writes=False), out, status=status, account_id=account_id)
         console.print(f"{n} bundles → {out}")
 
 
@@ -253,8 +299,10 @@ def gec_import(file: Annotated[Path, typer.Argument(help="CSV export of GEC reco
                                                           "values of the export")],
                db: Db = DEFAULT_DB) -> None:
     """Import GEC records (issuance, transfer, cancellation, expiry); all rows or none."""
+    from greenlink.workflows import registry as flow
+
     with user_errors():
-        r = _open(db).import_gec_file(file, mapping)
+        r = flow.import_gec(_open(db), file, mapping)
     gecs = ", ".join(f"{n:,} {status}" for status, n in sorted(r.gec_by_status.items()))
     console.print(f"{file}: {r.imported} of {r.rows} records imported"
                   + (f" ({gecs} GEC)" if gecs else "")
@@ -275,12 +323,10 @@ def gec_position(device: Annotated[str, typer.Option(help="registry device id")]
                      help="headroom for this purpose")] = None,
                  db: Db = DEFAULT_DB) -> None:
     """GECs of a device and month, the Wh claimed against them and what may still be claimed."""
-    from greenlink.certificates import gec
+    from greenlink.workflows import registry as flow
 
     with user_errors():
-        reg = _open(db)
-        with reg.sessions() as s:
-            p = gec.gec_position(s, device, month)
+        p = flow.gec_position(_open(db, writes=False), device, month)
     d = p.as_dict()
     if not p.has_records:
         console.print(f"{device} {d['month']}: no GEC records imported (GEC pending): nothing "

@@ -25,7 +25,6 @@ import pandas as pd
 from sqlalchemy import select
 
 from greenlink import jsonio
-from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
 from greenlink.database import transaction
 from greenlink.errors import InputError, Problem
 from greenlink.service import audit
@@ -35,6 +34,8 @@ from greenlink.service.models import MeterIngest
 from greenlink.service.parks import ParkScope, park_scope
 from greenlink.service.roles import Action
 from greenlink.service.uploads import UploadedFile
+from greenlink.workflows import registry as flow
+from greenlink.workflows.registry import USER_CLAIM_PURPOSES
 
 PARK_ACCOUNT = "park"
 METER_SUFFIXES = (".csv", ".parquet")
@@ -45,7 +46,7 @@ BUNDLE_FIELDS = ["id", "account_id", "device_id", "production_starting_interval"
 
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
-_registries: dict[str, Any] = {}
+_registries: dict[tuple[str, Path | None], Any] = {}
 
 
 def _lock(key: str) -> threading.Lock:
@@ -67,15 +68,18 @@ def _scenario(scope: ParkScope) -> Any:
     return load_scenario(scope.folder / "scenario" / "park.toml").scenario
 
 
-def registry_of(scope: ParkScope) -> Any:
-    """The park's :class:`greenlink.certificates.registry.Registry` (migrated once, cached)."""
-    from greenlink.certificates.db import open_registry
-
+def registry_of(scope: ParkScope, key_dir: Path | None = None) -> Any:
+    """The park's registry (migrated once, cached), signing with the operator's key folder
+    (``Settings.registry_key_dir``)."""
     url = registry_url(scope)
     with _lock("registry-open"):
-        if url not in _registries:
-            _registries[url] = open_registry(url)
-        return _registries[url]
+        if (url, key_dir) not in _registries:
+            _registries[(url, key_dir)] = flow.open_registry(url, key_dir=key_dir)
+        return _registries[(url, key_dir)]
+
+
+def _registry(ctx: ServiceContext, scope: ParkScope) -> Any:
+    return registry_of(scope, ctx.settings.registry_key_dir)
 
 
 # ------------------------------------------------------------------ meter files
@@ -170,32 +174,18 @@ def meter_ingest_report(ctx: ServiceContext, actor: Principal, park_id: int,
 # ------------------------------------------------------------------ certificates
 
 
-def _ensure_accounts(registry: Any, user_ids: list[str]) -> None:
-    from greenlink.certificates.models import Account
-
-    with registry.sessions() as s:
-        have = set(s.scalars(select(Account.id)))
-    if PARK_ACCOUNT not in have:
-        registry.add_account(PARK_ACCOUNT, "park operator")
-    for uid in user_ids:
-        if uid not in have:
-            registry.add_account(uid, uid, [PARK_ACCOUNT])
-
-
 def issue_certificates(ctx: ServiceContext, actor: Principal, park_id: int) -> dict[str, int]:
     """Issue hourly certificates into the ``park`` account from the park's ingested meter data
     (complete, not yet issued hours only; see docs/registry.md)."""
-    from greenlink.certificates.from_meters import issue_from_store
-
     scope = park_scope(ctx, actor, park_id, Action.CERT_ISSUE)
     store = store_path(scope)
     if not store.exists():
         raise NotFound(f"park {park_id} has no meter data yet (ingest meter files first)")
     scenario = _scenario(scope)
-    registry = registry_of(scope)
+    registry = _registry(ctx, scope)
     with _lock(f"store-{store}"):
-        _ensure_accounts(registry, list(scope.park.user_ids))
-        r = issue_from_store(registry, scenario, store, account_id=PARK_ACCOUNT)
+        flow.ensure_users(registry, PARK_ACCOUNT, list(scope.park.user_ids))
+        r = flow.issue_from_store(registry, scenario, store, account_id=PARK_ACCOUNT)
     result = {"bundles": int(r.bundles), "wh": int(r.wh),
               "skipped_incomplete_hours": int(r.skipped_incomplete_hours),
               "skipped_already_issued": int(r.skipped_already_issued)}
@@ -220,7 +210,7 @@ def holdings(ctx: ServiceContext, actor: Principal, park_id: int, account_id: st
         if account_id not in (None, scope.user_id):
             raise NotFound(f"account {account_id!r} not found")
         account_id = scope.user_id
-    frame = registry_of(scope).bundles(account_id=account_id, status=status)
+    frame = _registry(ctx, scope).bundles(account_id=account_id, status=status)
     leaves = frame[frame["certificate_bundle_status"] != "Bundle Split"]
     totals = (leaves.groupby(["account_id", "certificate_bundle_status"])["bundle_quantity"]
               .sum().reset_index())
@@ -241,9 +231,8 @@ def transfer(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int
     """Transfer a bundle (or ``quantity_wh`` of it): a tenant from its own account, the
     operator (and admin) from the ``park`` account."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_TRANSFER)
-    new_id = int(registry_of(scope).transfer(bundle_id, to_account,
-                                             from_account=holder_account(scope),
-                                             quantity_wh=quantity_wh))
+    new_id = flow.transfer(_registry(ctx, scope), bundle_id, to_account,
+                           from_account=holder_account(scope), quantity_wh=quantity_wh)
     with transaction(ctx.sessions) as s:
         audit.record(s, actor, "cert.transfer", f"park:{park_id}", bundle=bundle_id,
                      moved=new_id, to=to_account, quantity_wh=quantity_wh)
@@ -251,9 +240,12 @@ def transfer(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int
 
 
 def cancel(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
-           beneficiary: str | None, purpose: str, quantity_wh: int | None = None) -> int:
-    """Cancel (claim) a bundle for a beneficiary and purpose: a tenant from its own account for
-    itself, the operator (and admin) from the ``park`` account for any beneficiary."""
+           beneficiary: str | None, purpose: str, quantity_wh: int | None = None, *,
+           claim_id: str | None = None, operation: str = "service") -> Any:
+    """Cancel (claim) a bundle for a beneficiary and purpose through the registry's one claim
+    path: a tenant from its own account for itself, the operator (and admin) from the ``park``
+    account for any registered beneficiary. Returns the claim
+    (:class:`greenlink.certificates.claims.ClaimResult`: its id, Wh, GEC serials)."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_CANCEL)
     if purpose not in USER_CLAIM_PURPOSES:
         raise InputError(Problem(f"purpose {purpose!r}", location="purpose",
@@ -265,32 +257,85 @@ def cancel(ctx: ServiceContext, actor: Principal, park_id: int, bundle_id: int,
         beneficiary = scope.user_id
     if not beneficiary:
         raise InputError(Problem("beneficiary missing", location="beneficiary",
-                                 expected="the user (or product batch, shipment) claiming"))
-    new_id = int(registry_of(scope).cancel(bundle_id, beneficiary=beneficiary, purpose=purpose,
-                                           account_id=holder_account(scope),
-                                           quantity_wh=quantity_wh))
+                                 expected="a registered account or user id"))
+    result = flow.cancel(_registry(ctx, scope), bundle_id, beneficiary=beneficiary,
+                         purpose=purpose, quantity_wh=quantity_wh,
+                         account_id=holder_account(scope), claim_id=claim_id,
+                         operation=operation)
+    if not result.replayed:
+        with transaction(ctx.sessions) as s:
+            audit.record(s, actor, "cert.cancel", f"park:{park_id}", bundle=bundle_id,
+                         cancelled=result.parts[0].bundle_id, beneficiary=beneficiary,
+                         purpose=purpose, quantity_wh=quantity_wh, claim=result.claim_id,
+                         gec_serials=result.serial_text())
+    return result
+
+
+def claims(ctx: ServiceContext, actor: Principal, park_id: int) -> list[dict[str, Any]]:
+    """The park registry's claim records with their GEC serials; a tenant sees its own."""
+    scope = park_scope(ctx, actor, park_id, Action.CERT_READ)
+    table = flow.claims(_registry(ctx, scope), beneficiary=scope.user_id)
+    out: dict[str, dict[str, Any]] = {}
+    for row in table.to_dict("records"):
+        c = out.setdefault(row["claim_id"], {
+            "claim_id": row["claim_id"], "kind": row["kind"], "purpose": row["purpose"],
+            "beneficiary": row["beneficiary"], "operation": row["operation"],
+            "event_seq": int(row["created_event_seq"]), "wh": 0, "bundle_ids": [],
+            "hours": [], "gec_serials": [], "gec_serial_text": ""})
+        c["wh"] += int(row["wh"])
+        c["bundle_ids"].append(int(row["bundle_id"]))
+        hour = pd.Timestamp(row["hour_start"]).isoformat()
+        if hour not in c["hours"]:
+            c["hours"].append(hour)
+        c["gec_serials"] += [{"bundle_id": int(row["bundle_id"]), **x}
+                             for x in _serials(row["gec_serials"])]
+    for c in out.values():
+        c["gec_serial_text"] = flow.serial_text(c["gec_serials"])
+    return list(out.values())
+
+
+def _serials(text: str) -> list[dict[str, Any]]:
+    import json
+
+    return list(json.loads(text or "[]"))
+
+
+def import_gec(ctx: ServiceContext, actor: Principal, park_id: int, records: UploadedFile,
+               mapping: UploadedFile) -> dict[str, Any]:
+    """Import the park's GEC records (a platform export and its mapping file, see
+    docs/registry.md): all rows or none. Operator and admin (the issuing role)."""
+    scope = park_scope(ctx, actor, park_id, Action.CERT_ISSUE)
+    registry = _registry(ctx, scope)
+    with tempfile.TemporaryDirectory() as tmp:
+        rec = Path(tmp) / "records.csv"
+        rec.write_bytes(records.content)
+        mp = Path(tmp) / "mapping.toml"
+        mp.write_bytes(mapping.content)
+        r = flow.import_gec(registry, rec, mp)
+    result = {"rows": int(r.rows), "imported": int(r.imported),
+              "already_imported": int(r.already_imported), "known": int(r.known),
+              "gec_by_status": {str(k): int(v) for k, v in r.gec_by_status.items()}}
     with transaction(ctx.sessions) as s:
-        audit.record(s, actor, "cert.cancel", f"park:{park_id}", bundle=bundle_id,
-                     cancelled=new_id, beneficiary=beneficiary, purpose=purpose,
-                     quantity_wh=quantity_wh)
-    return new_id
+        audit.record(s, actor, "cert.gec_import", f"park:{park_id}", sha256=r.sha256,
+                     **result)
+    return result
 
 
 def verify(ctx: ServiceContext, actor: Principal, park_id: int) -> dict[str, Any]:
-    """The registry's hash-chain and bundle-row verification."""
+    """The registry's history verified with the keys the service trusts (its operator's key
+    folder, ``Settings.registry_key_dir``): ``ok`` only when every link, row and signature
+    checks and the head is signed by a trusted key."""
     scope = park_scope(ctx, actor, park_id, Action.CERT_VERIFY)
-    r = registry_of(scope).verify()
-    return {"park_id": park_id, "ok": bool(r.ok), "events": int(r.events),
-            "bundles": int(r.bundles), "problems": [str(p) for p in r.problems]}
+    r = flow.verify_trusted(_registry(ctx, scope))
+    return {"park_id": park_id, "ok": r.ok, "trusted": r.trusted, "events": r.events,
+            "bundles": r.bundles, "problems": [*r.problems, *r.untrusted]}
 
 
 def export_energytag(ctx: ServiceContext, actor: Principal, park_id: int,
                      status: str | None = None) -> bytes:
     """Bundles with the EnergyTag / FEA field names as JSON (``greenlink registry export``)."""
-    from greenlink.certificates.statement import export_bundles
-
     scope = park_scope(ctx, actor, park_id, Action.CERT_EXPORT)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gc.json"
-        export_bundles(registry_of(scope), path, status=status)
+        flow.export(_registry(ctx, scope), path, status=status)
         return path.read_bytes()

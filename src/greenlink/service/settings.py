@@ -53,6 +53,12 @@ class Settings:
     argon2_time_cost, argon2_memory_kib : int
         Cost of new password hashes (argon2id); defaults are argon2-cffi's RFC 9106
         low-memory profile (3 passes, 64 MiB). Tests lower them; existing hashes keep theirs.
+    registry_key_dir : Path or None
+        The operator's key folder (``greenlink keys generate``) that signs every write to the
+        parks' certificate registries, and whose keys the registry ``verify`` trusts
+        (``GREENLINK_KEY_DIR``). ``None``: the default folder
+        ``~/.greenlink/keys`` when it holds a key; otherwise writes are unsigned and verify
+        reports that nothing could be checked.
     """
 
     db_url: str
@@ -69,6 +75,7 @@ class Settings:
     max_active_jobs_per_org: int = 4
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    registry_key_dir: Path | None = None
 
 
 def env_flag(name: str) -> bool | None:
@@ -89,8 +96,9 @@ def make_settings(db_url: str | None = None, data_dir: str | Path | None = None,
     """Build settings from arguments, then the environment, then defaults.
 
     ``GREENLINK_DB`` / ``GREENLINK_DATA`` (the default database is ``<data_dir>/service.db``,
-    SQLite), ``GREENLINK_COOKIE_SECURE``, ``GREENLINK_SECRET_KEY`` and
-    ``GREENLINK_RATE_LIMIT_STORAGE``; keyword overrides win over the environment.
+    SQLite), ``GREENLINK_COOKIE_SECURE``, ``GREENLINK_SECRET_KEY``,
+    ``GREENLINK_RATE_LIMIT_STORAGE`` and ``GREENLINK_KEY_DIR``; keyword overrides win over the
+    environment.
     """
     folder = Path(data_dir or os.environ.get("GREENLINK_DATA") or DEFAULT_DATA_DIR)
     url = db_url or os.environ.get("GREENLINK_DB") or f"sqlite:///{folder / 'service.db'}"
@@ -102,5 +110,7 @@ def make_settings(db_url: str | None = None, data_dir: str | Path | None = None,
         from_env["secret_key"] = os.environ["GREENLINK_SECRET_KEY"]
     if os.environ.get("GREENLINK_RATE_LIMIT_STORAGE"):
         from_env["rate_limit_storage"] = os.environ["GREENLINK_RATE_LIMIT_STORAGE"]
+    if os.environ.get("GREENLINK_KEY_DIR"):
+        from_env["registry_key_dir"] = Path(os.environ["GREENLINK_KEY_DIR"])
     values: dict[str, Any] = {**from_env, **overrides}
     return Settings(db_url=url, data_dir=folder, **values)

@@ -166,8 +166,10 @@ def certificates_page(request: Request, park_id: int, caller: Caller, ctx: Ctx,
                if allowed(caller.role, Action.METER_REPORT_READ) else [])
     verified = (certificates.verify(ctx, caller, park_id)
                 if allowed(caller.role, Action.CERT_VERIFY) else None)
+    claims = certificates.claims(ctx, caller, park_id)[-50:]
     return render(request, "certificates.html", me=caller, park=scope.park,
                   tenant_user=scope.user_id, held=held, ingests=ingests, verified=verified,
+                  claims=claims,
                   purposes=USER_CLAIM_PURPOSES, message=message, error=error,
                   can_ingest=allowed(caller.role, Action.METER_INGEST),
                   can_issue=allowed(caller.role, Action.CERT_ISSUE),
@@ -246,12 +248,16 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
                         quantity_wh: Annotated[int | None, Form()] = None
                         ) -> RedirectResponse:
     try:
-        new_id = certificates.cancel(ctx, caller, park_id, bundle_id, beneficiary or None,
-                                     purpose, quantity_wh)
+        r = certificates.cancel(ctx, caller, park_id, bundle_id, beneficiary or None,
+                                purpose, quantity_wh, operation="web")
     except GreenlinkError as exc:
         _reraise_access(exc)
         return _back(park_id, error=_problems(exc, ctx))
-    return _back(park_id, message=f"bundle {new_id} claimed ({purpose})")
+    serials = r.serial_text() or "none needed"
+    again = f" (made before, event {r.event_seq}: nothing changed)" if r.replayed else ""
+    return _back(park_id, message=f"bundle {r.parts[0].bundle_id} claimed ({purpose}) for "
+                 f"{r.beneficiary}: claim {r.claim_id}, {r.claimed_wh:,} Wh, GEC serials "
+                 f"{serials}{again}")
 
 
 @router.get("/parks/{park_id}/cbam", response_class=HTMLResponse)

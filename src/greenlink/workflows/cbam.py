@@ -221,11 +221,26 @@ def template(acc: InstallationAccounts, out: str | Path, recalc: bool = False
     return result
 
 
+@dataclass(frozen=True)
+class BatchClaim:
+    """A batch claim as the registry keeps it: the claim (id, Wh, GEC serials; ``replayed``
+    when it was made before) and the outcome of each batch-hour."""
+
+    result: Any  # greenlink.certificates.claims.ClaimResult
+    hours: pd.DataFrame
+
+
 def claim_batches(acc: InstallationAccounts, flows: pd.DataFrame, registry_url: str,
-                  account_id: str, beneficiary: str | None = None) -> pd.DataFrame:
-    """Cancel, hour by hour, the registry certificates backing every batch's green claim."""
-    from greenlink.carbon.claims import batch_hour_claims, cancel_for_claims
-    from greenlink.certificates.db import open_registry
+                  account_id: str, beneficiary: str | None = None, *,
+                  purpose: str = "product_batch", claim_id: str | None = None,
+                  key_dir: Path | None = None) -> BatchClaim:
+    """Cancel, hour by hour, the registry certificates backing every batch's green claim: one
+    request to the registry's one claim path (all batch-hours or none; the same batches again
+    return the first claim and change nothing; a batch-hour claimed by another claim is refused
+    naming it)."""
+    from greenlink.carbon.claims import batch_claim_request, batch_hour_claims, claim_outcomes
+    from greenlink.workflows import registry as reg_flow
+
     if acc.batches is None:
         raise InputError(Problem(f"installation {acc.installation.id} has no batches",
                                  location=f"installations.{acc.installation.id}",
@@ -233,8 +248,15 @@ def claim_batches(acc: InstallationAccounts, flows: pd.DataFrame, registry_url: 
     ratio = claimable_ratio(acc.decisions, acc.green_mwh)  # a process's share of its contract
     share = {pid: acc.line_share[pid] * ratio.get(pid, 1.0) for pid in acc.line_share}
     claims = batch_hour_claims(acc.batches, flows, acc.installation.user, share)
-    return cancel_for_claims(open_registry(registry_url), claims, account_id=account_id,
-                             beneficiary=beneficiary or acc.installation.user)
+    if claims.empty:
+        raise InputError(Problem(f"the batches of installation {acc.installation.id} ran in no "
+                                 "hour with green energy: nothing to claim",
+                                 location=f"installations.{acc.installation.id}"))
+    registry = reg_flow.open_registry(registry_url, key_dir=key_dir)
+    result = reg_flow.claim(registry, batch_claim_request(
+        claims, account_id=account_id, beneficiary=beneficiary or acc.installation.user,
+        purpose=purpose, claim_id=claim_id, operation="cbam claim"))
+    return BatchClaim(result, claim_outcomes(claims, result))
 
 
 def summary_section(loaded: LoadedScenario, flows: pd.DataFrame) -> dict[str, Any]:

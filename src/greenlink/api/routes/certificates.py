@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
@@ -11,6 +11,10 @@ from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import (
     BundleMoved,
     CancelIn,
+    ClaimPublic,
+    ClaimRecordPublic,
+    GecImportPublic,
+    GecSerialsPublic,
     HoldingsPublic,
     IssueResultPublic,
     MeterIngestPublic,
@@ -18,7 +22,7 @@ from greenlink.api.schemas import (
     TransferIn,
     VerifyPublic,
 )
-from greenlink.api.uploads import read_uploads
+from greenlink.api.uploads import read_upload, read_uploads
 from greenlink.service import certificates
 
 router = APIRouter(prefix="/parks/{park_id}", tags=["certificates"], responses=ERRORS)
@@ -72,13 +76,42 @@ def transfer(park_id: int, bundle_id: int, body: TransferIn, caller: Caller,
                                                        body.to_account, body.quantity_wh))
 
 
-@router.post("/certificates/{bundle_id}/cancel", response_model=BundleMoved)
+def claim_public(result: Any) -> ClaimPublic:
+    """A claim (:class:`greenlink.certificates.claims.ClaimResult`) as the API states it."""
+    return ClaimPublic(bundle_id=result.parts[0].bundle_id, claim_id=result.claim_id,
+                       purpose=result.purpose, beneficiary=result.beneficiary,
+                       claimed_wh=result.claimed_wh, event_seq=result.event_seq,
+                       replayed=result.replayed,
+                       gec_serials=[GecSerialsPublic.model_validate(x)
+                                    for x in result.gec_serials],
+                       gec_serial_text=result.serial_text())
+
+
+@router.post("/certificates/{bundle_id}/cancel", response_model=ClaimPublic)
 def cancel(park_id: int, bundle_id: int, body: CancelIn, caller: Caller,
-           ctx: Ctx) -> BundleMoved:
-    """Cancel (claim) a bundle for a beneficiary and purpose."""
-    return BundleMoved(bundle_id=certificates.cancel(ctx, caller, park_id, bundle_id,
-                                                     body.beneficiary, body.purpose,
-                                                     body.quantity_wh))
+           ctx: Ctx) -> ClaimPublic:
+    """Cancel (claim) a bundle for a beneficiary and purpose (the registry's one claim path);
+    the claim with the GEC serials behind it."""
+    return claim_public(certificates.cancel(ctx, caller, park_id, bundle_id, body.beneficiary,
+                                            body.purpose, body.quantity_wh,
+                                            claim_id=body.claim_id, operation="api"))
+
+
+@router.get("/certificates/claims", response_model=list[ClaimRecordPublic])
+def claims(park_id: int, caller: Caller, ctx: Ctx) -> list[ClaimRecordPublic]:
+    """The registry's claim records with their GEC serials (a tenant sees its own)."""
+    return [ClaimRecordPublic(**c) for c in certificates.claims(ctx, caller, park_id)]
+
+
+@router.post("/certificates/gec", response_model=GecImportPublic)
+def import_gec(park_id: int, caller: Caller, ctx: Ctx,
+               records: Annotated[UploadFile, File(description="GEC export (CSV)")],
+               mapping: Annotated[UploadFile, File(description="its mapping file (TOML, "
+                                                   "docs/registry.md)")]) -> GecImportPublic:
+    """Import the park's China green certificate (GEC) records: all rows or none. Chinese
+    certificates are claimable only for months whose GECs are imported."""
+    rec, mp = read_upload(records, "records"), read_upload(mapping, "mapping")
+    return GecImportPublic(**certificates.import_gec(ctx, caller, park_id, rec, mp))
 
 
 @router.get("/certificates/verify", response_model=VerifyPublic)
