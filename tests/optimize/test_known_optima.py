@@ -146,8 +146,9 @@ def test_rules_hold_on_the_optimised_flows_multi_interval() -> None:
 def test_self_use_rule_with_a_soc_floor_holds_on_the_flows() -> None:
     # The flows of the optimum carry the green energy above the floor (the floor σ_min E is the
     # initial charge: grid energy), and the KPI starts the year with no green stored: the LP's
-    # self-use row must count it as the checker does. Export pays almost the grid price, so the 650 self-use rule
-    # (≥ 60 %) binds and the checker must read exactly the threshold the LP imposed.
+    # self-use row must count it as the checker does. Export pays almost the grid price, so the
+    # 650 self-use rule (≥ 60 %) binds and the checker must read exactly the threshold the LP
+    # imposed.
     bat = {"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.9,
            "discharge_efficiency": 0.9, "soc_min": 0.2, "soc_max": 1.0, "soc_initial": 0.5}
     hours = np.arange(48)
