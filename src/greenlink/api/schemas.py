@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from greenlink.certificates.purposes import UserClaimPurpose
 from greenlink.service.roles import Role
+from greenlink.workflows.registry import UserClaimPurpose
 
 
 class ErrorOut(BaseModel):

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from greenlink.carbon.cbam_data import phase_in_span
 from greenlink.cli.common import user_errors, xlsx_format
 from greenlink.workflows import cbam as svc
+from greenlink.workflows.cbam import phase_in_span
 
 cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
                             f"liability per year, exposure map {phase_in_span()}, Commission "

@@ -146,13 +146,10 @@ def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)
           out: Annotated[Path, typer.Option("--out", help="pack file to write (.zip)")],
           key_dir: KeyDir = None) -> None:
     """Build a signed evidence pack for a claim."""
-    from greenlink.evidence.build import build_pack
-    from greenlink.signing.keys import load_private_key
-    from greenlink.workflows.evidence import request_from_spec
+    from greenlink.workflows.evidence import build_from_claim_file
 
     with user_errors():
-        key = load_private_key(_key_dir(key_dir))
-        built = build_pack(request_from_spec(claim), key, out)
+        built = build_from_claim_file(claim, _key_dir(key_dir), out)
         console.print(built.claim["statement"], highlight=False)
         console.print(f"pack {out} ({built.files} files, {len(built.data):,} bytes), signed by "
                       f"{built.fingerprint}", highlight=False)
@@ -178,17 +175,15 @@ def verify(pack: Path,
 
     Exit 0 PASS, 1 FAIL, 2 bad input, 3 UNTRUSTED (consistent, but the signer is not trusted).
     """
-    from greenlink.evidence.pack import MIB, PackLimits
-    from greenlink.evidence.verify import verify_pack
     from greenlink.signing.trust import read_trusted
+    from greenlink.workflows.evidence import verify_pack_file
 
     with user_errors():
         public = _read_public(key) if key is not None else None
         ring = _keyring(keyring)
-        trusted = read_trusted(ring)
-        limits = PackLimits(max_member_bytes=int(max_member_mb * MIB),
-                            max_pack_bytes=int(max_pack_mb * MIB), max_ratio=max_ratio)
-        report = verify_pack(pack, public, against or [], trusted=trusted, limits=limits)
+        report = verify_pack_file(pack, public, against or [], read_trusted(ring),
+                                  max_member_mb=max_member_mb, max_pack_mb=max_pack_mb,
+                                  max_ratio=max_ratio)
     code = {"PASS": EXIT_PASS, "UNTRUSTED": EXIT_UNTRUSTED}.get(report.status, EXIT_FAIL)
     if as_json:
         typer.echo(jsonio.dumps({"pack": report.pack, "status": report.status, "ok": report.ok,

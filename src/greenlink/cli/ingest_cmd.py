@@ -15,8 +15,8 @@ from rich.text import Text
 
 from greenlink.cli.common import console, default_store, say, user_errors
 from greenlink.errors import InputError, Problem
-from greenlink.metering.readfile import ColumnMapping
 from greenlink.scenario.base import percent_as_fraction_message
+from greenlink.workflows.meters import ColumnMapping
 
 # user-facing texts of this module (one place, for translation later)
 _MSG_LAYOUT = "--layout must be auto, long or wide"
@@ -53,9 +53,8 @@ def ingest(
     decimal: Annotated[str, typer.Option(help="decimal mark of the files: '.' or ','")] = ".",
 ) -> None:
     """Read, validate and store meter files; print the validation summary per meter."""
-    from greenlink.metering.ingest import ingest_files
-    from greenlink.metering.validate import ValidationParams
     from greenlink.scenario.load import load_scenario
+    from greenlink.workflows.meters import ingest as ingest_files
 
     with user_errors():
         if layout not in ("auto", "long", "wide"):
@@ -69,11 +68,10 @@ def ingest(
         loaded = load_scenario(scenario)
         result = ingest_files(
             loaded.scenario, files, store or default_store(scenario),
-            mapping=ColumnMapping(time_column, meter_column, value_column, unit_column),
+            columns=ColumnMapping(time_column, meter_column, value_column, unit_column),
             layout=layout,  # type: ignore[arg-type]
-            timezone=timezone, fill=fill,
-            params=ValidationParams.defaults(balance_relative_tolerance=tolerance),
-            sheet=sheet, decimal=decimal)  # type: ignore[arg-type]
+            timezone=timezone, fill=fill, balance_tolerance=tolerance, sheet=sheet,
+            decimal=decimal)
         for name, read_as, r in zip(result.names, result.read_as, result.files, strict=True):
             state = ("already stored — nothing changed" if r.already_stored else
                      f"{r.inserted} new, {r.superseded} superseded, {r.unchanged} unchanged")

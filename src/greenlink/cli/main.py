@@ -262,7 +262,7 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
     if as_json:
         typer.echo(jsonio.dumps(policy.to_dict()))
     else:
-        from greenlink.policy.render import policy_notes, policy_table
+        from greenlink.report.policy import policy_notes, policy_table
 
         console.print(policy_table(policy))
         for note in policy_notes(policy):

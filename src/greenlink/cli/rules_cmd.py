@@ -12,7 +12,7 @@ from rich.table import Table
 
 from greenlink import jsonio
 from greenlink.errors import GreenlinkError
-from greenlink.policy.ruleset import RuleSet, diff, list_rulesets, load_ruleset
+from greenlink.workflows.rules import RuleSet, diff, list_rulesets, load_ruleset
 
 rules_app = typer.Typer(help="Policy rule sets: list, show, diff.", no_args_is_help=True)
 

@@ -96,7 +96,7 @@ def ingest_meter_files(ctx: ServiceContext, actor: Principal, park_id: int,
 
     Bad files raise :class:`InputError` and nothing is stored (one store transaction).
     """
-    from greenlink.metering.ingest import ingest_files
+    from greenlink.workflows.meters import ingest as ingest_files
 
     scope = park_scope(ctx, actor, park_id, Action.METER_INGEST)
     if not files:

@@ -110,11 +110,11 @@ def submit_job(ctx: ServiceContext, actor: Principal, park_id: int, kind: str,
     else:
         park_scope(ctx, actor, park_id, Action.JOB_CREATE)
     if ruleset is not None:
-        from greenlink.policy.ruleset import load_ruleset
+        from greenlink.workflows.rules import check_builtin_ruleset
 
         if ruleset.endswith(".toml") or "/" in ruleset:
             raise NotFound(f"rule set {ruleset!r}: only built-in rule-set ids are allowed here")
-        load_ruleset(ruleset)
+        check_builtin_ruleset(ruleset)
     limit = ctx.settings.max_active_jobs_per_org
     with transaction(ctx.sessions) as s:
         # one organisation at a time (PostgreSQL: row lock; SQLite: the insert takes the

@@ -23,7 +23,6 @@ from sqlalchemy import select
 from greenlink import flows
 from greenlink.database import transaction
 from greenlink.errors import InputError, ProblemList
-from greenlink.metering.guard import ReadingLimits, check_text, guard_readings, upload_limits
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
 from greenlink.service.errors import NotFound
@@ -31,6 +30,7 @@ from greenlink.service.models import MeterUpload
 from greenlink.service.parks import park_scope
 from greenlink.service.roles import Action
 from greenlink.tablefile import decode_text, parse_table
+from greenlink.workflows.meters import ReadingLimits, check_text, guard_readings, upload_limits
 
 MAX_ROWS = 40_000  # a leap year of 15-minute intervals fits
 HEADER = [flows.INTERVAL_START, "energy_kwh"]

@@ -100,7 +100,7 @@ def stage_bundle(files: list[UploadedFile], staging_root: Path) -> tuple[Path, L
     Returns the folder and the validated scenario. On any problem the folder is removed and an
     :class:`InputError` lists every problem.
     """
-    from greenlink.inputs import build_inputs
+    from greenlink.workflows.run import build_inputs
 
     tomls = [f for f in files if f.filename.lower().endswith(".toml")]
     if len(tomls) != 1:

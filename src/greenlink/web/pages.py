@@ -11,13 +11,13 @@ from fastapi.templating import Jinja2Templates
 
 from greenlink.api.deps import Caller, Ctx, client_address, session_cookie_name
 from greenlink.api.uploads import read_uploads
-from greenlink.certificates.purposes import USER_CLAIM_PURPOSES
 from greenlink.errors import GreenlinkError
 from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
 from greenlink.service.context import ServiceContext
 from greenlink.service.errors import NotFound, ServiceError, TooManyRequests, public_text
 from greenlink.service.roles import Action, Role, allowed
 from greenlink.web.security import request_form_token, require_form_token
+from greenlink.workflows.registry import USER_CLAIM_PURPOSES
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_form_token)])
 templates = Jinja2Templates(directory=str(resources.files("greenlink.web") / "templates"))
@@ -264,7 +264,7 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
 def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
     """SEE per process with the route, liability per year grid vs direct, exposure over the
     phase-in years, downloads."""
-    from greenlink.carbon.cbam_data import phase_in_span
+    from greenlink.workflows.cbam import phase_in_span
 
     scope = parks.park_scope(ctx, caller, park_id)
     try:

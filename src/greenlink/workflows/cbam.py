@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from greenlink.carbon.cbam_data import phase_in_span as phase_in_span
 from greenlink.carbon.cbam_goods import CbamGood, lookup_all
 from greenlink.carbon.emission_factor_routes import ContractClaim
 from greenlink.carbon.exposure import exposure_map

@@ -24,9 +24,9 @@ from greenlink.certificates.heads import Checkpoint, Trust, verifier_trust
 from greenlink.certificates.purposes import (
     CLAIM_PURPOSES,
     STORAGE_CHARGE,
-    USER_CLAIM_PURPOSES,
-    UserClaimPurpose,
 )
+from greenlink.certificates.purposes import USER_CLAIM_PURPOSES as USER_CLAIM_PURPOSES
+from greenlink.certificates.purposes import UserClaimPurpose as UserClaimPurpose
 from greenlink.certificates.registry import Registry
 from greenlink.scenario.model import Scenario
 
