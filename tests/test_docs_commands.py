@@ -24,6 +24,7 @@ import shlex
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -141,8 +142,17 @@ def _my_park(folder: Path) -> None:
                                          encoding="utf-8")
 
 
+def _minimal(folder: Path) -> None:
+    """The starter park (``greenlink init``'s) as ``park.toml``: hourly, one factory — quick
+    enough to run a 25-year finance case and many weather years here."""
+    src = Path(str(resources.files("greenlink") / "examples" / "minimal"))
+    shutil.copytree(src, folder, dirs_exist_ok=True)
+
+
 PREPARE: dict[str, Callable[[Path], None]] = {
     "evidence.md": _evidence,
+    "finance.md": _minimal,
+    "risk.md": _minimal,
     "footprints.md": _my_park,
     "settlement.md": _example,
 }
