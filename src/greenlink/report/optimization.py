@@ -129,8 +129,8 @@ def optimization_html(opt: dict[str, Any], with_finance: bool = False) -> str:
                   + [("levelised cost of green supply",
                       f"{_num(opt['lcoe_green_per_kwh'], 4)} {cur}/kWh")]),
               "<p class='muted'>" + html.escape(_COST_NOTE.format(
-                  rate="–" if rate is None else f"{100 * float(rate):g} %", fees=fees)
-                  + (_COST_NOTE_FINANCE if with_finance else "")) + "</p>",
+                  rate="–" if rate is None else f"{format_number(100 * float(rate))} %",
+                  fees=fees) + (_COST_NOTE_FINANCE if with_finance else "")) + "</p>",
               "</div></div>"]
     binding = opt.get("binding", [])
     parts.append("<h3>What binds</h3>")
