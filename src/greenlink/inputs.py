@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +51,27 @@ class ParkInputs:
 
 
 def builtin_weather_path(name: str) -> Path:
-    """Path of a weather file shipped with greenlink (``builtin:<file name>``)."""
-    folder = resources.files("greenlink") / "data" / "weather"
-    aliases = {"nanjing": "CHN_JS_Nanjing.582380_TMYx.2009-2023.epw"}
-    candidate = folder / aliases.get(name.lower(), name)
-    if not candidate.is_file():
-        shipped = sorted(p.name for p in folder.iterdir() if p.name.endswith((".epw", ".csv")))
-        raise InputError(Problem(f"no built-in weather file {name!r}", location="weather.path",
-                                 expected="builtin:nanjing or one of " + ", ".join(shipped)))
-    return Path(str(candidate))
+    """Path of a weather file shipped with greenlink (``builtin:<name>``; the catalogue in
+    :mod:`greenlink.resource.builtin_weather` is the only way in)."""
+    from greenlink.resource.builtin_weather import builtin_weather_path as shipped
+
+    return shipped(name)
+
+
+def weather_file_path(loaded: LoadedScenario) -> Path | None:
+    """The scenario's weather file: ``builtin:<name>`` from the catalogue, an absolute path as
+    written, a relative one (``../weather/site.epw`` too) from the scenario file's folder.
+
+    A local scenario may name any file its user can read. The web service keeps uploads in
+    their folder before a scenario gets here: every uploaded path must be relative without
+    ``..`` (:mod:`greenlink.service.uploads`), and ``builtin:`` names only the catalogue.
+    """
+    w = loaded.scenario.weather
+    if w is None or not w.path:
+        return None
+    if w.path.startswith("builtin:"):
+        return builtin_weather_path(w.path.split(":", 1)[1])
+    return loaded.base_dir / w.path
 
 
 # user-facing texts of this module (one place, for translation later)
@@ -153,14 +164,12 @@ def _weather(loaded: LoadedScenario) -> WeatherYear | None:
     w = sc.weather
     if w is None:
         return None
-    path: Path | None = None
-    if w.path:
-        path = (builtin_weather_path(w.path.split(":", 1)[1]) if w.path.startswith("builtin:")
-                else (loaded.base_dir / w.path))
-    return load_weather(kind=w.kind, path=path, year=sc.time.year, timezone=sc.site.timezone,
-                        latitude=sc.site.latitude, longitude=sc.site.longitude,
-                        altitude_m=sc.site.altitude_m, time_shift=w.time_shift,
-                        calibration=w.calibration, station_id=w.station, seed=w.seed)
+    return load_weather(kind=w.kind, path=weather_file_path(loaded), year=sc.time.year,
+                        timezone=sc.site.timezone, latitude=sc.site.latitude,
+                        longitude=sc.site.longitude, altitude_m=sc.site.altitude_m,
+                        time_shift=w.time_shift, calibration=w.calibration, station_id=w.station,
+                        seed=w.seed, monthly_ghi_kwh_m2=w.monthly_ghi_kwh_m2,
+                        monthly_temp_c=w.monthly_temp_c)
 
 
 def pv_generation(sc: Scenario, weather: WeatherYear, index: pd.DatetimeIndex

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenlink.report.numbers import format_fixed
 from greenlink.report.plots import _new_figure, _style_axes, figure_to_svg
 from greenlink.summary import FinanceSummary
 
@@ -18,7 +19,7 @@ from greenlink.summary import FinanceSummary
 def _fmt_money(value: float | None, currency: str) -> str:
     if value is None or not np.isfinite(value):
         return "–"
-    return f"{value / 1e6:,.2f} M{currency}" if abs(value) >= 1e5 else f"{value:,.0f} {currency}"
+    return f"{format_fixed(value)} {currency}"
 
 
 def _fmt_rate(value: float | None) -> str:
@@ -75,7 +76,7 @@ def cash_flow_svg(yearly: pd.DataFrame, currency: str) -> str:
                 linestyle="--", label="equity cash flow")
     ax.axhline(0, color="#424242", linewidth=0.6)
     ax.set_xlabel("year", fontsize=8)
-    ax.set_ylabel(f"M{currency}", fontsize=8)
+    ax.set_ylabel(f"million {currency}", fontsize=8)
     ax.legend(fontsize=7, frameon=False)
     _style_axes(ax)
     return figure_to_svg(fig, "finance-cash")
@@ -86,15 +87,26 @@ def _table_html(frame: pd.DataFrame) -> str:
     body = []
     for row in frame.itertuples(index=False):
         cells = []
-        for value in row:
-            if isinstance(value, float):
-                text = "–" if not np.isfinite(value) else f"{value:,.0f}"
+        for column, value in zip(frame.columns, row, strict=True):
+            if column == "year" and isinstance(value, int | float) and np.isfinite(value):
+                text = str(int(value))  # the project year 0…N, never "1,0" style
+            elif isinstance(value, float):
+                text = format_fixed(value)
             else:
                 text = html.escape(str(value))
-            cells.append(f"<td style='text-align:right'>{text}</td>")
+            cells.append(f"<td class='num'>{text}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class='table-wrap'><table class='money'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
+
+# user-facing text of the section (one place, for translation later)
+_WHAT_IT_CONTAINS = (
+    "<p class='muted'>What these figures contain: capex (with battery augmentation or "
+    "replacement), O&amp;M, the direct-line fees of the fee schedule (per-kWh fees and the T&amp;D "
+    "capacity charge), tax and debt, against the grid purchases avoided and the export revenue, "
+    "year by year over the project life. The Cost table of the energy flows counts one year's "
+    "energy at the tariff only.</p>")
 
 _SHOWN = ("year", "revenue", "opex", "ebitda", "capex", "tax_project", "cash_flow_project",
           "cumulative_project", "debt_service", "cash_flow_equity")
@@ -102,8 +114,8 @@ _SHOWN = ("year", "revenue", "opex", "ebitda", "capex", "tax_project", "cash_flo
 
 def finance_html(s: FinanceSummary, yearly: pd.DataFrame) -> str:
     """HTML of the finance section (escaped; no scripts)."""
-    rows = "".join(f"<tr><td>{html.escape(a)}</td><td style='text-align:right'>"
-                   f"{html.escape(b)}</td></tr>" for a, b in headline_rows(s))
+    rows = "".join(f"<tr><th>{html.escape(a)}</th><td class='num'>{html.escape(b)}</td></tr>"
+                   for a, b in headline_rows(s))
     shown = yearly[[c for c in _SHOWN if c in yearly.columns]].copy()
     dscr = yearly["dscr"].to_numpy() if "dscr" in yearly else None
     parts = [
@@ -114,8 +126,9 @@ def finance_html(s: FinanceSummary, yearly: pd.DataFrame) -> str:
         + ". Each year is re-dispatched with degraded PV and the battery's usable capacity; "
         "savings are the grid purchases avoided at the tariff. Terms and their sources: "
         "data/finance/SOURCES.md.</p>",
-        f"<table><tbody>{rows}</tbody></table>",
-        cash_flow_svg(yearly, s.currency),
+        _WHAT_IT_CONTAINS,
+        f"<table class='kv'><tbody>{rows}</tbody></table>",
+        f"<figure>{cash_flow_svg(yearly, s.currency)}</figure>",
         "<h3>Yearly cash flow</h3>", _table_html(shown),
     ]
     if dscr is not None and np.isfinite(dscr).any():
@@ -125,6 +138,14 @@ def finance_html(s: FinanceSummary, yearly: pd.DataFrame) -> str:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in s.notes) + "</ul>")
     parts.append("</section>")
     return "".join(parts)
+
+
+def finance_section_html(finance: Mapping[str, Any] | FinanceSummary) -> str:
+    """The finance section from ``summary.json``'s ``finance`` (what the report template places
+    inside the page, so ``greenlink report`` keeps it)."""
+    s = finance if isinstance(finance, FinanceSummary) else FinanceSummary.model_validate(finance)
+    yearly = pd.DataFrame([dict(r) for r in s.yearly]).apply(pd.to_numeric, errors="coerce")
+    return finance_html(s, yearly)
 
 
 def insert_section(report_path: Path, section: str) -> None:

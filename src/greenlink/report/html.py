@@ -17,14 +17,21 @@ from typing import Any, cast
 
 import jinja2
 import pandas as pd
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from greenlink import flows
+from greenlink.report.numbers import (
+    MISSING,
+    format_fixed,
+    format_number,
+    format_year,
+    is_number,
+    is_year_key,
+)
 from greenlink.report.plots import report_plots
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 TEMPLATE_NAME = "report.html.j2"
-MISSING = "–"
 
 _OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
 _HEADERS = {
@@ -38,7 +45,7 @@ _WORDS = {
     "kwh": "kWh", "mwh": "MWh", "kw": "kW", "kwp": "kWp", "dc": "DC", "ac": "AC", "pv": "PV",
     "tco2": "tCO₂", "tco2e": "tCO₂e", "kgco2": "kgCO₂", "kgco2e": "kgCO₂e", "co2": "CO₂",
     "co2e": "CO₂e", "cbam": "CBAM", "cn": "CN", "id": "ID", "sku": "SKU", "kpi": "KPI",
-    "pct": "%",
+    "pct": "%", "see": "SEE", "ef": "EF", "eur": "EUR", "cny": "CNY", "ii": "II", "gwh": "GWh",
 }
 _POLICY_ORDER = ("rule_id", "title", "scope", "user_id", "period", "kpi", "operator",
                  "threshold", "value", "margin", "passed", "rests_on_assumption")
@@ -50,8 +57,12 @@ _PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "is_cbam_good", "cbam_goo
 _USER_ORDER = ("name", "id", "kind", flows.USER_LOAD_KWH, flows.USER_GREEN_KWH, flows.USER_GRID_KWH,
                "green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
 _DETAILS = "Details"
+_KPI_COST_DETAIL = "grid electricity at the tariff; energy only, no capex or fees (see Cost)"
+_KPI_COST_NONE = "grid electricity bought"
 _RELATIVE_KEYS = ("threshold", "value", "margin")
 _CODE_KEYS = ("sku", "cn_code", "rule_id", "id", "user_id")
+_LONG_CODE = 20  # characters: longer identifiers may wrap
+_SHORT_WORD = 12  # characters: shorter one-word cells never wrap
 
 
 @dataclass(frozen=True)
@@ -87,27 +98,6 @@ class Kpi:
 # formatting
 
 
-def is_number(value: object) -> bool:
-    """True for real numbers (not booleans, not NaN)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return not (isinstance(value, float) and math.isnan(value))
-
-
-def format_number(value: object) -> str:
-    """Format a number for a table: thousands separators, about three significant digits."""
-    if not is_number(value):
-        return MISSING if value is None or isinstance(value, float) else str(value)
-    number = float(cast(float, value))
-    if isinstance(value, int) or abs(number) >= 1000:
-        return f"{number:,.0f}"
-    if abs(number) >= 10:
-        return f"{number:,.1f}"
-    if number == 0:
-        return "0"
-    return f"{number:.3g}"
-
-
 def format_share(value: object, signed: bool = False) -> str:
     """Format a fraction (0..1) as a percentage with one decimal, e.g. ``0.724 -> '72.4 %'``."""
     if not is_number(value):
@@ -132,7 +122,8 @@ def format_value(value: object) -> str:
     if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, Mapping):
-        return "; ".join(f"{k}: {format_value(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {format_year(v) if is_year_key(str(k)) else format_value(v)}"
+                         for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(format_value(v) for v in value)
     return str(value)
@@ -192,10 +183,13 @@ def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
         return Cell("yes" if value is True else format_value(value), "assumption")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Cell(MISSING, "na")
+    if is_year_key(key) and is_number(value):
+        return Cell(format_year(value), "year")
     if key in _CODE_KEYS and isinstance(value, str):
-        return Cell(value, "code")
+        # a long identifier may break after its underscores (<wbr>: copies as written)
+        return Cell(value, "ident" if len(value) > _LONG_CODE else "code")
     if key == "kpi" and isinstance(value, str):
-        return Cell(value.replace("_", "_\u200b"), "ident")  # may break after underscores
+        return Cell(value, "ident")
     if key == "operator" and isinstance(value, str):
         return Cell(_OPERATORS.get(value.strip(), value))
     if is_number(value):
@@ -210,7 +204,10 @@ def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
         return Cell(format_number(value), "num")
     if isinstance(value, bool):
         return Cell("yes" if value else "no", "yes" if value else "no")
-    return Cell(format_value(value))
+    text = format_value(value)
+    # a short single word never breaks; longer text may, anywhere, rather than widen the page
+    return Cell(text, "word" if len(text) <= _SHORT_WORD and not any(
+        c.isspace() for c in text) else "")
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,12 +394,51 @@ def headline_kpis(summary: Mapping[str, Any]) -> list[Kpi]:
 
 
 def _cost_detail(cost: Mapping[str, Any], currency: str) -> str:
-    parts = []
-    if is_number(cost.get("grid_only_cost")):
-        parts.append(f"grid only {format_number(cost['grid_only_cost'])}")
-    if is_number(cost.get("net_cost")):
-        parts.append(f"net {format_number(cost['net_cost'])}")
-    return f"{', '.join(parts)} {currency}".strip() if parts else "grid electricity bought"
+    if not is_number(cost.get("import_cost")):
+        return _KPI_COST_NONE
+    return _KPI_COST_DETAIL
+
+
+def cost_figures(cost: Mapping[str, Any]) -> dict[str, str] | None:
+    """The energy cost of the year, formatted, for the report's Cost table: grid purchases,
+    demand charge, export revenue, the net energy cost, the grid-only cost and the difference
+    (all at the scenario tariff; no capex, O&M or direct-line fees)."""
+    if not is_number(cost.get("import_cost")):
+        return None
+    values = {k: float(cost.get(k) or 0.0) for k in ("import_cost", "demand_charge",
+                                                     "export_revenue", "net_cost",
+                                                     "grid_only_cost")}
+    out = {k: format_fixed(v) for k, v in values.items()}
+    out["export_revenue"] = format_fixed(-values["export_revenue"])
+    out["saving"] = format_fixed(values["grid_only_cost"] - values["net_cost"])
+    out["currency"] = str(cost.get("currency") or "")
+    return out
+
+
+def finance_pointers(finance: Mapping[str, Any] | None) -> dict[str, str] | None:
+    """Capex and direct-line fees of the finance section, formatted, for the Cost note."""
+    if not finance:
+        return None
+    return {"initial_capex": format_fixed(finance.get("initial_capex")),
+            "year1_fees": format_fixed(finance.get("year1_fees")),
+            "npv_project": format_fixed(finance.get("npv_project")),
+            "currency": str(finance.get("currency") or "")}
+
+
+def extra_sections(summary: Mapping[str, Any]) -> list[Markup]:
+    """The optimisation and finance sections (when the summary has them), inside the page
+    before its footer, so that ``greenlink report`` re-renders them too."""
+    out = []
+    if summary.get("optimization"):
+        from greenlink.report.optimization import optimization_html
+
+        out.append(Markup(optimization_html(dict(summary["optimization"]),
+                                            with_finance=bool(summary.get("finance")))))
+    if summary.get("finance"):
+        from greenlink.report.finance import finance_section_html
+
+        out.append(Markup(finance_section_html(summary["finance"])))
+    return out
 
 
 def installed_version() -> str:
@@ -441,12 +477,13 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         Template context.
     """
     policy = summary.get("policy") or {}
+    weather = summary.get("weather") or {}
     results = list(policy.get("results") or [])
     plots = {k: Markup(v) for k, v in report_plots(table, summary).items()}
     return {
         "title": title or default_title(summary),
         "scenario": summary.get("scenario") or {},
-        "weather": summary.get("weather") or {},
+        "weather": weather,
         "capacity": key_value_rows(summary.get("capacity")),
         "kpis": headline_kpis(summary),
         "plots": plots,
@@ -461,14 +498,25 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
         if (summary.get("cbam") or {}).get("footprints") else None,
         "cbam_years": _cbam_years() if summary.get("cbam") else "",
         "totals": key_value_rows(summary.get("totals_kwh")),
-        "cost": key_value_rows(summary.get("cost")),
+        "cost": cost_figures(summary.get("cost") or {}),
+        "finance": finance_pointers(summary.get("finance")),
+        "optimized": bool(summary.get("optimization")),
+        "sections": extra_sections(summary),
         "grid": key_value_rows(summary.get("grid")),
         "balance_error": summary.get("energy_balance_max_abs_error_kwh"),
+        "time_shift": _minutes(weather.get("time_shift_minutes")),
         "version": installed_version(),
         "result_version": summary.get("greenlink_version"),
         "files": [f for f in files if f != "report.html"],
         "warnings": list(summary.get("warnings") or []),
     }
+
+
+def _minutes(value: object) -> str | None:
+    """A time shift in whole minutes with its sign (``+30``), None when not stated."""
+    if not is_number(value):
+        return None
+    return f"{round(float(cast(float, value))):+d}"
 
 
 def _cbam_years() -> str:
@@ -530,7 +578,13 @@ def _environment() -> jinja2.Environment:
     env.filters["share"] = format_share
     env.filters["number"] = format_number
     env.filters["value"] = format_value
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(text: str) -> Markup:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) after each underscore."""
+    return Markup("_<wbr>").join(escape(part) for part in str(text).split("_"))
 
 
 def render_report(table: pd.DataFrame, summary: Mapping[str, Any],

@@ -4,16 +4,57 @@ and how it compares with ``simulate`` (escaped HTML, the report's own styles, no
 from __future__ import annotations
 
 import html
-import math
-from pathlib import Path
 from typing import Any
+
+from greenlink.report.numbers import format_fixed, format_number
 
 
 def _num(x: Any, digits: int = 0) -> str:
     """A number in plain notation with thousands separators (never 1e+07)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    return f"{float(x):,.{digits}f}"
+    return format_fixed(x, digits)
+
+
+# user-facing texts of the section (one place, for translation later)
+_COST_LABELS = {
+    "pv_annuity_and_om": "PV: capex (annuity) and O&M",
+    "wind_annuity_and_om": "wind: capex (annuity) and O&M",
+    "battery_energy_annuity": "battery energy: capex (annuity)",
+    "battery_power_annuity_and_om": "battery power: capex (annuity) and O&M",
+    "battery_variable_om": "battery: variable O&M",
+    "import_energy_cost": "grid purchases (energy at the tariff)",
+    "carbon_cost": "carbon cost",
+    "fee_system_operation": "direct-line fee: system operation",
+    "fee_cross_subsidy": "direct-line fee: policy cross-subsidy",
+    "fee_re_fund": "direct-line fee: renewable energy fund",
+    "fee_other_funds": "direct-line fee: other government funds",
+    "td_capacity_charge": "T&D capacity charge",
+    "export_revenue": "export revenue",
+    "demand_charge": "demand charge",
+    "penalties_for_missed_rules": "penalties for missed rules",
+    "total": "total",
+}
+_COST_HEADING = "Cost of the modelled period: capex, O&M, energy and fees"
+_COST_NOTE = ("The total contains the capex of the chosen sizes as an annuity over their "
+              "lifetimes (discount rate {rate}), their O&M, the grid purchases at the tariff, "
+              "the direct-line fees and charges ({fees}) and the demand charge, less the export "
+              "revenue. The Cost table of the energy flows above counts the energy at the tariff "
+              "only.")
+_COST_NOTE_FINANCE = " The lifetime finance section below carries the same costs year by year."
+
+
+def _cost_label(key: str) -> str:
+    if key in _COST_LABELS:
+        return _COST_LABELS[key]
+    if key.startswith("fee_"):
+        return "direct-line fee: " + key.removeprefix("fee_").replace("_", " ")
+    return key.replace("_", " ")
+
+
+def _threshold(value: Any) -> str:
+    """A rule's threshold as written, in plain notation (``0.3``, ``220``, ``1,500,000``)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    return format_number(value)
 
 
 def _kv(rows: list[tuple[str, str]]) -> str:
@@ -46,8 +87,9 @@ def _sizes(opt: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def optimization_html(opt: dict[str, Any]) -> str:
-    """HTML of the optimisation results."""
+def optimization_html(opt: dict[str, Any], with_finance: bool = False) -> str:
+    """HTML of the optimisation results (``with_finance``: the page also has the lifetime
+    finance section, which the cost note points to)."""
     cur = opt.get("currency", "")
     method = opt.get("method", {})
     status = "all rules and targets met" if opt["feasible"] else "INFEASIBLE as posed"
@@ -77,12 +119,18 @@ def optimization_html(opt: dict[str, Any]) -> str:
     departure = method.get("allocation_departure")
     if departure:
         parts.append(f"<div class='note'>{html.escape(departure['message'])}</div>")
+    rate = (opt.get("cost_parameters") or {}).get("discount_rate")
+    fees = (opt.get("direct_line_fees") or {}).get("source") or "none"
     parts += ["<div class='grid2'><div><h3>Sizes</h3>", _kv(_sizes(opt)), "</div><div>",
-              "<h3>Cost (modelled period)</h3>",
-              _kv([(k.replace("_", " "), f"{_num(v)} {cur}")
-                   for k, v in opt["cost_breakdown"].items() if abs(v) > 0.5 or k == "total"]
+              f"<h3>{html.escape(_COST_HEADING)}</h3>",
+              _kv([(_cost_label(k), f"{_num(v)} {cur}")
+                   for k, v in opt["cost_breakdown"].items()
+                   if v is not None and (abs(v) > 0.5 or k == "total")]
                   + [("levelised cost of green supply",
                       f"{_num(opt['lcoe_green_per_kwh'], 4)} {cur}/kWh")]),
+              "<p class='muted'>" + html.escape(_COST_NOTE.format(
+                  rate="–" if rate is None else f"{format_number(100 * float(rate))} %",
+                  fees=fees) + (_COST_NOTE_FINANCE if with_finance else "")) + "</p>",
               "</div></div>"]
     binding = opt.get("binding", [])
     parts.append("<h3>What binds</h3>")
@@ -91,7 +139,8 @@ def optimization_html(opt: dict[str, Any]) -> str:
                      + "</ul>")
     else:
         parts.append("<p class='muted'>No size sits at a bound and no rule or target binds.</p>")
-    req_rows = [[f"{r['id']}", r["scope"], r["period"], f"{r['operator']} {r['threshold']:g}",
+    req_rows = [[f"{r['id']}", r["scope"], r["period"],
+                 f"{r['operator']} {_threshold(r['threshold'])}",
                  ("binds" if r["binding"] else "met") if r["met"] else
                  f"missed by {r['relax_by_points']:.2f} points",
                  _num(r["shadow_price_per_point"]) if r["binding"] else ""]
@@ -138,15 +187,3 @@ def optimization_html(opt: dict[str, Any]) -> str:
                          {1, 2, 3, 4})]
     parts.append("</section>")
     return "".join(parts)
-
-
-def append_optimization_section(report_path: Path, opt: dict[str, Any]) -> None:
-    """Insert the section before ``</body>`` of an existing report (atomic replace)."""
-    text = report_path.read_text(encoding="utf-8")
-    section = optimization_html(opt)
-    pos = text.rfind("<footer")
-    pos = pos if pos >= 0 else text.rfind("</body>")
-    new = text[:pos] + section + text[pos:] if pos >= 0 else text + section
-    tmp = report_path.with_name("." + report_path.name + ".tmp")
-    tmp.write_text(new, encoding="utf-8")
-    tmp.replace(report_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
 from greenlink import flows
 
@@ -55,6 +56,7 @@ COLOURS: dict[str, str] = {
 _RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "greenlink"}
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MAX_LINE_POINTS = 1000
+_USER_ROW_INCHES = 0.5  # height of one user's row in the per-user figure
 
 
 # --------------------------------------------------------------------------------------------
@@ -135,6 +137,12 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _style_axes(ax: Axes) -> None:
+    """Common look; numeric axes in plain notation (no ``1e6`` offset or exponent)."""
+    for axis in (ax.xaxis, ax.yaxis):
+        formatter = axis.get_major_formatter()
+        if isinstance(formatter, ScalarFormatter):
+            formatter.set_scientific(False)
+            formatter.set_useOffset(False)
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -467,9 +475,52 @@ def _as_float(value: object) -> float:
         return float("nan")
 
 
+def label_width(text: str) -> int:
+    """Width of ``text`` in Latin characters (a CJK character counts as two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def wrap_label(text: str, width: int = 26, lines: int = 2) -> str:
+    """``text`` on at most ``lines`` lines of about ``width`` Latin characters, broken at
+    spaces (or anywhere in a long word), the rest cut with an ellipsis."""
+    out: list[str] = []
+    line = ""
+    for word in str(text).split():
+        while label_width(word) > width:  # a word longer than a line: cut it
+            room = width - label_width(line) - (1 if line else 0)
+            if room < 4 and line:
+                out.append(line)
+                line, room = "", width
+            cut = 0
+            while cut < len(word) and label_width(word[:cut + 1]) <= room:
+                cut += 1
+            out.append((line + " " if line else "") + word[:cut])
+            line, word = "", word[cut:]
+        if not word:
+            continue
+        candidate = f"{line} {word}" if line else word
+        if label_width(candidate) <= width:
+            line = candidate
+        else:
+            out.append(line)
+            line = word
+    if line:
+        out.append(line)
+    if len(out) > lines:
+        last = out[lines - 1]
+        while last and label_width(last) > width - 1:
+            last = last[:-1]
+        out = [*out[:lines - 1], last.rstrip() + "…"]
+    return "\n".join(out)
+
+
 def user_share_svg(users: Sequence[Mapping[str, Any]],
                    park: Mapping[str, Any] | None = None) -> str:
     """Figure (4): green share per user, annual-matched vs hourly-matched vs physical.
+
+    One row per user (the park first), the three shares as horizontal bars with their values
+    at the ends: names of any length and any number of users keep their own line, so no label
+    overlaps another (names longer than two lines of 26 characters are cut with "…").
 
     Parameters
     ----------
@@ -485,27 +536,30 @@ def user_share_svg(users: Sequence[Mapping[str, Any]],
     """
     table = user_share_table(users, park)
     groups = len(table)
-    fig = _new_figure(min(10.0, 3.0 + 0.9 * max(groups, 1)), 3.0)
+    fig = _new_figure(10.0, 1.0 + _USER_ROW_INCHES * max(groups, 1))
     ax = fig.add_subplot()
     _style_axes(ax)
+    ax.grid(axis="y", visible=False)
+    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
     if groups == 0:
         _empty_panel(ax, "no users")
         return figure_to_svg(fig, "users")
-    x = np.arange(groups)
-    width = 0.8 / len(SHARE_KINDS)
+    y = np.arange(groups)
+    height = 0.84 / len(SHARE_KINDS)
     for i, (key, colour, label) in enumerate(SHARE_KINDS):
         values = table[key].to_numpy(dtype=float)
-        offset = (i - (len(SHARE_KINDS) - 1) / 2) * width
-        bars = ax.bar(x + offset, np.nan_to_num(values), width, color=COLOURS[colour], label=label)
-        if groups <= 8:
-            text = ["" if np.isnan(v) else f"{v:.0%}" for v in values]
-            ax.bar_label(bars, labels=text, fontsize=6.5, padding=1.5, color="#424242")
-    ax.set_xticks(x)
-    ax.set_xticklabels([plain_text(n) for n in table.index], rotation=0 if groups <= 6 else 30,
-                       ha="center" if groups <= 6 else "right")
-    ax.set_ylim(0, 1.1)
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
-    ax.set_ylabel("green share of consumption", fontsize=8)
+        offset = (i - (len(SHARE_KINDS) - 1) / 2) * height
+        bars = ax.barh(y + offset, np.nan_to_num(values), height, color=COLOURS[colour],
+                       label=label)
+        text = ["" if np.isnan(v) else f"{v:.0%}" for v in values]
+        ax.bar_label(bars, labels=text, fontsize=6.5, padding=2, color="#424242")
+    ax.set_yticks(y)
+    ax.set_yticklabels([plain_text(wrap_label(n)) for n in table.index], fontsize=8)
+    ax.set_ylim(groups - 0.5, -0.5)  # the park on top, users in the scenario's order
+    ax.set_xlim(0, 1.12)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_xlabel("green share of consumption", fontsize=8)
     fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return figure_to_svg(fig, "users")
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from greenlink import flows
+from greenlink.report.numbers import format_number
 from greenlink.report.plots import _new_figure, _style_axes, figure_to_svg
 from greenlink.summary import RiskMetric, RiskSummary
 
@@ -47,7 +48,8 @@ def metric_svg(name: str, values: np.ndarray, metric: RiskMetric,
                 ax.axvline(lv * scale, color="#424242", linestyle=style, linewidth=0.8,
                            label=f"{p} {lv * scale:,.2f}")
         for t in thresholds:
-            ax.axvline(t * scale, color="#c62828", linewidth=1.0, label=f"rule {t * scale:g}")
+            ax.axvline(t * scale, color="#c62828", linewidth=1.0,
+                       label=f"rule {format_number(t * scale)}")
         ax.set_xlabel(f"{label} ({unit})", fontsize=8)
         _style_axes(ax)
     hist.set_ylabel("years", fontsize=8)
@@ -69,7 +71,7 @@ def risk_html(s: RiskSummary, years: pd.DataFrame) -> str:
         css = "fail" if r.failure_probability > 0.10 else "ok"
         share = r.kpi.endswith("share") or "share_of" in r.kpi
         fmt = (lambda v: "–" if v is None else f"{v:.1%}") if share else \
-            (lambda v: "–" if v is None else f"{v:,.4g}")
+            (lambda v: "–" if v is None else format_number(v))
         rows.append(
             f"<tr><td>{html.escape(r.rule_id)}</td><td>{html.escape(r.scope)}</td>"
             f"<td>{html.escape(r.kpi)} {html.escape(r.operator or '')} {fmt(r.threshold)}</td>"

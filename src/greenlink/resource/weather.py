@@ -21,12 +21,12 @@ fitted offset is carried next to it: the sun position that matches a value is th
 
 from __future__ import annotations
 
+import gzip
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -93,12 +93,21 @@ class WeatherYear:
 # --------------------------------------------------------------------------------------------
 
 
+def _open_text(path: Path) -> IO[str]:
+    """A weather file as text; ``.gz`` files (the shipped EPWs) are decompressed on the fly."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open("r", encoding="utf-8", errors="replace")
+
+
 def _read_raw(path: Path, fmt: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Call the pvlib reader; the index is interval-beginning in the file's own time zone."""
     from pvlib import iotools
 
     if fmt == "epw":
-        data, meta = iotools.read_epw(str(path))
+        # an open file, never a name: pvlib would download a name starting with "http"
+        with _open_text(path) as fh:
+            data, meta = iotools.read_epw(fh)
         return data, dict(meta)
     if fmt == "tmy3":
         data, meta = iotools.read_tmy3(str(path), map_variables=True)
@@ -425,12 +434,11 @@ def calibrate_to_monthly_ghi(df: pd.DataFrame,
 
 
 def packaged_weather_file(name: str) -> Path:
-    """Path of a weather file shipped in ``greenlink/data/weather`` (see SOURCES.md there)."""
-    path = Path(str(resources.files("greenlink") / "data" / "weather" / name))
-    if not path.is_file():
-        raise InputError(Problem(f"no shipped weather file {name!r}", location="weather.path",
-                                 expected="a file listed in greenlink/data/weather/SOURCES.md"))
-    return path
+    """Path of a weather file shipped in ``greenlink/data/weather`` by its catalogue name or file
+    name (:mod:`greenlink.resource.builtin_weather`; SOURCES.md there)."""
+    from greenlink.resource.builtin_weather import builtin_weather_path
+
+    return builtin_weather_path(name)
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -446,20 +454,106 @@ _INDEX_TEXT = {
     "pvgis_tmy": "the PVGIS UTC hour labels",
 }
 
+# user-facing texts of the synthetic year (one place, for translation later)
+_SOURCE_SHIPPED = "{source}, shipped with greenlink as builtin:{name}"
+_SOURCE_GIVEN = "synthetic (monthly means given in the scenario)"
+_CALIBRATION_GIVEN = "monthly means given in the scenario"
+_NOTE_GIVEN = ("synthetic weather (seed {seed}) from the monthly GHI given in the scenario, "
+               "{annual:,.0f} kWh/m²/yr; day-to-day persistence of the Aguiar matrices")
+_NOTE_TEMP_GIVEN = "air temperature from the monthly means given in the scenario"
+_NOTE_TEMP_DEFAULT = ("air temperature: a rough estimate from latitude and altitude, not a "
+                      "climatology (give monthly_temp_c for your site)")
+
+
+@dataclass(frozen=True)
+class SyntheticBasis:
+    """What a synthetic year is drawn from: 12 monthly GHI sums [kWh/m²], optional monthly
+    mean temperatures [°C], the daily-Kt persistence (None: the Markov library's own), and
+    where the means come from (``station_id`` None: given in the scenario)."""
+
+    monthly_ghi_kwh_m2: tuple[float, ...]
+    monthly_temp_c: tuple[float, ...] | None
+    daily_kt_lag1: float | None
+    station_id: str | None
+    source: str
+    calibration: str
+    notes: tuple[str, ...]
+
+
+def synthetic_basis(latitude: float, longitude: float, seed: int = 0,
+                    station_id: str | None = None,
+                    monthly_ghi_kwh_m2: Sequence[float] | None = None,
+                    monthly_temp_c: Sequence[float] | None = None) -> SyntheticBasis:
+    """The monthly means a synthetic year of a site is drawn from: the ones given (any site),
+    else the station ``station_id``'s, else the nearest shipped station's."""
+    from greenlink.resource.stations import nearest_station, station_climate, station_daily_kt
+
+    temps = None if monthly_temp_c is None else tuple(float(t) for t in monthly_temp_c)
+    temp_note = _NOTE_TEMP_DEFAULT if temps is None else _NOTE_TEMP_GIVEN
+    if monthly_ghi_kwh_m2 is not None:
+        ghi = tuple(float(v) for v in monthly_ghi_kwh_m2)
+        return SyntheticBasis(ghi, temps, None, None, _SOURCE_GIVEN, _CALIBRATION_GIVEN,
+                              (_NOTE_GIVEN.format(seed=seed, annual=sum(ghi)), temp_note))
+    notes: list[str] = []
+    if station_id is not None:
+        climate = station_climate(station_id)
+    else:
+        climate = nearest_station(latitude, longitude)
+        km = _distance_km(latitude, longitude, climate.latitude, climate.longitude)
+        notes.append(f"nearest station {climate.station_id} ({climate.name}), {km:.0f} km "
+                     "from site")
+    stats = station_daily_kt(climate.station_id)
+    notes.append(f"synthetic weather (seed {seed}) from station {climate.station_id} "
+                 f"({climate.name}) monthly GHI, {climate.annual_ghi_kwh_m2:.0f} kWh/m²/yr")
+    if temps is not None:
+        notes.append(temp_note)
+    return SyntheticBasis(climate.monthly_ghi_kwh_m2, temps,
+                          None if stats is None else stats.lag1, climate.station_id,
+                          f"synthetic (station {climate.station_id})",
+                          f"station {climate.station_id} monthly means", tuple(notes))
+
+
+def _weather_location(location: str | None) -> str | None:
+    """The scenario field of a generator argument (``monthly_ghi_kwh_m2[0]`` →
+    ``weather.monthly_ghi_kwh_m2[0]``); site arguments are the site's."""
+    if location is None:
+        return None
+    if location.startswith(("monthly_ghi_kwh_m2", "monthly_temp_c", "seed")):
+        return "weather." + location
+    if location in ("latitude", "longitude", "altitude_m", "timezone"):
+        return "site." + location
+    return location
+
+
+def _file_source(path: str | Path, meta: dict[str, Any]) -> str:
+    """``file name (place, station WMO id, data type)`` of a weather file."""
+    described = [meta["name"]]
+    if meta.get("station"):
+        described.append(f"station {meta['station']}")
+    if meta["data_type"] != meta["name"]:
+        described.append(meta["data_type"])
+    described = [d for d in described if d]
+    name = Path(path).name.removesuffix(".gz")
+    return name + (f" ({', '.join(described)})" if described else "")
+
 
 def load_weather(kind: str, path: str | Path | None, year: int, timezone: str,
                  latitude: float, longitude: float, altitude_m: float,
                  time_shift: Literal["auto"] | int = "auto",
                  calibration: Literal["none", "station"] = "none",
-                 station_id: str | None = None, seed: int = 0) -> WeatherYear:
+                 station_id: str | None = None, seed: int = 0,
+                 monthly_ghi_kwh_m2: Sequence[float] | None = None,
+                 monthly_temp_c: Sequence[float] | None = None) -> WeatherYear:
     """Build the hourly weather year of a site from a file or the synthetic generator.
 
     Parameters
     ----------
     kind : {"epw", "pvgis_tmy", "tmy3", "synthetic"}
-        A weather file of that format, or synthetic weather from station monthly means.
+        A weather file of that format, or synthetic weather from monthly means (the ones
+        given, or a station's).
     path : str or pathlib.Path or None
-        The weather file (ignored for ``"synthetic"``).
+        The weather file (ignored for ``"synthetic"``); a shipped file is found with
+        :func:`greenlink.resource.builtin_weather.builtin_weather_path`.
     year : int
         Scenario year.
     timezone : str
@@ -478,6 +572,12 @@ def load_weather(kind: str, path: str | Path | None, year: int, timezone: str,
         WMO id of the station; default: the shipped station nearest to the site.
     seed : int, default 0
         Seed of the synthetic generator.
+    monthly_ghi_kwh_m2 : sequence of 12 float, optional
+        ``"synthetic"`` only: the site's GHI per month, January to December [kWh/m² per month],
+        used instead of a station's (any site, in China or not).
+    monthly_temp_c : sequence of 12 float, optional
+        ``"synthetic"`` only: the site's mean air temperature per month [°C]; default a rough
+        estimate from latitude and altitude.
 
     Returns
     -------
@@ -488,6 +588,7 @@ def load_weather(kind: str, path: str | Path | None, year: int, timezone: str,
     InputError
         On an unknown kind, calibration or station, a missing path, or a bad file.
     """
+    from greenlink.resource.builtin_weather import attribution_note, builtin_for_path
     from greenlink.resource.stations import nearest_station, station_climate
 
     if kind not in _KINDS:
@@ -512,29 +613,31 @@ def load_weather(kind: str, path: str | Path | None, year: int, timezone: str,
         return found
 
     if kind == "synthetic":
-        from greenlink.resource.stations import station_daily_kt
         from greenlink.resource.synthetic import synthetic_weather
 
-        climate = station()
-        stats = station_daily_kt(climate.station_id)
-        data = synthetic_weather(latitude, longitude, altitude_m, timezone, year,
-                                 list(climate.monthly_ghi_kwh_m2), seed,
-                                 daily_kt_lag1=None if stats is None else stats.lag1)
+        basis = synthetic_basis(latitude, longitude, seed, station_id, monthly_ghi_kwh_m2,
+                                monthly_temp_c)
+        try:
+            data = synthetic_weather(latitude, longitude, altitude_m, timezone, year,
+                                     list(basis.monthly_ghi_kwh_m2), seed,
+                                     monthly_temp_c=basis.monthly_temp_c,
+                                     daily_kt_lag1=basis.daily_kt_lag1)
+        except InputError as exc:  # name the scenario's fields: weather.monthly_ghi_kwh_m2[0]
+            raise InputError([Problem(p.message, p.file, _weather_location(p.location),
+                                      p.expected) for p in exc.problems]) from None
         shift = 30 if time_shift == "auto" else int(time_shift)
-        notes.append(f"synthetic weather (seed {seed}) from station {climate.station_id} "
-                     f"({climate.name}) monthly GHI, {climate.annual_ghi_kwh_m2:.0f} kWh/m²/yr")
-        return WeatherYear(data=data, source=f"synthetic (station {climate.station_id})",
-                           time_shift_minutes=shift,
-                           calibration=f"station {climate.station_id} monthly means",
-                           notes=tuple(notes))
+        return WeatherYear(data=data, source=basis.source, time_shift_minutes=shift,
+                           calibration=basis.calibration, notes=basis.notes)
 
     if path is None:
         raise InputError(Problem(f"weather kind {kind!r} needs a file", location="weather.path",
                                  expected=_FORMAT_TEXT[kind]))
     data, meta = read_weather_file(path, kind, year, timezone)
-    described = [meta["name"]] + ([meta["data_type"]] if meta["data_type"] != meta["name"] else [])
-    described = [d for d in described if d]
-    source = Path(path).name + (f" ({', '.join(described)})" if described else "")
+    source = _file_source(path, meta)
+    shipped = builtin_for_path(path)
+    if shipped is not None:
+        source = _SOURCE_SHIPPED.format(source=source, name=shipped.name)
+        notes.append(attribution_note(shipped))
     if meta["latitude"] is not None and meta["longitude"] is not None:
         km = _distance_km(latitude, longitude, meta["latitude"], meta["longitude"])
         if km > 50:

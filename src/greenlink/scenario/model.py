@@ -94,10 +94,38 @@ class TimeBase(Strict):
     interval_minutes: Literal[15, 60] = Field(60, description="15 (quarter-hourly) or 60 (hourly)")
 
 
+# user-facing texts of the weather table (one place, for translation later)
+_WEATHER_PATH_HELP = (
+    "weather file (not for kind = synthetic): relative to the scenario file ('../weather/"
+    "site.epw' works), an absolute path, or a file shipped with greenlink: 'builtin:nanjing', "
+    "'builtin:xuzhou', 'builtin:beijing', 'builtin:guangzhou' or 'builtin:yinchuan' (EPW, "
+    "data/weather/SOURCES.md)")
+_WEATHER_GHI_HELP = (
+    "kind = synthetic: your site's global horizontal irradiation in each month, January to "
+    "December, in kWh/m² per month (monthly sums, not daily means), e.g. from PVGIS, NASA "
+    "POWER or a nearby station; without it, a shipped CMA station's means are used")
+_WEATHER_TEMP_HELP = (
+    "kind = synthetic: mean air temperature in each month, January to December, in °C; "
+    "default a rough estimate from latitude and altitude")
+_MSG_DAILY_MEANS = (
+    "these look like daily means in kWh/m² per day (the largest is {largest:g}); give monthly "
+    "sums: multiply each by the days of its month (January: {jan:g} × 31 = {jan_sum:g})")
+_MSG_SYNTHETIC_ONLY = "{field} applies to kind = 'synthetic' only (this weather is a file)"
+_MSG_GHI_OR_STATION = ("give either monthly_ghi_kwh_m2 (your site's means) or station (a "
+                       "shipped station's means), not both")
+#: Monthly GHI sums whose largest value is below this [kWh/m²] are daily means: every site on
+#: Earth has a month with more than 15 kWh/m² (a daily mean of 0.5).
+DAILY_MEANS_BELOW_KWH_M2 = 15.0
+
+MonthlyGhi = Annotated[list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]],
+                      Field(min_length=12, max_length=12)]
+MonthlyTemps = Annotated[list[Annotated[float, Field(ge=-70.0, le=50.0, allow_inf_nan=False)]],
+                         Field(min_length=12, max_length=12)]
+
+
 class Weather(Strict):
     kind: Literal["epw", "pvgis_tmy", "tmy3", "synthetic"] = "epw"
-    path: str | None = Field(None, description="weather file (not for kind = synthetic); "
-                             "'builtin:nanjing' names the shipped Nanjing TMYx file")
+    path: str | None = Field(None, description=_WEATHER_PATH_HELP)
     time_shift: Literal["auto"] | int = Field(
         "auto", description="'auto' detects the shift of the time stamps against the sun "
         "(15-minute steps); an integer forces it, in minutes")
@@ -106,11 +134,30 @@ class Weather(Strict):
     station: str | None = Field(None, description="WMO station id for calibration or synthetic "
                                 "weather; default the nearest shipped station")
     seed: int = Field(0, description="seed of the synthetic weather generator")
+    monthly_ghi_kwh_m2: MonthlyGhi | None = Field(None, description=_WEATHER_GHI_HELP)
+    monthly_temp_c: MonthlyTemps | None = Field(None, description=_WEATHER_TEMP_HELP)
+
+    @field_validator("monthly_ghi_kwh_m2")
+    @classmethod
+    def _monthly_sums(cls, value: list[float] | None) -> list[float] | None:
+        if value is None:
+            return value
+        largest = max(value)
+        if 0 < largest < DAILY_MEANS_BELOW_KWH_M2:
+            raise ValueError(_MSG_DAILY_MEANS.format(largest=largest, jan=value[0],
+                                                     jan_sum=round(value[0] * 31, 1)))
+        return value
 
     @model_validator(mode="after")
     def _path_needed(self) -> Weather:
         if self.kind != "synthetic" and not self.path:
             raise ValueError(f"weather kind {self.kind!r} needs a 'path'")
+        if self.kind != "synthetic":
+            for name in ("monthly_ghi_kwh_m2", "monthly_temp_c"):
+                if getattr(self, name) is not None:
+                    raise ValueError(_MSG_SYNTHETIC_ONLY.format(field=name))
+        if self.monthly_ghi_kwh_m2 is not None and self.station is not None:
+            raise ValueError(_MSG_GHI_OR_STATION)
         return self
 
 

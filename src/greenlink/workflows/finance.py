@@ -345,16 +345,18 @@ def write_finance(case: FinanceCase, out_dir: str | Path, progress: Progress | N
     """The run's files (flows, summary.json with ``finance``, report.html with a finance
     section) plus ``finance.json`` and ``finance.xlsx``."""
     from greenlink.jsonio import write_json
-    from greenlink.report.finance import append_finance_section, write_finance_xlsx
+    from greenlink.report.finance import write_finance_xlsx
     from greenlink.workflows.run import write_outputs
 
     out = Path(out_dir)
-    written = write_outputs(case.run, out, progress=progress, report=report)
     summary = case.summary()
+    run = case.run
+    if run.summary.finance is None:  # the report draws its finance section from the summary
+        run = dataclasses.replace(run, summary=run.summary.model_copy(update={"finance": summary}))
+    written = write_outputs(run, out, progress=progress, report=report)
     data = {**summary.model_dump(mode="json"), "yearly": yearly_table(case)}
     written["finance.json"] = write_json(out / "finance.json", data)
     written["finance.xlsx"] = write_finance_xlsx(out / "finance.xlsx", summary,
                                                  yearly_table(case))
-    if report and "report.html" in written:
-        append_finance_section(written["report.html"], summary, yearly_table(case))
+    # report.html has the "Lifetime finance" section: the run's summary carries ``finance``
     return written

@@ -85,12 +85,10 @@ def resimulate(result: OptimizationResult, ruleset: str | None = None) -> RunRes
 
 def write_optimization(result: OptimizationResult, out_dir: str | Path,
                        progress: Progress | None = None, report: bool = True) -> dict[str, Path]:
-    """flows.parquet/csv, summary.json (with ``optimization``), report.html, optimization.json."""
-    from greenlink.report.optimization import append_optimization_section
-
+    """flows.parquet/csv, summary.json (with ``optimization``), report.html (its
+    "Optimisation" section drawn from the summary, inside the page: ``greenlink report`` on the
+    folder draws it again), optimization.json."""
     written = write_outputs(result.checked, out_dir, progress=progress, report=report)
     written["optimization.json"] = write_json(Path(out_dir) / "optimization.json",
                                               result.to_dict())
-    if report and "report.html" in written:
-        append_optimization_section(written["report.html"], result.to_dict())
     return written

@@ -61,6 +61,7 @@ class RiskContext:
     station_id: str | None
     monthly_ghi_kwh_m2: tuple[float, ...] | None
     daily_kt_lag1: float | None
+    monthly_temp_c: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -82,23 +83,26 @@ class RiskResult:
 
 def risk_context(loaded: LoadedScenario, ruleset: str | None = None) -> RiskContext:
     """Build the inputs once and resolve the rule set."""
-    from greenlink.resource.stations import nearest_station, station_climate, station_daily_kt
+    from greenlink.resource.weather import synthetic_basis
 
     inputs = build_inputs(loaded)
     sc = inputs.scenario
     rules = scenario_ruleset(sc, inputs.source, ruleset, None)
     check_date = scenario_check_date(sc, inputs.index[-1].date(), rules)
-    station = None
+    basis = None
     if sc.weather is not None or sc.pv:
-        sid = sc.weather.station if sc.weather is not None else None
-        station = (station_climate(sid) if sid
-                   else nearest_station(sc.site.latitude, sc.site.longitude))
-    stats = station_daily_kt(station.station_id) if station is not None else None
+        w = sc.weather
+        # the monthly means given in the scenario (any site), else a station's
+        basis = synthetic_basis(sc.site.latitude, sc.site.longitude,
+                                station_id=w.station if w is not None else None,
+                                monthly_ghi_kwh_m2=w.monthly_ghi_kwh_m2 if w is not None else None,
+                                monthly_temp_c=w.monthly_temp_c if w is not None else None)
     return RiskContext(
         inputs=inputs, rules=rules, check_date=check_date, structural=structural_kpis(inputs),
-        station_id=None if station is None else station.station_id,
-        monthly_ghi_kwh_m2=None if station is None else station.monthly_ghi_kwh_m2,
-        daily_kt_lag1=None if stats is None else stats.lag1)
+        station_id=None if basis is None else basis.station_id,
+        monthly_ghi_kwh_m2=None if basis is None else basis.monthly_ghi_kwh_m2,
+        daily_kt_lag1=None if basis is None else basis.daily_kt_lag1,
+        monthly_temp_c=None if basis is None else basis.monthly_temp_c)
 
 
 # ------------------------------------------------------------------------------ one year
@@ -115,6 +119,7 @@ def weather_of(ctx: RiskContext, spec: YearSpec) -> WeatherYear:
                                      location="weather.station"))
         data = synthetic_weather(site.latitude, site.longitude, site.altitude_m, site.timezone,
                                  sc.time.year, ctx.monthly_ghi_kwh_m2, spec.seed,
+                                 monthly_temp_c=ctx.monthly_temp_c,
                                  daily_kt_lag1=ctx.daily_kt_lag1, interannual=True)
         return WeatherYear(data=data, source=f"synthetic year {spec.seed}",
                            time_shift_minutes=30, calibration="none", notes=())
@@ -340,9 +345,13 @@ def run_risk(source: str | Path | LoadedScenario, *, years: int = 500,
         text = f"{len(specs)} weather files in {folder.name}"
     else:
         specs = synthetic_specs(years, seed)
-        text = (f"{years} synthetic years (seeds {seed}–{seed + years - 1}) from station "
-                f"{ctx.station_id} with its year-to-year spread and day-to-day persistence "
-                f"(lag-1 {ctx.daily_kt_lag1})")
+        seeds = f"{years} synthetic years (seeds {seed}–{seed + years - 1})"
+        if ctx.station_id is not None:
+            text = (f"{seeds} from station {ctx.station_id} with its year-to-year spread and "
+                    f"day-to-day persistence (lag-1 {ctx.daily_kt_lag1})")
+        else:
+            text = (f"{seeds} from the monthly GHI given in the scenario with the year-to-year "
+                    "spread and day-to-day persistence of the Aguiar matrices")
     frame = run_years(ctx, specs, scheduler=scheduler, workers=workers, progress=progress)
     return RiskResult(years=frame, summary=summarise_years(frame, ctx.rules, text), context=ctx)
 

@@ -157,7 +157,9 @@ LINKED_FILES = ("flows.xlsx", "summary.xlsx", "flows.csv", "flows.parquet", "sum
 
 
 def rerender_report(folder: str | Path) -> Path:
-    """Re-render ``report.html`` from a run folder's ``flows.parquet`` and ``summary.json``."""
+    """Re-render ``report.html`` from a run folder's ``flows.parquet`` and ``summary.json``
+    (of ``simulate``, ``optimize`` or ``finance``: the optimisation and finance sections are
+    drawn from the summary, inside the page, like the first time)."""
     from greenlink.errors import InputError, Problem
     from greenlink.report.html import write_report
     from greenlink.summary import read_summary
