@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 import statistics
 import tempfile
+import threading
 import time
 import typing
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -159,6 +161,105 @@ def test_password_guessing_is_throttled_per_account_and_per_client(lone) -> None
     ok = client_of(app, "198.51.100.2").post(
         "/api/v1/auth/login", json={"email": "other@x.test", "password": PASSWORD})
     assert ok.status_code == 200
+
+
+class HeldChecks:
+    """Wraps ``accounts.verify_password`` so that every password check waits until each of
+    ``expected`` concurrent logins has either reached its check or been answered: all the
+    attempts that get past the throttle are in flight together, none has failed yet."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.checked: list[str] = []
+        self.answered = 0
+        self.expected = 0
+        self.cond = threading.Condition()
+        real = accounts.verify_password
+
+        def held(stored: str, password: str) -> bool:
+            with self.cond:
+                self.checked.append(password)
+                self.cond.notify_all()
+                self.cond.wait_for(self._all_in, timeout=30)
+            return real(stored, password)
+
+        monkeypatch.setattr(accounts, "verify_password", held)
+
+    def _all_in(self) -> bool:
+        return len(self.checked) + self.answered >= self.expected
+
+    def expect(self, logins: int) -> None:
+        """``logins`` more are coming: checks wait for them too."""
+        with self.cond:
+            self.expected += logins
+
+    def send(self, app: FastAPI, address: str, logins: list[tuple[str, str]]) -> list[int]:
+        """Send ``logins`` (email, password) at once from ``address``; their status codes."""
+        def one(login: tuple[str, str]) -> int:
+            try:
+                return client_of(app, address).post(
+                    "/api/v1/auth/login",
+                    json={"email": login[0], "password": login[1]}).status_code
+            finally:
+                with self.cond:
+                    self.answered += 1
+                    self.cond.notify_all()
+
+        with ThreadPoolExecutor(len(logins)) as pool:
+            return list(pool.map(one, logins))
+
+
+def test_concurrent_guesses_count_against_the_limits(lone, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The review's race: 30 logins at once for one account (29 wrong, then the right one)
+    were all checked, and the right one logged in, against a limit of 5 per account."""
+    ctx, app = lone
+    accounts.create_user(ctx, None, "victim@x.test", PASSWORD, "operator", "Victim Co",
+                         create_org=True)
+    held = HeldChecks(monkeypatch)
+    guesses = [("victim@x.test", f"wrong-{i:02d}") for i in range(29)]
+    right = ("victim@x.test", PASSWORD)
+    held.expect(30)  # the guesses' checks wait for the right password's answer (or check)
+    with ThreadPoolExecutor(1) as last:
+        wrong = last.submit(held.send, app, "203.0.113.7", guesses)
+        with held.cond:  # every guess past the throttle, none failed yet
+            assert held.cond.wait_for(lambda: len(held.checked) + held.answered >= 29, 30)
+        assert held.send(app, "203.0.113.7", [right]) == [429]  # sent while they are checked
+        codes = wrong.result(timeout=60)
+    assert sorted(set(codes)) == [401, 429] and codes.count(401) == 5, codes
+    assert len(held.checked) == 5 and PASSWORD not in held.checked
+    r = client_of(app, "198.51.100.1").post(
+        "/api/v1/auth/login", json={"email": "victim@x.test", "password": PASSWORD})
+    assert r.status_code == 429  # locked, from anywhere
+    # one client spraying 30 addresses at once gets 20 checks (the per-client limit)
+    checked = len(held.checked)
+    held.expect(30)
+    codes = held.send(app, "203.0.113.99", [(f"u{i}@x.test", "guess-guess") for i in range(30)])
+    assert codes.count(401) == 20 and codes.count(429) == 10, codes
+    assert len(held.checked) - checked == 20
+
+
+def test_successful_logins_reset_the_account_and_cost_the_client_nothing(lone) -> None:  # type: ignore[no-untyped-def]
+    """A login clears its address's failures, and many users behind one address (an office's
+    NAT) may log in again and again without filling the per-client limit."""
+    ctx, app = lone
+    accounts.create_user(ctx, None, "user@x.test", PASSWORD, "operator", "Co", create_org=True)
+    office = client_of(app, "192.0.2.10")
+
+    def status(password: str) -> int:
+        return office.post("/api/v1/auth/login",
+                           json={"email": "user@x.test", "password": password}).status_code
+
+    for _ in range(3):  # 4 failures and a login, 3 times: the address is never locked
+        assert [status("guess-guess") for _ in range(4)] == [401] * 4
+        assert status(PASSWORD) == 200
+    assert [status(PASSWORD) for _ in range(20)] == [200] * 20  # logins are not counted
+    assert [status("guess-guess") for _ in range(4)] == [401] * 4
+    assert status(PASSWORD) == 200
+    # 16 failures so far: 4 more fill the client's 20, and then the client waits
+    others = [office.post("/api/v1/auth/login", json={"email": f"u{i}@x.test",
+                                                      "password": "guess"}).status_code
+              for i in range(5)]
+    assert others == [401] * 4 + [429]
+    assert status(PASSWORD) == 429
 
 
 # ------------------------------------------------------------------ 2. user enumeration

@@ -8,6 +8,8 @@ Logins are throttled (``limits``, a moving window): after
 ``settings.login_max_failures_per_account`` failures for one email address, or
 ``login_max_failures_per_client`` from one client address, within ``login_failure_window_s``,
 further attempts answer 429 until the window has passed, whether the address exists or not.
+An attempt is counted before its password is checked (:class:`LoginThrottle`), so attempts
+sent at once count as much as attempts sent one after another.
 An unknown email address costs the same argon2 verification as a wrong password (against a
 dummy hash made with the service's hash parameters) and gets the same answer.
 
@@ -25,6 +27,7 @@ import math
 import secrets
 import threading
 import time
+import typing
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -178,35 +181,73 @@ def _issue(ctx: ServiceContext, user_id: int, name: str, ttl_hours: float,
 
 
 class LoginThrottle:
-    """Failed-login counters of one service: per email address and per client address."""
+    """Login counters of one service: per email address and per client address.
+
+    Every attempt is counted *before* its password is checked, so that concurrent attempts
+    cannot all pass a test made before any of them has failed: the per-address counter is a
+    ``limits`` moving window whose ``hit`` refuses once full, and a login clears it. The
+    per-client limit counts failures and attempts still being checked: every attempt is
+    recorded first, and one that logs in, or that is refused unchecked, is recorded again as
+    a refund; a client may go on while attempts - refunds stay within the limit, so a
+    successful login (many users behind one address) costs nothing.
+    """
 
     def __init__(self, settings: Settings) -> None:
         self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
         window = settings.login_failure_window_s
         self.per_account: RateLimitItem = RateLimitItemPerSecond(
             settings.login_max_failures_per_account, window, namespace="greenlink-login-account")
-        self.per_client: RateLimitItem = RateLimitItemPerSecond(
-            settings.login_max_failures_per_client, window, namespace="greenlink-login-client")
+        self.max_per_client = settings.login_max_failures_per_client
+        # counted without a cap of their own: the limit applies to their difference
+        self.client_attempts: RateLimitItem = RateLimitItemPerSecond(
+            _UNCAPPED, window, namespace="greenlink-login-client")
+        self.client_refunds: RateLimitItem = RateLimitItemPerSecond(
+            _UNCAPPED, window, namespace="greenlink-login-client-refund")
 
-    def _checks(self, email: str, client: str | None) -> list[tuple[RateLimitItem, str]]:
-        checks = [(self.per_account, email)]
+    def _counted(self, item: RateLimitItem, key: str) -> int:
+        return item.amount - self.limiter.get_window_stats(item, key).remaining
+
+    def _client_open(self, client: str) -> int:
+        """Attempts of ``client`` in the window that failed or are being checked."""
+        refunds = self._counted(self.client_refunds, client)  # first: never under-count
+        return self._counted(self.client_attempts, client) - refunds
+
+    def _wait(self, item: RateLimitItem, key: str) -> int:
+        reset = self.limiter.get_window_stats(item, key).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def attempt(self, email: str, client: str | None) -> None:
+        """Count one login attempt before its password is checked; raise
+        :class:`TooManyRequests` (nothing checked) when the address or the client is over its
+        limit."""
         if client:
-            checks.append((self.per_client, client))
-        return checks
+            if self._client_open(client) >= self.max_per_client:
+                _refuse(self._wait(self.client_attempts, client))
+            self.limiter.hit(self.client_attempts, client)
+            if self._client_open(client) > self.max_per_client:  # others got there first
+                self.refund(client)
+                _refuse(self._wait(self.client_attempts, client))
+        if not self.limiter.hit(self.per_account, email):
+            if client:
+                self.refund(client)
+            _refuse(self._wait(self.per_account, email))
 
-    def retry_after(self, email: str, client: str | None) -> int | None:
-        """Seconds until a blocked email / client may try again; None when not blocked."""
-        waits = [math.ceil(self.limiter.get_window_stats(item, key).reset_time - time.time())
-                 for item, key in self._checks(email, client)
-                 if not self.limiter.test(item, key)]
-        return max(1, *waits) if waits else None
+    def refund(self, client: str | None) -> None:
+        """Take back a client's attempt that did not fail (logged in, or refused unchecked)."""
+        if client:
+            self.limiter.hit(self.client_refunds, client)
 
-    def failed(self, email: str, client: str | None) -> None:
-        for item, key in self._checks(email, client):
-            self.limiter.hit(item, key)
-
-    def succeeded(self, email: str) -> None:
+    def succeeded(self, email: str, client: str | None) -> None:
         self.limiter.clear(self.per_account, email)
+        self.refund(client)
+
+
+_UNCAPPED = 10**6  # per-client attempts and refunds: counted, not capped (see LoginThrottle)
+
+
+def _refuse(wait_s: int) -> typing.NoReturn:
+    raise TooManyRequests(f"too many failed logins; try again in {_minutes(wait_s)}",
+                          retry_after_s=wait_s)
 
 
 _throttles: weakref.WeakKeyDictionary[object, LoginThrottle] = weakref.WeakKeyDictionary()
@@ -232,10 +273,7 @@ def login(ctx: ServiceContext, email: str, password: str,
     """
     key = email.strip().lower()
     throttle = login_throttle(ctx)
-    wait = throttle.retry_after(key, client)
-    if wait is not None:
-        raise TooManyRequests(f"too many failed logins; try again in {_minutes(wait)}",
-                              retry_after_s=wait)
+    throttle.attempt(key, client)  # counted before the check: concurrent guesses count too
     with ctx.sessions() as s:
         user = s.scalar(select(User).where(User.email == key))
     settings = ctx.settings
@@ -243,9 +281,8 @@ def login(ctx: ServiceContext, email: str, password: str,
         _dummy_hash(settings.argon2_time_cost, settings.argon2_memory_kib)
     password_ok = verify_password(stored, password)
     if user is None or not user.active or not password_ok:
-        throttle.failed(key, client)
-        raise NotAuthenticated("wrong email or password")
-    throttle.succeeded(key)
+        raise NotAuthenticated("wrong email or password")  # the attempt stays counted
+    throttle.succeeded(key, client)
     return _issue(ctx, user.id, "login", settings.token_ttl_hours)
 
 
