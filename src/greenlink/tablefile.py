@@ -17,7 +17,11 @@ reports.
   ``1.5``; nothing else changes.
 * **xlsx** through openpyxl (read-only, cached values): the first row is the header; dates
   become ISO text (to the second), empty cells empty text. ``sheet`` names the worksheet
-  (default: the first).
+  (default: the first). A number cell must hold a finite number that a spreadsheet can store
+  (a double): an integer of 200,000 digits, ``inf``, ``nan`` or text in a cell typed as a
+  number is refused (:class:`InputError` naming file, sheet, row, column and cell), as are
+  rows beyond Excel's 1,048,576 (openpyxl would yield every missing row up to a stated row
+  number); columns beyond Excel's 16,384 are not read.
 
 CSV and xlsx cells come back as text (empty cell = ``""``), so every caller parses numbers and
 time stamps the same way whatever the file type; Parquet keeps its column types. Column names
@@ -29,7 +33,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import math
 import re
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -63,6 +69,21 @@ _MSG_NO_SHEET = "no worksheet {sheet!r}"
 _EXPECTED_SHEET = "one of the workbook's sheets: {sheets}"
 _MSG_EMPTY = "the table is empty (no header row)"
 _MSG_DUPLICATE = "column {name!r} appears more than once"
+_MSG_CELL = "cell {cell}: {shown} {why}"
+_EXPECTED_CELL = "a finite number (at most about 1.8e308, as Excel stores it), or text"
+_MSG_ROWS = "more than {limit:,} rows"
+_EXPECTED_ROWS = "at most Excel's {limit:,} rows (a sheet as Excel, WPS or LibreOffice save it)"
+_MSG_CELL_UNREADABLE = "a cell after row {row} cannot be read ({error})"
+_EXPECTED_CELLS = "cells as Excel, WPS or LibreOffice save them"
+
+#: Excel's sheet size. openpyxl yields an empty row for every row number skipped, so a row
+#: numbered 100,000,000 in a tiny file would cost minutes: rows past the limit are refused.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+#: What the text of a number cell (``<c t="n"><v>…</v>``) may be: a decimal number of bounded
+#: length (a double needs at most ~330 characters; Excel writes 17 significant digits).
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?")
+_MAX_NUMBER_CHARS = 400
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8-BOM"),
          (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
@@ -262,6 +283,33 @@ def _parse_csv(data: bytes, name: str, decimal: Decimal, separator: str | None,
                                     header_line=header_line))
 
 
+class _BadCell(Exception):
+    """A cell value no spreadsheet stores; the caller names file, sheet, row and column."""
+
+    def __init__(self, shown: str, why: str) -> None:
+        super().__init__(why)
+        self.shown, self.why = shown, why
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else f"{text[:20]!r}… ({len(text):,} characters)"
+
+
+def _number_problem(text: str) -> str | None:
+    """Why the text of a number cell is not a finite double (``None``: it is one)."""
+    text = text.strip()
+    if len(text) > _MAX_NUMBER_CHARS:
+        return "is too long for a number"
+    if not _NUMBER_TEXT.fullmatch(text):
+        return "is not a number (in a cell typed as a number)"
+    if not math.isfinite(float(text)):
+        return _TOO_LARGE
+    return None
+
+
+_TOO_LARGE = "is too large for a number a spreadsheet stores (a double, at most about 1.8e308)"
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -272,19 +320,81 @@ def _cell_text(value: object) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise _BadCell(str(value), "is not a finite number (or too large for a double)")
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+    if isinstance(value, int) and value.bit_length() > 1024:  # beyond any double
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        raise _BadCell(f"an integer of about {digits:,} digits", _TOO_LARGE)
     return str(value).strip() if isinstance(value, str) else str(value)
 
 
-def _parse_xlsx(data: bytes, name: str, sheet: str | None, decimal: Decimal) -> Table:
-    import zipfile
+def _not_a_date(text: str) -> bool:
+    from openpyxl.utils.datetime import from_ISO8601
 
+    try:
+        from_ISO8601(text)
+    except (ValueError, TypeError, OverflowError):
+        return True
+    return False
+
+
+def _first_bad_cell(data: bytes, path: str | None) -> tuple[str, str, str, str] | None:
+    """(cell reference, shown value, why, expected) of the first cell of a worksheet (its
+    member ``path`` in the xlsx zip) that openpyxl cannot convert, or ``None``; looked for only
+    after openpyxl failed, to name the cell."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.xml.functions import iterparse
+
+    if not path:
+        return None
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    row, column = 0, 0  # as openpyxl counts cells without a reference
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, \
+                archive.open(path.lstrip("/")) as src:
+            for event, element in iterparse(src, events=("start", "end")):
+                if event == "start":
+                    if element.tag == f"{ns}row":
+                        stated = element.get("r", "")
+                        row = int(stated) if re.fullmatch(r"\d{1,7}", stated) else row + 1
+                        column = 0
+                    continue
+                if element.tag != f"{ns}c":
+                    continue
+                kind, text = element.get("t", "n"), element.findtext(f"{ns}v")
+                ref = element.get("r")
+                if ref is not None and not re.fullmatch(r"[A-Z]{1,3}[1-9]\d{0,6}", ref):
+                    return "", _shown(ref), "is not a cell reference", _EXPECTED_CELLS
+                column = _column_index(ref.rstrip("0123456789")) + 1 if ref else column + 1
+                why, expected = None, _EXPECTED_CELLS
+                if kind == "n" and text:
+                    why, expected = _number_problem(text), _EXPECTED_CELL
+                elif kind == "s" and text and not re.fullmatch(r"\d{1,9}", text.strip()):
+                    why = "is not an index of the workbook's shared texts"
+                elif kind == "b" and text and text.strip() not in ("0", "1"):
+                    why = "is not 0 or 1 (a true/false cell)"
+                elif kind == "d" and text and _not_a_date(text):
+                    why = "is not an ISO 8601 date (a date cell)"
+                if why is not None:
+                    return (ref or f"{get_column_letter(max(column, 1))}{row}",
+                            _shown(text or ""), why, expected)
+                element.clear()
+    except (KeyError, OSError, zipfile.BadZipFile, SyntaxError):  # ParseError: SyntaxError
+        return None
+    return None
+
+
+def _parse_xlsx(data: bytes, name: str, sheet: str | None, decimal: Decimal) -> Table:
     import openpyxl
+    from openpyxl.utils import get_column_letter
 
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError) as exc:
         raise InputError(Problem(_MSG_UNREADABLE.format(error=str(exc)[:200]), file=name,
                                  expected="an xlsx workbook saved by Excel, WPS or LibreOffice"))\
             from None
@@ -296,20 +406,72 @@ def _parse_xlsx(data: bytes, name: str, sheet: str | None, decimal: Decimal) -> 
                                      location=f"sheet {sheet!r}",
                                      expected=_EXPECTED_SHEET.format(sheets=", ".join(
                                          repr(n) for n in names))))
-        rows = book[chosen].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None or all(v is None for v in header):
-            raise InputError(Problem(_MSG_EMPTY, file=name, location=f"sheet {chosen!r}",
-                                     expected=_EXPECTED_TABLE))
-        width = max(i + 1 for i, v in enumerate(header) if v is not None)
-        columns = [_cell_text(v) for v in header[:width]]
-        _check_header(columns, name, f"row 1 of sheet {chosen!r}")
-        cells = []
-        for row in rows:
-            values = [_cell_text(v) for v in row[:width]]
-            if not any(values):
-                continue
-            cells.append(values + [""] * (width - len(values)))
+        ws = book[chosen]
+        where = f"sheet {chosen!r}"
+        row_no, columns = 1, [""]
+
+        def column_of(j: int) -> str:
+            heading = columns[j] if j < len(columns) else ""
+            return f"column {heading!r}" if heading else f"column {get_column_letter(j + 1)}"
+
+        def bad_value(bad: _BadCell, j: int) -> InputError:
+            cell = f"{get_column_letter(j + 1)}{row_no}"
+            return InputError(Problem(
+                _MSG_CELL.format(cell=cell, shown=bad.shown, why=bad.why), file=name,
+                location=f"row {row_no} of {where}, {column_of(j)}", expected=_EXPECTED_CELL))
+
+        try:
+            header = next(ws.iter_rows(min_row=1, max_row=1, max_col=XLSX_MAX_COLUMNS,
+                                       values_only=True), None)
+            if header is None or all(v is None for v in header):
+                raise InputError(Problem(_MSG_EMPTY, file=name, location=where,
+                                         expected=_EXPECTED_TABLE))
+            width = max(i + 1 for i, v in enumerate(header) if v is not None)
+            columns = []
+            for j, v in enumerate(header[:width]):
+                try:
+                    columns.append(_cell_text(v))
+                except _BadCell as bad:
+                    raise bad_value(bad, j) from None
+            _check_header(columns, name, f"row 1 of {where}")
+            cells = []
+            rows = ws.iter_rows(min_row=2, max_row=XLSX_MAX_ROWS + 1, max_col=width,
+                                values_only=True)
+            for row_no, row in enumerate(rows, start=2):
+                if row_no > XLSX_MAX_ROWS:
+                    raise InputError(Problem(_MSG_ROWS.format(limit=XLSX_MAX_ROWS), file=name,
+                                             location=f"row {row_no} of {where}",
+                                             expected=_EXPECTED_ROWS.format(
+                                                 limit=XLSX_MAX_ROWS)))
+                if row.count(None) == len(row):  # empty (openpyxl fills skipped rows)
+                    continue
+                values = []
+                for j, v in enumerate(row[:width]):
+                    try:
+                        values.append(_cell_text(v))
+                    except _BadCell as bad:
+                        raise bad_value(bad, j) from None
+                if not any(values):
+                    continue
+                cells.append(values + [""] * (width - len(values)))
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError, SyntaxError) as exc:
+            # openpyxl could not convert a cell (int() of 200,000 digits, "nan" typed as a
+            # number, a shared-text index out of range …) or the sheet's XML is broken
+            found = _first_bad_cell(data, getattr(ws, "_worksheet_path", None))
+            if found is None:
+                raise InputError(Problem(_MSG_CELL_UNREADABLE.format(
+                    row=row_no, error=str(exc)[:120]), file=name, location=where,
+                    expected=_EXPECTED_CELLS)) from None
+            ref, shown, why, expected = found
+            location = where
+            if ref:
+                letters = ref.rstrip("0123456789")
+                j = _column_index(letters)
+                heading = columns[j] if 0 <= j < len(columns) and columns[j] else None
+                location = (f"row {ref[len(letters):]} of {where}, "
+                            + (f"column {heading!r}" if heading else f"column {letters}"))
+            raise InputError(Problem(_MSG_CELL.format(cell=ref or "?", shown=shown, why=why),
+                                     file=name, location=location, expected=expected)) from None
     finally:
         book.close()
     frame = pd.DataFrame(np.array(cells, dtype=object).reshape(len(cells), width),
@@ -317,6 +479,16 @@ def _parse_xlsx(data: bytes, name: str, sheet: str | None, decimal: Decimal) -> 
     if decimal == ",":
         frame = _decimal_commas(frame)
     return Table(frame, TableSource(name, "xlsx", decimal=decimal, sheet=chosen))
+
+
+def _column_index(letters: str) -> int:
+    """0-based index of a column's letters (``A`` → 0); -1 when they are not letters."""
+    if not re.fullmatch(r"[A-Z]{1,3}", letters):
+        return -1
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
 
 
 def parse_table(data: bytes, name: str, *, format: TableFormat | None = None,
@@ -343,9 +515,11 @@ def parse_table(data: bytes, name: str, *, format: TableFormat | None = None,
         return _parse_csv(data, name, decimal, separator, encoding)
     if fmt == "xlsx":
         return _parse_xlsx(data, name, sheet, decimal)
+    import pyarrow as pa
+
     try:
         frame = pd.read_parquet(io.BytesIO(data))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, pa.ArrowException) as exc:  # ArrowNotImplementedError …
         raise InputError(Problem(_MSG_UNREADABLE.format(error=str(exc)[:200]), file=name,
                                  expected=_EXPECTED_TABLE)) from None
     return Table(frame, TableSource(name, "parquet"))

@@ -350,3 +350,138 @@ def test_service_upload_within_the_park_limit_is_stored(demo: Demo) -> None:  # 
                          files={"file": ("ok.csv", upload_csv("31499").encode())})
     assert r.status_code == 201, r.text[:500]
     assert math.isclose(r.json()["energy_kwh"], 100 + 31499)
+
+
+# ------------------------------------------------------------------ 7. xlsx cells
+
+
+def xlsx_with(cell_xml: str, *, row_r: str | None = None, long: bool = True) -> bytes:
+    """A workbook of two readings of the rooftop meter whose second value (cell C3 long, B3
+    wide) is replaced by the raw XML ``cell_xml``; ``row_r`` renumbers that row."""
+    import io
+    import re
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "readings"
+    if long:
+        sheet.append(["timestamp", "meter_id", "value"])
+        sheet.append([GOOD_TIME, METER, 100])
+        sheet.append([NEXT_TIME, METER, 12345])
+    else:
+        sheet.append(["timestamp", METER])
+        sheet.append(["2025-06-01 12:00:00", 100])
+        sheet.append(["2025-06-01 12:15:00", 12345])
+    raw = io.BytesIO()
+    book.save(raw)
+    out = io.BytesIO()
+    ref = "C3" if long else "B3"
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text, n = re.subn(rf'<c r="{ref}"[^>]*><v>12345</v></c>', cell_xml.replace(
+                    "REF", ref), data.decode())
+                assert n == 1
+                if row_r is not None:
+                    text = text.replace('<row r="3"', f'<row r="{row_r}"')
+                data = text.encode()
+            zout.writestr(item, data)
+    return out.getvalue()
+
+
+XLSX_CELLS = {
+    "200,000-digit integer": ('<c r="REF" t="n"><v>' + HUGE_NUMBER + "</v></c>", "too long"),
+    "200,000-digit decimal": ('<c r="REF"><v>' + HUGE_NUMBER + ".5</v></c>", "finite"),
+    "5,000-digit integer": ('<c r="REF"><v>' + "9" * 5000 + "</v></c>", "too long"),
+    "400-digit integer": ('<c r="REF"><v>' + "9" * 400 + "</v></c>", "too large"),
+    "1e999": ('<c r="REF"><v>1e999</v></c>', "finite"),
+    "nan as a number": ('<c r="REF" t="n"><v>nan</v></c>', "not a number"),
+    "inf as a number": ('<c r="REF"><v>inf</v></c>', "not a number"),
+    "text as a number": ('<c r="REF"><v>twelve</v></c>', "not a number"),
+    "no reference": ("<c><v>nan</v></c>", "not a number"),
+    "5,000-digit shared-text index": ('<c r="REF" t="s"><v>' + "9" * 5000 + "</v></c>",
+                                      "shared texts"),
+    "bad true/false": ('<c r="REF" t="b"><v>yes</v></c>', "true/false"),
+    "bad date": ('<c r="REF" t="d"><v>someday</v></c>', "date"),
+}
+
+
+@pytest.mark.parametrize("case", list(XLSX_CELLS))
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_xlsx_number_cells_are_refused_naming_the_cell(tmp_path: Path, case: str,
+                                                       layout: str) -> None:
+    """The review's crash: a 200,000-digit integer in a number cell raised a bare
+    ``ValueError: Exceeds the limit (4300 digits)``. Every cell no spreadsheet stores is an
+    InputError naming file, sheet, row and column, within the parse bound."""
+    cell, why = XLSX_CELLS[case]
+    column = "'value'" if layout == "long" else repr(METER)
+    ref = "C3" if layout == "long" else "B3"
+    start = time.perf_counter()
+    text = _refused(tmp_path, "m.xlsx", xlsx_with(cell, long=layout == "long"),
+                    "row 3 of sheet 'readings'", f"column {column}", f"cell {ref}", why)
+    assert time.perf_counter() - start < REFUSAL_S + 1  # the store's set-up included
+    assert "4300" not in text and "sys.set_int_max_str_digits" not in text
+
+
+def test_xlsx_rows_past_excels_limit_are_refused_quickly(tmp_path: Path) -> None:
+    """A row numbered 100,000,000 in a tiny file: openpyxl would yield every empty row before
+    it (minutes); the reader stops at Excel's 1,048,576 rows."""
+    data = xlsx_with('<c r="REF"><v>1</v></c>', row_r="100000000")
+    start = time.perf_counter()
+    _refused(tmp_path, "far.xlsx", data, "more than 1,048,576 rows", "sheet 'readings'")
+    assert time.perf_counter() - start < 5 * REFUSAL_S
+
+
+def test_xlsx_huge_number_through_every_path(tmp_path: Path, demo: Demo) -> None:  # noqa: F811
+    """The same cell through the CLI (exit 2, no "this is a bug") and the service's meter
+    upload (422 naming the file, not HTTP 500)."""
+    content = xlsx_with('<c r="REF" t="n"><v>' + HUGE_NUMBER + "</v></c>")
+    store = _store(tmp_path)
+    before = _snapshot(store)
+    path = tmp_path / "hostile.xlsx"
+    path.write_bytes(content)
+    result = CliRunner().invoke(ingest_app, [str(path), "--scenario", str(PARK), "--store",
+                                             str(store)])
+    assert result.exit_code == 2, result.output
+    assert "bug" not in result.output and "Traceback" not in result.output
+    assert "hostile.xlsx" in result.output and "C3" in result.output
+    assert _snapshot(store) == before
+    r = demo.client.post(f"/api/v1/parks/{demo.park_id}/meter-uploads",
+                         headers=demo.headers("cement_grinding"),
+                         files={"file": ("hostile.xlsx", _upload_xlsx(HUGE_NUMBER))})
+    assert r.status_code == 422, r.text[:500]
+    problems = " ".join(r.json()["problems"])
+    assert "hostile.xlsx" in problems and "row 3" in problems and "cell B3" in problems
+
+
+def _upload_xlsx(value: str) -> bytes:
+    """A service meter upload (``interval_start, energy_kwh``) as xlsx, the second energy cell
+    holding ``value`` as a number."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["interval_start", "energy_kwh"])
+    sheet.append([GOOD_TIME, 100])
+    sheet.append([NEXT_TIME, 12345])
+    raw = io.BytesIO()
+    book.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as zin, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<v>12345</v>", f"<v>{value}</v>".encode())
+            zout.writestr(item, data)
+    return out.getvalue()
