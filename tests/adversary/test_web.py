@@ -596,6 +596,104 @@ def test_odd_upload_names_are_refused_not_crashed(site: Site) -> None:
     assert not bad, bad
 
 
+# ------------------------------------------------------------------ 11. ids out of range
+
+
+#: Ids no row can have: 2^63 overflows SQLite's and PostgreSQL's 64-bit integers (an HTTP 500
+#: before), 23 digits too, and -1.
+OUT_OF_RANGE_IDS = [str(2**63), "99999999999999999999999", "-1"]
+API_BODIES: dict[str, dict[str, Any]] = {
+    "/api/v1/parks/{park_id}/certificates/{bundle_id}/cancel": {
+        "purpose": "tenant_scope2", "beneficiary": "alu_extruder"},
+    "/api/v1/parks/{park_id}/certificates/{bundle_id}/transfer": {"to_account": "alu_extruder"},
+    "/api/v1/parks/{park_id}/jobs": {"kind": "check"},
+    "/api/v1/parks/{park_id}/access": {"organisation_id": 1},
+}
+
+
+def _server_errors(site: Site, requests: list[tuple[str, str, dict[str, Any]]]
+                   ) -> dict[str, tuple[int, str]]:
+    """Send each (method, url, request keywords) as the operator (bearer token for the API,
+    the session cookie and form token for the dashboard); the answers that are not 4xx."""
+    c = TestClient(site.app, base_url=BASE, follow_redirects=False,
+                   raise_server_exceptions=False)
+    web_login(c, "operator")
+    token = page_token(c, f"/parks/{site.park_id}/certificates")
+    bad = {}
+    for method, url, kwargs in requests:
+        headers = dict(SAME_SITE)
+        if url.startswith("/api/"):
+            headers.update(bearer(site.tokens["operator"]))
+        elif method in UNSAFE:
+            kwargs = {**kwargs, "data": {**kwargs.get("data", {}), "csrftoken": token}}
+        r = c.request(method, url, headers=headers, **kwargs)
+        if not 400 <= r.status_code < 500:
+            bad[f"{method} {url[:80]}"] = (r.status_code, r.text[:100])
+    return bad
+
+
+def test_ids_no_row_can_have_are_refused_on_every_route(site: Site) -> None:
+    """The review's finding: any integer id >= 2^63 in a URL gave HTTP 500 (SQLite integer
+    overflow). Every route of the app (API and dashboard) with an {...id...} path parameter,
+    each such parameter in turn, with valid values for the rest and a valid body."""
+    values = {"park_id": site.park_id, "job_id": site.job_id, "user_id": "alu_extruder",
+              "installation_id": "alu_plant", "name": "monthly", "ingest_id": 1,
+              "bundle_id": 1, "token_id": 1}
+    form = {"kind": "check", "bundle_id": "1", "to_account": "alu_extruder",
+            "purpose": "tenant_scope2", "beneficiary": "alu_extruder"}
+    requests = []
+    seen = set()
+    for method, path, route in routes(site.app, {"GET", *UNSAFE}):
+        for param in re.findall(r"\{(\w*id\w*)\}", path):
+            seen.add((method, path))
+            for bad_id in OUT_OF_RANGE_IDS:
+                kwargs: dict[str, Any] = {}
+                if takes_files(route):
+                    field = "file" if "meter-uploads" in path else "files"
+                    kwargs = {"files": [(field, ("m.csv", METER_CSV, "text/csv"))]}
+                elif path in API_BODIES:
+                    kwargs = {"json": API_BODIES[path]}
+                elif method in UNSAFE and not path.startswith("/api/"):
+                    kwargs = {"data": form}
+                requests.append((method, fill(path, {**values, param: bad_id}), kwargs))
+    named = {(m, p) for m, p in seen}
+    assert {("GET", "/api/v1/jobs/{job_id}"), ("GET", "/parks/{park_id}"),
+            ("GET", "/jobs/{job_id}"), ("DELETE", "/api/v1/auth/tokens/{token_id}"),
+            ("POST", "/api/v1/parks/{park_id}/certificates/{bundle_id}/cancel"),
+            ("GET", "/api/v1/parks/{park_id}/meter-files/{ingest_id}")} <= named
+    assert len(named) >= 40, len(named)
+    jobs_before = site.counts()[0]
+    bad = _server_errors(site, requests)
+    assert not bad, bad
+    assert site.counts()[0] == jobs_before
+
+
+def test_ids_no_row_can_have_in_bodies_forms_and_queries(site: Site) -> None:
+    """The same numbers where an id (or a Wh amount, or an offset) comes in a JSON body, a
+    dashboard form or a query string."""
+    big = 2**63
+    p = site.park_id
+    user = {"email": "x@x.test", "password": PASSWORD, "role": "tenant"}
+    requests: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", f"/api/v1/parks/{p}/access", {"json": {"organisation_id": big}}),
+        ("POST", "/api/v1/users", {"json": {**user, "organisation_id": big}}),
+        ("GET", f"/api/v1/audit?after_id={big}", {}),
+        ("GET", f"/api/v1/parks/{p}/certificates?offset={big}", {}),
+        ("POST", f"/api/v1/parks/{p}/certificates/1/cancel",
+         {"json": {"purpose": "tenant_scope2", "beneficiary": "alu_extruder",
+                   "quantity_wh": big}}),
+        ("POST", f"/api/v1/parks/{p}/certificates/1/transfer",
+         {"json": {"to_account": "alu_extruder", "quantity_wh": big}}),
+    ]
+    for action in ("transfer", "cancel"):
+        for field in ("bundle_id", "quantity_wh"):
+            data = {"bundle_id": "1", "to_account": "alu_extruder", "purpose": "tenant_scope2",
+                    "beneficiary": "alu_extruder", field: str(big)}
+            requests.append(("POST", f"/parks/{p}/certificates/{action}", {"data": data}))
+    bad = _server_errors(site, requests)
+    assert not bad, bad
+
+
 def test_revoking_a_token_ends_the_tokens_made_with_it(site: Site) -> None:
     """A child token never outlives its parent: revoking the parent ends it (and its own
     children) at once."""

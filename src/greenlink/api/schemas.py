@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from greenlink.api.ids import MAX_ID, BodyId
 from greenlink.service.roles import Role
 from greenlink.workflows.registry import UserClaimPurpose
 
@@ -64,7 +65,7 @@ class UserCreate(BaseModel):
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=10, max_length=1024)
     role: Role
-    organisation_id: int
+    organisation_id: BodyId
 
 
 class UserPublic(_Public):
@@ -92,7 +93,7 @@ class ParkPublic(_Public):
 
 class AccessCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    organisation_id: int
+    organisation_id: BodyId
     park_user_id: str | None = Field(default=None, max_length=100)
 
 
@@ -229,7 +230,8 @@ class HoldingsPublic(BaseModel):
 class TransferIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     to_account: str = Field(min_length=1, max_length=100)
-    quantity_wh: int | None = Field(default=None, ge=1, description="default: the whole bundle")
+    quantity_wh: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                    description="default: the whole bundle")
 
 
 class CancelIn(BaseModel):
@@ -238,7 +240,8 @@ class CancelIn(BaseModel):
     beneficiary: str | None = Field(default=None, min_length=1, max_length=200,
                                     description="a registered account or user id, exactly "
                                     "(default, and for a tenant: the tenant itself)")
-    quantity_wh: int | None = Field(default=None, ge=1, description="default: the whole bundle")
+    quantity_wh: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                    description="default: the whole bundle")
     claim_id: str | None = Field(default=None, min_length=1, max_length=100,
                                  pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@+=-]*$",
                                  description="the claim's id (default: derived from the "

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from greenlink.api.deps import Caller, Ctx, client_address, session_cookie_name
+from greenlink.api.ids import MAX_ID, FormId, Id
 from greenlink.api.uploads import read_uploads
 from greenlink.errors import GreenlinkError
 from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
@@ -116,7 +117,7 @@ def park_upload(request: Request, caller: Caller, ctx: Ctx,
 
 
 @router.get("/parks/{park_id}", response_class=HTMLResponse)
-def park_overview(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+def park_overview(request: Request, park_id: Id, caller: Caller, ctx: Ctx) -> HTMLResponse:
     scope = parks.park_scope(ctx, caller, park_id)
     try:
         result: parks.ParkResult | None = parks.latest_result(ctx, caller, park_id)
@@ -132,7 +133,7 @@ def park_overview(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> H
 
 
 @router.post("/parks/{park_id}/jobs", response_class=RedirectResponse)
-def park_run(park_id: int, caller: Caller, ctx: Ctx,
+def park_run(park_id: Id, caller: Caller, ctx: Ctx,
              kind: Annotated[str, Form()] = "simulate",
              installation: Annotated[str | None, Form()] = None) -> RedirectResponse:
     job = jobs.submit_job(ctx, caller, park_id, kind, installation=installation)
@@ -140,7 +141,7 @@ def park_run(park_id: int, caller: Caller, ctx: Ctx,
 
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+def job_page(request: Request, job_id: Id, caller: Caller, ctx: Ctx) -> HTMLResponse:
     job = jobs.get_job(ctx, caller, job_id)
     optimization = (jobs.optimization_result(ctx, caller, job_id)
                     if job.kind == "optimize" and job.status == "succeeded"
@@ -149,7 +150,7 @@ def job_page(request: Request, job_id: int, caller: Caller, ctx: Ctx) -> HTMLRes
 
 
 @router.get("/parks/{park_id}/users/{user_id}", response_class=HTMLResponse)
-def user_page(request: Request, park_id: int, user_id: str, caller: Caller,
+def user_page(request: Request, park_id: Id, user_id: str, caller: Caller,
               ctx: Ctx) -> HTMLResponse:
     data = parks.user_result(ctx, caller, park_id, user_id)
     scope = parks.park_scope(ctx, caller, park_id)
@@ -157,7 +158,7 @@ def user_page(request: Request, park_id: int, user_id: str, caller: Caller,
 
 
 @router.get("/parks/{park_id}/certificates", response_class=HTMLResponse)
-def certificates_page(request: Request, park_id: int, caller: Caller, ctx: Ctx,
+def certificates_page(request: Request, park_id: Id, caller: Caller, ctx: Ctx,
                       message: str | None = None, error: str | None = None) -> HTMLResponse:
     """Certificate holdings, meter-file ingests and (by role) issue/transfer/claim forms."""
     scope = parks.park_scope(ctx, caller, park_id, Action.CERT_READ)
@@ -195,7 +196,7 @@ def _problems(exc: GreenlinkError, ctx: ServiceContext) -> str:
 
 
 @router.post("/parks/{park_id}/meter-files", response_class=RedirectResponse)
-def meter_files_upload(park_id: int, caller: Caller, ctx: Ctx,
+def meter_files_upload(park_id: Id, caller: Caller, ctx: Ctx,
                        files: Annotated[list[UploadFile], File()]) -> RedirectResponse:
     uploads = read_uploads(files)  # an odd file name: the error page (422)
     try:
@@ -207,7 +208,7 @@ def meter_files_upload(park_id: int, caller: Caller, ctx: Ctx,
 
 
 @router.get("/parks/{park_id}/meter-files/{ingest_id}", response_class=HTMLResponse)
-def meter_report_page(request: Request, park_id: int, ingest_id: int, caller: Caller,
+def meter_report_page(request: Request, park_id: Id, ingest_id: Id, caller: Caller,
                       ctx: Ctx) -> HTMLResponse:
     data = certificates.meter_ingest_report(ctx, caller, park_id, ingest_id)
     scope = parks.park_scope(ctx, caller, park_id, Action.METER_REPORT_READ)
@@ -215,7 +216,7 @@ def meter_report_page(request: Request, park_id: int, ingest_id: int, caller: Ca
 
 
 @router.post("/parks/{park_id}/certificates/issue", response_class=RedirectResponse)
-def certificates_issue(park_id: int, caller: Caller, ctx: Ctx) -> RedirectResponse:
+def certificates_issue(park_id: Id, caller: Caller, ctx: Ctx) -> RedirectResponse:
     try:
         r = certificates.issue_certificates(ctx, caller, park_id)
     except GreenlinkError as exc:
@@ -227,10 +228,10 @@ def certificates_issue(park_id: int, caller: Caller, ctx: Ctx) -> RedirectRespon
 
 
 @router.post("/parks/{park_id}/certificates/transfer", response_class=RedirectResponse)
-def certificates_transfer(park_id: int, caller: Caller, ctx: Ctx,
-                          bundle_id: Annotated[int, Form()],
+def certificates_transfer(park_id: Id, caller: Caller, ctx: Ctx,
+                          bundle_id: FormId,
                           to_account: Annotated[str, Form()],
-                          quantity_wh: Annotated[int | None, Form()] = None
+                          quantity_wh: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None
                           ) -> RedirectResponse:
     try:
         new_id = certificates.transfer(ctx, caller, park_id, bundle_id, to_account,
@@ -242,10 +243,10 @@ def certificates_transfer(park_id: int, caller: Caller, ctx: Ctx,
 
 
 @router.post("/parks/{park_id}/certificates/cancel", response_class=RedirectResponse)
-def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
-                        bundle_id: Annotated[int, Form()], purpose: Annotated[str, Form()],
+def certificates_cancel(park_id: Id, caller: Caller, ctx: Ctx,
+                        bundle_id: FormId, purpose: Annotated[str, Form()],
                         beneficiary: Annotated[str | None, Form()] = None,
-                        quantity_wh: Annotated[int | None, Form()] = None
+                        quantity_wh: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None
                         ) -> RedirectResponse:
     try:
         r = certificates.cancel(ctx, caller, park_id, bundle_id, beneficiary or None,
@@ -261,7 +262,7 @@ def certificates_cancel(park_id: int, caller: Caller, ctx: Ctx,
 
 
 @router.get("/parks/{park_id}/cbam", response_class=HTMLResponse)
-def cbam_page(request: Request, park_id: int, caller: Caller, ctx: Ctx) -> HTMLResponse:
+def cbam_page(request: Request, park_id: Id, caller: Caller, ctx: Ctx) -> HTMLResponse:
     """SEE per process with the route, liability per year grid vs direct, exposure over the
     phase-in years, downloads."""
     from greenlink.workflows.cbam import phase_in_span

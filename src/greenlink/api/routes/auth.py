@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from greenlink.api.deps import Caller, Ctx, Token, client_address
+from greenlink.api.ids import Id
 from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import LoginIn, MePublic, TokenCreate, TokenIssued, TokenPublic
 from greenlink.service import accounts
@@ -43,5 +44,5 @@ def list_tokens(caller: Caller, ctx: Ctx) -> list[TokenPublic]:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenPublic)
-def revoke_token(token_id: int, caller: Caller, ctx: Ctx) -> TokenPublic:
+def revoke_token(token_id: Id, caller: Caller, ctx: Ctx) -> TokenPublic:
     return TokenPublic.model_validate(accounts.revoke_token(ctx, caller, token_id))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, UploadFile
 
 from greenlink.api.deps import Caller, Ctx
+from greenlink.api.ids import Id
 from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import MeterUploadPublic
 from greenlink.api.uploads import read_upload
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/parks/{park_id}/meter-uploads", tags=["meters"], res
 
 
 @router.post("", response_model=MeterUploadPublic, status_code=201)
-def upload_meter(park_id: int, file: Annotated[UploadFile, File(
+def upload_meter(park_id: Id, file: Annotated[UploadFile, File(
         description="CSV: interval_start,energy_kwh")], caller: Caller, ctx: Ctx,
                  user_id: Annotated[str | None, Form(max_length=100)] = None
                  ) -> MeterUploadPublic:
@@ -27,6 +28,6 @@ def upload_meter(park_id: int, file: Annotated[UploadFile, File(
 
 
 @router.get("", response_model=list[MeterUploadPublic])
-def list_meter_uploads(park_id: int, caller: Caller, ctx: Ctx) -> list[MeterUploadPublic]:
+def list_meter_uploads(park_id: Id, caller: Caller, ctx: Ctx) -> list[MeterUploadPublic]:
     return [MeterUploadPublic.model_validate(m)
             for m in meters.list_meter_uploads(ctx, caller, park_id)]

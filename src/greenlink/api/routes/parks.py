@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 
 from greenlink.api.deps import Caller, Ctx
+from greenlink.api.ids import Id
 from greenlink.api.routes import ERRORS
 from greenlink.api.schemas import (
     AccessCreate,
@@ -36,18 +37,18 @@ def create_park(files: Annotated[list[UploadFile], File(
 
 
 @router.get("/{park_id}", response_model=ParkPublic)
-def get_park(park_id: int, caller: Caller, ctx: Ctx) -> ParkPublic:
+def get_park(park_id: Id, caller: Caller, ctx: Ctx) -> ParkPublic:
     return ParkPublic.model_validate(parks.park_scope(ctx, caller, park_id).park)
 
 
 @router.post("/{park_id}/access", response_model=AccessPublic, status_code=201)
-def grant_access(park_id: int, body: AccessCreate, caller: Caller, ctx: Ctx) -> AccessPublic:
+def grant_access(park_id: Id, body: AccessCreate, caller: Caller, ctx: Ctx) -> AccessPublic:
     row = parks.grant_access(ctx, caller, park_id, body.organisation_id, body.park_user_id)
     return AccessPublic.model_validate(row)
 
 
 @router.get("/{park_id}/result", response_model=ResultPublic)
-def latest_result(park_id: int, caller: Caller, ctx: Ctx) -> ResultPublic:
+def latest_result(park_id: Id, caller: Caller, ctx: Ctx) -> ResultPublic:
     """summary.json of the latest successful run (a tenant sees only its own user's rows)."""
     r = parks.latest_result(ctx, caller, park_id)
     return ResultPublic(park_id=park_id, job_id=r.job.id, summary=public_data(
@@ -55,19 +56,19 @@ def latest_result(park_id: int, caller: Caller, ctx: Ctx) -> ResultPublic:
 
 
 @router.get("/{park_id}/users/{user_id}", response_model=UserResultPublic)
-def user_result(park_id: int, user_id: str, caller: Caller, ctx: Ctx) -> UserResultPublic:
+def user_result(park_id: Id, user_id: str, caller: Caller, ctx: Ctx) -> UserResultPublic:
     return UserResultPublic(**parks.user_result(ctx, caller, park_id, user_id))
 
 
 @router.get("/{park_id}/plots/{name}.svg", response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}}}})
-def plot(park_id: int, name: str, caller: Caller, ctx: Ctx) -> Response:
+def plot(park_id: Id, name: str, caller: Caller, ctx: Ctx) -> Response:
     return Response(parks.plot_svg(ctx, caller, park_id, name), media_type="image/svg+xml")
 
 
 @router.get("/{park_id}/report", response_class=Response,
             responses={200: {"content": {"text/html": {}}}})
-def report(park_id: int, caller: Caller, ctx: Ctx) -> Response:
+def report(park_id: Id, caller: Caller, ctx: Ctx) -> Response:
     """The HTML report of the latest run, as a download (server paths removed)."""
     text = parks.report_file(ctx, caller, park_id).read_text(encoding="utf-8")
     return Response(public_text(text, ctx.settings.data_dir), media_type="text/html",
