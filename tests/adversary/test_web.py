@@ -709,3 +709,16 @@ def test_revoking_a_token_ends_the_tokens_made_with_it(site: Site) -> None:
                     headers=bearer(site.tokens["verifier"])).status_code in (200, 204)
     for t in (parent, child, grandchild):
         assert c.get("/api/v1/auth/me", headers=bearer(t["token"])).status_code == 401
+
+
+@pytest.mark.parametrize("name", [" meters.csv", "meters .csv", "m e t e r s.csv", "电表 1.csv"])
+def test_meter_upload_errors_name_the_upload_not_the_staging_folder(site: Site,
+                                                                     name: str) -> None:
+    """A name with spaces once cut the path scrubber short and showed the staging folder."""
+    c = client_of(site.app)
+    r = c.post(f"/api/v1/parks/{site.park_id}/meter-files", headers=bearer(site.tokens["operator"]),
+               files=[("files", (name, b"interval_start,energy_kwh\nnot a time,1\n", "text/csv"))])
+    assert r.status_code == 422, r.text
+    assert name.strip() in r.text
+    for secret in ("staging", "meters-", str(site.settings.data_dir)):
+        assert secret not in r.text, (secret, r.text)

@@ -16,6 +16,7 @@ import os
 import stat
 import subprocess
 import sys
+import unicodedata
 import zipfile
 from contextlib import nullcontext
 from dataclasses import replace
@@ -392,6 +393,76 @@ def test_folder_pack_with_a_symlink_is_refused(tmp_path: Path, key: Ed25519Priva
     (folder / "data" / "secret.csv").symlink_to("/etc/hostname")
     report = verify_pack(folder, key.public_key())
     assert report.failure is not None and "symbolic link" in report.failure.message
+
+
+#: Member names that are another, verified member on a reader's file system, or that a listing
+#: shows as one (the review: each passed verify with only a note). The signer adds them, so
+#: the attacker holds the signing key; the pack must still fail, naming the member.
+COLLIDING = {
+    "upper case": ("CLAIM.JSON", "case-insensitive"),
+    "upper case in a folder": ("summary/Summary.html", "case-insensitive"),
+    "NFD": (unicodedata.normalize("NFD", "claim\u0301.json"), "NFC"),
+    "NFD of a member": (unicodedata.normalize("NFD", "summary/r\u00e9sum\u00e9.html"), "NFC"),
+    "zero-width space": ("claim.json\u200b", "U+200B"),
+    "right-to-left override": ("claim\u202enosj.csv", "U+202E"),
+    "no-break space": ("claim\u00a0.json", "U+00A0"),
+    "C1 control": ("claim\u0085.json", "U+0085"),
+    "trailing dot": ("claim.json.", "ends with a dot"),
+    "trailing space": ("summary /x.html", "ends with a dot or space"),
+    "full-width letters": ("\uff43\uff4c\uff41\uff49\uff4d.json", "case-insensitive"),
+    "Windows device": ("data/CON.csv", "device name"),
+}
+
+
+def _signed_zip(path: Path, members: dict[str, bytes]) -> Path:
+    """A zip of ``members`` written without the pack writer (which refuses such names)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(_info(name), data)
+    return path
+
+
+@pytest.mark.parametrize("case", sorted(COLLIDING))
+def test_member_names_that_collide_or_hide_are_refused(
+        case: str, tmp_path: Path, key: Ed25519PrivateKey,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    name, why = COLLIDING[case]
+    members = _members(tmp_path, key)
+    fake = members["claim.json"].replace(b"56.2", b"99.9")
+    signed = _resign({**members, name: fake}, key)  # the manifest lists and signs it
+    path = _signed_zip(tmp_path / "colliding.zip", signed)
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, member: object, *args: object, **kw: object) -> object:
+        opened.append(member.filename if isinstance(member, zipfile.ZipInfo) else str(member))
+        return real_open(self, member, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    report = verify_pack(path, key.public_key())
+    monkeypatch.undo()
+    assert report.status == "FAIL", (report.status, report.notes)
+    assert report.failure is not None and why in report.failure.message, report.failure
+    assert report.failure.file == name
+    assert opened == [], f"members read before the refusal: {opened}"
+    # the pack writer never writes such a pack
+    with pytest.raises(InputError, match=r"case-insensitive|unsafe member name"):
+        write_pack(tmp_path / "written.zip", signed, WHEN)
+    assert not (tmp_path / "written.zip").exists()
+
+
+def test_unpacked_folder_with_colliding_names_is_refused(tmp_path: Path,
+                                                         key: Ed25519PrivateKey) -> None:
+    """On a case-sensitive file system a folder can hold claim.json and CLAIM.JSON."""
+    members = _members(tmp_path, key)
+    signed = _resign({**members, "CLAIM.JSON": members["claim.json"]}, key)
+    folder = tmp_path / "unpacked"
+    for name, data in signed.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    report = verify_pack(folder, key.public_key())
+    assert report.status == "FAIL" and report.failure is not None
+    assert "case-insensitive" in report.failure.message
 
 
 # ---------------------------------------------------------------------------------------------

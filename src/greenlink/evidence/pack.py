@@ -23,6 +23,7 @@ import io
 import os
 import stat
 import tempfile
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -90,6 +91,10 @@ def pack_bytes(members: Mapping[str, bytes], timestamp: dt.datetime) -> bytes:
     """The zip archive of ``members`` (path → bytes) as bytes, deterministically."""
     buf = io.BytesIO()
     when = zip_time(timestamp)
+    clash = collision(list(members))
+    if clash is not None:
+        raise InputError(Problem(f"member {clash[0]!r}: {collision_reason(clash[1])}",
+                                 file="pack", expected="member names distinct after case folding"))
     with zipfile.ZipFile(buf, "w") as zf:
         for name in member_order(list(members)):
             _check_name(name, "pack")
@@ -137,16 +142,31 @@ def write_pack(path: Path, members: Mapping[str, bytes], timestamp: dt.datetime)
     return path
 
 
+#: Names Windows reserves for devices, in any folder and with any extension.
+_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
+                      *(f"lpt{i}" for i in range(1, 10))})
+
+
 def unsafe_name(name: str) -> str | None:
-    """Why a member name is refused (None when it is a plain relative path)."""
+    """Why a member name is refused (None when it is a plain relative path).
+
+    Refused besides path tricks: names not in Unicode NFC (macOS shows them as the NFC member),
+    invisible, format or control characters (U+200B, U+202E, U+0085 …) and spaces other than
+    U+0020, components ending in a dot or space or named like a Windows device (Windows drops or
+    maps them) — each can make a listing or an unpacked folder show one member as another.
+    """
     if not name:
         return "empty name"
     if name.startswith("/"):
         return "absolute path"
     if "\\" in name or ":" in name:
         return "backslash or colon in the name"
-    if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        return "control character in the name"
+    for c in name:
+        if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (
+                unicodedata.category(c) == "Zs" and c != " "):
+            return f"control, invisible or unusual space character U+{ord(c):04X} in the name"
+    if unicodedata.normalize("NFC", name) != name:
+        return "name not in Unicode NFC (another reader may show it as a different member)"
     parts = name.split("/")
     if name.endswith("/"):
         return "directory entry"
@@ -154,7 +174,34 @@ def unsafe_name(name: str) -> str | None:
         return "'..' component"
     if "." in parts or "" in parts:
         return "empty or '.' component"
+    for part in parts:
+        if part.endswith((".", " ")) or part.startswith(" "):
+            return f"component {part!r} starts with a space or ends with a dot or space"
+        if part.split(".")[0].rstrip(" ").casefold() in _DEVICES:
+            return f"component {part!r} is a Windows device name"
     return None
+
+
+def fold(name: str) -> str:
+    """The name as a case-insensitive, compatibility-normalising file system sees it."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def collision(names: list[str]) -> tuple[str, str] | None:
+    """The first (member, other) pair whose names are one file on a case-insensitive file
+    system; ``member`` is the one not already in folded form (else the later one)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = fold(name)
+        other = seen.get(key)
+        if other is not None:
+            return (other, name) if fold(other) != other and fold(name) == name else (name, other)
+        seen[key] = name
+    return None
+
+
+def collision_reason(other: str) -> str:
+    return f"same name as member {other!r} on a case-insensitive file system"
 
 
 def _check_name(name: str, source: str) -> None:
@@ -236,6 +283,9 @@ def _inspect(infos: list[zipfile.ZipInfo], label: str,
             raise fail(label, f"members add up to more than {limits.max_pack_bytes:,} bytes "
                        "unpacked (max_pack_bytes)")
         out[name] = info
+    clash = collision(list(out))
+    if clash is not None:
+        raise fail(clash[0], collision_reason(clash[1]))
     return out
 
 
@@ -268,6 +318,9 @@ class _DirSource(_Source):
                 raise fail(self.label, "more files or bytes than the limits (max_members, "
                            "max_pack_bytes)")
             self.sizes[name] = size
+        clash = collision(list(self.sizes))
+        if clash is not None:
+            raise fail(clash[0], collision_reason(clash[1]))
 
     def open(self, name: str) -> IO[bytes]:
         path = self.root / name

@@ -33,7 +33,7 @@ from greenlink.service.errors import NotFound
 from greenlink.service.models import MeterIngest
 from greenlink.service.parks import ParkScope, park_scope
 from greenlink.service.roles import Action
-from greenlink.service.uploads import UploadedFile
+from greenlink.service.uploads import UploadedFile, as_uploaded
 from greenlink.workflows import registry as flow
 from greenlink.workflows.registry import USER_CLAIM_PURPOSES
 
@@ -123,6 +123,8 @@ def ingest_meter_files(ctx: ServiceContext, actor: Principal, park_id: int,
         store.parent.mkdir(parents=True, exist_ok=True)
         with _lock(f"store-{store}"):
             report = ingest_files(scenario, paths, store)
+    except InputError as exc:
+        raise as_uploaded(exc, staging) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     data: dict[str, Any] = report.to_json()

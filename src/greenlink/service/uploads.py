@@ -9,6 +9,7 @@ must be referenced. The bundle is written into a temporary folder, validated wit
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import unicodedata
@@ -145,8 +146,21 @@ def stage_bundle(files: list[UploadedFile], staging_root: Path) -> tuple[Path, L
     except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, InputError):
-            for p in exc.problems:  # name the uploaded file, not the staging path
-                if p.file:
-                    p.file = Path(p.file).name
+            raise as_uploaded(exc, folder) from None
         raise
     return folder, loaded
+
+
+def as_uploaded(exc: InputError, folder: Path) -> InputError:
+    """``exc`` with its problems naming the uploaded files, not their staging paths (any name,
+    spaces included: the staging folder is cut from files and messages as a prefix)."""
+    prefixes = sorted({f"{f}{os.sep}" for f in (folder, folder.resolve(), folder.absolute())},
+                      key=len, reverse=True)
+
+    def cut(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return text
+
+    return InputError([Problem(cut(p.message), cut(p.file) if p.file else p.file,
+                               p.location, p.expected) for p in exc.problems])
