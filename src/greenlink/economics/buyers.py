@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from greenlink.economics.money import WH
@@ -43,7 +43,8 @@ class ShipmentAssignment:
         """Share of the shipment's electricity covered by assigned green energy."""
         if self.requested_kwh == 0:
             return Decimal(0)
-        return (self.assigned_kwh / self.requested_kwh).quantize(Decimal("0.0001"))
+        return (self.assigned_kwh / self.requested_kwh).quantize(Decimal("0.0001"),
+                                                                rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from greenlink.scenario.contracts import (
     PPA,
 )
 from greenlink.scenario.model import Scenario
-from greenlink.units import KWH_PER_MWH
+from greenlink.units import KWH_PER_MWH, kwh_to_wh
 
 # --------------------------------------------------------------------------- per contract
 
@@ -274,7 +274,7 @@ def _checks(c: PPA, vt: ContractTotals, lines: list[Line], tenant_lines: list[Li
         billed = _sum_q(ln for ln in lines if ln.kind == "cfd_difference")
         check(billed == vt.delivered_kwh,
               f"difference settled on {plain(billed)} kWh = delivered")
-    wh = int(vt.delivered_kwh * 1000)
+    wh = kwh_to_wh(float(vt.delivered_kwh))
     check(attributes.certificates_wh <= wh,
           f"certificates {attributes.certificates_wh:,} Wh ≤ delivered {wh:,} Wh")
     return out
