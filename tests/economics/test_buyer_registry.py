@@ -99,3 +99,46 @@ def test_missing_transfer_is_a_mismatch(tmp_path):
     assert any(r.startswith("MISMATCH") and "50,000 Wh still to transfer" in r
                for r in b.registry)
     assert b.attributes.energy_kwh == Decimal(37200)
+
+
+def test_certificates_the_buyer_moved_on_still_reconcile(tmp_path):
+    """Delivered is what entered the buyer's account in the month, wherever it went later: the
+    buyer sends 100 bundles to its own customer, splits and claims part of another, and gets
+    one sent back after passing it on (counted once)."""
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    reg = _registry(tmp_path, hours_transferred=744)
+    reg.add_account("customer", "Buyer X's customer", accepts_from=["buyer-x"])
+    reg.whitelist("buyer-x", "customer")
+    held = reg.bundles(account_id="buyer-x")["id"].tolist()
+    for bundle_id in held[:100]:
+        reg.transfer(int(bundle_id), "customer", from_account="buyer-x")
+    reg.transfer(int(held[0]), "buyer-x", from_account="customer")  # and back
+    reg.transfer(int(held[200]), "customer", from_account="buyer-x", quantity_wh=20_000)
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    # 744 × 50,000 Wh entered buyer-x, whatever happened next: 37,200,000 Wh
+    assert b.reconciled, b.registry
+    assert any("37,200,000 Wh" in r for r in b.registry if r.startswith("ok: granular"))
+
+
+def test_certificates_of_another_month_or_device_do_not_count(tmp_path):
+    """A bundle of February (China time) sent to the buyer is not January's delivery."""
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    reg = _registry(tmp_path, hours_transferred=744)
+    meta = reg.add_metadata(country_of_issuance="CN", connected_grid_identification="CN-JS",
+                            issuing_body="test", issue_market_zone="CN-JS")
+    reg.add_device("w2", account_id="park", energy_source="wind", technology_type="wind",
+                   capacity_kw=3000)
+    # 2025-02-01 00:00 China time = 2025-01-31 16:00 UTC: February in the contract's zone
+    feb = flows.hour_key(pd.date_range("2025-02-01", periods=2, freq="h", tz="Asia/Shanghai"))
+    reg.issue(pd.DataFrame({"device_id": "w", "hour_start": feb, "energy_wh": 7_000}),
+              metadata_id=meta)
+    jan = flows.hour_key(pd.date_range("2025-01-05", periods=1, freq="h", tz="Asia/Shanghai"))
+    reg.issue(pd.DataFrame({"device_id": "w2", "hour_start": jan, "energy_wh": 9_000}),
+              metadata_id=meta)
+    park = reg.bundles(account_id="park")
+    for bundle_id in park[park["bundle_quantity"].isin([7_000, 9_000])]["id"]:
+        reg.transfer(int(bundle_id), "buyer-x", from_account="park")
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    assert b.reconciled, b.registry

@@ -95,13 +95,14 @@ def _month_bounds_utc(month: str, timezone: str) -> tuple[pd.Timestamp, pd.Times
 def registry_transfers(registry: Any, b: BuyerStatement, timezone: str,
                        as_of: date | None = None) -> RegistryTransfers:
     """What the registry shows for a buyer statement's month, through its public queries:
-    ``Registry.bundles(account_id=…, device_id=…)`` (granular certificates of the seller's
-    device held or claimed in the buyer's account, produced in the month, split parents and
-    withdrawn bundles left out) and :func:`greenlink.certificates.gec.gec_entries` +
+    :func:`greenlink.certificates.received.received_ranges` (granular certificates of the
+    seller's device, produced in the month, transferred into the buyer's account or held or
+    claimed there now — also those the buyer has moved on since) and
+    :func:`greenlink.certificates.gec.gec_entries` +
     :func:`~greenlink.certificates.gec.serial_fates` (GECs whose last record transfers them to,
     or cancels them for, the buyer's label)."""
     from greenlink.certificates import gec as gec_records
-    from greenlink.certificates.models import BUNDLE_SPLIT, WITHDRAWN
+    from greenlink.certificates.received import received_ranges, total_wh
 
     a = b.attributes
     notes: list[str] = []
@@ -112,17 +113,12 @@ def registry_transfers(registry: Any, b: BuyerStatement, timezone: str,
         notes.append(f"note: {b.buyer_id} names no registry_account: granular certificates "
                      "not reconciled")
     else:
-        frame = registry.bundles(account_id=a.registry_account, device_id=device)
         start, end = _month_bounds_utc(b.month, timezone)
-        if len(frame):
-            hours = pd.to_datetime(frame["production_starting_interval"], utc=True)
-            keep = ((hours >= start) & (hours < end) & ~frame["is_storage"].astype(bool)
-                    & ~frame["certificate_bundle_status"].isin([BUNDLE_SPLIT, WITHDRAWN]))
-            frame = frame[keep]
-        wh = int(frame["bundle_quantity"].sum()) if len(frame) else 0
-        ranges = tuple((int(lo), int(hi)) for lo, hi in zip(
-            frame["certificate_bundle_id_range_start"], frame["certificate_bundle_id_range_end"],
-            strict=True)) if len(frame) else ()
+        with registry.sessions() as s:
+            by_device = received_ranges(s, a.registry_account, device_id=device,
+                                        start=start, end=end)
+        wh = sum(total_wh(r) for r in by_device.values())
+        ranges = tuple(r for device_ranges in by_device.values() for r in device_ranges)
     count: int | None = None
     serials: tuple[str, ...] = ()
     if a.gec_holder is None:
