@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from functools import cache
 from importlib import resources
+from typing import Any
 
 LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
 DEFAULT_LANG = "en"
@@ -210,3 +211,48 @@ def format_percent(value: float, digits: int = 1, lang: str | None = None) -> st
 def html_lang(lang: str | None = None) -> str:
     """The value of ``<html lang>``: ``en`` or ``zh-CN``."""
     return current_lang(lang)
+
+
+# ----------------------------------------------------------------------------- PDF fonts
+
+#: The CJK font shipped for PDFs: a GB 2312 subset of Noto Sans CJK SC (SIL OFL 1.1; see
+#: ``greenlink/fonts/SOURCES.md``), TrueType outlines, so matplotlib embeds it as a Type 42
+#: font subset to the glyphs each document uses, with a ToUnicode map (text can be copied).
+CJK_FONT_NAME = "Greenlink Sans SC"
+CJK_FONT_FILE = "GreenlinkSansSC-Regular.ttf"
+#: Font lists for matplotlib: Latin from its own DejaVu fonts, every other glyph (hanzi,
+#: full-width punctuation) from the CJK font.
+SANS_FAMILY = ["DejaVu Sans", CJK_FONT_NAME]
+MONO_FAMILY = ["DejaVu Sans Mono", CJK_FONT_NAME]
+
+
+def cjk_font_path() -> str:
+    return str(resources.files("greenlink") / "fonts" / CJK_FONT_FILE)
+
+
+@cache
+def register_cjk_font() -> str:
+    """Make the CJK font known to matplotlib (once per process); returns its family name."""
+    import logging
+
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(cjk_font_path())
+    # it has one weight: a bold title in Chinese is set in the regular weight, silently
+    logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
+    return CJK_FONT_NAME
+
+
+def pdf_font_rc() -> Any:
+    """matplotlib rc settings (a dict) for a PDF that may hold Chinese: the CJK font as fallback of the
+    sans-serif and monospace families, embedded as Type 42 (subset) fonts."""
+    register_cjk_font()
+    return {"pdf.fonttype": 42, "font.family": SANS_FAMILY,
+            "font.sans-serif": SANS_FAMILY, "font.monospace": MONO_FAMILY}
+
+
+def display_width(text: str) -> int:
+    """Columns a text takes in a monospace layout: wide (CJK, full-width) characters two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
