@@ -53,3 +53,16 @@ def test_catalogue_files_ship_with_the_package() -> None:
     assert tool.po_path("zh_CN").is_file()
     assert not list((ROOT / "src" / "greenlink" / "locale").rglob("*.mo")), \
         "the .po is read directly; a checked-in .mo would go stale"
+
+
+_IN_FSTRING = re.compile(r"""\bf(?:"|'|\"\"\"|''')[^\n]*\{\s*(?:_|gettext|N_)\(""")
+
+
+def test_no_message_inside_an_f_string() -> None:
+    """The extractor cannot see ``_("…")`` inside an f-string: such a message would never reach
+    the catalogue. Translate first, then put the result in the f-string."""
+    found = [f"{path.relative_to(ROOT)}:{n}"
+             for path in (ROOT / "src" / "greenlink").rglob("*.py")
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+             if _IN_FSTRING.search(line)]
+    assert not found, found

@@ -244,8 +244,8 @@ def register_cjk_font() -> str:
 
 
 def pdf_font_rc() -> Any:
-    """matplotlib rc settings (a dict) for a PDF that may hold Chinese: the CJK font as fallback of the
-    sans-serif and monospace families, embedded as Type 42 (subset) fonts."""
+    """matplotlib rc settings (a dict) for a PDF that may hold Chinese: the CJK font as fallback
+    of the sans-serif and monospace families, embedded as Type 42 (subset) fonts."""
     register_cjk_font()
     return {"pdf.fonttype": 42, "font.family": SANS_FAMILY,
             "font.sans-serif": SANS_FAMILY, "font.monospace": MONO_FAMILY}
