@@ -108,8 +108,8 @@ def check_summary_html(data: bytes, doc: Mapping[str, Any]) -> None:
                           if page.startswith(h) and page.endswith(t)), framed[0])
     svg = page[len(head):len(page) - len(tail)] if len(page) >= len(head) + len(tail) else ""
     if not (page.startswith(head) and page.endswith(tail)):
-        shown = _HTML_LANG.search(page)
-        lang = shown.group(1) if shown and shown.group(1) in LANGUAGES else "en"
+        declared = _HTML_LANG.search(page)
+        lang = declared.group(1) if declared and declared.group(1) in LANGUAGES else "en"
         want, got = _claim_lines(doc, lang), _rows(page)
         for i, row in enumerate(want):
             if i >= len(got) or got[i] != row:
