@@ -13,6 +13,10 @@ from typing import Any
 
 import pytest
 
+# The suite's expected texts are English unless a test asks for another language: a developer's
+# zh_CN locale (or GREENLINK_LANG) must not change what the other tests read.
+os.environ["GREENLINK_LANG"] = "en"
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]

@@ -155,6 +155,7 @@ PREPARE: dict[str, Callable[[Path], None]] = {
     "risk.md": _minimal,
     "footprints.md": _my_park,
     "settlement.md": _example,
+    "languages.md": _minimal,
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from greenlink.i18n import gettext as _
+
 
 @dataclass
 class Problem:
@@ -20,9 +22,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = ":".join(p for p in (self.file, self.location) if p)
-        text = f"{where}: {self.message}" if where else self.message
+        # a message in the catalogue is shown in the current language; others stay as written
+        message = _(self.message) if self.message else ""
+        text = f"{where}: {message}" if where else message
         if self.expected:
-            text += f" (expected {self.expected})"
+            text += _(" (expected {expected})").format(expected=self.expected)
         return text
 
 

@@ -28,7 +28,7 @@ def test_migrations_match_models_and_use_own_version_table(tmp_path: Path) -> No
     migrate(engine)  # idempotent
     with engine.connect() as conn:
         mc = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert mc.get_current_revision() == head_revision() == "0003"
+        assert mc.get_current_revision() == head_revision() == "0004"
         diff = compare_metadata(mc, Base.metadata)
     assert diff == []
     tables = set(inspect(engine).get_table_names())

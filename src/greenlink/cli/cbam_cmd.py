@@ -9,6 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from greenlink.cli.common import user_errors, xlsx_format
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.workflows import cbam as svc
 from greenlink.workflows.cbam import phase_in_span
 
@@ -25,10 +27,10 @@ FlowsOpt = Annotated[Path | None, typer.Option("--flows", help="flows.parquet/cs
 InstOpt = Annotated[str, typer.Option("--installation", "-i", help="installation id")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
-# user-facing texts of the xlsx outputs (one place, for translation later)
-_MSG_OUT_NOT_XLSX = "--out {out}: these tables are written as xlsx"
-_EXPECTED_OUT = "a file name ending in .xlsx (or --json to print JSON)"
-_MSG_WROTE = "wrote {path}"
+# user-facing texts of the xlsx outputs (in the catalogue, translated where printed)
+_MSG_OUT_NOT_XLSX = N_("--out {out}: these tables are written as xlsx")
+_EXPECTED_OUT = N_("a file name ending in .xlsx (or --json to print JSON)")
+_MSG_WROTE = N_("wrote {path}")
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write the tables to this xlsx file "
                                              "(units in the second, frozen header row)")]
 FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx: write the tables to "
@@ -40,8 +42,8 @@ def _wants_xlsx(fmt: str | None, out: Path | None) -> bool:
     if out is not None and out.suffix.lower() != ".xlsx":
         from greenlink.errors import InputError, Problem
 
-        raise InputError(Problem(_MSG_OUT_NOT_XLSX.format(out=out), location="--out",
-                                 expected=_EXPECTED_OUT))
+        raise InputError(Problem(_(_MSG_OUT_NOT_XLSX).format(out=out), location="--out",
+                                 expected=_(_EXPECTED_OUT)))
     return xlsx_format(fmt, out)
 
 
@@ -56,7 +58,7 @@ def _to_xlsx(fmt: str | None, out: Path | None, default: str, tables: dict[str, 
     target = out or Path(default)
     write_xlsx(target, table_sheets({k: v for k, v in tables.items() if v is not None and len(v)},
                                     currency=currency))
-    typer.echo(_MSG_WROTE.format(path=target))
+    typer.echo(_(_MSG_WROTE).format(path=target))
     return True
 
 

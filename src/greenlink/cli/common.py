@@ -28,20 +28,26 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from greenlink.errors import GreenlinkError, Problem
+from greenlink.i18n import N_, check_lang, set_lang
+from greenlink.i18n import gettext as _
 
 console = Console()
 err_console = Console(stderr=True)
 #: For commands that print only user text (names, paths, statements): Rich markup off.
 plain_console = Console(markup=False)
 
-# user-facing texts of this module (one place, for translation later)
-_MSG_PROBLEMS = "error: {n} problem(s)"
-_MSG_UNEXPECTED = ("error: unexpected {kind}: {detail} — this is a bug in greenlink or an input "
-                   "it does not yet check; rerun with --debug for the traceback")
-_MSG_WARNING = "warning: {problem}"
-_MSG_FORMAT = "unknown format {fmt!r}"
-_EXPECTED_FORMAT = "xlsx (or leave --format out)"
+# user-facing texts of this module (in the catalogue, translated where printed)
+_MSG_PROBLEMS = N_("error: {n} problem(s)")
+_MSG_UNEXPECTED = N_("error: unexpected {kind}: {detail} — this is a bug in greenlink or an "
+                     "input it does not yet check; rerun with --debug for the traceback")
+_MSG_WARNING = N_("warning: {problem}")
+_MSG_FORMAT = N_("unknown format {fmt!r}")
+_EXPECTED_FORMAT = N_("xlsx (or leave --format out)")
+_MSG_LANG = N_("unknown language {lang!r}; one of: en, zh-CN")
+_MSG_WROTE = N_("wrote {path}")
 DEBUG_ENV = "GREENLINK_DEBUG"
+LANG_HELP = ("language of messages and of the reports written: en or zh-CN (else "
+             "GREENLINK_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG; else en)")
 
 
 _debug = {"on": False}
@@ -52,13 +58,31 @@ def set_debug(on: bool) -> None:
     _debug["on"] = on
 
 
+def choose_lang(lang: str | None) -> None:
+    """Set by the ``greenlink`` app's ``--lang`` option (each invocation; None: the environment
+    decides, see :mod:`greenlink.i18n`)."""
+    if lang is not None:
+        try:
+            check_lang(lang)
+        except ValueError:
+            set_lang(None)
+            raise typer.BadParameter(_(_MSG_LANG).format(lang=lang), param_hint="--lang"
+                                     ) from None
+    set_lang(lang)
+
+
+def wrote(path: object) -> str:
+    """``wrote PATH`` in the current language."""
+    return _(_MSG_WROTE).format(path=path)
+
+
 def debug_enabled() -> bool:
     """``--debug`` on the command line or ``GREENLINK_DEBUG=1`` in the environment."""
     return _debug["on"] or os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes")
 
 
 def fail(exc: GreenlinkError) -> None:
-    err_console.print(Text(_MSG_PROBLEMS.format(n=len(exc.problems)), style="bold red"))
+    err_console.print(Text(_(_MSG_PROBLEMS).format(n=len(exc.problems)), style="bold red"))
     for problem in exc.problems:
         err_console.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
@@ -70,7 +94,7 @@ def unexpected(exc: BaseException) -> None:
     detail = " ".join(str(exc).split()) or "(no message)"
     if len(detail) > 300:
         detail = detail[:300] + "…"
-    err_console.print(_MSG_UNEXPECTED.format(kind=type(exc).__name__, detail=detail),
+    err_console.print(_(_MSG_UNEXPECTED).format(kind=type(exc).__name__, detail=detail),
                       markup=False, highlight=False, soft_wrap=True, style="red")
     raise typer.Exit(code=2)
 
@@ -107,7 +131,7 @@ class GuardedGroup(TyperGroup):
 def warn(problems: Iterable[Problem]) -> None:
     """Print warnings (inputs that look wrong but may be right) on stderr, markup off."""
     for problem in problems:
-        err_console.print(_MSG_WARNING.format(problem=problem), markup=False, highlight=False,
+        err_console.print(_(_MSG_WARNING).format(problem=problem), markup=False, highlight=False,
                           soft_wrap=True, style="yellow")
 
 
@@ -128,13 +152,13 @@ def progress_bar(total_steps: int, enabled: bool = True) -> Iterator[Callable[[s
         return
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                   TimeElapsedColumn(), console=err_console, transient=False) as bar:
-        task = bar.add_task("starting", total=total_steps)
+        task = bar.add_task(_("starting"), total=total_steps)
 
         def say(message: str) -> None:
             bar.update(task, description=message, advance=1)
 
         yield say
-        bar.update(task, description="done", completed=total_steps)
+        bar.update(task, description=_("done"), completed=total_steps)
 
 
 
@@ -147,5 +171,5 @@ def xlsx_format(fmt: str | None, out: Path | None = None) -> bool:
         return out is not None and out.suffix.lower() == ".xlsx"
     if fmt.strip().lower() == "xlsx":
         return True
-    raise InputError(Problem(_MSG_FORMAT.format(fmt=fmt), location="--format",
-                             expected=_EXPECTED_FORMAT))
+    raise InputError(Problem(_(_MSG_FORMAT).format(fmt=fmt), location="--format",
+                             expected=_(_EXPECTED_FORMAT)))

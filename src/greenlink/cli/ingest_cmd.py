@@ -15,12 +15,14 @@ from rich.text import Text
 
 from greenlink.cli.common import console, default_store, say, user_errors
 from greenlink.errors import InputError, Problem
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.scenario.base import percent_as_fraction_message
 from greenlink.workflows.meters import ColumnMapping
 
-# user-facing texts of this module (one place, for translation later)
-_MSG_LAYOUT = "--layout must be auto, long or wide"
-_MSG_DECIMAL = "--decimal must be '.' or ','"
+# user-facing texts of this module (in the catalogue, translated where printed)
+_MSG_LAYOUT = N_("--layout must be auto, long or wide")
+_MSG_DECIMAL = N_("--decimal must be '.' or ','")
 
 ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
 
@@ -58,9 +60,9 @@ def ingest(
 
     with user_errors():
         if layout not in ("auto", "long", "wide"):
-            raise typer.BadParameter(_MSG_LAYOUT)
+            raise typer.BadParameter(_(_MSG_LAYOUT))
         if decimal not in (".", ","):
-            raise typer.BadParameter(_MSG_DECIMAL)
+            raise typer.BadParameter(_(_MSG_DECIMAL))
         percent = percent_as_fraction_message(tolerance) if tolerance is not None else None
         if percent is not None and tolerance is not None:
             raise InputError(Problem(percent, location="--tolerance",

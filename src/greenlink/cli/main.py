@@ -17,7 +17,9 @@ from rich.text import Text
 
 from greenlink import jsonio
 from greenlink.cli.common import (
+    LANG_HELP,
     GuardedGroup,
+    choose_lang,
     console,
     err_console,
     fail,
@@ -26,9 +28,12 @@ from greenlink.cli.common import (
     set_debug,
     user_errors,
     warn,
+    wrote,
     xlsx_format,
 )
 from greenlink.errors import GreenlinkError, Problem
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 if TYPE_CHECKING:
     from greenlink.summary import RunSummary
@@ -39,23 +44,25 @@ __all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors
 app = typer.Typer(cls=GuardedGroup, add_completion=False, no_args_is_help=True,
                   help="Plan, verify and prove green-power direct connection (绿电直连).")
 
-# user-facing texts of this module (one place, for translation later)
-_MSG_INIT = "wrote {files} in {folder}; next: greenlink validate {toml}"
-_MSG_INIT_NEXT = "then: greenlink simulate {toml} --out {out}"
-_MSG_INIT_EXISTS = "{target}: already exists (choose an empty folder)"
-_MSG_UNKNOWN_EXAMPLE = "unknown example {name!r}"
-_MSG_VALID = ("{scenario}: {users} users, {pv} PV plants, {wind} wind plants, "
-              "{batteries} batteries, {products} products")
+# user-facing texts of this module (in the catalogue, translated where printed)
+_MSG_INIT = N_("wrote {files} in {folder}; next: greenlink validate {toml}")
+_MSG_INIT_NEXT = N_("then: greenlink simulate {toml} --out {out}")
+_MSG_INIT_EXISTS = N_("{target}: already exists (choose an empty folder)")
+_MSG_UNKNOWN_EXAMPLE = N_("unknown example {name!r}")
+_MSG_VALID = N_("{scenario}: {users} users, {pv} PV plants, {wind} wind plants, "
+                "{batteries} batteries, {products} products")
 _MSG_READ_AS = "  {file}: {read_as}"
 _MSG_DEBUG_HELP = ("show the full traceback of an unexpected error (also GREENLINK_DEBUG=1); "
                    "without it such an error is one line and exit code 2")
 
 
 @app.callback()
-def _root(debug: Annotated[bool, typer.Option("--debug", help=_MSG_DEBUG_HELP)] = False
+def _root(debug: Annotated[bool, typer.Option("--debug", help=_MSG_DEBUG_HELP)] = False,
+          lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP)] = None
           ) -> None:
     """Plan, verify and prove green-power direct connection (绿电直连)."""
     set_debug(debug)
+    choose_lang(lang)
 
 
 def _mount_subcommands() -> None:
@@ -110,8 +117,10 @@ def example_dir(name: str = "jiangsu") -> Path:
     """A bundled example park: ``jiangsu`` (the full example) or ``minimal`` (the starter)."""
     folders = {"jiangsu": "jiangsu_park", "minimal": "minimal"}
     if name not in folders:
-        raise GreenlinkError(Problem(_MSG_UNKNOWN_EXAMPLE.format(name=name), location="--example",
-                                     expected="one of: " + ", ".join(folders)))
+        raise GreenlinkError(Problem(_(_MSG_UNKNOWN_EXAMPLE).format(name=name),
+                                     location="--example",
+                                     expected=_("one of: {choices}").format(
+                                         choices=", ".join(folders))))
     return Path(str(resources.files("greenlink") / "examples" / folders[name]))
 
 
@@ -119,8 +128,8 @@ def _parse_sets(values: list[str] | None) -> dict[str, float | str | bool]:
     out: dict[str, float | str | bool] = {}
     for item in values or []:
         if "=" not in item:
-            raise GreenlinkError(f"--set {item!r}: expected RULE=VALUE, e.g. "
-                                 "--set self_use_share_of_generation=0.7")
+            raise GreenlinkError(_("--set {item!r}: expected RULE=VALUE, e.g. "
+                                   "--set self_use_share_of_generation=0.7").format(item=item))
         key, raw = item.split("=", 1)
         value: float | str | bool
         if raw.lower() in ("true", "false"):
@@ -141,24 +150,25 @@ def _share(value: float | None) -> str:
 def _print_summary(summary: RunSummary) -> None:
     shares = summary.shares
     table = Table(title=Text(summary.scenario.name), show_header=True)
-    table.add_column("KPI")
-    table.add_column("value", justify="right")
+    table.add_column(_("KPI"))
+    table.add_column(_("value"), justify="right")
     totals = summary.totals_kwh
-    table.add_row("generation (available)", f"{totals.generation_kwh / 1e6:,.2f} GWh")
-    table.add_row("load", f"{totals.load_kwh / 1e6:,.2f} GWh")
-    table.add_row("green share of consumption", _share(shares.green_share_of_consumption))
-    table.add_row("hourly-matched share (CFE)", _share(shares.hourly_matched_share))
-    table.add_row("annual-matched share", _share(shares.annual_matched_share))
-    table.add_row("self-use share of generation", _share(shares.self_use_share_of_generation))
-    table.add_row("export share of generation", _share(shares.export_share_of_generation))
+    table.add_row(_("generation (available)"), f"{totals.generation_kwh / 1e6:,.2f} GWh")
+    table.add_row(_("load"), f"{totals.load_kwh / 1e6:,.2f} GWh")
+    table.add_row(_("green share of consumption"), _share(shares.green_share_of_consumption))
+    table.add_row(_("hourly-matched share (CFE)"), _share(shares.hourly_matched_share))
+    table.add_row(_("annual-matched share"), _share(shares.annual_matched_share))
+    table.add_row(_("self-use share of generation"),
+                  _share(shares.self_use_share_of_generation))
+    table.add_row(_("export share of generation"), _share(shares.export_share_of_generation))
     park_yield = summary.specific_yield_kwh_per_kwp.get("park")
     if park_yield is not None:
-        table.add_row("PV specific yield", f"{park_yield:,.0f} kWh/kWp")
+        table.add_row(_("PV specific yield"), f"{park_yield:,.0f} kWh/kWp")
     policy = summary.policy
     if policy is not None:
-        table.add_row(Text(f"policy {policy.ruleset.id}"),
-                      Text("all rules pass", style="green") if policy.all_passed
-                      else Text("some rules fail", style="red"))
+        table.add_row(Text(_("policy {ruleset}").format(ruleset=policy.ruleset.id)),
+                      Text(_("all rules pass"), style="green") if policy.all_passed
+                      else Text(_("some rules fail"), style="red"))
     console.print(table)
 
 
@@ -172,7 +182,7 @@ def _simulate_to(scenario: Path, out: Path, quiet: bool, xlsx: bool = False) -> 
     if not quiet:
         _print_summary(result.summary)
         for name, path in written.items():
-            say(f"wrote {name}: {path}")
+            say(_("wrote {name}: {path}").format(name=name, path=path))
     return result
 
 
@@ -199,7 +209,8 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
                           f"{f.electricity_grid_only or 0:,.1f}, green share counted "
                           f"{f.green_share_counted or 0:.0%})", highlight=False, soft_wrap=True,
                           markup=False)
-        say(f"verify with: greenlink evidence verify {path} --key {pack.public_key}")
+        say(_("verify with: {command}").format(
+            command=f"greenlink evidence verify {path} --key {pack.public_key}"))
     if not pack.ok:
         raise typer.Exit(code=1)
 
@@ -223,7 +234,7 @@ def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run
 
     with user_errors():
         path = rerender_report(folder)
-    say(f"wrote {path}")
+    say(wrote(path))
 
 
 @app.command()
@@ -237,7 +248,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
     with user_errors():
         report = validate_scenario(scenario, series=series)
     sc = report.loaded.scenario
-    console.print(Text("ok", style="green"), Text(_MSG_VALID.format(
+    console.print(Text(_("ok"), style="green"), Text(_(_MSG_VALID).format(
         scenario=scenario, users=len(sc.users), pv=len(sc.pv), wind=len(sc.wind),
         batteries=len(sc.batteries), products=len(sc.products))), soft_wrap=True)
     for f in report.files:
@@ -284,13 +295,14 @@ def init(folder: Annotated[Path, typer.Argument(help="folder to create")],
                        if p.is_file() and "__pycache__" not in p.parts)
         there = [folder / n for n in names if (folder / n).exists()]
         if there:  # never overwrite a user's files
-            raise GreenlinkError([Problem(_MSG_INIT_EXISTS.format(target=p)) for p in there])
+            raise GreenlinkError([Problem(_(_MSG_INIT_EXISTS).format(target=p)) for p in there])
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(source, folder, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shown = names if len(names) <= 4 else [*names[:3], f"… ({len(names)} files)"]
-    say(_MSG_INIT.format(files=", ".join(shown), folder=folder, toml=target))
-    say(_MSG_INIT_NEXT.format(toml=target, out=folder / "out"))
+    shown = names if len(names) <= 4 else [
+        *names[:3], _("… ({n} files)").format(n=len(names))]
+    say(_(_MSG_INIT).format(files=", ".join(shown), folder=folder, toml=target))
+    say(_(_MSG_INIT_NEXT).format(toml=target, out=folder / "out"))
 
 
 @app.command()
@@ -311,7 +323,7 @@ def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] 
         text = jsonio.dumps(scenario_json_schema()) + "\n"
     if out:
         out.write_text(text, encoding="utf-8")
-        say(f"wrote {out}")
+        say(wrote(out))
     else:
         typer.echo(text, nl=False)
 

@@ -5,7 +5,9 @@ across tenants), one per PPA with a buyer outside the park (the buyer's statemen
 attributes, price, FX rate and source, amounts in both currencies, reconciliation), plus the
 green supply agreements' view. JSON keeps every amount as a decimal string
 (exact); HTML is one self-contained file (inline CSS, no network); PDF is drawn with matplotlib's
-PDF backend (text only, no network, no fonts beyond matplotlib's own).
+PDF backend (text only, no network; Latin in matplotlib's DejaVu fonts, Chinese in the CJK font
+greenlink ships, both embedded as subsets). Titles, labels and column names are in the current
+language (:mod:`greenlink.i18n`: en or zh-CN); JSON keys never change.
 :func:`write_settlement` writes everything into a folder atomically.
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 
 import jinja2
 
-from greenlink import flows, jsonio
+from greenlink import flows, i18n, jsonio
 from greenlink.economics.buyers import BuyerPeriod
 from greenlink.economics.fx import FxRate
 from greenlink.economics.settlement import (
@@ -34,6 +36,8 @@ from greenlink.economics.settlement import (
     Statement,
     totals_by_currency,
 )
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 FORMATS = ("json", "html", "pdf")
 
@@ -101,14 +105,14 @@ def contract_dict(settlement: Settlement, contract_id: str) -> dict[str, Any]:
     """One contract's lines across tenants, with its totals (per currency and in the
     settlement currency)."""
     rows = settlement.contract_lines(contract_id)
-    energy = sum((ln.quantity for _, ln in rows if ln.energy), Decimal("0.000"))
+    energy = sum((ln.quantity for _tenant, ln in rows if ln.energy), Decimal("0.000"))
     return {
         "kind": "contract_statement", "scenario": settlement.scenario_name,
         "month": settlement.month, "contract_id": contract_id, "currency": settlement.currency,
         "lines": [{"tenant": t, **_line_dict(ln)} for t, ln in rows],
         "energy_kwh": str(energy),
-        "total": str(sum((ln.amount_local for _, ln in rows), Decimal("0.00"))),
-        "totals_by_currency": _money_map(totals_by_currency(ln for _, ln in rows)),
+        "total": str(sum((ln.amount_local for _tenant, ln in rows), Decimal("0.00"))),
+        "totals_by_currency": _money_map(totals_by_currency(ln for _tenant, ln in rows)),
         "rounding_rule": settlement.rounding_rule,
     }
 
@@ -171,83 +175,45 @@ def settlement_dict(settlement: Settlement) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- HTML
 
-_HTML = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string("""\
-<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:80em}
-table{border-collapse:collapse;margin:1em 0;width:100%}
-th,td{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;font-size:.9em}
-td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-tr.total td{font-weight:bold;border-top:2px solid #222}
-.note{color:#555;font-size:.85em}
-.bad{color:#a00;font-weight:bold}
-</style></head><body>
-<h1>{{ title }}</h1>
-<p>{{ subtitle }}</p>
-{% for p in intro %}<p>{{ p }}</p>{% endfor %}
-{% if meters %}<h2>Metered energy</h2>
-<table><tr><th>consumption kWh</th><th>green kWh</th><th>grid kWh</th><th>energy on lines kWh</th>
-</tr><tr><td class="n">{{ meters.load_kwh }}</td><td class="n">{{ meters.green_kwh }}</td>
-<td class="n">{{ meters.grid_kwh }}</td><td class="n">{{ energy_kwh }}</td></tr></table>{% endif %}
-{% if contracts %}<h2>Contracts (kWh)</h2>
-<table><tr><th>contract</th><th>kind</th><th>buyer</th><th class="n">contracted</th>
-<th class="n">delivered</th><th class="n">seller shortfall</th><th class="n">buyer under-take</th>
-<th class="n">above cap</th><th class="n">surplus taken</th></tr>
-{% for c in contracts %}<tr><td>{{ c.contract_id }}</td><td>{{ c.kind }}</td><td>{{ c.buyer }}</td>
-<td class="n">{{ c.contracted_kwh }}</td><td class="n">{{ c.delivered_kwh }}</td>
-<td class="n">{{ c.shortfall_kwh }}</td><td class="n">{{ c.undertake_kwh }}</td>
-<td class="n">{{ c.above_cap_kwh }}</td><td class="n">{{ c.surplus_kwh }}</td></tr>{% endfor %}
-</table>{% endif %}
-{% if attributes %}<h2>Attributes transferred to the buyer</h2>
-<table>{% for k, v in attributes %}<tr><th>{{ k }}</th><td>{{ v }}</td></tr>{% endfor %}</table>
-{% endif %}
-<h2>Lines</h2>
-<table><tr>{% for h in headers %}<th{% if h in numeric %} class="n"{% endif %}>{{ h }}</th>
-{% endfor %}</tr>
-{% for row in rows %}<tr>{% for h in headers %}<td{% if h in numeric %} class="n"{% endif %}>
-{{ row[h] }}</td>{% endfor %}</tr>{% endfor %}
-{% for label, value in subtotals %}<tr><td colspan="{{ headers|length - 1 }}">{{ label }}</td>
-<td class="n">{{ value }}</td></tr>{% endfor %}
-<tr class="total"><td colspan="{{ headers|length - 1 }}">Total ({{ currency }})</td>
-<td class="n">{{ total }}</td></tr></table>
-{% if checks %}<h2>Reconciliation</h2>{% for c in checks %}
-<p class="{{ 'bad' if c.startswith('MISMATCH') else 'note' }}">{{ c }}</p>{% endfor %}{% endif %}
-{% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
-<p class="note">Rounding: {{ rounding }}</p>
-{% for who in signatures %}<p>Signed for {{ who }}: ______________________ date: __________</p>
-{% endfor %}</body></html>
-""")
+def _environment(undefined: type[jinja2.Undefined] = jinja2.Undefined) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
+                             undefined=undefined, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
+    return env
 
-_BUYERS_HTML = jinja2.Environment(autoescape=True).from_string("""\
-<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em .6em}
-td.n{text-align:right}</style></head><body><h1>{{ title }}</h1>
-{% for b in periods %}<h2>{{ b.buyer_name }} ({{ b.buyer_country }}) — agreement
-{{ b.agreement_id }}</h2><p>Seller {{ b.seller }}, {{ b.month }}: matched green
-{{ b.matched_green_kwh }} kWh, available to this agreement {{ b.available_kwh }} kWh,
-assigned {{ b.assigned_kwh }} kWh
-({{ b.certificates }} certificates of 1 MWh), unassigned {{ b.unassigned_kwh }} kWh.</p>
-<table><tr><th>shipment</th><th>SKU</th><th>t</th><th>electricity kWh</th><th>green assigned kWh
-</th><th>green share</th><th>certificates</th></tr>
-{% for s in b.shipments %}<tr><td>{{ s.shipment_id }}</td><td>{{ s.sku }}</td>
-<td class="n">{{ s.quantity_t }}</td><td class="n">{{ s.requested_kwh }}</td>
-<td class="n">{{ s.assigned_kwh }}</td><td class="n">{{ s.green_share }}</td>
-<td class="n">{{ s.certificates }}</td></tr>{% endfor %}</table>{% endfor %}
-{% if not periods %}<p>No green supply agreement is active in this month.</p>{% endif %}
-</body></html>
-""")
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_HTML = _environment(jinja2.StrictUndefined).get_template("statement.html.j2")
+_BUYERS_HTML = _environment().get_template("buyers.html.j2")
 
 _HEADERS = ["tenant", "item", "contract", "period", "quantity", "unit", "unit price", "amount",
             "FX", "payer → payee"]
 _NUMERIC = {"quantity", "unit price", "amount", "FX"}
+#: Column names as shown (the keys above stay English: they name the columns in code)
+_LABELS = {"tenant": N_("tenant"), "item": N_("item"), "contract": N_("contract"),
+           "period": N_("period"), "quantity": N_("quantity"), "unit": N_("unit"),
+           "unit price": N_("unit price"), "amount": N_("amount"), "FX": N_("FX"),
+           "payer → payee": N_("payer → payee"), "payer -> payee": N_("payer -> payee"),
+           "agreement": N_("agreement"), "buyer": N_("buyer"), "seller": N_("seller"),
+           "shipment": N_("shipment"), "SKU": "SKU", "t": "t", "kWh asked": N_("kWh asked"),
+           "kWh assigned": N_("kWh assigned"), "certificates": N_("certificates")}
+
+
+def column_label(key: str) -> str:
+    """A column's name in the current language (``amount CNY`` → ``金额 CNY``)."""
+    if key.startswith("amount ") and key not in _LABELS:
+        return _("amount {currency}").format(currency=key.split(" ", 1)[1])
+    return _(_LABELS[key]) if key in _LABELS else key
 
 
 def _headers(local: str, with_tenant: bool) -> list[str]:
     heads = [h for h in _HEADERS if with_tenant or h != "tenant"]
     return [*heads, f"amount {local}"]
+
+
+def _labels(local: str) -> dict[str, str]:
+    return {h: column_label(h) for h in [*_HEADERS, f"amount {local}"]}
 
 
 def _rows(pairs: list[tuple[str, Line]], local: str) -> list[dict[str, str]]:
@@ -263,15 +229,19 @@ def _subtotals(lines: list[Line], local: str) -> list[tuple[str, str]]:
     by = totals_by_currency(lines)
     if set(by) <= {local}:
         return []
-    return [(f"Sum of the amounts in {c}", f"{v:,} {c}") for c, v in by.items()]
+    return [(_("Sum of the amounts in {currency}").format(currency=c), f"{v:,} {c}")
+            for c, v in by.items()]
 
 
 def statement_html(settlement: Settlement, statement: Statement) -> str:
     local = settlement.currency
     return _HTML.render(
-        title=f"Statement {statement.month} — {statement.tenant_name}",
-        subtitle=f"{settlement.scenario_name}; tenant {statement.tenant}; "
-                 f"{settlement.intervals} intervals of {settlement.interval_minutes} min",
+        html_lang=i18n.html_lang(), labels=_labels(local),
+        title=_("Statement {month} — {tenant}").format(month=statement.month,
+                                                       tenant=statement.tenant_name),
+        subtitle=_("{scenario}; tenant {tenant}; {n} intervals of {minutes} min").format(
+            scenario=settlement.scenario_name, tenant=statement.tenant,
+            n=settlement.intervals, minutes=settlement.interval_minutes),
         intro=[f"FX: {r.describe()}" for r in settlement.fx_rates],
         meters=statement.meters, energy_kwh=statement.energy_kwh,
         headers=_headers(local, False), contracts=list(statement.contracts), attributes=[],
@@ -287,12 +257,14 @@ def contract_html(settlement: Settlement, contract_id: str) -> str:
     rows = settlement.contract_lines(contract_id)
     local = settlement.currency
     return _HTML.render(
-        title=f"Contract statement {settlement.month} — {contract_id}",
+        html_lang=i18n.html_lang(), labels=_labels(local),
+        title=_("Contract statement {month} — {contract}").format(month=settlement.month,
+                                                                  contract=contract_id),
         subtitle=settlement.scenario_name, intro=[], meters=None, energy_kwh="",
         headers=_headers(local, True), contracts=[], attributes=[],
         numeric=_NUMERIC | {f"amount {local}"}, rows=_rows(rows, local),
-        subtotals=_subtotals([ln for _, ln in rows], local), currency=local,
-        total=f"{sum((ln.amount_local for _, ln in rows), Decimal('0.00')):,}", checks=[],
+        subtotals=_subtotals([ln for _tenant, ln in rows], local), currency=local,
+        total=f"{sum((ln.amount_local for _tenant, ln in rows), Decimal('0.00')):,}", checks=[],
         notes=[], rounding=settlement.rounding_rule, signatures=[])
 
 
@@ -321,12 +293,13 @@ def buyer_statement_html(settlement: Settlement, b: BuyerStatement) -> str:
     local = b.local_currency
     fx = b.fx.describe() if b.fx is not None else f"no conversion: the contract is in {local}"
     return _HTML.render(
-        title=f"Buyer statement {b.month} — {b.contract_id} — {b.buyer_name}",
+        html_lang=i18n.html_lang(), labels=_labels(local),
+        title=_("Buyer statement {month} — {contract} — {buyer}").format(
+            month=b.month, contract=b.contract_id, buyer=b.buyer_name),
         subtitle=f"{settlement.scenario_name}; buyer {b.buyer_id} ({b.buyer_country}); seller "
                  f"{b.seller}; energy delivered to {b.tenant}; {b.structure}; priced in "
                  f"{b.currency}",
-        intro=[f"FX: {fx}", "Amounts from the buyer's view: positive, the buyer pays; "
-               "negative, the buyer receives."],
+        intro=[f"FX: {fx}", _(_BUYER_VIEW)],
         meters=None, energy_kwh="", headers=_headers(local, False), contracts=[b.volume],
         attributes=_attribute_rows(b), numeric=_NUMERIC | {f"amount {local}"},
         rows=_rows([(b.buyer_id, ln) for ln in b.lines], local),
@@ -337,52 +310,76 @@ def buyer_statement_html(settlement: Settlement, b: BuyerStatement) -> str:
 
 def _signatories(b: BuyerStatement) -> list[str]:
     """Who signs a buyer statement: the buyer, the seller and the tenant that took the energy."""
-    return [f"{b.buyer_name} (buyer)", f"{b.seller} (seller)", f"{b.tenant} (delivery tenant)"]
+    return [_("{name} (buyer)").format(name=b.buyer_name),
+            _("{name} (seller)").format(name=b.seller),
+            _("{name} (delivery tenant)").format(name=b.tenant)]
+
+
+_BUYER_VIEW = N_("Amounts from the buyer's view: positive, the buyer pays; negative, the buyer "
+                 "receives.")
 
 
 def buyers_html(settlement: Settlement) -> str:
-    return _BUYERS_HTML.render(title=f"Overseas buyers — green energy assigned, "
-                               f"{settlement.month}", periods=list(settlement.buyers))
+    return _BUYERS_HTML.render(
+        html_lang=i18n.html_lang(),
+        title=_("Overseas buyers — green energy assigned, {month}").format(
+            month=settlement.month), periods=list(settlement.buyers))
 
 
 # --------------------------------------------------------------------------- PDF
 
 _PDF_NUMERIC = {"quantity", "unit price", "amount", "t", "kWh asked", "kWh assigned",
                 "certificates", "FX", "amount CNY", "amount EUR", "amount USD"}
-_NON_LATIN = re.compile(r"[^\u0000-\u024f\u2000-\u22ff·²³€]")
+# what the two embedded fonts draw: Latin, punctuation and symbols, and CJK (GB 2312 hanzi,
+# CJK and full-width punctuation); anything else is written as "?"
+_NOT_DRAWN = re.compile(r"[^\u0000-\u024f\u2000-\u22ff·²³€\u3000-\u303f\u4e00-\u9fff"
+                        r"\uff00-\uffef]")
 
 
 def _pdf_text(text: str) -> str:
-    return _NON_LATIN.sub("?", text)
+    return _NOT_DRAWN.sub("?", text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    """Pad to ``width`` monospace columns (a CJK character takes two)."""
+    fill = " " * max(width - i18n.display_width(text), 0)
+    return fill + text if right else text + fill
 
 
 def _write_pdf(path: Path, title: str, header_lines: list[str], table: list[list[str]],
                footer_lines: list[str]) -> None:
     """Text pages (A4, landscape when the table is wider than a portrait page holds) with
     matplotlib's PDF backend; long tables continue on new pages."""
+    from matplotlib import rc_context
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))] if table else []
-    numeric = {i for i, h in enumerate(table[0]) if h in _PDF_NUMERIC} if table else set()
-    body = ["  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+    numeric = {i for i, h in enumerate(table[0])
+               if h in _PDF_NUMERIC or h.startswith("amount ")} if table else set()
+    if table:
+        table = [[column_label(h) for h in table[0]], *table[1:]]
+    widths = [max(i18n.display_width(r[i]) for r in table)
+              for i in range(len(table[0]))] if table else []
+    body = ["  ".join(_pad(c, w, i in numeric)
                       for i, (c, w) in enumerate(zip(r, widths, strict=True))) for r in table]
     wrapped = [w for line in (*header_lines, "", *footer_lines) for w in
                (textwrap.wrap(line, 150) or [""])]
     n_head = len([w for line in header_lines for w in (textwrap.wrap(line, 150) or [""])])
     text_lines = [*wrapped[:n_head], "", *body, *wrapped[n_head:]]
-    longest = max((len(t) for t in text_lines), default=0)
+    longest = max((i18n.display_width(t) for t in text_lines), default=0)
     size = (8.27, 11.69) if longest <= 160 else (11.69, 8.27)
     # a monospace character is 0.6 em wide: shrink the font so the longest line fits 90 %
     fontsize = min(5.6, size[0] * 72 * 0.9 / (0.6 * max(longest, 1)))
     per_page = 60
-    with PdfPages(path, metadata={"Title": _pdf_text(title), "Creator": "greenlink"}) as pdf:
+    with rc_context(i18n.pdf_font_rc()), PdfPages(
+            path, metadata={"Title": _pdf_text(title), "Creator": "greenlink"}) as pdf:
         for start in range(0, max(len(text_lines), 1), per_page):
             fig = Figure(figsize=size)
-            fig.text(0.05, 0.965, _pdf_text(title), fontsize=12, weight="bold", va="top")
+            fig.text(0.05, 0.965, _pdf_text(title), fontsize=12, weight="bold", va="top",
+                     family=i18n.SANS_FAMILY)
             chunk = text_lines[start:start + per_page]
             fig.text(0.05, 0.935, _pdf_text("\n".join(chunk)), fontsize=fontsize, va="top",
-                     family="monospace", linespacing=1.35)
+                     family=i18n.MONO_FAMILY, linespacing=1.35)
             pdf.savefig(fig)
 
 
@@ -397,33 +394,43 @@ def _table(pairs: list[tuple[str, Line]], total: Decimal, with_tenant: bool,
                      f"{ln.amount:,} {ln.currency}",
                      str(ln.fx_rate) if ln.fx_rate is not None else "",
                      f"{ln.payer} -> {ln.payee}" if ln.payer else "", f"{ln.amount_local:,}"])
-    for label, value in _subtotals([ln for _, ln in pairs], local):
+    for label, value in _subtotals([ln for _tenant, ln in pairs], local):
         rows.append([*([""] if with_tenant else []), label, "", "", "", "", value, "", "", ""])
-    rows.append([*([""] if with_tenant else []), "TOTAL", "", "", "", "", "", "", "",
+    rows.append([*([""] if with_tenant else []), _("TOTAL"), "", "", "", "", "", "", "",
                  f"{total:,}"])
     return rows
 
 
 def statement_pdf(settlement: Settlement, statement: Statement, path: Path) -> None:
     m = statement.meters
-    _write_pdf(path, f"Statement {statement.month} - {statement.tenant_name}",
-               [settlement.scenario_name, f"tenant {statement.tenant}, currency "
-                f"{statement.currency}", f"metered: consumption {m.load_kwh:,} kWh = green "
-                f"{m.green_kwh:,} + grid {m.grid_kwh:,}; energy on lines "
-                f"{statement.energy_kwh:,} kWh",
+    _write_pdf(path, _("Statement {month} - {tenant}").format(month=statement.month,
+                                                              tenant=statement.tenant_name),
+               [settlement.scenario_name,
+                _("tenant {tenant}, currency {currency}").format(tenant=statement.tenant,
+                                                                 currency=statement.currency),
+                _("metered: consumption {load} kWh = green {green} + grid {grid}; energy on "
+                  "lines {lines} kWh").format(load=f"{m.load_kwh:,}", green=f"{m.green_kwh:,}",
+                                              grid=f"{m.grid_kwh:,}",
+                                              lines=f"{statement.energy_kwh:,}"),
                 *[f"FX: {r.describe()}" for r in settlement.fx_rates]],
                _table([(statement.tenant, ln) for ln in statement.lines], statement.total,
                       with_tenant=False, local=settlement.currency),
-               [*settlement.notes, *statement.notes, f"Rounding: {settlement.rounding_rule}"])
+               [*settlement.notes, *statement.notes, _rounding(settlement)])
+
+
+def _rounding(settlement: Settlement) -> str:
+    return _("Rounding: {rule}").format(rule=settlement.rounding_rule)
 
 
 def contract_pdf(settlement: Settlement, contract_id: str, path: Path) -> None:
     rows = settlement.contract_lines(contract_id)
-    total = sum((ln.amount_local for _, ln in rows), Decimal("0.00"))
-    _write_pdf(path, f"Contract statement {settlement.month} - {contract_id}",
-               [settlement.scenario_name, f"settlement currency {settlement.currency}"],
+    total = sum((ln.amount_local for _tenant, ln in rows), Decimal("0.00"))
+    _write_pdf(path, _("Contract statement {month} - {contract}").format(
+                   month=settlement.month, contract=contract_id),
+               [settlement.scenario_name, _("settlement currency {currency}").format(
+                   currency=settlement.currency)],
                _table(rows, total, with_tenant=True, local=settlement.currency),
-               [f"Rounding: {settlement.rounding_rule}"])
+               [_rounding(settlement)])
 
 
 def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -> None:
@@ -437,12 +444,14 @@ def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -
               f"seller shortfall {v.shortfall_kwh:,} + buyer under-take {v.undertake_kwh:,} + "
               f"above cap {v.above_cap_kwh:,}",
               *[f"{k}: {val}" for k, val in _attribute_rows(b)],
-              "Amounts from the buyer's view: positive, the buyer pays; negative, it receives."]
-    _write_pdf(path, f"Buyer statement {b.month} - {b.contract_id}", header,
+              _(_BUYER_VIEW)]
+    _write_pdf(path, _("Buyer statement {month} - {contract}").format(month=b.month,
+                                                                      contract=b.contract_id),
+               header,
                _table([(b.buyer_id, ln) for ln in b.lines], b.total_local, with_tenant=False,
                       local=b.local_currency),
-               [*b.checks, *b.registry, *b.notes, f"Rounding: {settlement.rounding_rule}", "",
-                *[f"Signed for {who}: ______________________ date: __________"
+               [*b.checks, *b.registry, *b.notes, _rounding(settlement), "",
+                *[_("Signed for {who}: ______________________ date: __________").format(who=who)
                   for who in _signatories(b)]])
 
 
@@ -456,7 +465,8 @@ def buyers_pdf(settlement: Settlement, path: Path) -> None:
             table.append([b.agreement_id, b.buyer_id, b.seller, s.shipment_id, s.sku,
                           str(s.quantity_t), f"{s.requested_kwh:,}", f"{s.assigned_kwh:,}",
                           str(s.certificates)])
-    _write_pdf(path, f"Overseas buyers - green energy assigned, {settlement.month}", header,
+    _write_pdf(path, _("Overseas buyers - green energy assigned, {month}").format(
+        month=settlement.month), header,
                table if len(table) > 1 else [], [])
 
 

@@ -33,6 +33,7 @@ from greenlink.evidence.claims import CLAIM_FILE, GREEN_SHARE, green_share_state
 from greenlink.evidence.shipment import SHIPMENT, shipment_statement
 from greenlink.evidence.summary import _claim_lines, html_page, pdf_rows, pdf_title
 from greenlink.evidence.tables import fail
+from greenlink.i18n import LANGUAGES
 
 #: Most bytes one PDF content stream may inflate to when its text is read.
 MAX_PDF_STREAM_BYTES = 16 * 1024**2
@@ -83,6 +84,7 @@ SVG_ELEMENTS = frozenset({
     "cc:Work", "cc:Agent", "dc:creator", "dc:format", "dc:title", "dc:type", "dc:date",
     "circle", "ellipse", "line", "polyline", "polygon", "linearGradient", "radialGradient",
     "stop", "pattern", "mask"})
+_HTML_LANG = re.compile(r'<html lang="([^"]+)"')
 _TAG = re.compile(r"<\s*([A-Za-z][\w:.-]*)")
 _SVG_BAD_ATTR = re.compile(r"""\son\w+\s*=|href\s*=\s*["'](?!#)|url\(\s*(?!['"]?#)|@import""",
                            re.I)
@@ -99,10 +101,16 @@ def check_summary_html(data: bytes, doc: Mapping[str, Any]) -> None:
     except UnicodeDecodeError as exc:
         raise fail(SUMMARY_HTML, f"not UTF-8: {exc}") from exc
     mark = "\x00svg\x00"
-    head, _, tail = html_page(doc, mark).decode("utf-8").partition(mark)
+    # the page may be in any of greenlink's languages: the one whose regenerated page frames it
+    framed = [html_page(doc, mark, lang).decode("utf-8").partition(mark)
+              for lang in LANGUAGES]
+    head, _, tail = next(((h, m, t) for h, m, t in framed
+                          if page.startswith(h) and page.endswith(t)), framed[0])
     svg = page[len(head):len(page) - len(tail)] if len(page) >= len(head) + len(tail) else ""
     if not (page.startswith(head) and page.endswith(tail)):
-        want, got = _claim_lines(doc), _rows(page)
+        declared = _HTML_LANG.search(page)
+        lang = declared.group(1) if declared and declared.group(1) in LANGUAGES else "en"
+        want, got = _claim_lines(doc, lang), _rows(page)
         for i, row in enumerate(want):
             if i >= len(got) or got[i] != row:
                 shown = got[i][1] if i < len(got) else "nothing"

@@ -3,6 +3,11 @@
 Both are rendered with matplotlib (PDF backend for the PDF) and carry no creation date, so the
 same claim gives the same bytes. They are *for reading*; verification never trusts them — it
 recomputes from the raw tables.
+
+``summary.html`` (labels, headings, plot) is in the current language (:mod:`greenlink.i18n`,
+en or zh-CN; Chinese in the plot drawn from the CJK font greenlink ships); the verifier accepts
+the page regenerated in either language. ``summary.pdf`` stays in English: the verifier reads
+its first page's text as plain literal strings, which only the Type 3 Latin fonts give.
 """
 
 from __future__ import annotations
@@ -17,11 +22,22 @@ import pandas as pd
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-from greenlink import flows
+from greenlink import flows, i18n
 from greenlink.evidence.claims import MATCHED, SUPPLY
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 _RC: Any = {"svg.hashsalt": "greenlink-evidence", "svg.fonttype": "path", "pdf.fonttype": 3,
        "font.family": "DejaVu Sans"}
+
+
+def _svg_rc() -> Any:
+    """The plot's settings for the HTML page: in zh-CN the CJK font backs DejaVu Sans (the SVG
+    draws glyphs as paths, so the page needs no font)."""
+    if i18n.current_lang() == "en":
+        return _RC
+    i18n.register_cjk_font()
+    return {**_RC, "font.family": i18n.SANS_FAMILY}
 
 
 def _pyplot() -> Any:
@@ -48,25 +64,40 @@ def claim_figure(hours: pd.DataFrame, user_id: str) -> Figure:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8.27, 5.8), sharex=True)
     x = daily.index
     top.fill_between(x, daily[flows.LOAD_KWH] / 1000, step="mid", color="#cccccc",
-                     label="load (MWh/day)")
+                     label=_("load (MWh/day)"))
     top.plot(x, daily[SUPPLY] / 1000, drawstyle="steps-mid", color="#2e7d32", lw=0.8,
-             label="green supply a_u,h (MWh/day)")
+             label=_("green supply a_u,h (MWh/day)"))
     top.plot(x, daily[MATCHED] / 1000, drawstyle="steps-mid", color="#1565c0", lw=0.8,
-             label="hourly-matched (MWh/day)")
-    top.set_ylabel("MWh per day")
-    top.set_title(f"{user_id}: hourly matching, summed per day")
+             label=_("hourly-matched (MWh/day)"))
+    top.set_ylabel(_("MWh per day"))
+    top.set_title(_("{user}: hourly matching, summed per day").format(user=user_id))
     top.legend(loc="upper right", fontsize=7)
     load = daily[flows.LOAD_KWH]
     share = (daily[MATCHED] / load.where(load > 0)) * 100
     bottom.plot(x, share, drawstyle="steps-mid", color="#1565c0", lw=0.8)
     bottom.set_ylim(0, 100)
-    bottom.set_ylabel("matched share of load (%)")
+    bottom.set_ylabel(_("matched share of load (%)"))
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
 
-def _claim_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
+#: Row labels of the claim table, for the catalogue (translated in the HTML page only)
+_ROW_LABELS = (N_("statement"), N_("kind"), N_("period"), N_("data"), N_("scenario"),
+               N_("single-line diagram"), N_("contract"), N_("certificates"),
+               N_("electricity factor"), N_("indirect SEE"), N_("factor reason"),
+               N_("missing D.4.3 evidence"), N_("warning"), N_("method"))
+
+
+def _claim_lines(doc: Mapping[str, Any], lang: str = "en") -> list[tuple[str, str]]:
+    """(label, value) rows of the claim table; labels in ``lang`` (values as claimed)."""
+    rows = _claim_rows(doc)
+    if lang == "en":
+        return rows
+    return [(i18n.gettext(k, lang), v) for k, v in rows]
+
+
+def _claim_rows(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
     claimed = doc.get("claimed", {})
     rows = [("statement", str(doc.get("statement", ""))),
             ("kind", str(doc.get("kind", ""))),
@@ -105,7 +136,7 @@ def _claim_lines(doc: Mapping[str, Any]) -> list[tuple[str, str]]:
 def summary_html(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
     """Self-contained HTML page (no network) with the claim table and the plot as inline SVG."""
     plt = _pyplot()
-    with plt.rc_context(_RC):
+    with plt.rc_context(_svg_rc()):
         fig = claim_figure(hours, str(doc.get("user_id", "")))
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
@@ -114,18 +145,26 @@ def summary_html(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
     return html_page(doc, svg[svg.find("<svg"):])
 
 
-def html_page(doc: Mapping[str, Any], svg: str) -> bytes:
+def html_page(doc: Mapping[str, Any], svg: str, lang: str | None = None) -> bytes:
     """The summary page of a claim around its plot ``svg``; the verifier regenerates it."""
+    lang = i18n.current_lang(lang)
     rows = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                     for k, v in _claim_lines(doc))
+                     for k, v in _claim_lines(doc, lang))
+    kind = html.escape(str(doc.get("kind", "")))
+    title = _("greenlink evidence pack", lang)
+    heading = _("Evidence pack: {kind}", lang).format(kind=kind)
+    check = _("Check it offline: {command}.", lang).format(
+        command="<code>greenlink evidence verify PACK --key OPERATOR_PUBLIC_KEY</code>")
+    recomputed = _("The numbers below are recomputed from the raw tables of the pack by the "
+                   "verifier.", lang)
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>greenlink evidence pack</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}
 th{{text-align:left;vertical-align:top;padding-right:1em}}td{{word-break:break-all}}</style>
 </head><body>
-<h1>Evidence pack: {html.escape(str(doc.get('kind', '')))}</h1>
-<p>Check it offline: <code>greenlink evidence verify PACK --key OPERATOR_PUBLIC_KEY</code>.
-The numbers below are recomputed from the raw tables of the pack by the verifier.</p>
+<h1>{heading}</h1>
+<p>{check}
+{recomputed}</p>
 <table>
 {rows}
 </table>
@@ -151,7 +190,8 @@ def summary_pdf(doc: Mapping[str, Any], hours: pd.DataFrame) -> bytes:
             page.text(0.30, y, text, fontsize=7)
         pdf.savefig(page)
         plt.close(page)
-        fig = claim_figure(hours, str(doc.get("user_id", "")))
+        with i18n.use_lang("en"):  # the PDF's Type 3 fonts draw Latin only
+            fig = claim_figure(hours, str(doc.get("user_id", "")))
         pdf.savefig(fig)
         plt.close(fig)
     return buf.getvalue()

@@ -19,7 +19,9 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup, escape
 
-from greenlink import flows
+from greenlink import flows, i18n
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.report.numbers import (
     MISSING,
     format_fixed,
@@ -35,12 +37,36 @@ TEMPLATE_NAME = "report.html.j2"
 
 _OPERATORS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠", ">": ">", "<": "<"}
 _HEADERS = {
-    "sku": "SKU", "cn_code": "CN code", "rule_id": "Rule", "kpi": "KPI", "operator": "Op.",
-    "passed": "Verdict", "rests_on_assumption": "Rests on assumption", "user_id": "User",
-    "is_cbam_good": "CBAM good?", "cbam_counts_indirect": "Indirect counted?",
-    "id": "ID", "title": "Title", "value": "Value", "threshold": "Threshold",
-    "margin": "Margin", "scope": "Scope", "period": "Period", "name": "Name", "kind": "Kind",
+    "sku": N_("SKU"), "cn_code": N_("CN code"), "rule_id": N_("Rule"), "kpi": N_("KPI"),
+    "operator": N_("Op."), "passed": N_("Verdict"),
+    "rests_on_assumption": N_("Rests on assumption"), "user_id": N_("User"),
+    "is_cbam_good": N_("CBAM good?"), "cbam_counts_indirect": N_("Indirect counted?"),
+    "id": N_("ID"), "title": N_("Title"), "value": N_("Value"), "threshold": N_("Threshold"),
+    "margin": N_("Margin"), "scope": N_("Scope"), "period": N_("Period"), "name": N_("Name"),
+    "kind": N_("Kind"),
 }
+#: Column labels made from record keys (``header_label``) that the report shows most; a label
+#: not in the catalogue stays in English.
+_GENERATED_LABELS = (
+    N_("Load kWh"), N_("Green kWh"), N_("Grid kWh"), N_("Green share of consumption"),
+    N_("Annual matched share"), N_("Hourly matched share"), N_("Details"), N_("Product"),
+    N_("Electricity kWh per t"), N_("Electricity MWh per year"), N_("Green share annual"),
+    N_("Green share hourly"), N_("Indirect emissions grid t"),
+    N_("Indirect emissions direct line t"), N_("Generation kWh"), N_("Import kWh"),
+    N_("Export kWh"), N_("Curtailed kWh"), N_("Self use kWh"), N_("Battery charge kWh"),
+    N_("Battery discharge kWh"), N_("Battery losses kWh"), N_("Pv"), N_("Wind"),
+    N_("Battery"), N_("Regime"), N_("Status"), N_("Footprint"), N_("Unit"), N_("Grid only"),
+    N_("Green share counted"), N_("CBAM cost EUR"), N_("Boundary"), N_("Readings"),
+    N_("Year"), N_("Tonnes"), N_("Rank"), N_("Process"), N_("Sector"), N_("Saving EUR"),
+    N_("Wind kW"), N_("Battery kWh"), N_("Battery kW"), N_("Green to load kWh"),
+    N_("Green direct kWh"), N_("Battery charge green kWh"), N_("Battery discharge green kWh"),
+    N_("Import over limit kWh"), N_("Battery loss kWh"), N_("Intervals over import limit"),
+    N_("Confidence"), N_("Clause (zh)"), N_("Clause (en)"), N_("Reason"), N_("Annex II?"),
+    N_("Activity t"), N_("Electricity MWh"), N_("Green MWh claimed"), N_("EF route"),
+    N_("Missing evidence"), N_("Certificates grid"), N_("Certificates DC"),
+    N_("Cost grid EUR"), N_("Cost DC EUR"), N_("Cost default EUR"), N_("Tonnes per year"),
+    N_("Warnings"),
+)
 _WORDS = {
     "kwh": "kWh", "mwh": "MWh", "kw": "kW", "kwp": "kWp", "dc": "DC", "ac": "AC", "pv": "PV",
     "tco2": "tCO₂", "tco2e": "tCO₂e", "kgco2": "kgCO₂", "kgco2e": "kgCO₂e", "co2": "CO₂",
@@ -56,9 +82,9 @@ _PRODUCT_ORDER = ("sku", "name", "product", "cn_code", "is_cbam_good", "cbam_goo
                   "indirect_emissions_direct_line_t")
 _USER_ORDER = ("name", "id", "kind", flows.USER_LOAD_KWH, flows.USER_GREEN_KWH, flows.USER_GRID_KWH,
                "green_share_of_consumption", "annual_matched_share", "hourly_matched_share")
-_DETAILS = "Details"
-_KPI_COST_DETAIL = "grid electricity at the tariff; energy only, no capex or fees (see Cost)"
-_KPI_COST_NONE = "grid electricity bought"
+_DETAILS = N_("Details")
+_KPI_COST_DETAIL = N_("grid electricity at the tariff; energy only, no capex or fees (see Cost)")
+_KPI_COST_NONE = N_("grid electricity bought")
 _RELATIVE_KEYS = ("threshold", "value", "margin")
 _CODE_KEYS = ("sku", "cn_code", "rule_id", "id", "user_id")
 _LONG_CODE = 20  # characters: longer identifiers may wrap
@@ -118,7 +144,7 @@ def format_value(value: object) -> str:
     if value is None:
         return MISSING
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         return format_number(value)
     if isinstance(value, Mapping):
@@ -137,6 +163,7 @@ def header_label(key: str, boolean: bool = False) -> str:
         words = [_WORDS.get(w.lower(), w) for w in key.replace(".", " ").split("_") if w]
         label = " ".join(words)
         label = label[:1].upper() + label[1:]
+    label = _(label)
     return f"{label}?" if boolean and not label.endswith("?") else label
 
 
@@ -175,12 +202,12 @@ def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
     if key == "passed":
         if value is None:
             status = str(record.get("status") or "not checked").replace("_", " ")
-            return Cell(status, "na")
-        return Cell("pass", "pass") if bool(value) else Cell("fail", "fail")
+            return Cell(_(status), "na")
+        return Cell(_("pass"), "pass") if bool(value) else Cell(_("fail"), "fail")
     if key == "rests_on_assumption":
         if not value:
-            return Cell("no")
-        return Cell("yes" if value is True else format_value(value), "assumption")
+            return Cell(_("no"))
+        return Cell(_("yes") if value is True else format_value(value), "assumption")
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Cell(MISSING, "na")
     if is_year_key(key) and is_number(value):
@@ -203,7 +230,7 @@ def format_cell(key: str, value: Any, record: Mapping[str, Any]) -> Cell:
             return Cell(sign + format_number(value), "num")
         return Cell(format_number(value), "num")
     if isinstance(value, bool):
-        return Cell("yes" if value else "no", "yes" if value else "no")
+        return Cell(_("yes") if value else _("no"), "yes" if value else "no")
     text = format_value(value)
     # a short single word never breaks; longer text may, anywhere, rather than widen the page
     return Cell(text, "word" if len(text) <= _SHORT_WORD and not any(
@@ -259,7 +286,7 @@ def records_table(records: Sequence[Mapping[str, Any]], preferred: Sequence[str]
                for k in columns]
     rows = [[format_cell(k, r.get(k), r) for k in columns] for r in records]
     if hidden:
-        headers.append(_DETAILS)
+        headers.append(_(_DETAILS))
         for row, record in zip(rows, records, strict=True):
             row.append(details_cell(record, hidden))
     return Table(headers, rows, [_row_class(r) for r in records])
@@ -311,7 +338,21 @@ def _row_class(record: Mapping[str, Any]) -> str:
 def policy_table(policy: Mapping[str, Any]) -> Table:
     """Table of ``summary["policy"]["results"]`` (rule, KPI, threshold, value, margin, verdict;
     clause, source, reason and other keys in the details column)."""
-    return records_table(list(policy.get("results") or []), _POLICY_ORDER, main_only=True)
+    results = [localized_rule(r) for r in policy.get("results") or []]
+    return records_table(results, _POLICY_ORDER, main_only=True)
+
+
+#: statuses of a verdict without pass or fail, for the catalogue
+_STATUSES = (N_("not checked"), N_("not applicable"), N_("no data"))
+
+
+def localized_rule(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A policy result as the current language shows it: in zh-CN the rule's title is the
+    notice's own Chinese clause text (``clause.zh``) where the rule set has one."""
+    clause = record.get("clause")
+    if i18n.current_lang() == "zh-CN" and isinstance(clause, Mapping) and clause.get("zh"):
+        return {**record, "title": clause["zh"]}
+    return record
 
 
 def product_table(products: Sequence[Mapping[str, Any]]) -> Table:
@@ -378,25 +419,25 @@ def headline_kpis(summary: Mapping[str, Any]) -> list[Kpi]:
     yield_ = (summary.get("specific_yield_kwh_per_kwp") or {}).get("park")
     import_cost = cost.get("import_cost")
     return [
-        Kpi("Green share", format_share(shares.get("green_share_of_consumption")),
-            "of consumption, physically delivered"),
-        Kpi("Hourly-matched share", format_share(shares.get("hourly_matched_share")),
-            "of consumption, matched hour by hour"),
-        Kpi("Self-use share", format_share(shares.get("self_use_share_of_generation")),
-            "of generation used in the park"),
-        Kpi("Export share", format_share(shares.get("export_share_of_generation")),
-            "of generation fed into the grid"),
-        Kpi("Specific yield", format_number(yield_) if is_number(yield_) else MISSING,
-            "park PV, per kWp DC", "kWh/kWp" if is_number(yield_) else ""),
-        Kpi("Import cost", format_number(import_cost) if is_number(import_cost) else MISSING,
+        Kpi(_("Green share"), format_share(shares.get("green_share_of_consumption")),
+            _("of consumption, physically delivered")),
+        Kpi(_("Hourly-matched share"), format_share(shares.get("hourly_matched_share")),
+            _("of consumption, matched hour by hour")),
+        Kpi(_("Self-use share"), format_share(shares.get("self_use_share_of_generation")),
+            _("of generation used in the park")),
+        Kpi(_("Export share"), format_share(shares.get("export_share_of_generation")),
+            _("of generation fed into the grid")),
+        Kpi(_("Specific yield"), format_number(yield_) if is_number(yield_) else MISSING,
+            _("park PV, per kWp DC"), "kWh/kWp" if is_number(yield_) else ""),
+        Kpi(_("Import cost"), format_number(import_cost) if is_number(import_cost) else MISSING,
             _cost_detail(cost, currency), currency if is_number(import_cost) else ""),
     ]
 
 
 def _cost_detail(cost: Mapping[str, Any], currency: str) -> str:
     if not is_number(cost.get("import_cost")):
-        return _KPI_COST_NONE
-    return _KPI_COST_DETAIL
+        return _(_KPI_COST_NONE)
+    return _(_KPI_COST_DETAIL)
 
 
 def cost_figures(cost: Mapping[str, Any]) -> dict[str, str] | None:
@@ -452,9 +493,9 @@ def installed_version() -> str:
 def default_title(summary: Mapping[str, Any]) -> str:
     """Report title from the scenario name and year."""
     scenario = summary.get("scenario") or {}
-    name = scenario.get("name") or "Scenario"
+    name = scenario.get("name") or _("Scenario")
     year = scenario.get("year")
-    return f"{name} — green power report" + (f" {year}" if year else "")
+    return _("{name} — green power report").format(name=name) + (f" {year}" if year else "")
 
 
 def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
@@ -481,6 +522,7 @@ def report_context(table: pd.DataFrame, summary: Mapping[str, Any],
     results = list(policy.get("results") or [])
     plots = {k: Markup(v) for k, v in report_plots(table, summary).items()}
     return {
+        "html_lang": i18n.html_lang(),
         "title": title or default_title(summary),
         "scenario": summary.get("scenario") or {},
         "weather": weather,
@@ -573,8 +615,10 @@ def cbam_tables(cbam: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
-                             trim_blocks=True,
-                             lstrip_blocks=True)
+                             trim_blocks=True, lstrip_blocks=True,
+                             extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
     env.filters["share"] = format_share
     env.filters["number"] = format_number
     env.filters["value"] = format_value
@@ -588,7 +632,8 @@ def breakable(text: str) -> Markup:
 
 
 def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
-                  title: str | None = None, files: Sequence[str] = ()) -> str:
+                  title: str | None = None, files: Sequence[str] = (),
+                  lang: str | None = None) -> str:
     """Render the self-contained HTML report.
 
     Parameters
@@ -605,14 +650,17 @@ def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
     -------
     str
         A complete HTML document with inline CSS and inline SVG figures; it references no
-        network resource.
+        network resource. ``lang``: ``en`` or ``zh-CN`` (default: the current language,
+        :func:`greenlink.i18n.current_lang`).
     """
-    template = _environment().get_template(TEMPLATE_NAME)
-    return template.render(**report_context(table, summary, title, files))
+    with i18n.use_lang(i18n.current_lang(lang)):
+        template = _environment().get_template(TEMPLATE_NAME)
+        return template.render(**report_context(table, summary, title, files))
 
 
 def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, Any],
-                 title: str | None = None, files: Sequence[str] = ()) -> Path:
+                 title: str | None = None, files: Sequence[str] = (),
+                 lang: str | None = None) -> Path:
     """Render the report (see :func:`render_report`) and write it as UTF-8 to ``path``.
 
     Returns
@@ -622,5 +670,5 @@ def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, An
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_report(table, summary, title, files), encoding="utf-8")
+    target.write_text(render_report(table, summary, title, files, lang), encoding="utf-8")
     return target

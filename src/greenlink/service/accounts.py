@@ -40,6 +40,7 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 
 from greenlink.database import transaction
+from greenlink.errors import InputError
 from greenlink.service import audit
 from greenlink.service.context import Principal, ServiceContext
 from greenlink.service.errors import (
@@ -93,7 +94,25 @@ def _require(actor: Principal | None, action: Action) -> None:
 
 def principal_of(user: User) -> Principal:
     return Principal(user_id=user.id, email=user.email, role=Role(user.role),
-                     organisation_id=user.organisation_id)
+                     organisation_id=user.organisation_id, language=user.language)
+
+
+def set_language(ctx: ServiceContext, actor: Principal, language: str | None) -> Principal:
+    """Set the caller's own dashboard language (``en``, ``zh-CN``; None or ``""``: follow the
+    browser). Every signed-in user may; it changes nothing but the pages they are shown."""
+    from greenlink.i18n import check_lang
+
+    try:
+        value = check_lang(language) if language else None
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    with transaction(ctx.sessions) as s:
+        user = s.get(User, actor.user_id)
+        if user is None:
+            raise NotAuthenticated("user unknown")
+        user.language = value
+        audit.record(s, actor, "user.language", f"user:{user.id}", language=value)
+        return principal_of(user)
 
 
 def create_organisation(ctx: ServiceContext, actor: Principal | None, name: str) -> Organisation:

@@ -33,6 +33,8 @@ class Principal:
     email: str
     role: Role
     organisation_id: int
+    #: the dashboard's language chosen by the user (``en``, ``zh-CN``); None: the browser's
+    language: str | None = None
 
 
 @dataclass

@@ -67,6 +67,8 @@ class User(Base):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("svc_organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    #: the dashboard's language (``en``, ``zh-CN``); NULL: from the browser's Accept-Language
+    language: Mapped[str | None] = mapped_column(String(10), nullable=True, default=None)
 
 
 class ApiToken(Base):

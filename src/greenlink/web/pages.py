@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from greenlink import i18n
 from greenlink.api.deps import Caller, Ctx, client_address, session_cookie_name
 from greenlink.api.ids import MAX_ID, FormId, Id
 from greenlink.api.uploads import read_uploads
@@ -41,12 +42,28 @@ def _margin(value: Any, kpi: str = "") -> str:
 
 
 templates.env.filters.update(pct=_pct, gwh=_gwh, margin=_margin)
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True)
+
+
+def page_language(request: Request, me: Any = None) -> str:
+    """The language of a page: the signed-in user's setting, else the browser's
+    ``Accept-Language``, else English."""
+    chosen = getattr(me, "language", None)
+    if chosen:
+        return i18n.check_lang(chosen)
+    return i18n.from_accept_language(request.headers.get("accept-language")) or "en"
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("me", None)
     context["csrftoken"] = request_form_token(request)  # every form's first field
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    lang = page_language(request, context["me"])
+    context.update(html_lang=lang, languages=i18n.LANGUAGE_NAMES, return_to=request.url.path)
+    # the page is rendered here, in this request's own language (a context variable)
+    with i18n.use_lang(lang):
+        return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 def error_page(request: Request, status: int, problems: list[str]) -> HTMLResponse:
@@ -92,6 +109,16 @@ def logout(request: Request, caller: Caller, ctx: Ctx) -> RedirectResponse:
     response.delete_cookie(name, httponly=True, samesite="strict",
                            secure=ctx.settings.cookie_secure, path="/")
     return response
+
+
+@router.post("/language", response_class=RedirectResponse)
+def choose_language(caller: Caller, ctx: Ctx,
+                    language: Annotated[str, Form(max_length=10)] = "",
+                    back: Annotated[str, Form(max_length=300)] = "/parks") -> RedirectResponse:
+    """Store the signed-in user's dashboard language (empty: follow the browser)."""
+    accounts.set_language(ctx, caller, language or None)
+    return RedirectResponse(back if back.startswith("/") and not back.startswith("//")
+                            else "/parks", status_code=303)
 
 
 @router.get("/parks", response_class=HTMLResponse)

@@ -1,0 +1,136 @@
+"""Language choice (:mod:`greenlink.i18n`): explicit > context (--lang, a request) >
+GREENLINK_LANG > LC_ALL/LC_MESSAGES/LANG > en; per context, never a process global."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from typer.testing import CliRunner
+
+from greenlink import i18n
+from greenlink.cli.main import app
+from greenlink.errors import Problem
+
+LOCALE_VARS = ("GREENLINK_LANG", "LC_ALL", "LC_MESSAGES", "LANG")
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for var in LOCALE_VARS:
+        monkeypatch.delenv(var, raising=False)
+    return monkeypatch
+
+
+@pytest.mark.parametrize(("tag", "lang"), [
+    ("zh", "zh-CN"), ("zh_CN.UTF-8", "zh-CN"), ("zh-Hans-CN", "zh-CN"), ("ZH-cn", "zh-CN"),
+    ("en", "en"), ("en_GB.UTF-8", "en"), ("C", "en"), ("POSIX", "en"), ("C.UTF-8", "en"),
+    ("fr_FR", None), ("de", None),
+])
+def test_normalize(tag: str, lang: str | None) -> None:
+    assert i18n.normalize(tag) == lang
+
+
+def test_order_of_choice(clean_env: pytest.MonkeyPatch) -> None:
+    assert i18n.current_lang() == "en"
+    clean_env.setenv("LANG", "zh_CN.UTF-8")
+    assert i18n.current_lang() == "zh-CN"
+    clean_env.setenv("LC_MESSAGES", "en_US.UTF-8")
+    assert i18n.current_lang() == "en"
+    clean_env.setenv("LC_ALL", "zh_CN.UTF-8")
+    assert i18n.current_lang() == "zh-CN"
+    clean_env.setenv("GREENLINK_LANG", "en")
+    assert i18n.current_lang() == "en"
+    clean_env.setenv("GREENLINK_LANG", "klingon")  # unknown: passed over
+    assert i18n.current_lang() == "zh-CN"
+    with i18n.use_lang("en"):
+        assert i18n.current_lang() == "en"
+        assert i18n.current_lang("zh-CN") == "zh-CN"  # explicit argument first
+    with pytest.raises(ValueError, match="unknown language"):
+        i18n.current_lang("xx")
+
+
+def test_unsupported_locale_falls_back_to_english(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LANG", "fr_FR.UTF-8")
+    assert i18n.current_lang() == "en"
+
+
+def test_gettext_translates_and_falls_back() -> None:
+    assert i18n.gettext("green share of consumption", "zh-CN") == "绿电消费占比"
+    assert i18n.gettext("green share of consumption", "en") == "green share of consumption"
+    assert i18n.gettext("a message nobody wrote", "zh-CN") == "a message nobody wrote"
+    with i18n.use_lang("zh-CN"):
+        assert str(Problem("x", expected="y")) == "x（应为 y）"
+    assert str(Problem("x", expected="y")) == "x (expected y)"
+
+
+def test_language_is_per_thread_and_per_task() -> None:
+    seen: dict[str, str] = {}
+    barrier = threading.Barrier(2)
+
+    def worker(lang: str) -> None:
+        with i18n.use_lang(lang):
+            barrier.wait()  # both inside their block at once
+            seen[lang] = i18n.gettext("self-use share of generation")
+
+    threads = [threading.Thread(target=worker, args=(lang,)) for lang in ("en", "zh-CN")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"en": "self-use share of generation", "zh-CN": "自发自用比例"}
+
+    async def task(lang: str) -> str:
+        i18n.set_lang(lang)
+        await asyncio.sleep(0.01)
+        return i18n.current_lang()
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(task("zh-CN"), task("en")))
+
+    assert asyncio.run(both()) == ["zh-CN", "en"]
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("en-US,en;q=0.9,zh-CN;q=0.8", "en"),
+    ("fr-FR,zh;q=0.5", "zh-CN"), ("de,fr", None), ("", None), (None, None),
+    ("en;q=0.2, zh-Hans;q=0.7", "zh-CN"), ("zh;q=0, en", "en"),
+])
+def test_accept_language(header: str | None, lang: str | None) -> None:
+    assert i18n.from_accept_language(header) == lang
+
+
+def test_number_formatting_is_the_same_in_both_languages() -> None:
+    for lang in i18n.LANGUAGES:
+        assert i18n.format_decimal(1234567.891, "#,##0.00", lang) == "1,234,567.89"
+        assert i18n.format_percent(0.6123, 1, lang) == "61.2%"
+
+
+runner = CliRunner()
+
+
+def test_cli_lang_option_translates_errors(clean_env: pytest.MonkeyPatch, tmp_path) -> None:
+    (tmp_path / "park.toml").write_text("x", encoding="utf-8")
+    result = runner.invoke(app, ["--lang", "zh-CN", "init", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "错误：1 个问题" in result.output and "已存在" in result.output
+    result = runner.invoke(app, ["init", str(tmp_path)])  # the next invocation: English again
+    assert result.exit_code == 2
+    assert "error: 1 problem(s)" in result.output and "already exists" in result.output
+
+
+def test_cli_environment_variable(clean_env: pytest.MonkeyPatch, tmp_path) -> None:
+    clean_env.setenv("GREENLINK_LANG", "zh-CN")
+    result = runner.invoke(app, ["init", str(tmp_path / "new"), "--example", "nope"])
+    assert result.exit_code == 2
+    assert "未知示例 'nope'" in result.output and "以下之一：" in result.output
+    result = runner.invoke(app, ["--lang", "en", "init", str(tmp_path / "new"),
+                                 "--example", "nope"])
+    assert "unknown example 'nope'" in result.output  # --lang beats GREENLINK_LANG
+
+
+def test_cli_unknown_lang_is_a_usage_error(clean_env: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["--lang", "xx", "schema"])
+    assert result.exit_code == 2
+    assert "unknown language 'xx'" in result.output
