@@ -60,7 +60,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import NO_VALUE, Session, sessionmaker
 
-from greenlink.certificates import audit
+from greenlink.certificates import audit, identity
 from greenlink.certificates import claims as claim_rules
 from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
 from greenlink.certificates.errors import ClaimRefused, NothingToClaim, RegistryError
@@ -619,19 +619,17 @@ class Registry:
     # -- accounts, devices, metadata -------------------------------------------------------
     def add_account(self, account_id: str, name: str = "",
                     accepts_from: Sequence[str] = ()) -> None:
-        if not account_id or account_id != account_id.strip() or any(
-                c.isspace() or not c.isprintable() for c in account_id) or len(account_id) > 64:
-            raise RegistryError(f"account id {account_id!r}: an id has no white space or control "
-                                "characters and at most 64 characters")
+        """A new account. Its id is refused when it is a variant of an account, a registered
+        user or a device (case, width, look-alike letters: :mod:`greenlink.certificates
+        .identity`), or has white space or control characters."""
+        problem = identity.id_problem(account_id, "account id")
+        if problem is not None:
+            raise RegistryError(problem)
 
         def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is not None:
                 raise RegistryError(f"account {account_id!r} exists already")
-            twin = tx.session.execute(select(Account.id).where(
-                func.lower(Account.id) == account_id.lower())).scalar()
-            if twin is not None:
-                raise RegistryError(f"account {account_id!r} differs from account {twin!r} only "
-                                    "in case: ids must tell beneficiaries apart exactly")
+            _refuse_variants(tx.session, "account", [account_id])
             unknown = [a for a in accepts_from if tx.session.get(Account, a) is None]
             if unknown:
                 raise RegistryError(f"accounts {unknown} do not exist (create them first)")
@@ -658,11 +656,18 @@ class Registry:
     def add_device(self, device_id: str, *, account_id: str, energy_source: str,
                    technology_type: str, capacity_kw: float, is_storage: bool = False,
                    **fields: Any) -> None:
+        """A new device of an account. Its id is refused like an account's (a storage device
+        is a beneficiary: :meth:`add_account`)."""
+        problem = identity.id_problem(device_id, "device id")
+        if problem is not None:
+            raise RegistryError(problem)
+
         def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is None:
                 raise RegistryError(f"account {account_id!r} does not exist")
             if tx.session.get(Device, device_id) is not None:
                 raise RegistryError(f"device {device_id!r} exists already")
+            _refuse_variants(tx.session, "device", [device_id])
             tx.session.add(Device(id=device_id, account_id=account_id,
                                   energy_source=energy_source, technology_type=technology_type,
                                   capacity=float(capacity_kw), is_storage=is_storage,
@@ -1131,6 +1136,9 @@ class Registry:
         hour = _utc(hour_start)
         def op(tx: _Tx) -> Any:
             c = tx.session.get(Consumption, (beneficiary, hour))
+            if c is None and tx.session.execute(select(Consumption.beneficiary).where(
+                    Consumption.beneficiary == beneficiary).limit(1)).first() is None:
+                _refuse_variants(tx.session, "user", [beneficiary])  # a new user
             if c is None:
                 tx.session.add(Consumption(beneficiary=beneficiary, hour_start=hour,
                                            consumption_wh=int(wh), claimed_wh=0))
@@ -1165,6 +1173,8 @@ class Registry:
                                         f"{hour.isoformat()}, more than {wh} Wh")
                 else:
                     c.consumption_wh = wh
+            users = {who for who, _hour in existing}
+            _refuse_variants(s, "user", sorted({r["beneficiary"] for r in new} - users))
             for i in range(0, len(new), 10000):
                 s.execute(insert(Consumption), new[i:i + 10000])
             if new:
@@ -1351,6 +1361,24 @@ class Registry:
     def events(self) -> int:
         with self.sessions() as s:
             return int(s.execute(select(func.count()).select_from(Event)).scalar_one())
+
+
+def _refuse_variants(s: Session, kind: str, ids: Sequence[str]) -> None:
+    """Refuse new ids (of an account, a device or a user) that are malformed, or variants of
+    an id the registry knows or of each other (:func:`greenlink.certificates.identity
+    .refusal`)."""
+    if not ids:
+        return
+    for value in ids:
+        problem = identity.id_problem(value, f"{kind} id")
+        if problem is not None:
+            raise RegistryError(problem)
+    known = identity.known_ids(s)
+    for i, value in enumerate(ids):
+        problem = identity.refusal(value, f"{kind} id", {**known, kind: [*known.get(kind, []),
+                                                                         *ids[:i]]}, new=False)
+        if problem is not None:
+            raise RegistryError(problem)
 
 
 def _already_issued(s: Session, device_ids: list[str], starts: list[datetime]) -> list[str]:
