@@ -104,3 +104,66 @@ def test_a_gec_record_naming_a_variant_of_a_registered_id_is_refused(db_url: str
     problem = info.value.problems[0]
     assert problem.file == str(records) and "row 2" in str(problem.location)
     assert "'ALU'" in problem.message and "'alu'" in problem.message
+
+
+# --------------------------------------------------------------------------- GEC serials
+
+GEC_MAPPING = """[csv]
+encoding = "utf-8"
+[columns]
+device = "device"
+production_month = "month"
+serial_start = "from"
+serial_end = "to"
+count = "count"
+status = "status"
+tradable = "tradable"
+holder = "holder"
+[accounts]
+"Park Co" = "park"
+"""
+
+HOSTILE_SERIALS = {
+    "1e30": ("from", "G1" + "0" * 30, "G1" + "0" * 30, ""),
+    "2**63": ("from", f"G{2**63}", f"G{2**63}", ""),
+    "20 nines": ("from", "G" + "9" * 20, "G" + "9" * 20, ""),
+    "5000 digits": ("from", "G" + "1" * 5000, "G" + "1" * 5000, ""),
+    "scientific": ("from", "1E+30", "1E+30", ""),
+    "arabic digits": ("from", "G\u0661\u0662", "G\u0661\u0662", ""),
+    "negative range": ("to", "G-5", "G-1", ""),
+    "non-integer": ("to", "G1.5", "G2.5", ""),
+    "count 1e30": ("count", "G1", "G3", "1e30"),
+    "count 10**30": ("count", "G1", "G3", str(10**30)),
+    "count negative": ("count", "G1", "G3", "-3"),
+    "count non-integer": ("count", "G1", "G3", "2.5"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_SERIALS))
+def test_hostile_gec_serials_are_refused_naming_file_row_and_column(
+        db_url: str, tmp_path: Path, case: str) -> None:
+    from greenlink.certificates.db import open_registry
+
+    column, first, last, count = HOSTILE_SERIALS[case]
+    reg = open_registry(db_url)
+    reg.add_account("park")
+    reg.add_device("pv", account_id="park", energy_source="solar",
+                   technology_type="photovoltaic", capacity_kw=1000)
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(GEC_MAPPING, encoding="utf-8")
+    records = tmp_path / "records.csv"
+    records.write_text("device,month,from,to,count,status,tradable,holder\n"
+                       "pv,2025-06,G1,G2,2,issued,true,Park Co\n"
+                       f"pv,2025-06,{first},{last},{count},issued,true,Park Co\n",
+                       encoding="utf-8")
+    before = reg.events()
+    with pytest.raises(InputError) as info:
+        reg.import_gec_file(records, mapping)
+    problems = info.value.problems
+    assert any(p.file == str(records) and p.location == f"row 3, column {column}"
+               for p in problems), [(p.location, p.message) for p in problems]
+    assert reg.events() == before  # all rows or none
+    out = RUNNER.invoke(registry_app, ["gec", "import", str(records), "--mapping",
+                                       str(mapping), "--db", db_url])
+    assert out.exit_code == 2 and "row 3" in out.output and "Traceback" not in out.output, \
+        out.output
