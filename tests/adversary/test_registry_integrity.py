@@ -16,12 +16,14 @@ and hostile input through the registry's entry points.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select, text, update
 
+from greenlink.certificates import audit
 from greenlink.certificates.errors import ClaimRefused
 from greenlink.certificates.registry import RegistryError
 from greenlink.cli.registry_cmd import registry_app
@@ -32,10 +34,130 @@ from tests.adversary.test_registry_history import (
     RUNNER,
     attacker,
     build,
+    failing,
+    named,
     operator_keys,  # noqa: F401
     table,
 )
 from tests.certificates.conftest import db_url, pg_server, pg_url  # noqa: F401
+
+# ----------------------------------------------------------------------------- laundering
+
+
+def _forge_consumption(url: str, wh: int) -> int:
+    """Raise alu's consumption at H0 and record it in a new, unsigned event that chains
+    correctly onto the last one, moving the head to it (no signature: none can be made)."""
+    con_rows = table("gc_consumption")
+    ev, head = table("gc_event"), table("gc_chain_head")
+    chained = audit.BY_NAME["gc_consumption"]
+    with attacker(url) as con:
+        key = (con_rows.c.beneficiary == "alu") & (con_rows.c.hour_start == H0)
+        row = con.execute(select(con_rows).where(key)).mappings().one()
+        before = audit.row_hash(chained, row)
+        con.execute(update(con_rows).where(key).values(consumption_wh=wh))
+        after = audit.row_hash(chained, con.execute(select(con_rows).where(key)).mappings()
+                               .one())
+        last = con.execute(select(ev).order_by(ev.c.seq.desc()).limit(1)).mappings().one()
+        seq = int(last["seq"]) + 1
+        payload = audit.canonical({"beneficiary": "alu", "chain_rows": [
+            ["gc_consumption", list(audit.key_of(chained, row)), before, after]]})
+        digest = audit.event_hash(last["hash"], seq, last["at"], "consumption", payload)
+        con.execute(insert(ev).values(seq=seq, at=last["at"], kind="consumption",
+                                      payload=payload, prev_hash=last["hash"], hash=digest))
+        con.execute(update(head).values(seq=seq, hash=digest, signer=None, signature=None))
+    return seq
+
+
+def test_an_unsigned_event_forged_in_the_database_is_never_signed_by_the_next_write(
+        db_url: str, tmp_path: Path) -> None:
+    reg = build(db_url)
+    seq = _forge_consumption(db_url, 10**9)
+    before = reg.events()
+    with pytest.raises(RegistryError, match=rf"last event {seq} \(consumption\) is not signed"):
+        reg.add_account("newcomer", "Someone")  # an ordinary signed write
+    with pytest.raises(RegistryError, match=rf"last event {seq}"):
+        reg.record_consumption("steel", H0, 600)
+    assert reg.events() == before  # nothing written on top of it
+    problems = failing(reg)
+    assert named(problems, f"last event {seq} is not signed", "gc_consumption"), problems
+    out = RUNNER.invoke(registry_app, ["verify", "--db", db_url])
+    assert out.exit_code == 1 and f"event {seq}" in out.output
+    # sealing is deliberate: the event is shown with the row it records, and declined here
+    cp = tmp_path / "c.json"
+    declined = RUNNER.invoke(registry_app, ["checkpoint", "--seal", "--out", str(cp),
+                                            "--db", db_url], input="n\n")
+    assert declined.exit_code == 1, declined.output
+    assert f"event {seq} (consumption)" in declined.output and "alu" in declined.output
+    assert reg.events() == before and not cp.exists()
+    sealed = RUNNER.invoke(registry_app, ["checkpoint", "--seal", "--out", str(cp),
+                                          "--db", db_url], input="y\n")
+    assert sealed.exit_code == 0, sealed.output
+    assert reg.verify().ok
+    ev = table("gc_event")
+    with attacker(db_url) as con:
+        seal = con.execute(select(ev).order_by(ev.c.seq.desc()).limit(1)).mappings().one()
+    assert seal["kind"] == audit.SEAL and seal["signature"]
+    assert json.loads(seal["payload"])["sealed"] == [seq, seq]  # it records what it sealed
+    reg.add_account("newcomer", "Someone")  # writes go on after the seal
+
+
+def test_rows_edited_and_restated_by_an_adopt_event_are_not_laundered(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    """The insider un-claims a bundle, raises consumption, drops the claim records, fixes the
+    hash columns and appends an ``adopt`` event naming the real migration (the registry's own
+    function): verify refuses the adopt event, the next write refuses to sign over it, and a
+    seal is refused."""
+    reg = build(db_url)
+    cp = reg.checkpoint()
+    from sqlalchemy import delete
+
+    with attacker(db_url) as con:
+        bundles = table("gc_bundle")
+        con.execute(update(bundles).where(bundles.c.id == 5).values(
+            certificate_bundle_status="Active", beneficiary=None, claim_purpose=None))
+        con.execute(update(table("gc_consumption")).values(claimed_wh=0,
+                                                           consumption_wh=10**9))
+        con.execute(delete(table("gc_claim_part")))
+        con.execute(delete(table("gc_claim")))
+        for r in con.execute(bundles.select()).mappings().all():
+            con.execute(update(bundles).where(bundles.c.id == r["id"]).values(
+                hash=audit.bundle_hash(r)))
+        adopted = audit.adopt_history(con, "routine", migration="0003_history")
+    assert adopted is not None
+    problems = failing(reg)
+    assert named(problems, f"event {adopted} (adopt) does not count"), problems
+    assert named(problems, "bundle 5 [gc_bundle]", "edited outside the registry"), problems
+    with pytest.raises(RegistryError, match=rf"last event {adopted} \(adopt\) is not signed"):
+        reg.record_consumption("steel", H0, 600)
+    with pytest.raises(RegistryError, match=rf"last event {adopted}"):
+        reg.cancel(5, beneficiary="alu", purpose="tenant_scope2", quantity_wh=100,
+                   claim_id="again")
+    with pytest.raises(RegistryError, match="does not verify; nothing sealed"):
+        reg.seal("insider asks")
+    out = RUNNER.invoke(registry_app, ["checkpoint", "--seal", "--yes", "--out",
+                                       str(tmp_path / "c.json"), "--db", db_url])
+    assert out.exit_code != 0 and "nothing sealed" in out.output, out.output
+    assert not reg.verify(checkpoint=cp).ok
+
+
+def test_an_adopt_event_outside_a_migration_is_refused() -> None:
+    with pytest.raises(ValueError, match="not one that adopts"):
+        audit.adopt_history(None, "routine", migration="my_script")  # type: ignore[arg-type]
+
+
+def test_a_head_that_is_not_the_last_event_stops_every_write(db_url: str) -> None:
+    reg = build(db_url)
+    with attacker(db_url) as con:
+        last = con.execute(text("SELECT seq, hash, signer, signature FROM gc_event "
+                                "ORDER BY seq DESC LIMIT 1")).one()
+        prev = con.execute(text(f"SELECT seq, hash, signer, signature FROM gc_event "
+                                f"WHERE seq = {last.seq - 1}")).one()
+        con.execute(update(table("gc_chain_head")).values(
+            seq=prev.seq, hash=prev.hash, signer=prev.signer, signature=prev.signature))
+    with pytest.raises(RegistryError, match=rf"chain head \(event {prev.seq}\) is not its last "
+                                            rf"event \({last.seq}"):
+        reg.add_account("newcomer")
+
 
 # --------------------------------------------------------------------------- id variants
 
