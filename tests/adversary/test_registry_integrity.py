@@ -17,6 +17,7 @@ and hostile input through the registry's entry points.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -157,6 +158,58 @@ def test_a_head_that_is_not_the_last_event_stops_every_write(db_url: str) -> Non
     with pytest.raises(RegistryError, match=rf"chain head \(event {prev.seq}\) is not its last "
                                             rf"event \({last.seq}"):
         reg.add_account("newcomer")
+
+
+# ------------------------------------------------------------------------- stored forms
+
+#: Text forms SQLAlchemy reads back as the same (or an equal-looking) time on SQLite.
+OTHER_FORMS = ["2025-06-01T00:00:00+00:00", "2025-06-01 00:00:00", "2025-06-01T00:00:00",
+               "2025-06-01 08:00:00.000000+08:00", "2025-06-01 00:00:00.000000Z",
+               "2025-06-01 00:00:00.0000000"]
+
+
+@pytest.mark.parametrize("form", OTHER_FORMS)
+def test_a_time_rewritten_in_another_text_form_is_named_on_sqlite(tmp_path: Path,
+                                                                  form: str) -> None:
+    url = f"sqlite:///{tmp_path / 'registry.sqlite'}"
+    reg = build(url)
+    with attacker(url) as con:
+        stored = con.execute(text("SELECT hour_start FROM gc_consumption WHERE beneficiary = "
+                                  "'steel'")).scalar()
+        assert stored == "2025-06-01 00:00:00.000000"  # the one form the registry writes
+        con.execute(text("UPDATE gc_consumption SET hour_start = :f WHERE beneficiary = "
+                         "'steel'"), {"f": form})
+        con.execute(text("UPDATE gc_bundle SET production_starting_interval = :f "
+                         "WHERE id = 1"), {"f": form})
+    problems = failing(reg)
+    assert named(problems, "[gc_consumption]", "steel", "hour_start is stored as",
+                 form), problems
+    assert named(problems, "bundle 1 [gc_bundle]", "production_starting_interval is stored as",
+                 "not in the form the registry writes"), problems
+
+
+def test_a_time_moved_to_another_hour_is_named(db_url: str) -> None:
+    """On both databases: the row digest covers the time as the registry reads it, so another
+    hour (in any form, any offset) is a changed row."""
+    reg = build(db_url)
+    with attacker(db_url) as con:
+        con.execute(update(table("gc_bundle")).where(table("gc_bundle").c.id == 1).values(
+            production_starting_interval=H0 + timedelta(hours=7)))
+    assert named(failing(reg), "bundle 1 [gc_bundle]", "edited outside the registry")
+
+
+def test_the_same_instant_in_another_offset_is_one_stored_value_on_postgresql(
+        pg_url: str) -> None:
+    """PostgreSQL stores a timestamptz as the instant: an offset written by the insider leaves
+    nothing that reads differently, and verify passes (the row is unchanged)."""
+    reg = build(pg_url)
+    with attacker(pg_url) as con:
+        con.execute(text("UPDATE gc_consumption SET hour_start = "
+                         "'2025-06-01 08:00:00+08' WHERE beneficiary = 'steel'"))
+        con.execute(text("SET LOCAL TIME ZONE 'Asia/Shanghai'"))
+        assert con.execute(text("SELECT hour_start = '2025-06-01 00:00:00+00' FROM "
+                                "gc_consumption WHERE beneficiary = 'steel'")).scalar()
+    assert reg.verify().ok
 
 
 # --------------------------------------------------------------------------- id variants
