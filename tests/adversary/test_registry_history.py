@@ -556,7 +556,8 @@ def test_unsigned_writes_fail_verify_until_the_operator_seals_them(
                                            "--db", db_url])
     assert refused.exit_code == 2 and "--seal" in refused.output
     sealed = RUNNER.invoke(registry_app, ["checkpoint", "--seal", "--out",
-                                          str(tmp_path / "c.json"), "--db", db_url])
+                                          str(tmp_path / "c.json"), "--db", db_url],
+                           input="y\n")  # it shows the unsigned events, and asks
     assert sealed.exit_code == 0, sealed.output
     assert RUNNER.invoke(registry_app, ["verify", "--db", db_url]).exit_code == 0
 

@@ -34,7 +34,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -60,9 +60,22 @@ GENESIS = "0" * 64
 #: Hex digits of each row digest a batch record keeps (to name a changed row; the full digest
 #: over the batch is the check).
 LEAF_CHARS = 16
-#: Event kind written by migration 0002 on a registry that had history before it: its rows as
-#: they were then (events before it are checked for their links only).
+#: Event kind written by a migration that changes what row digests cover, on a registry that
+#: had history before it: its rows as they were then (events before it are checked for their
+#: links only). It counts only as :func:`adopt_problem` allows.
 ADOPT = "adopt"
+#: Event kind of the operator's seal: a signed event vouching for the unsigned events before it
+#: (``greenlink registry checkpoint --seal``); its payload names them and the adopt events
+#: among them.
+SEAL = "seal"
+#: Migrations that write an ``adopt`` event, and what each may adopt: ``0003_history`` brought
+#: signed heads, so it adopts only a history in which no event is signed yet.
+ADOPTING_MIGRATIONS: dict[str, str] = {
+    "0003_history": "a registry from before signed heads (no event of it is signed)",
+}
+#: The note of the adopt events ``0003_history`` wrote before adopt events named their
+#: migration.
+_LEGACY_ADOPT_NOTE = "migration 0002_history"
 #: Payload keys of the row records and batch records (beside the operation's own fields).
 ROWS_KEY = "chain_rows"
 BATCHES_KEY = "chain_batches"
@@ -307,6 +320,8 @@ class _Verifier:
         self.batches: list[_Batch] = []
         self.recorded: dict[int, list[str]] = {}  # seq -> rows it records (for messages)
         self.adopt_seq = 0
+        self.refused_adopts: dict[int, str] = {}  # seq -> why the adopt does not count
+        self.adopt_changes: dict[int, list[str]] = {}  # seq -> rows it restates differently
         self.pending: list[Any] = []
         self.hash_at: dict[int, str] = {}
         self.last_trusted = 0
@@ -406,9 +421,18 @@ class _Verifier:
         except ValueError:
             self.chain.append(f"event {ev.seq} ({ev.kind}): payload is not a JSON object")
             return
+        if ev.kind == ADOPT and ev.seq in self.refused_adopts:
+            self.chain.append(f"event {ev.seq} (adopt) does not count: "
+                              f"{self.refused_adopts[ev.seq]}. The rows it restates are not "
+                              "taken as recorded: each is checked against the events before "
+                              "it (an adopt event written outside a migration launders edits)")
+            self.recorded[ev.seq] = ["every row (refused)"]
+            self.adopt_changes[ev.seq] = self._restated_differently(payload)
+            return
         if ev.seq < self.adopt_seq:
             return  # history older than signed history: its links only
         if ev.kind == ADOPT:
+            self.adopt_changes[ev.seq] = self._restated_differently(payload)
             self.state = {c.name: {} for c in CHAINED}
             self.batches = []
         named: list[str] = []
@@ -448,6 +472,33 @@ class _Verifier:
                 st[key] = _Expect(leaves[i * LEAF_CHARS:(i + 1) * LEAF_CHARS], ev.seq, batch)
         self.recorded[ev.seq] = named
 
+    def _restated_differently(self, payload: Mapping[str, Any], limit: int = 20) -> list[str]:
+        """Rows an adopt event restates otherwise than the events before it recorded them (a
+        different digest, new, or left out): what sealing it would vouch for."""
+        changed: list[str] = []
+        restated: dict[str, set[tuple[str, ...]]] = {c.name: set() for c in CHAINED}
+        for record in payload.get(BATCHES_KEY, []):
+            chained = BY_NAME.get(str(record.get("table")))
+            if chained is None:
+                continue
+            st = self.state[chained.name]
+            leaves = str(record.get("leaves", ""))
+            keys = decode_keys(record)
+            for i, key in enumerate(keys):
+                want = st.get(key)
+                leaf = leaves[i * LEAF_CHARS:(i + 1) * LEAF_CHARS]
+                if want is None or want.hash is None:
+                    changed.append(f"{describe(chained, chained.name, key)} (new)")
+                elif want.hash[:LEAF_CHARS] != leaf:
+                    changed.append(f"{describe(chained, chained.name, key)} (changed)")
+            restated[chained.name].update(keys)
+        for chained in CHAINED:
+            changed += [f"{describe(chained, chained.name, key)} (left out)"
+                        for key, want in sorted(self.state[chained.name].items())
+                        if want.hash is not None and key not in restated[chained.name]]
+        return changed[:limit] + ([f"… {len(changed) - limit} more"]
+                                  if len(changed) > limit else [])
+
     def _row_record(self, ev: Any, chained: Chained, key: tuple[str, ...], before: Any,
                     after: Any) -> None:
         st = self.state[chained.name]
@@ -476,41 +527,16 @@ class _Verifier:
     # -- rows --------------------------------------------------------------------------
     def rows(self) -> dict[str, int]:
         counts: dict[str, int] = {}
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.rows_problems.extend(stored_form_problems(self.session))
         for chained in CHAINED:
-            st = self.state[chained.name]
-            seen: set[tuple[str, ...]] = set()
-            n = 0
-            for row in self.session.execute(select(chained.table)).mappings():
-                n += 1
-                key = key_of(chained, row)
-                seen.add(key)
-                actual = row_hash(chained, row)
-                want = st.get(key)
-                name = describe(chained, chained.name, key)
-                if want is None:
-                    self.rows_problems.append(f"{name}: no event records this row (inserted "
-                                              "outside the registry)")
-                elif want.hash is None:
-                    self.rows_problems.append(f"{name}: event {want.seq} deleted this row, "
-                                              "but it is there (inserted outside the registry)")
-                elif want.batch is not None:
-                    if actual[:LEAF_CHARS] != want.hash:
-                        self.rows_problems.append(
-                            f"{name}: row differs from what event {want.seq} "
-                            f"({want.batch.kind}) recorded (edited outside the registry)")
-                    want.batch.full.setdefault(key, actual)
-                elif actual != want.hash:
-                    self.rows_problems.append(f"{name}: row differs from what event {want.seq} "
-                                              "recorded (edited outside the registry)")
-                if chained.hash_column and row[chained.hash_column] != actual:
-                    self.rows_problems.append(f"{name}: its stored {chained.hash_column} column "
-                                              "was changed")
-            counts[chained.name] = n
-            for key, want in sorted(st.items()):
-                if want.hash is not None and key not in seen:
-                    self.rows_problems.append(
-                        f"{describe(chained, chained.name, key)}: event {want.seq} recorded "
-                        "this row, but it is gone (deleted outside the registry)")
+            try:
+                counts[chained.name] = self._table_rows(chained)
+            except (ValueError, TypeError, OverflowError) as exc:
+                self.rows_problems.append(
+                    f"{chained.label} rows [{chained.name}]: a row cannot be read ({exc}): a "
+                    "value is stored in a form the registry never writes (edited outside the "
+                    "registry)")
         for batch in self.batches:
             full = [batch.full.get(k) for k in batch.keys]
             if any(h is None for h in full):
@@ -522,11 +548,213 @@ class _Verifier:
                     "was forged to match its recorded leaf)")
         return counts
 
+    def _table_rows(self, chained: Chained) -> int:
+        """Check every row of one chained table against what the events recorded."""
+        st = self.state[chained.name]
+        seen: set[tuple[str, ...]] = set()
+        n = 0
+        for row in self.session.execute(select(chained.table)).mappings():
+            n += 1
+            key = key_of(chained, row)
+            seen.add(key)
+            actual = row_hash(chained, row)
+            want = st.get(key)
+            name = describe(chained, chained.name, key)
+            if want is None:
+                self.rows_problems.append(f"{name}: no event records this row (inserted "
+                                          "outside the registry)")
+            elif want.hash is None:
+                self.rows_problems.append(f"{name}: event {want.seq} deleted this row, "
+                                          "but it is there (inserted outside the registry)")
+            elif want.batch is not None:
+                if actual[:LEAF_CHARS] != want.hash:
+                    self.rows_problems.append(
+                        f"{name}: row differs from what event {want.seq} "
+                        f"({want.batch.kind}) recorded (edited outside the registry)")
+                want.batch.full.setdefault(key, actual)
+            elif actual != want.hash:
+                self.rows_problems.append(f"{name}: row differs from what event {want.seq} "
+                                          "recorded (edited outside the registry)")
+            if chained.hash_column and row[chained.hash_column] != actual:
+                self.rows_problems.append(f"{name}: its stored {chained.hash_column} column "
+                                          "was changed")
+        for key, want in sorted(st.items()):
+            if want.hash is not None and key not in seen:
+                self.rows_problems.append(
+                    f"{describe(chained, chained.name, key)}: event {want.seq} recorded "
+                    "this row, but it is gone (deleted outside the registry)")
+        return n
 
-def _adopt_seq(session: Session) -> int:
-    found = session.execute(select(Event.seq).where(Event.kind == ADOPT)
-                            .order_by(Event.seq.desc()).limit(1)).scalar_one_or_none()
-    return int(found) if found is not None else 0
+
+# ------------------------------------------------------------------------- stored forms
+#: The text SQLAlchemy writes for a DateTime and a Date on SQLite: the only form the registry
+#: stores (SQLite keeps them as text, and compares that text in SQL).
+_SQLITE_DATETIME_GLOB = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:"
+                         "[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]")
+_SQLITE_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+
+
+def _sqlite_canonical(column: Any) -> str | None:
+    """SQL that is true when ``column`` holds a value in the one form the registry writes on
+    SQLite (or NULL), or ``None`` for a type not checked."""
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String
+
+    name = f'"{column.name}"'
+    kind = column.type
+    if isinstance(kind, DateTime):
+        ok = f"typeof({name}) = 'text' AND {name} GLOB '{_SQLITE_DATETIME_GLOB}'"
+    elif isinstance(kind, Date):
+        ok = f"typeof({name}) = 'text' AND {name} GLOB '{_SQLITE_DATE_GLOB}'"
+    elif isinstance(kind, Boolean):
+        ok = f"typeof({name}) = 'integer' AND {name} IN (0, 1)"
+    elif isinstance(kind, Float):
+        ok = f"typeof({name}) = 'real'"
+    elif isinstance(kind, Integer):
+        ok = f"typeof({name}) = 'integer'"
+    elif isinstance(kind, String):
+        ok = f"typeof({name}) = 'text'"
+    else:
+        return None
+    return f"({name} IS NULL OR ({ok}))"
+
+
+def stored_form_problems(session: Session, limit: int = 50) -> list[str]:
+    """SQLite: every value of a chained table stored in another form than the one the registry
+    writes — a time rewritten as ``20250601T000000``, a boolean as ``2``, a number as text.
+
+    SQLite keeps such values as written (type affinity), and SQLAlchemy reads many forms back as
+    the same value, so the row digest (over the values read) does not change — but SQL compares
+    the stored text (``production_starting_interval >= '2025-06-01 …'``), so the registry's own
+    queries (the GEC limit, the hourly cap) would read the row differently. Each is named: the
+    row, the column, what is stored and what the registry writes.
+    """
+    from sqlalchemy import literal_column
+    from sqlalchemy import text as sql_text
+
+    problems: list[str] = []
+    dialect = session.get_bind().dialect
+    for chained in CHAINED:
+        columns = [c for c in chained.table.columns if _sqlite_canonical(c) is not None]
+        if not columns:
+            continue
+        checks = [str(_sqlite_canonical(c)) for c in columns]
+        quoted = ", ".join(f'quote("{c.name}")' for c in columns)
+        wrong = " OR ".join(f"NOT {c}" for c in checks)
+        found = session.execute(sql_text(
+            f"SELECT rowid, {quoted} FROM {chained.name} WHERE {wrong} LIMIT {limit + 1}")).all()
+        for rec in found:
+            rowid, raws = rec[0], rec[1:]
+            row: Any = None
+            try:
+                row = session.execute(select(chained.table).where(
+                    literal_column("rowid") == rowid)).mappings().one()
+                name = describe(chained, chained.name, key_of(chained, row))
+            except (ValueError, TypeError, OverflowError):
+                name = f"{chained.label} (SQLite rowid {rowid}) [{chained.name}]"
+            for column, raw in zip(columns, raws, strict=True):
+                ok = session.execute(sql_text(
+                    f"SELECT {_sqlite_canonical(column)} FROM {chained.name} "
+                    "WHERE rowid = :r"), {"r": rowid}).scalar()
+                if ok:
+                    continue
+                want = ""
+                if row is not None:
+                    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
+                    value = row[column.name]
+                    try:
+                        want = f" ({(bind(value) if bind else value)!r})"
+                    except (TypeError, ValueError):
+                        want = ""
+                problems.append(
+                    f"{name}: {column.name} is stored as {raw}, not in the form the registry "
+                    f"writes{want}: SQL compares the stored form, so the registry's own "
+                    "queries read this row differently (edited outside the registry)")
+        if len(problems) > limit:
+            break
+    return problems
+
+
+def adopt_migration(payload: Mapping[str, Any]) -> str | None:
+    """The migration an adopt event says wrote it (adopt events of ``0003_history`` from before
+    they named it: by their note)."""
+    named = payload.get("migration")
+    if isinstance(named, str):
+        return named
+    if str(payload.get("note", "")).startswith(_LEGACY_ADOPT_NOTE):
+        return "0003_history"
+    return None
+
+
+def adopt_problems(session: Session, trust: Trust | None) -> dict[int, str]:
+    """Why each adopt event that does not count does not (sequence number → reason).
+
+    An adopt event restates every row as it is: whoever can append one can launder any edit.
+    It counts only when
+
+    * it names a migration that adopts (:data:`ADOPTING_MIGRATIONS`), and no earlier adopt
+      names the same one (a migration runs once);
+    * what that migration may adopt holds: ``0003_history`` adopts only a history in which no
+      earlier event is signed;
+    * the first signed event after it is signed by a key the verifier trusts (with ``trust``)
+      and is the operator's **seal** naming it (sequence number and hash) — or, for
+      ``0003_history`` (whose adopt events were signed by the operator's next write before
+      seals named them), any such event.
+
+    An adopt event with no signed event after it yet counts for the rows (it awaits its seal;
+    ``verify`` reports it as unsigned).
+    """
+    adopts = session.execute(select(Event.seq, Event.hash, Event.payload)
+                             .where(Event.kind == ADOPT).order_by(Event.seq)).all()
+    if not adopts:
+        return {}
+    first_signed = session.execute(select(func.min(Event.seq)).where(
+        Event.signature.is_not(None), Event.signature != "")).scalar()
+    seen: set[str] = set()
+    out: dict[int, str] = {}
+    for seq, hash_, text_ in adopts:
+        try:
+            payload = json.loads(text_)
+            payload = payload if isinstance(payload, dict) else {}
+        except ValueError:
+            payload = {}
+        migration = adopt_migration(payload)
+        if migration not in ADOPTING_MIGRATIONS:
+            out[seq] = (f"it names no migration that adopts ({migration!r}; the ones that do: "
+                        f"{', '.join(ADOPTING_MIGRATIONS)})")
+            continue
+        if migration in seen:
+            out[seq] = f"migration {migration} adopted the registry before (it runs once)"
+            continue
+        seen.add(migration)
+        if migration == "0003_history" and first_signed is not None and first_signed < seq:
+            out[seq] = (f"migration {migration} adopts only {ADOPTING_MIGRATIONS[migration]}, "
+                        f"but event {first_signed} before it is signed")
+            continue
+        sealer = session.execute(select(Event).where(
+            Event.seq > seq, Event.signature.is_not(None), Event.signature != "")
+            .order_by(Event.seq).limit(1)).scalar_one_or_none()
+        if sealer is None:
+            continue  # awaits its seal: reported as unsigned
+        if trust is not None and trust.check(sealer.signer or "", head_message(
+                sealer.seq, sealer.hash), sealer.signature or "") != "ok":
+            out[seq] = (f"the first signed event after it ({sealer.seq}) is not signed by a key "
+                        "you trust")
+            continue
+        if _seal_names(sealer, seq, hash_) or migration == "0003_history":
+            continue
+        out[seq] = (f"the operator did not seal it: the first signed event after it "
+                    f"({sealer.seq}, {sealer.kind}) is not a seal naming it")
+    return out
+
+
+def _seal_names(ev: Any, seq: int, hash_: str) -> bool:
+    if ev.kind != SEAL:
+        return False
+    try:
+        named = json.loads(ev.payload).get("adopts", [])
+    except (ValueError, AttributeError):
+        return False
+    return [seq, hash_] in named
 
 
 def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoint | None = None,
@@ -539,9 +767,19 @@ def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoi
     written, the last one signed, when it commits): checked like the others, but not required to
     be signed.
     """
+    return _verify(session, trust=trust, checkpoint=checkpoint, max_problems=max_problems,
+                   pending=pending)[0]
+
+
+def _verify(session: Session, *, trust: Trust | None, checkpoint: Checkpoint | None,
+            max_problems: int, pending: Sequence[Mapping[str, Any]]
+            ) -> tuple[VerifyResult, _Verifier, str | None]:
+    """:func:`verify`, with the verifier (its replay) and the unsigned-tail problem apart."""
     v = _Verifier(session, trust, checkpoint, max_problems)
     v.pending = [SimpleNamespace(**e) for e in pending]
-    v.adopt_seq = _adopt_seq(session)
+    v.refused_adopts = adopt_problems(session, trust)
+    counted = session.execute(select(Event.seq).where(Event.kind == ADOPT)).scalars().all()
+    v.adopt_seq = max([int(q) for q in counted if q not in v.refused_adopts], default=0)
     count, last, last_signed = v.events()
     if v.pending and last_signed < v.pending[0].seq:  # the commit signs what is pending
         last_signed = int(last.seq)
@@ -569,11 +807,13 @@ def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoi
                                    or (head.signature or None) != (last.signature or None)):
             head_problems.append("the chain head's signature differs from its event's: it was "
                                  "replaced")
+    unsigned: str | None = None
     if trust is not None and last is not None and last_signed != last_seq:
-        head_problems.append(
+        unsigned = (
             f"the last event {last_seq} is not signed: events {last_signed + 1}–{last_seq} are "
             f"covered by no signature (written without a signing key, or signatures removed)"
             f"{v._rows_of(last_signed + 1, last_seq)}")
+        head_problems.append(unsigned)
     cp_problems: list[str] = []
     if checkpoint is not None:
         cp_problems = _check_checkpoint(v, checkpoint, trust, last_seq)
@@ -588,7 +828,105 @@ def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoi
         head_hash=last.hash if last is not None else GENESIS,
         head_signer=fingerprint_of_hex(last.signer) if last is not None and last.signer
         else None, head_at=last.at if last is not None else "", rows=counts,
-        unsigned_tail=last_seq - last_signed)
+        unsigned_tail=last_seq - last_signed), v, unsigned
+
+
+# ------------------------------------------------------------------------- sealing
+@dataclass(frozen=True)
+class TailEvent:
+    """One event a seal would vouch for: what it says it did and the rows it records."""
+
+    seq: int
+    kind: str
+    at: str
+    hash: str
+    fields: dict[str, Any]
+    rows: list[str]
+    adopt: str | None = None  # for an adopt event: its migration and the rows it changes
+
+    def lines(self) -> list[str]:
+        shown = ", ".join(f"{k}={v!r}" for k, v in list(self.fields.items())[:8])
+        out = [f"event {self.seq} ({self.kind}) at {self.at}" + (f": {shown}" if shown else "")]
+        if self.rows:
+            out.append("    records " + ", ".join(self.rows[:8])
+                       + (f" and {len(self.rows) - 8} more" if len(self.rows) > 8 else ""))
+        if self.adopt:
+            out.append(f"    {self.adopt}")
+        return out
+
+
+@dataclass(frozen=True)
+class UnsignedTail:
+    """The events after the last one signed by a trusted key — what a seal vouches for — and
+    what keeps them from being sealed (``problems``: everything ``verify`` finds besides the
+    missing signature)."""
+
+    first_seq: int
+    head_seq: int
+    head_hash: str
+    events: list[TailEvent]  # the first of them (``limit``)
+    adopts: list[list[Any]]  # [seq, hash] of every adopt event among them
+    problems: list[str]
+
+    @property
+    def count(self) -> int:
+        return max(0, self.head_seq - self.first_seq + 1)
+
+    @property
+    def through(self) -> tuple[int, str]:
+        return self.head_seq, self.head_hash
+
+    @property
+    def sealed(self) -> list[int] | None:
+        return [self.first_seq, self.head_seq] if self.count else None
+
+    def lines(self) -> list[str]:
+        if not self.count:
+            return ["no unsigned events: the last event is signed by your key"]
+        out = [f"{self.count} event(s) not signed by your key, {self.first_seq}–"
+               f"{self.head_seq}:"]
+        for e in self.events:
+            out += ["  " + line for line in e.lines()]
+        if self.count > len(self.events):
+            out.append(f"  … and {self.count - len(self.events)} more")
+        return out
+
+
+def unsigned_tail(session: Session, trust: Trust, limit: int = 200) -> UnsignedTail:
+    """What sealing would vouch for: the events after the last one signed by a key of
+    ``trust`` (the operator's own), each with the rows it records, after verifying every link,
+    row and signature (``problems``)."""
+    result, v, unsigned = _verify(session, trust=trust, checkpoint=None, max_problems=50,
+                                  pending=())
+    problems = [p for p in result.problems if p != unsigned]
+    problems += [f"event signed by key {fp}, which is not one of your keys"
+                 for fp in result.untrusted]
+    first = v.last_trusted + 1
+    events: list[TailEvent] = []
+    for ev in session.execute(select(Event).where(Event.seq >= first).order_by(Event.seq)
+                              .limit(limit)).scalars():
+        try:
+            payload = json.loads(ev.payload)
+            payload = payload if isinstance(payload, dict) else {}
+        except ValueError:
+            payload = {}
+        fields = {k: (val if len(repr(val)) <= 80 else f"{repr(val)[:77]}…")
+                  for k, val in payload.items() if k not in (ROWS_KEY, BATCHES_KEY)}
+        adopt = None
+        if ev.kind == ADOPT:
+            changed = v.adopt_changes.get(int(ev.seq), [])
+            refused = v.refused_adopts.get(int(ev.seq))
+            adopt = (f"adopt by migration {adopt_migration(payload)!r}"
+                     + (f" (does not count: {refused})" if refused else "")
+                     + ": every row restated; "
+                     + (f"differing from the history before it: {', '.join(changed)}"
+                        if changed else "every row as the history before it recorded it"))
+        events.append(TailEvent(int(ev.seq), str(ev.kind), str(ev.at), str(ev.hash), fields,
+                                list(v.recorded.get(int(ev.seq), [])), adopt))
+    adopts = [[int(q), str(h)] for q, h in session.execute(
+        select(Event.seq, Event.hash).where(Event.seq >= first, Event.kind == ADOPT)
+        .order_by(Event.seq)).all()]
+    return UnsignedTail(first, result.head_seq, result.head_hash, events, adopts, problems)
 
 
 def _check_checkpoint(v: _Verifier, cp: Checkpoint, trust: Trust | None, last_seq: int
@@ -615,16 +953,21 @@ def _check_checkpoint(v: _Verifier, cp: Checkpoint, trust: Trust | None, last_se
 
 
 
-def adopt_history(connection: Connection, note: str) -> int | None:
+def adopt_history(connection: Connection, note: str, *, migration: str) -> int | None:
     """Append an ``adopt`` event that restates every row of every chained table as it is now.
 
-    For migrations that change what a row digest covers (``0002_history`` on a registry that had
-    history before signed heads, or a later migration adding a column to a chained table): hash
-    columns are rewritten, and the event records every row in batch form. Events before it are
-    then checked for their links and signatures only. It is written unsigned: the operator signs
-    it with the next write or ``greenlink registry checkpoint --seal``. Returns its sequence
-    number, or ``None`` when the registry has no events (nothing to adopt).
+    For migrations that change what a row digest covers (``0003_history`` on a registry that had
+    history before signed heads, or a later migration adding a column to a chained table):
+    hash columns are rewritten, and the event records every row in batch form, and names the
+    ``migration`` (one of :data:`ADOPTING_MIGRATIONS`). Events before it are then checked for
+    their links and signatures only. It is written unsigned; a registry that signs writes
+    nothing more until the operator seals it (``greenlink registry checkpoint --seal``, which
+    shows it and the rows it restates differently). :func:`adopt_problems` says when it counts.
+    Returns its sequence number, or ``None`` when the registry has no events (nothing to adopt).
     """
+    if migration not in ADOPTING_MIGRATIONS:
+        raise ValueError(f"migration {migration!r} is not one that adopts "
+                         f"({', '.join(ADOPTING_MIGRATIONS)}): add it to ADOPTING_MIGRATIONS")
     present = set(sa_inspect(connection).get_table_names())
     last = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc())
                               .limit(1)).one_or_none()
@@ -653,7 +996,7 @@ def adopt_history(connection: Connection, note: str) -> int | None:
             batches.append(batch_record(c.name, hashes, keys=keys))
     seq = int(last.seq) + 1
     at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    payload = canonical({"note": note, BATCHES_KEY: batches})
+    payload = canonical({"note": note, "migration": migration, BATCHES_KEY: batches})
     h = event_hash(str(last.hash), seq, at, ADOPT, payload)
     connection.execute(insert(Event).values(seq=seq, at=at, kind=ADOPT, payload=payload,
                                             prev_hash=str(last.hash), hash=h))

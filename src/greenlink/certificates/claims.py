@@ -56,7 +56,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenlink.certificates import audit
+from greenlink.certificates import audit, identity
 from greenlink.certificates.errors import ClaimRefused
 from greenlink.certificates.models import (
     CLAIM_KIND,
@@ -467,9 +467,11 @@ def _registered_ids(s: Session) -> list[str]:
 
 
 def _suggest(s: Session, name: str, candidates: Iterable[str] | None = None) -> str:
-    key = " ".join(name.split()).casefold()
     pool = candidates if candidates is not None else _registered_ids(s)
-    close = [c for c in pool if " ".join(c.split()).casefold() == key]
+    key = identity.fold(" ".join(name.split()))
+    close = [c for c in pool if identity.fold(" ".join(c.split())) == key]
+    if not close:
+        close = [c for c in pool if identity.skeleton(c) == identity.skeleton(name)]
     return (f" (did you mean {close[0]!r}? ids are matched exactly: no case or white-space "
             "variants)") if close else ""
 
@@ -506,6 +508,12 @@ def resolve_beneficiary(s: Session, request: ClaimRequest) -> Beneficiary:
     if owned is not None:
         raise ClaimRefused(f"{name} holds the park's devices (e.g. {owned}): a sale is to a "
                            "buyer outside the park, not to the park itself")
+    # an uncapped sale: never to a look-alike of a park user, a device or another account
+    # (registered before such ids were refused, or by writing the database directly)
+    twin = identity.refusal(name, "beneficiary", identity.known_ids(s), new=False)
+    if twin is not None:
+        raise ClaimRefused(f"a sale is refused: {twin}; a sale outside the park is not capped "
+                           "by consumption")
     return Beneficiary(name, "account")
 
 

@@ -60,7 +60,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import NO_VALUE, Session, sessionmaker
 
-from greenlink.certificates import audit
+from greenlink.certificates import audit, heads, identity
 from greenlink.certificates import claims as claim_rules
 from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
 from greenlink.certificates.errors import ClaimRefused, NothingToClaim, RegistryError
@@ -261,26 +261,86 @@ def _finish(tx: _Tx) -> None:
 
 class _Writer:
     """One write transaction: the chain head locked first (``SELECT … FOR UPDATE``; SQLite:
-    ``BEGIN IMMEDIATE``), operations appended as events, the last event signed at the end."""
+    ``BEGIN IMMEDIATE``), operations appended as events, the last event signed at the end.
 
-    def __init__(self, registry: Registry, session: Session, *, head_each_op: bool) -> None:
+    A registry that signs first checks what it is about to extend (:meth:`_check_tail`): the
+    head must be the last event, and that event signed by one of the operator's own keys —
+    otherwise its signature would vouch for events it never wrote. ``sealing`` (``(seq,
+    hash)``): the write is a seal of the unsigned events up to that head, which the operator
+    was shown (:meth:`Registry.seal`)."""
+
+    def __init__(self, registry: Registry, session: Session, *, head_each_op: bool,
+                 sealing: tuple[int, str] | None = None) -> None:
         self.registry = registry
         self.session = session
         self.head_each_op = head_each_op
+        self.sealing = sealing
         self.head_seq, self.head_hash = self._lock_head()
         self.pending: list[dict[str, Any]] = []
 
     def _lock_head(self) -> tuple[int, str]:
         conn = self.session.connection()
-        row = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
-                           .with_for_update()).one_or_none()
+        row = conn.execute(select(_HEAD.c.seq, _HEAD.c.hash, _HEAD.c.signer, _HEAD.c.signature)
+                           .where(_HEAD.c.id == 1).with_for_update()).one_or_none()
         if row is not None:
+            self._check_tail(conn, row)
             return int(row.seq), str(row.hash)
         if conn.execute(select(func.max(_EVENTS.c.seq))).scalar():
             raise RegistryError("the registry's chain head is missing although it has events; "
                                 "nothing is written (run `greenlink registry verify`)")
         conn.execute(insert(_HEAD).values(id=1, seq=0, hash=audit.GENESIS))
         return 0, audit.GENESIS
+
+    def _check_tail(self, conn: Connection, head: Any) -> None:
+        """Refuse to extend a history whose head is not the last event, or whose last event
+        is not signed by the operator's own keys (when this registry signs). One read of the
+        last event per transaction; its signature is checked once per head (cached)."""
+        reg = self.registry
+        if reg.signer is None and self.sealing is None:
+            return  # a registry without a key writes unsigned heads (docs/registry.md)
+        last = conn.execute(select(_EVENTS.c.seq, _EVENTS.c.hash, _EVENTS.c.kind,
+                                   _EVENTS.c.signer, _EVENTS.c.signature)
+                            .order_by(_EVENTS.c.seq.desc()).limit(1)).one_or_none()
+        stored = (int(head.seq), str(head.hash), head.signer or None, head.signature or None)
+        if last is None:
+            if stored[:2] == (0, audit.GENESIS):
+                return  # an empty registry
+            raise RegistryError(f"the registry's chain head names event {head.seq}, but it has "
+                                "no events: nothing is written (run `greenlink registry "
+                                "verify`)")
+        found = (int(last.seq), str(last.hash), last.signer or None, last.signature or None)
+        if found != stored:
+            raise RegistryError(
+                f"the registry's chain head (event {head.seq}) is not its last event "
+                f"({last.seq}, {last.kind}): the head or the history was changed outside the "
+                "registry; nothing is written (run `greenlink registry verify`)")
+        if self.sealing is not None:
+            if found[:2] != self.sealing:
+                raise RegistryError(
+                    f"the history changed since it was shown for sealing (it now ends at event "
+                    f"{last.seq}, not {self.sealing[0]}): nothing is sealed; look again "
+                    "(`greenlink registry checkpoint --seal`)")
+            return
+        if found == reg._head_cache[0]:
+            return  # this head's signature was checked (or made) here before
+        signer = reg.signer
+        assert signer is not None
+        verdict = "unsigned" if not last.signature else reg.own_trust().check(
+            last.signer or "", heads.head_message(int(last.seq), str(last.hash)),
+            last.signature)
+        if verdict != "ok":
+            who = {"unsigned": "is not signed",
+                   "untrusted": f"is signed by key {heads.fingerprint_of_hex(last.signer or '')}, "
+                                "which is not one of your keys",
+                   "bad": "carries a signature that does not match it"}[verdict]
+            raise RegistryError(
+                f"the registry's last event {last.seq} ({last.kind}) {who}: it was written "
+                "without your signing key — by a registry opened without it, or by someone "
+                "with write access to the database. Signing a new head on top of it would "
+                "vouch for it, so nothing is written. Check it (`greenlink registry verify`); "
+                "if you vouch for the unsigned events, seal them (`greenlink registry "
+                "checkpoint --seal`), which shows them first")
+        reg._head_cache[0] = found
 
     @property
     def next_seq(self) -> int:
@@ -384,6 +444,9 @@ class _Writer:
             seq=last["seq"], hash=last["hash"], signer=last["signer"],
             signature=last["signature"]))
         self.head_seq, self.head_hash = last["seq"], last["hash"]
+        # signed here: the next transaction need not check this head's signature again
+        self.registry._head_cache[0] = (last["seq"], last["hash"], last["signer"],
+                                        last["signature"]) if signer is not None else None
         self.pending = []
 
 
@@ -508,6 +571,17 @@ class Registry:
         event.listen(self._write_sessions, "before_flush", _before_flush)
         self._committer: _GroupCommit | None = _GroupCommit(self)
         self._writer: _Writer | None = None
+        #: the last head (seq, hash, signer, signature) whose signature was checked or made
+        #: here (shared with the views of :meth:`transaction`)
+        self._head_cache: list[tuple[int, str, str | None, str | None] | None] = [None]
+
+    def own_trust(self) -> Trust:
+        """The operator's own keys: the registry's trust and its signing key (what a write
+        checks the head it extends against, and what a checkpoint verifies with)."""
+        trust = self.trust or Trust()
+        if self.signer is not None:
+            trust = trust.merged(Trust({self.signer.fingerprint: None}))
+        return trust
 
     # -- transactions ----------------------------------------------------------------------
     def _run(self, kind: str, fn: Callable[[_Tx], Any]) -> Any:
@@ -529,11 +603,11 @@ class Registry:
             raise job.error
         return job.result
 
-    def _run_batch(self, batch: list[_Job]) -> None:
+    def _run_batch(self, batch: list[_Job], *, sealing: tuple[int, str] | None = None) -> None:
         session = self._write_sessions()
         try:
             with session.begin():
-                writer = _Writer(self, session, head_each_op=False)
+                writer = _Writer(self, session, head_each_op=False, sealing=sealing)
                 several = len(batch) > 1
                 i = 0
                 while i < len(batch):
@@ -619,19 +693,17 @@ class Registry:
     # -- accounts, devices, metadata -------------------------------------------------------
     def add_account(self, account_id: str, name: str = "",
                     accepts_from: Sequence[str] = ()) -> None:
-        if not account_id or account_id != account_id.strip() or any(
-                c.isspace() or not c.isprintable() for c in account_id) or len(account_id) > 64:
-            raise RegistryError(f"account id {account_id!r}: an id has no white space or control "
-                                "characters and at most 64 characters")
+        """A new account. Its id is refused when it is a variant of an account, a registered
+        user or a device (case, width, look-alike letters: :mod:`greenlink.certificates
+        .identity`), or has white space or control characters."""
+        problem = identity.id_problem(account_id, "account id")
+        if problem is not None:
+            raise RegistryError(problem)
 
         def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is not None:
                 raise RegistryError(f"account {account_id!r} exists already")
-            twin = tx.session.execute(select(Account.id).where(
-                func.lower(Account.id) == account_id.lower())).scalar()
-            if twin is not None:
-                raise RegistryError(f"account {account_id!r} differs from account {twin!r} only "
-                                    "in case: ids must tell beneficiaries apart exactly")
+            _refuse_variants(tx.session, "account", [account_id])
             unknown = [a for a in accepts_from if tx.session.get(Account, a) is None]
             if unknown:
                 raise RegistryError(f"accounts {unknown} do not exist (create them first)")
@@ -658,11 +730,18 @@ class Registry:
     def add_device(self, device_id: str, *, account_id: str, energy_source: str,
                    technology_type: str, capacity_kw: float, is_storage: bool = False,
                    **fields: Any) -> None:
+        """A new device of an account. Its id is refused like an account's (a storage device
+        is a beneficiary: :meth:`add_account`)."""
+        problem = identity.id_problem(device_id, "device id")
+        if problem is not None:
+            raise RegistryError(problem)
+
         def op(tx: _Tx) -> Any:
             if tx.session.get(Account, account_id) is None:
                 raise RegistryError(f"account {account_id!r} does not exist")
             if tx.session.get(Device, device_id) is not None:
                 raise RegistryError(f"device {device_id!r} exists already")
+            _refuse_variants(tx.session, "device", [device_id])
             tx.session.add(Device(id=device_id, account_id=account_id,
                                   energy_source=energy_source, technology_type=technology_type,
                                   capacity=float(capacity_kw), is_storage=is_storage,
@@ -1131,6 +1210,9 @@ class Registry:
         hour = _utc(hour_start)
         def op(tx: _Tx) -> Any:
             c = tx.session.get(Consumption, (beneficiary, hour))
+            if c is None and tx.session.execute(select(Consumption.beneficiary).where(
+                    Consumption.beneficiary == beneficiary).limit(1)).first() is None:
+                _refuse_variants(tx.session, "user", [beneficiary])  # a new user
             if c is None:
                 tx.session.add(Consumption(beneficiary=beneficiary, hour_start=hour,
                                            consumption_wh=int(wh), claimed_wh=0))
@@ -1165,6 +1247,8 @@ class Registry:
                                         f"{hour.isoformat()}, more than {wh} Wh")
                 else:
                     c.consumption_wh = wh
+            users = {who for who, _hour in existing}
+            _refuse_variants(s, "user", sorted({r["beneficiary"] for r in new} - users))
             for i in range(0, len(new), 10000):
                 s.execute(insert(Consumption), new[i:i + 10000])
             if new:
@@ -1308,36 +1392,64 @@ class Registry:
             return audit.verify(s, trust=trust if trust is not None else self.trust,
                                 checkpoint=checkpoint, pending=pending)
 
-    def seal(self, note: str = "") -> int:
-        """Append a signed ``seal`` event: the operator vouches for the history before it (e.g.
-        events written without a key). Returns its sequence number."""
+    def unsigned_tail(self) -> audit.UnsignedTail:
+        """The events a seal would vouch for (after the last one signed by the operator's own
+        keys), each with the rows it records, and every problem ``verify`` finds besides
+        their missing signature (:func:`greenlink.certificates.audit.unsigned_tail`)."""
+        with self.sessions() as s:
+            return audit.unsigned_tail(s, self.own_trust())
+
+    def seal(self, note: str = "", *, through: tuple[int, str] | None = None) -> int:
+        """Append a signed ``seal`` event: the operator vouches for the unsigned events before
+        it (written by a registry opened without the key, or an ``adopt`` event of a
+        migration). Returns its sequence number.
+
+        The only way to sign over events this registry did not sign (every other write
+        refuses them). The whole history is verified first: refused when any row, link or
+        signature fails, or an adopt event would not count (:func:`greenlink.certificates
+        .audit.adopt_problems`). ``through``: the head ``(seq, hash)`` the operator was shown
+        (:meth:`unsigned_tail`); refused when the history has changed since.
+        """
         if self.signer is None:
             raise RegistryError("sealing needs the operator's signing key (greenlink keys "
                                 "generate; --key-dir)")
+        if self._writer is not None:
+            raise RegistryError("seal outside a transaction: it vouches for the history as "
+                                "committed")
+        tail = self.unsigned_tail()
+        if tail.problems:
+            raise RegistryError("the registry does not verify; nothing sealed: "
+                                + "; ".join(tail.problems[:3]))
+        if through is not None and tuple(through) != tail.through:
+            raise RegistryError(f"the history changed since it was shown for sealing (it now "
+                                f"ends at event {tail.head_seq}, not {through[0]}): nothing is "
+                                "sealed; look again")
+        signer = self.signer
 
         def op(tx: _Tx) -> int:
-            tx.payload = {"note": note, "signer": self.signer.fingerprint if self.signer
-                          else ""}
+            tx.payload = {"note": note, "signer": signer.fingerprint, "sealed": tail.sealed,
+                          "adopts": tail.adopts}
             return tx.seq
-        return int(self._run("seal", op))
+        job = _Job(audit.SEAL, op)
+        self._run_batch([job], sealing=tail.through)
+        if job.error is not None:
+            raise job.error
+        return int(job.result)
 
-    def checkpoint(self, *, seal: bool = False) -> Checkpoint:
+    def checkpoint(self, *, seal: bool = False, through: tuple[int, str] | None = None
+                   ) -> Checkpoint:
         """A signed checkpoint of the head, after verifying the whole history with the
         operator's own keys. Unsigned events at the end (written without a key) are refused
-        unless ``seal``: they are then sealed first (the operator vouches for them)."""
+        unless ``seal``: they are then sealed first (:meth:`seal`, up to ``through`` when
+        given: the head the operator was shown)."""
         signer = self.signer
         if signer is None:
             raise RegistryError("a checkpoint is signed with the operator's key: none found "
                                 "(greenlink keys generate; --key-dir)")
-        trust = (self.trust or Trust()).merged(Trust({signer.fingerprint: None}))
+        trust = self.own_trust()
         result = self.verify(trust=trust)
         if result.unsigned_tail and seal:
-            with self.sessions() as session:
-                structural = audit.verify(session, trust=None)  # links and rows only
-            if not structural.ok or result.untrusted or len(result.problems) != 1:
-                raise RegistryError("the registry does not verify; no checkpoint: "
-                                    + "; ".join((structural.problems or result.problems)[:3]))
-            self.seal("checkpoint --seal")
+            self.seal("checkpoint --seal", through=through)
             result = self.verify(trust=trust)
         if result.unsigned_tail:
             raise RegistryError(f"the last {result.unsigned_tail} event(s) are not signed "
@@ -1351,6 +1463,24 @@ class Registry:
     def events(self) -> int:
         with self.sessions() as s:
             return int(s.execute(select(func.count()).select_from(Event)).scalar_one())
+
+
+def _refuse_variants(s: Session, kind: str, ids: Sequence[str]) -> None:
+    """Refuse new ids (of an account, a device or a user) that are malformed, or variants of
+    an id the registry knows or of each other (:func:`greenlink.certificates.identity
+    .refusal`)."""
+    if not ids:
+        return
+    for value in ids:
+        problem = identity.id_problem(value, f"{kind} id")
+        if problem is not None:
+            raise RegistryError(problem)
+    known = identity.known_ids(s)
+    for i, value in enumerate(ids):
+        problem = identity.refusal(value, f"{kind} id", {**known, kind: [*known.get(kind, []),
+                                                                         *ids[:i]]}, new=False)
+        if problem is not None:
+            raise RegistryError(problem)
 
 
 def _already_issued(s: Session, device_ids: list[str], starts: list[datetime]) -> list[str]:

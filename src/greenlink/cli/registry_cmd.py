@@ -230,19 +230,40 @@ def verify(db: Db = DEFAULT_DB,
 @registry_app.command()
 def checkpoint(out: Annotated[Path, typer.Option("--out", help="checkpoint file to write")],
                seal: Annotated[bool, typer.Option(
-                   "--seal", help="sign unsigned events at the end first (you vouch for them)"
-               )] = False,
+                   "--seal", help="sign unsigned events at the end first (you vouch for them: "
+                   "they are shown, with the rows they record, and you confirm)")] = False,
+               yes: Annotated[bool, typer.Option(
+                   "--yes", help="with --seal: seal without asking (scripts)")] = False,
                db: Db = DEFAULT_DB, key_dir: KeyDir = None) -> None:
     """Write a signed checkpoint of the head for a buyer or verifier to keep.
 
     The history is verified with your own keys first; `registry verify --checkpoint FILE`
-    later proves the registry still extends it.
+    later proves the registry still extends it. Events not signed by your key (written by a
+    registry opened without it, a migration's adopt event — or by someone with write access to
+    the database) are refused, and every write waits, until you seal them with --seal: they
+    are listed first, and sealed only when every row and link verifies and you confirm.
     """
+    from greenlink.errors import InputError, Problem
     from greenlink.workflows import registry as flow
 
     with user_errors():
         reg = _open(db, key_dir, writes=False)
-        cp = flow.checkpoint(reg, seal=seal)
+        through = None
+        if seal:
+            tail = flow.unsigned_tail(reg)
+            if tail.count:
+                for line in tail.lines():
+                    console.print(line, soft_wrap=True, highlight=False, markup=False)
+                if tail.problems:
+                    raise InputError([Problem(f"nothing sealed: {p}") for p in
+                                      tail.problems[:10]])
+                if not yes and not typer.confirm(
+                        f"Seal these {tail.count} event(s)? Your signature vouches for them "
+                        "and the rows they record", default=False):
+                    console.print("nothing sealed")
+                    raise typer.Exit(code=1)
+                through = tail.through
+        cp = flow.checkpoint(reg, seal=seal, through=through)
         cp.write(out)
     console.print(f"checkpoint of event {cp.seq} ({cp.hash[:16]}…) signed by {cp.key} → {out}",
                   soft_wrap=True, highlight=False)

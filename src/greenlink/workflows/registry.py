@@ -36,7 +36,7 @@ __all__ = ["CLAIM_PURPOSES", "STORAGE_CHARGE", "USER_CLAIM_PURPOSES", "Checkpoin
            "claims", "ensure_account", "ensure_users", "export", "gec_position",
            "import_gec", "issue_from_store", "open_registry", "serial_text", "statement",
            "storage_charge",
-           "transfer", "verifier_trust", "verify", "withdraw"]
+           "transfer", "unsigned_tail", "verifier_trust", "verify", "withdraw"]
 
 
 # ------------------------------------------------------------------------------- opening
@@ -232,8 +232,17 @@ def verify_trusted(registry: Registry) -> Verified:
                     list(r.problems), untrusted, int(r.head_seq), r.head_signer)
 
 
-def checkpoint(registry: Registry, *, seal: bool = False) -> Checkpoint:
-    return registry.checkpoint(seal=seal)
+def unsigned_tail(registry: Registry) -> Any:
+    """The events a seal would vouch for, with the rows they record, and what keeps them from
+    being sealed (:meth:`Registry.unsigned_tail`)."""
+    return registry.unsigned_tail()
+
+
+def checkpoint(registry: Registry, *, seal: bool = False,
+               through: tuple[int, str] | None = None) -> Checkpoint:
+    """A signed checkpoint; with ``seal``, unsigned events up to ``through`` (the head the
+    operator was shown) are sealed first."""
+    return registry.checkpoint(seal=seal, through=through)
 
 
 # ---------------------------------------------------------------------------------- GEC

@@ -172,6 +172,26 @@ def _decode(content: bytes, encoding: str, name: str) -> str:
                                  expected="a CSV saved as UTF-8, UTF-8 with BOM or GBK")) from None
 
 
+#: Most digits of a serial's running number: every such number, and every count of a range of
+#: them, fits the signed 64-bit integers the database stores (the platform's serials have far
+#: fewer digits). A longer number is refused, naming its row and column.
+MAX_SERIAL_DIGITS = 18
+#: Most GECs one record may count (the largest signed 64-bit integer).
+MAX_COUNT = 2**63 - 1
+#: Longest serial cell read (prefix, number and suffix together), and the longest prefix and
+#: suffix stored (``gc_gec_record.serial_prefix``, ``serial_suffix``).
+MAX_SERIAL_CHARS, MAX_PREFIX_CHARS, MAX_SUFFIX_CHARS = 200, 64, 32
+#: Longest device code, month, holder or beneficiary name read (``gc_gec_record.holder_name``).
+MAX_NAME_CHARS = 200
+
+
+def _shown(text_: str, limit: int = 40) -> str:
+    """A cell as a message shows it: quoted, and cut in the middle when long."""
+    if len(text_) <= limit:
+        return repr(text_)
+    return f"{text_[:limit // 2]!r}…{text_[-8:]!r} ({len(text_):,} characters)"
+
+
 _MONTH_PATTERNS = (re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?"),
                    re.compile(r"(\d{4})(\d{2})"))
 _SCIENTIFIC = re.compile(r"^[0-9.]+[eE][+-]?\d+$")
@@ -206,23 +226,32 @@ def _split_serial(cell: str, rx: re.Pattern[str]) -> tuple[str, str, str] | str:
     s = _clean_serial(cell)
     if not s:
         return "empty"
+    if len(s) > MAX_SERIAL_CHARS:
+        return (f"{_shown(s)} is longer than {MAX_SERIAL_CHARS} characters: not a GEC "
+                "serial")
     if _SCIENTIFIC.match(s):
         return (f"{s!r} is a number in scientific notation (a spreadsheet rounded the serial); "
                 "export the serials as text")
     m = rx.fullmatch(s)
     if not m:
-        return f"{s!r} does not match the serial pattern {rx.pattern!r}"
-    return (m.groupdict().get("prefix") or "", m.group("number"),
-            m.groupdict().get("suffix") or "")
+        return f"{_shown(s)} does not match the serial pattern {rx.pattern!r}"
+    number = m.group("number") or ""
+    if not (number.isascii() and number.isdigit()):
+        return (f"{_shown(s)}: its running number {_shown(number)} is not digits 0-9 (check "
+                "the [serial] pattern's number group)")
+    if len(number) > MAX_SERIAL_DIGITS:
+        return (f"{_shown(s)}: its running number has {len(number):,} digits, more than "
+                f"{MAX_SERIAL_DIGITS}")
+    return (m.groupdict().get("prefix") or "", number, m.groupdict().get("suffix") or "")
 
 
 def _parse_int(cell: str) -> int | None:
+    """A whole number of at most 19 digits 0-9 (``1,000`` and ``5.0`` too), else ``None``."""
     s = unicodedata.normalize("NFKC", cell).strip().replace(",", "").replace(" ", "")
-    if re.fullmatch(r"\d+", s):
-        return int(s)
-    if re.fullmatch(r"\d+\.0*", s):
-        return int(s.split(".")[0])
-    return None
+    if len(s) > 40:
+        return None
+    m = re.fullmatch(r"([0-9]{1,19})(?:\.0*)?", s)
+    return int(m.group(1)) if m else None
 
 
 _STATUS_WORDS = {s: s for s in GEC_STATUSES}
@@ -239,7 +268,15 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
     """
     sha = hashlib.sha256(content).hexdigest()
     text_ = _decode(content, mapping.csv.encoding, name)
-    records = list(csv.reader(io.StringIO(text_, newline=""), delimiter=mapping.csv.delimiter))
+    reader = csv.reader(io.StringIO(text_, newline=""), delimiter=mapping.csv.delimiter)
+    records: list[list[str]] = []
+    try:
+        for record in reader:
+            records.append(record)
+    except csv.Error as exc:  # e.g. a cell above the csv module's field limit
+        raise InputError(Problem(f"not readable as CSV: {exc}", file=name,
+                                 location=f"row {reader.line_num}",
+                                 expected="a CSV export of GEC records")) from None
     header_row = mapping.csv.skip_rows + 1
     if len(records) < header_row:
         raise InputError(Problem("the file has no header row", file=name,
@@ -291,9 +328,13 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
         device = cell("device")
         if not device:
             problem("device", "no device", "the device's code or name")
-        month = _parse_month(cell("production_month"))
+        elif len(device) > MAX_NAME_CHARS:
+            problem("device", f"{_shown(device)} is longer than {MAX_NAME_CHARS} characters",
+                    "the device's code or name")
+        month = _parse_month(cell("production_month")) \
+            if len(cell("production_month")) <= MAX_NAME_CHARS else None
         if month is None:
-            problem("production_month", f"{cell('production_month')!r} is not a month",
+            problem("production_month", f"{_shown(cell('production_month'))} is not a month",
                     "a month such as 2025-06, 2025/06, 202506 or 2025年6月")
         start = _split_serial(cell("serial_start"), rx)
         end_cell = cell("serial_end")
@@ -303,6 +344,10 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
             problem("serial_start", f"serial {start}", "a GEC serial")
         elif isinstance(end, str):
             problem("serial_end", f"serial {end}", "a GEC serial")
+        elif len(start[0]) > MAX_PREFIX_CHARS or len(start[2]) > MAX_SUFFIX_CHARS:
+            problem("serial_start", f"serial {_shown(''.join(start))}: its prefix or suffix is "
+                    f"longer than {MAX_PREFIX_CHARS} or {MAX_SUFFIX_CHARS} characters",
+                    "a GEC serial")
         elif (start[0], start[2]) != (end[0], end[2]):
             problem("serial_end", f"serials {''.join(start)} and {''.join(end)} are not of one "
                     "series", "serials that differ only in their running number")
@@ -320,9 +365,9 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
                 serials = SerialRange(start[0], start[2], lo, hi, digits)
         if cell("count"):
             count = _parse_int(cell("count"))
-            if count is None or count <= 0:
-                problem("count", f"{cell('count')!r} is not a whole positive number of GECs",
-                        "a whole number of certificates (1 GEC = 1 MWh)")
+            if count is None or not 0 < count <= MAX_COUNT:
+                problem("count", f"{_shown(cell('count'))} is not a whole positive number of "
+                    f"GECs up to {MAX_COUNT:,}", "a whole number of certificates (1 GEC = 1 MWh)")
             elif serials is not None and count != serials.count:
                 problem("count", f"{count} GECs, but the serials {serials} are "
                         f"{serials.count}", "the number of serials from first to last")
@@ -332,7 +377,7 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
                 or _STATUS_WORDS.get(_norm(cell("status")))
             if status is None:
                 known = sorted(set(mapping.values.status) | set(GEC_STATUSES))
-                problem("status", f"unknown status {cell('status')!r}",
+                problem("status", f"unknown status {_shown(cell('status'))}",
                         f"one of {', '.join(known)} (mapping [values.status])")
         elif status is None:
             problem("status", "no status", "a status (or defaults.status in the mapping)")
@@ -343,13 +388,17 @@ def parse_gec_csv(content: bytes, mapping: GecMapping, *, name: str) -> ParsedFi
                 else _BOOL_WORDS.get(word)
             if tradable is None:
                 known = sorted(set(mapping.values.tradable) | {"true", "false"})
-                problem("tradable", f"unknown GEC type {cell('tradable')!r}",
+                problem("tradable", f"unknown GEC type {_shown(cell('tradable'))}",
                         f"one of {', '.join(known)} (mapping [values.tradable])")
         elif tradable is None and status == GEC_ISSUED:
             problem("tradable", "an issuance that does not say whether its GECs are tradable",
                     "a tradable column ([values.tradable]) or defaults.tradable")
         holder = cell("holder") or None
         beneficiary = cell("beneficiary") or None
+        for fld, who in (("holder", holder), ("beneficiary", beneficiary)):
+            if who is not None and len(who) > MAX_NAME_CHARS:
+                problem(fld, f"{_shown(who)} is longer than {MAX_NAME_CHARS} characters",
+                        "a holder's or beneficiary's name")
         if status == GEC_TRANSFERRED and holder is None:
             problem("holder", "a transfer without the holder it went to",
                     "the receiving holder")

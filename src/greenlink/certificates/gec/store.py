@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from greenlink.certificates import identity
 from greenlink.certificates.gec.facts import (
     gec_timezone,
     month_bounds_utc,
@@ -211,6 +212,7 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
     result = ImportResult(parsed.name, parsed.sha256, len(parsed.rows))
     accounts = set(s.execute(select(Account.id)).scalars())
     devices = {d: a for d, a in s.execute(select(Device.id, Device.account_id)).all()}
+    known = identity.known_ids(s)
     table = GecRecord.__table__
     existing = [dict(r) for r in s.execute(select(table)).mappings()]
     same_file = {r["source_row"]: r for r in existing if r["source_file_hash"] == parsed.sha256}
@@ -238,6 +240,14 @@ def store_gec_rows(s: Session, parsed: ParsedFile, mapping: GecMapping) -> Impor
         if _norm(name) not in to_external and name in accounts:
             own.add(name)
             return name, None
+        if _norm(name) not in to_external:
+            # a name standing for itself must not look like a registered id: GECs cancelled
+            # for "ALU_EXTRUDER" are not the park user alu_extruder's, nor an outsider's
+            twin = identity.refusal(name, fld, known, new=False)
+            if twin is not None:
+                problems.append(Problem(twin, file=parsed.name, location=parsed.where(row, fld),
+                                        expected="the registered id itself, or a name mapped "
+                                                 "in [accounts] or [external]"))
         label = to_external.get(_norm(name), name)
         external.add(label)
         return None, label

@@ -80,7 +80,7 @@ def upgrade() -> None:
     else:
         bind = op.get_bind()
         adopted = adopt_history(bind, "migration 0002_history: rows restated in signed-history "
-                                      "digests")
+                                      "digests", migration=revision)
         if adopted is None and bind.execute(sa.text("SELECT count(*) FROM gc_chain_head")
                                             ).scalar() == 0:
             bind.execute(sa.text("INSERT INTO gc_chain_head (id, seq, hash) VALUES (1, 0, :h)"),
