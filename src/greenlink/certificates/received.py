@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenlink.certificates.audit import canonical
 from greenlink.certificates.models import BUNDLE_SPLIT, WITHDRAWN, Event
 from greenlink.certificates.models import GranularCertificateBundle as Bundle
 
@@ -65,7 +66,7 @@ def received_ranges(session: Session, account_id: str, *, device_id: str | None,
     ``account_id`` or are held or claimed there now (split parents and withdrawn bundles are
     left out of the holdings)."""
     moved: set[int] = set()
-    needle = f'"to":{json.dumps(account_id)}'
+    needle = canonical({"to": account_id})[1:-1]  # '"to":"…"' as the payload spells it
     rows = session.execute(select(Event.payload).where(Event.kind.in_(TRANSFER_KINDS))
                            .where(Event.payload.contains(needle, autoescape=True)))
     for (payload,) in rows:
