@@ -424,3 +424,35 @@ def load_toml(path: str | os.PathLike[str], model: type[M], *, kind: str = "TOML
     """
     content, name = _read_bytes(path, kind, expected)
     return parse_toml(content, model, name=name, id_key=id_key, raw_checks=raw_checks)
+
+
+def shipped_tomls(*folder: str) -> dict[str, Path]:
+    """The TOML files shipped in ``greenlink/<folder…>`` by id (file stem), sorted by id: the
+    rule sets, the footprint regimes …"""
+    from importlib import resources
+
+    root = resources.files("greenlink").joinpath(*folder)
+    found = {entry.name[: -len(".toml")]: Path(str(entry)) for entry in root.iterdir()
+             if entry.name.endswith(".toml")}
+    return dict(sorted(found.items()))
+
+
+def shipped_or_path(id_or_path: str | os.PathLike[str], shipped: Mapping[str, Path], *,
+                    what: str, location: str) -> Path:
+    """The file of a shipped id, or ``id_or_path`` itself when it reads as a path (``.toml``,
+    an existing file, or a ``/`` in it).
+
+    Raises
+    ------
+    InputError
+        Neither: names ``what`` and lists the shipped ids.
+    """
+    key = os.fspath(id_or_path)
+    if key in shipped:
+        return shipped[key]
+    path = Path(key)
+    if path.suffix == ".toml" or path.exists() or "/" in key:
+        return path
+    raise InputError(Problem(f"unknown {what} {key!r}", location=location,
+                             expected=f"a path to a .toml {what} file or one of "
+                             + ", ".join(shipped)))

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from greenlink.errors import InputError, Problem, ProblemList
-from greenlink.tomlfile import load_toml
+from greenlink.tomlfile import load_toml, shipped_or_path, shipped_tomls
 
 Scalar = bool | int | float | str
 Confidence = Literal["official_text", "secondary", "unverified"]
@@ -147,17 +146,9 @@ def load_regime_file(path: str | Path) -> Regime:
     return _check(regime, str(path))
 
 
-def _shipped_dir() -> Any:
-    return resources.files("greenlink") / "data" / "regimes"
-
-
 def shipped_regime_paths() -> dict[str, Path]:
     """Shipped regime files by id (file stem)."""
-    out: dict[str, Path] = {}
-    for entry in _shipped_dir().iterdir():
-        if entry.name.endswith(".toml"):
-            out[entry.name[: -len(".toml")]] = Path(str(entry))
-    return dict(sorted(out.items()))
+    return shipped_tomls("data", "regimes")
 
 
 def list_regimes() -> list[Regime]:
@@ -173,16 +164,8 @@ def load_regime(id_or_path: str | Path) -> Regime:
     InputError
         Unknown id (listing the known ids), unreadable or invalid file.
     """
-    shipped = shipped_regime_paths()
-    key = str(id_or_path)
-    if key in shipped:
-        return load_regime_file(shipped[key])
-    p = Path(key)
-    if p.suffix == ".toml" or p.exists() or "/" in key:
-        return load_regime_file(p)
-    raise InputError(Problem(f"unknown regime {key!r}", location="regime",
-                             expected="a path to a .toml regime file or one of "
-                             + ", ".join(shipped)))
+    path = shipped_or_path(id_or_path, shipped_regime_paths(), what="regime", location="regime")
+    return load_regime_file(path)
 
 
 def _coerce(value: object, kind: str, key: str) -> Scalar:

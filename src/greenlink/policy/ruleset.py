@@ -11,7 +11,6 @@ import operator as _op
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from greenlink.errors import InputError, Problem, ProblemList
 from greenlink.policy.kpis import KPI_FUNCTIONS, PARK_ONLY_KPIS, STRUCTURAL_KPIS, kpi_kind
 from greenlink.scenario.base import percent_as_fraction_message
-from greenlink.tomlfile import load_toml, validate_toml_data
+from greenlink.tomlfile import load_toml, shipped_or_path, shipped_tomls, validate_toml_data
 
 Scalar = bool | int | float | str
 Operator = Literal[">=", "<=", "=="]
@@ -236,17 +235,9 @@ def load_ruleset_file(path: str | Path) -> RuleSet:
     return _checked(ruleset, str(path))
 
 
-def _shipped_dir() -> Any:
-    return resources.files("greenlink") / "data" / "rulesets"
-
-
 def shipped_ruleset_paths() -> dict[str, Path]:
-    """Shipped rule-set files by id (file stem)."""
-    out: dict[str, Path] = {}
-    for entry in _shipped_dir().iterdir():
-        if entry.name.endswith(".toml"):
-            out[entry.name[: -len(".toml")]] = Path(str(entry))
-    return dict(sorted(out.items()))
+    """Shipped rule set files by id (file stem)."""
+    return shipped_tomls("data", "rulesets")
 
 
 def list_rulesets() -> list[RuleSet]:
@@ -262,16 +253,8 @@ def load_ruleset(id_or_path: str | Path) -> RuleSet:
     InputError
         Unknown id (listing the known ids), unreadable or invalid file.
     """
-    shipped = shipped_ruleset_paths()
-    key = str(id_or_path)
-    if key in shipped:
-        return load_ruleset_file(shipped[key])
-    p = Path(key)
-    if p.suffix == ".toml" or p.exists() or "/" in key:
-        return load_ruleset_file(p)
-    raise InputError(Problem(f"unknown rule set {key!r}", location="ruleset",
-                             expected="a path to a .toml rule file or one of "
-                             + ", ".join(shipped)))
+    path = shipped_or_path(id_or_path, shipped_ruleset_paths(), what="rule set", location="ruleset")
+    return load_ruleset_file(path)
 
 
 # ---------------------------------------------------------------------------------------------
