@@ -132,7 +132,7 @@ def test_totals_cover_every_park_energy_column() -> None:
 
 #: Canonical byte forms that are hashed or signed keep their own fixed layout (and refuse NaN);
 #: every other JSON output goes through greenlink.jsonio.
-CANONICAL_JSON = {"jsonio.py", "certificates/audit.py", "certificates/gec/store.py",
+CANONICAL_JSON = {"jsonio.py", "certificates/digests.py", "certificates/gec/store.py",
                   "evidence/claims.py", "evidence/manifest.py", "signing/keys.py",
                   "signing/trust.py"}
 

@@ -124,12 +124,11 @@ def where(tab: Any, key: dict[str, Any]) -> list[Any]:
 
 
 def row_digest(name: str, row: Any) -> str | None:
-    """A row's digest by the registry's published rule (``None``: the registry has none)."""
-    from greenlink.certificates import audit
+    """A row's digest by the registry's published rule."""
+    from greenlink.certificates.chained import BY_NAME
+    from greenlink.certificates.digests import row_hash
 
-    if hasattr(audit, "BY_NAME"):
-        return str(audit.row_hash(audit.BY_NAME[name], row))
-    return str(audit.bundle_hash(row)) if name == "gc_bundle" else None
+    return str(row_hash(BY_NAME[name], row))
 
 
 def fix_own_hash(con: Connection, name: str, key: dict[str, Any]) -> str | None:
@@ -166,34 +165,39 @@ def record_edit(con: Connection, name: str, key: dict[str, Any], new_hash: str,
                 new_key: dict[str, Any] | None = None) -> int:
     """Make the history agree with an edited row: rewrite the last event that records it (its
     row digest and key, or its batch leaf and digest) and rebuild the chain from there."""
-    from greenlink.certificates import audit
+    from greenlink.certificates.chained import BY_NAME
+    from greenlink.certificates.digests import (
+        LEAF_CHARS,
+        _text,
+        batch_digest,
+        decode_keys,
+        key_of,
+        row_hash,
+    )
 
     ev = table("gc_event")
     events = con.execute(select(ev).order_by(ev.c.seq)).mappings().all()
-    if not hasattr(audit, "BY_NAME"):  # a registry that records no row digests: nothing to fix
-        rechain(con, 1)
-        return 1
-    chained = audit.BY_NAME[name]
-    key_text = [audit._text(key[k]) for k in chained.key]
+    chained = BY_NAME[name]
+    key_text = [_text(key[k]) for k in chained.key]
     for r in reversed(events):
         payload = json.loads(r["payload"])
         for rec in payload.get(ROWS, []):
             if rec[0] == name and rec[1] == key_text:
                 rec[3] = new_hash
                 if new_key is not None:
-                    rec[1] = [audit._text(new_key[k]) for k in chained.key]
+                    rec[1] = [_text(new_key[k]) for k in chained.key]
                 return _rewrite(con, r["seq"], payload)
         for batch in payload.get(BATCHES, []):
-            keys = [list(k) for k in audit.decode_keys(batch)]
+            keys = [list(k) for k in decode_keys(batch)]
             if batch["table"] == name and key_text in keys:
                 i = keys.index(key_text)
                 leaves = batch["leaves"]
-                n = audit.LEAF_CHARS
+                n = LEAF_CHARS
                 batch["leaves"] = leaves[:i * n] + new_hash[:n] + leaves[(i + 1) * n:]
                 # each row as the batch created it: the "before" of the first later event
                 # that changed it, else the row as it is now
                 tab = table(name)
-                initial = {audit.key_of(chained, row): audit.row_hash(chained, row)
+                initial = {key_of(chained, row): row_hash(chained, row)
                            for row in con.execute(select(tab)).mappings()}
                 for later in reversed(events):
                     if later["seq"] <= r["seq"]:
@@ -201,7 +205,7 @@ def record_edit(con: Connection, name: str, key: dict[str, Any], new_hash: str,
                     for rec in json.loads(later["payload"]).get(ROWS, []):
                         if rec[0] == name and rec[2] is not None:
                             initial[tuple(rec[1])] = rec[2]
-                batch["digest"] = audit.batch_digest([initial[tuple(k)] for k in keys])
+                batch["digest"] = batch_digest([initial[tuple(k)] for k in keys])
                 return _rewrite(con, r["seq"], payload)
     raise AssertionError(f"no event records {name} {key}")
 
@@ -253,9 +257,9 @@ def _first(key: dict[str, Any]) -> str:
 
 
 def test_every_chained_table_is_attacked_here() -> None:
-    from greenlink.certificates import audit
+    from greenlink.certificates.chained import CHAINED
 
-    assert {c.name for c in audit.CHAINED} == set(IDS)
+    assert {c.name for c in CHAINED} == set(IDS)
 
 
 @pytest.mark.parametrize(("name", "key", "change", "_c", "_n", "_d"), TARGETS, ids=IDS)
@@ -449,11 +453,11 @@ def test_signatures_stripped_are_found(db_url: str) -> None:  # noqa: F811
 
 
 def _snapshot(url: str) -> dict[str, list[dict[str, Any]]]:
-    from greenlink.certificates import audit
+    from greenlink.certificates.chained import CHAINED
 
     with attacker(url) as con:
         return {c.name: [dict(r) for r in con.execute(select(table(c.name))).mappings()]
-                for c in audit.CHAINED} | {
+                for c in CHAINED} | {
             "gc_chain_head": [dict(r) for r in con.execute(select(
                 table("gc_chain_head"))).mappings()]}
 

@@ -24,7 +24,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, select, text, update
 
-from greenlink.certificates import audit
+from greenlink.certificates.adopt import SEAL, adopt_history
+from greenlink.certificates.chained import BY_NAME
+from greenlink.certificates.digests import bundle_hash, canonical, event_hash, key_of, row_hash
 from greenlink.certificates.errors import ClaimRefused
 from greenlink.certificates.registry import RegistryError
 from greenlink.cli.registry_cmd import registry_app
@@ -50,19 +52,19 @@ def _forge_consumption(url: str, wh: int) -> int:
     correctly onto the last one, moving the head to it (no signature: none can be made)."""
     con_rows = table("gc_consumption")
     ev, head = table("gc_event"), table("gc_chain_head")
-    chained = audit.BY_NAME["gc_consumption"]
+    chained = BY_NAME["gc_consumption"]
     with attacker(url) as con:
         key = (con_rows.c.beneficiary == "alu") & (con_rows.c.hour_start == H0)
         row = con.execute(select(con_rows).where(key)).mappings().one()
-        before = audit.row_hash(chained, row)
+        before = row_hash(chained, row)
         con.execute(update(con_rows).where(key).values(consumption_wh=wh))
-        after = audit.row_hash(chained, con.execute(select(con_rows).where(key)).mappings()
+        after = row_hash(chained, con.execute(select(con_rows).where(key)).mappings()
                                .one())
         last = con.execute(select(ev).order_by(ev.c.seq.desc()).limit(1)).mappings().one()
         seq = int(last["seq"]) + 1
-        payload = audit.canonical({"beneficiary": "alu", "chain_rows": [
-            ["gc_consumption", list(audit.key_of(chained, row)), before, after]]})
-        digest = audit.event_hash(last["hash"], seq, last["at"], "consumption", payload)
+        payload = canonical({"beneficiary": "alu", "chain_rows": [
+            ["gc_consumption", list(key_of(chained, row)), before, after]]})
+        digest = event_hash(last["hash"], seq, last["at"], "consumption", payload)
         con.execute(insert(ev).values(seq=seq, at=last["at"], kind="consumption",
                                       payload=payload, prev_hash=last["hash"], hash=digest))
         con.execute(update(head).values(seq=seq, hash=digest, signer=None, signature=None))
@@ -97,7 +99,7 @@ def test_an_unsigned_event_forged_in_the_database_is_never_signed_by_the_next_wr
     ev = table("gc_event")
     with attacker(db_url) as con:
         seal = con.execute(select(ev).order_by(ev.c.seq.desc()).limit(1)).mappings().one()
-    assert seal["kind"] == audit.SEAL and seal["signature"]
+    assert seal["kind"] == SEAL and seal["signature"]
     assert json.loads(seal["payload"])["sealed"] == [seq, seq]  # it records what it sealed
     reg.add_account("newcomer", "Someone")  # writes go on after the seal
 
@@ -122,8 +124,8 @@ def test_rows_edited_and_restated_by_an_adopt_event_are_not_laundered(db_url: st
         con.execute(delete(table("gc_claim")))
         for r in con.execute(bundles.select()).mappings().all():
             con.execute(update(bundles).where(bundles.c.id == r["id"]).values(
-                hash=audit.bundle_hash(r)))
-        adopted = audit.adopt_history(con, "routine", migration="0003_history")
+                hash=bundle_hash(r)))
+        adopted = adopt_history(con, "routine", migration="0003_history")
     assert adopted is not None
     problems = failing(reg)
     assert named(problems, f"event {adopted} (adopt) does not count"), problems
@@ -143,7 +145,7 @@ def test_rows_edited_and_restated_by_an_adopt_event_are_not_laundered(db_url: st
 
 def test_an_adopt_event_outside_a_migration_is_refused() -> None:
     with pytest.raises(ValueError, match="not one that adopts"):
-        audit.adopt_history(None, "routine", migration="my_script")  # type: ignore[arg-type]
+        adopt_history(None, "routine", migration="my_script")  # type: ignore[arg-type]
 
 
 def test_a_head_that_is_not_the_last_event_stops_every_write(db_url: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from greenlink.certificates.audit import bundle_hash
+from greenlink.certificates.digests import bundle_hash
 from greenlink.cli.registry_cmd import registry_app
 from tests.certificates.conftest import claim_ready, hours, park
 

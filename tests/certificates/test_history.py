@@ -12,8 +12,17 @@ from sqlalchemy import func, select, text
 from sqlalchemy import inspect as sa_inspect
 
 from greenlink import database
-from greenlink.certificates import audit
+from greenlink.certificates.adopt import ADOPT
+from greenlink.certificates.chained import BUNDLES, CHAINED, NOT_CHAINED
 from greenlink.certificates.db import MIGRATIONS, VERSION_TABLE, open_registry
+from greenlink.certificates.digests import (
+    BATCHES_KEY,
+    GENESIS,
+    LEAF_CHARS,
+    ROWS_KEY,
+    event_hash,
+    row_hash,
+)
 from greenlink.certificates.from_meters import issue_from_store
 from greenlink.certificates.models import Base, Event, GranularCertificateBundle
 from greenlink.certificates.registry import Registry, RegistryError
@@ -22,23 +31,23 @@ from tests.certificates.test_wh_rule import QUARTERS, _metered_park
 
 
 def test_every_registry_table_is_chained_or_is_the_chain() -> None:
-    """A table added to the models must be added to audit.CHAINED (one line) — or, if it is
+    """A table added to the models must be added to chained.CHAINED (one line) — or, if it is
     part of the chain itself, to NOT_CHAINED."""
-    chained = {c.name for c in audit.CHAINED}
-    assert set(Base.metadata.tables) == chained | set(audit.NOT_CHAINED)
-    assert not chained & set(audit.NOT_CHAINED)
-    for c in audit.CHAINED:  # the key columns identify a row: they are the primary key
+    chained = {c.name for c in CHAINED}
+    assert set(Base.metadata.tables) == chained | set(NOT_CHAINED)
+    assert not chained & set(NOT_CHAINED)
+    for c in CHAINED:  # the key columns identify a row: they are the primary key
         assert c.key == tuple(col.name for col in c.table.primary_key.columns), c.name
 
 
 def test_row_digests_are_unambiguous() -> None:
-    bundles = audit.BUNDLES
+    bundles = BUNDLES
     row = {name: None for name in bundles.columns}
     other = dict(row, beneficiary="")
-    assert audit.row_hash(bundles, row) != audit.row_hash(bundles, other)  # NULL is not ''
+    assert row_hash(bundles, row) != row_hash(bundles, other)  # NULL is not ''
     a = dict(row, beneficiary="a\x1fb", claim_purpose="c")
     b = dict(row, beneficiary="a", claim_purpose="b\x1fc")
-    assert audit.row_hash(bundles, a) != audit.row_hash(bundles, b)
+    assert row_hash(bundles, a) != row_hash(bundles, b)
 
 
 def test_every_write_records_its_rows_and_the_last_event_of_a_commit_is_signed(
@@ -50,11 +59,11 @@ def test_every_write_records_its_rows_and_the_last_event_of_a_commit_is_signed(
         events = s.execute(select(Event).order_by(Event.seq)).scalars().all()
     assert all(e.signature for e in events)  # one operation per commit here
     transfer = json.loads(events[-1].payload)
-    (record,) = transfer[audit.ROWS_KEY]
+    (record,) = transfer[ROWS_KEY]
     assert record[:2] == ["gc_bundle", ["1"]] and record[2] != record[3]
     issue = json.loads(events[-2].payload)
-    (batch,) = issue[audit.BATCHES_KEY]
-    assert batch["runs"] == [[1, 2]] and len(batch["leaves"]) == 2 * audit.LEAF_CHARS
+    (batch,) = issue[BATCHES_KEY]
+    assert batch["runs"] == [[1, 2]] and len(batch["leaves"]) == 2 * LEAF_CHARS
     assert reg.verify().signatures_checked and reg.verify().ok
 
 
@@ -110,9 +119,9 @@ def test_a_registry_older_than_signed_history_is_adopted(tmp_path: Path) -> None
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
         conn.execute(text("INSERT INTO gc_account (id, account_name) VALUES ('park', '')"))
-        prev = audit.GENESIS
+        prev = GENESIS
         for seq in (1, 2):  # a legacy chain (same link rule, old payloads)
-            h = audit.event_hash(prev, seq, "2025-01-01T00:00:00Z", "add_account", "{}")
+            h = event_hash(prev, seq, "2025-01-01T00:00:00Z", "add_account", "{}")
             conn.execute(text("INSERT INTO gc_event VALUES (:s, :a, 'add_account', '{}', :p, "
                               ":h)"), {"s": seq, "a": "2025-01-01T00:00:00Z", "p": prev,
                                        "h": h})
@@ -122,7 +131,7 @@ def test_a_registry_older_than_signed_history_is_adopted(tmp_path: Path) -> None
     reg = open_registry(url)  # upgrades: adopt event 3
     with reg.sessions() as s:
         adopt = s.execute(select(Event).where(Event.seq == 3)).scalar_one()
-    assert adopt.kind == audit.ADOPT and adopt.signature is None
+    assert adopt.kind == ADOPT and adopt.signature is None
     result = reg.verify()
     assert result.unsigned_tail == 3 and "is not signed" in result.problems[0]
     reg.seal("adopted after the upgrade")

@@ -39,7 +39,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import create_engine, select, text, update
 
-from greenlink.certificates import audit
+from greenlink.certificates.chained import BY_NAME, CHAINED
 from greenlink.certificates.claims import ClaimRequest
 from greenlink.certificates.models import Consumption
 from greenlink.certificates.purposes import CLAIM_PURPOSES, STORAGE_CHARGE
@@ -220,10 +220,10 @@ def machine_for(url_of: Any) -> type[RuleBasedStateMachine]:
             self.issued += wh
 
         # ---------------------------------------------------------------------- attack
-        @rule(table=st.sampled_from([c.name for c in audit.CHAINED]), pick=PICK,
+        @rule(table=st.sampled_from([c.name for c in CHAINED]), pick=PICK,
               column=PICK)
         def tamper(self, table: str, pick: int, column: int) -> None:
-            chained = audit.BY_NAME[table]
+            chained = BY_NAME[table]
             t = chained.table
             engine = create_engine(self.url)
             try:

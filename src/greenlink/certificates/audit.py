@@ -1,18 +1,19 @@
 """History that cannot be rewritten quietly: the event chain, the rows it covers, verification.
 
-* **Chained tables.** :data:`CHAINED` lists every table that decides a claim, with the columns
-  that identify a row. Each row has a digest (:func:`row_hash`: sha256 of all its columns in an
-  unambiguous canonical text). A table added to the registry is covered by adding one line to
-  :data:`CHAINED` (and a test fails until every table of the models is either chained or listed
-  in :data:`NOT_CHAINED`).
+* **Chained tables.** :data:`greenlink.certificates.chained.CHAINED` lists every table that
+  decides a claim, with the columns that identify a row. Each row has a digest
+  (:func:`greenlink.certificates.digests.row_hash`: sha256 of all its columns in an unambiguous
+  canonical text). A table added to the registry is covered by adding one line to
+  :data:`~greenlink.certificates.chained.CHAINED` (and a test fails until every table of the
+  models is either chained or listed in :data:`~greenlink.certificates.chained.NOT_CHAINED`).
 * **Events.** Every registry operation appends one event ``(seq, at, kind, payload, prev_hash,
   hash)`` with ``hash = sha256(prev_hash | seq | at | kind | payload)`` (``prev_hash`` of event 1
   is 64 zeros). The payload records every chained row the operation changed:
   ``"chain_rows": [[table, key, before, after], …]`` (digests; ``before`` null for an insert,
   ``after`` null for a delete). Bulk inserts (an issuance of 175,200 bundles, a year of
   consumption) record ``"chain_batches": [{"table", "keys", "leaves", "digest"}]``: the keys,
-  the first :data:`LEAF_CHARS` hex digits of each row digest (to name a changed row) and the
-  sha256 over the full digests (the check itself).
+  the first :data:`~greenlink.certificates.digests.LEAF_CHARS` hex digits of each row digest
+  (to name a changed row) and the sha256 over the full digests (the check itself).
 * **Signatures.** The last event of every commit carries the operator's Ed25519 signature over
   its ``(seq, hash)`` (:mod:`greenlink.certificates.heads`), which covers it and everything before
   it. ``gc_chain_head`` repeats the last event's ``seq``, ``hash`` and signature.
@@ -20,241 +21,40 @@
   verifier trusts, the head against the last event, a kept checkpoint, and then every row of
   every chained table against what the events recorded: a row changed, inserted or deleted
   outside the registry, an event rewritten or removed, is named (table, key, what is wrong).
+* Adopt events and seals: :mod:`greenlink.certificates.adopt`; values stored in another form
+  than the registry writes (SQLite): :mod:`greenlink.certificates.stored_forms`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Table, bindparam, func, insert, select, update
-from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from greenlink.certificates.adopt import ADOPT, adopt_migration, adopt_problems
+from greenlink.certificates.chained import BUNDLES, BY_NAME, CHAINED, Chained, describe
+from greenlink.certificates.digests import (
+    BATCHES_KEY,
+    GENESIS,
+    LEAF_CHARS,
+    ROWS_KEY,
+    batch_digest,
+    decode_keys,
+    event_hash,
+    key_of,
+    row_hash,
+)
 from greenlink.certificates.heads import Checkpoint, Trust, fingerprint_of_hex, head_message
-from greenlink.certificates.models import (
-    Account,
-    AccountWhitelist,
-    Base,
-    ChainHead,
-    ClaimPart,
-    ClaimRecord,
-    Consumption,
-    Device,
-    Event,
-    GecRecord,
-    GranularCertificateBundle,
-    IssuanceMetaData,
-    StorageChargeRecord,
-    StorageDischargeRecord,
-)
-
-GENESIS = "0" * 64
-#: Hex digits of each row digest a batch record keeps (to name a changed row; the full digest
-#: over the batch is the check).
-LEAF_CHARS = 16
-#: Event kind written by a migration that changes what row digests cover, on a registry that
-#: had history before it: its rows as they were then (events before it are checked for their
-#: links only). It counts only as :func:`adopt_problem` allows.
-ADOPT = "adopt"
-#: Event kind of the operator's seal: a signed event vouching for the unsigned events before it
-#: (``greenlink registry checkpoint --seal``); its payload names them and the adopt events
-#: among them.
-SEAL = "seal"
-#: Migrations that write an ``adopt`` event, and what each may adopt: ``0003_history`` brought
-#: signed heads, so it adopts only a history in which no event is signed yet.
-ADOPTING_MIGRATIONS: dict[str, str] = {
-    "0003_history": "a registry from before signed heads (no event of it is signed)",
-}
-#: The note of the adopt events ``0003_history`` wrote before adopt events named their
-#: migration.
-_LEGACY_ADOPT_NOTE = "migration 0002_history"
-#: Payload keys of the row records and batch records (beside the operation's own fields).
-ROWS_KEY = "chain_rows"
-BATCHES_KEY = "chain_batches"
+from greenlink.certificates.models import ChainHead, Event
+from greenlink.certificates.stored_forms import stored_form_problems
 
 
-@dataclass(frozen=True)
-class Chained:
-    """A chained table: its model, the columns identifying a row, a label for messages, and
-    optionally the column holding the row's own digest (excluded from it, checked against it)
-    and a column stamped with the sequence number of the event that last changed the row."""
-
-    model: type[Base]
-    key: tuple[str, ...]
-    label: str
-    hash_column: str | None = None
-    stamp_column: str | None = None
-
-    @property
-    def table(self) -> Table:
-        return self.model.__table__  # type: ignore[return-value]
-
-    @property
-    def name(self) -> str:
-        return str(self.model.__tablename__)
-
-    @property
-    def columns(self) -> list[str]:
-        """Columns the row digest covers, in table order."""
-        return [c.name for c in self.table.columns if c.name != self.hash_column]
-
-
-#: Every table that decides a claim, with its key columns. Add a line for a new table (e.g.
-#: ``Chained(GecRecord, ("id",), "GEC record"),``); docs/registry.md, "Adding a table".
-CHAINED: tuple[Chained, ...] = (
-    Chained(Account, ("id",), "account"),
-    Chained(AccountWhitelist, ("account_id", "sender_account_id"), "whitelist entry"),
-    Chained(Device, ("id",), "device"),
-    Chained(IssuanceMetaData, ("id",), "issuance metadata"),
-    Chained(GranularCertificateBundle, ("id",), "bundle", hash_column="hash",
-            stamp_column="last_event_seq"),
-    Chained(Consumption, ("beneficiary", "hour_start"), "consumption"),
-    Chained(StorageChargeRecord, ("id",), "storage charge record (SCR)"),
-    Chained(StorageDischargeRecord, ("id",), "storage discharge record (SDR)"),
-    Chained(GecRecord, ("id",), "GEC record"),
-    Chained(ClaimRecord, ("id",), "claim"),
-    Chained(ClaimPart, ("bundle_id",), "claim part"),
-)
-#: Tables of the registry that are the chain itself (everything else must be in CHAINED).
-NOT_CHAINED: tuple[str, ...] = ("gc_event", "gc_chain_head")
-BY_NAME: dict[str, Chained] = {c.name: c for c in CHAINED}
-BY_MODEL: dict[type, Chained] = {c.model: c for c in CHAINED}
-BUNDLES = BY_MODEL[GranularCertificateBundle]
-#: Columns of a bundle's digest (the FEA ``hash`` column), in order.
-BUNDLE_FIELDS = BUNDLES.columns
-
-
-# ------------------------------------------------------------------------------ digests
-@lru_cache(maxsize=65536)
-def _datetime_text(value: datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{value.microsecond:06d}" if value.microsecond else text
-
-
-def _text(value: Any) -> str:
-    """Canonical text of a column value: UTC times without offset, ``repr`` of floats, ``1``/
-    ``0`` for booleans, ``\\N`` for NULL; a backslash or unit separator inside a string is
-    escaped, so distinct rows never have the same text."""
-    kind = type(value)
-    if kind is str:
-        if "\\" in value or "\x1f" in value:
-            return value.replace("\\", "\\\\").replace("\x1f", "\\x1f")  # type: ignore[no-any-return]
-        return value  # type: ignore[no-any-return]
-    if kind is int:
-        return str(value)
-    if value is None:
-        return "\\N"
-    if kind is bool:
-        return "1" if value else "0"
-    if isinstance(value, datetime):
-        return _datetime_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return repr(value)
-    return _text(str(value))
-
-
-def row_text(chained: Chained, row: Mapping[str, Any] | RowMapping) -> str:
-    return "\x1f".join([_text(row[name]) for name in chained.columns])
-
-
-def row_hash(chained: Chained, row: Mapping[str, Any] | RowMapping) -> str:
-    """sha256 of a row's columns (all but its hash column) in canonical text."""
-    return hashlib.sha256(row_text(chained, row).encode()).hexdigest()
-
-
-def bundle_hash(row: Mapping[str, Any]) -> str:
-    """The FEA ``hash`` of a bundle: :func:`row_hash` of its other columns."""
-    return row_hash(BUNDLES, row)
-
-
-def key_of(chained: Chained, row: Mapping[str, Any] | RowMapping) -> tuple[str, ...]:
-    return tuple(_text(row[name]) for name in chained.key)
-
-
-def format_template(names: list[str], constants: Mapping[str, Any], varying: list[str],
-                    render: Any) -> tuple[str, list[str]]:
-    """A ``%``-template of one row: constants rendered once, ``%s`` for the varying columns;
-    returns it and the varying names in the order their values are to be given.
-
-    Joined with the unit separator for :func:`bundle_hash` (``render=_text``; the varying values
-    must then be given as :func:`_text` renders them) or with tabs and a newline for PostgreSQL
-    COPY.
-    """
-    parts = []
-    order = []
-    for name in names:
-        if name in varying or name == "hash":
-            parts.append("%s")
-            order.append(name)
-        else:
-            parts.append(render(constants[name]).replace("%", "%%"))
-    if render is _text:
-        return "\x1f".join(parts), order
-    return "\t".join(parts) + "\n", order
-
-
-def batch_digest(hashes: Iterable[str]) -> str:
-    digest = hashlib.sha256()
-    for h in hashes:
-        digest.update(h.encode())
-    return digest.hexdigest()
-
-
-def event_hash(prev_hash: str, seq: int, at: str, kind: str, payload: str) -> str:
-    return hashlib.sha256(f"{prev_hash}|{seq}|{at}|{kind}|{payload}".encode()).hexdigest()
-
-
-def canonical(payload: Mapping[str, Any] | Sequence[Any]) -> str:
-    """Canonical JSON (sorted keys, no spaces, no NaN): event payloads, claim serials."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_text,
-                      allow_nan=False)
-
-
-# ------------------------------------------------------------------------------ batches
-def encode_keys(keys: Sequence[tuple[str, ...]]) -> dict[str, Any]:
-    """Keys of a batch: runs ``[[first, last], …]`` of a single integer key, else the list."""
-    if keys and all(len(k) == 1 and k[0].isdigit() for k in keys):
-        runs: list[list[int]] = []
-        for (text,) in keys:
-            n = int(text)
-            if runs and runs[-1][1] + 1 == n:
-                runs[-1][1] = n
-            else:
-                runs.append([n, n])
-        return {"runs": runs}
-    return {"keys": [list(k) for k in keys]}
-
-
-def decode_keys(record: Mapping[str, Any]) -> list[tuple[str, ...]]:
-    if "runs" in record:
-        return [(str(n),) for lo, hi in record["runs"] for n in range(int(lo), int(hi) + 1)]
-    return [tuple(str(v) for v in k) for k in record.get("keys", [])]
-
-
-def batch_record(table: str, hashes: Sequence[str], *, keys: Sequence[tuple[str, ...]] | None
-                 = None, id_range: tuple[int, int] | None = None) -> dict[str, Any]:
-    """The record of rows inserted in bulk: keys (or a range of integer ids), leaves, digest."""
-    if id_range is not None:
-        encoded: dict[str, Any] = {"runs": [[id_range[0], id_range[1]]]}
-    else:
-        encoded = encode_keys(list(keys or []))
-    return {"table": table, **encoded, "leaves": "".join([h[:LEAF_CHARS] for h in hashes]),
-            "digest": batch_digest(hashes)}
-
-
-# ------------------------------------------------------------------------------ verify
 @dataclass(frozen=True)
 class VerifyResult:
     """Outcome of :func:`verify`.
@@ -298,12 +98,6 @@ class _Expect:
     seq: int
     batch: _Batch | None = None  # set while only the leaf is known
 
-
-def describe(chained: Chained | None, table: str, key: Sequence[str]) -> str:
-    """``bundle 3 [gc_bundle]``: how a row is named in problems."""
-    label = chained.label if chained is not None else table
-    shown = " / ".join("NULL" if k == "\\N" else k for k in key)
-    return f"{label} {shown} [{table}]"
 
 
 class _Verifier:
@@ -586,176 +380,6 @@ class _Verifier:
         return n
 
 
-# ------------------------------------------------------------------------- stored forms
-#: The text SQLAlchemy writes for a DateTime and a Date on SQLite: the only form the registry
-#: stores (SQLite keeps them as text, and compares that text in SQL).
-_SQLITE_DATETIME_GLOB = ("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:"
-                         "[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]")
-_SQLITE_DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-
-
-def _sqlite_canonical(column: Any) -> str | None:
-    """SQL that is true when ``column`` holds a value in the one form the registry writes on
-    SQLite (or NULL), or ``None`` for a type not checked."""
-    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String
-
-    name = f'"{column.name}"'
-    kind = column.type
-    if isinstance(kind, DateTime):
-        ok = f"typeof({name}) = 'text' AND {name} GLOB '{_SQLITE_DATETIME_GLOB}'"
-    elif isinstance(kind, Date):
-        ok = f"typeof({name}) = 'text' AND {name} GLOB '{_SQLITE_DATE_GLOB}'"
-    elif isinstance(kind, Boolean):
-        ok = f"typeof({name}) = 'integer' AND {name} IN (0, 1)"
-    elif isinstance(kind, Float):
-        ok = f"typeof({name}) = 'real'"
-    elif isinstance(kind, Integer):
-        ok = f"typeof({name}) = 'integer'"
-    elif isinstance(kind, String):
-        ok = f"typeof({name}) = 'text'"
-    else:
-        return None
-    return f"({name} IS NULL OR ({ok}))"
-
-
-def stored_form_problems(session: Session, limit: int = 50) -> list[str]:
-    """SQLite: every value of a chained table stored in another form than the one the registry
-    writes — a time rewritten as ``20250601T000000``, a boolean as ``2``, a number as text.
-
-    SQLite keeps such values as written (type affinity), and SQLAlchemy reads many forms back as
-    the same value, so the row digest (over the values read) does not change — but SQL compares
-    the stored text (``production_starting_interval >= '2025-06-01 …'``), so the registry's own
-    queries (the GEC limit, the hourly cap) would read the row differently. Each is named: the
-    row, the column, what is stored and what the registry writes.
-    """
-    from sqlalchemy import literal_column
-    from sqlalchemy import text as sql_text
-
-    problems: list[str] = []
-    dialect = session.get_bind().dialect
-    for chained in CHAINED:
-        columns = [c for c in chained.table.columns if _sqlite_canonical(c) is not None]
-        if not columns:
-            continue
-        checks = [str(_sqlite_canonical(c)) for c in columns]
-        quoted = ", ".join(f'quote("{c.name}")' for c in columns)
-        wrong = " OR ".join(f"NOT {c}" for c in checks)
-        found = session.execute(sql_text(
-            f"SELECT rowid, {quoted} FROM {chained.name} WHERE {wrong} LIMIT {limit + 1}")).all()
-        for rec in found:
-            rowid, raws = rec[0], rec[1:]
-            row: Any = None
-            try:
-                row = session.execute(select(chained.table).where(
-                    literal_column("rowid") == rowid)).mappings().one()
-                name = describe(chained, chained.name, key_of(chained, row))
-            except (ValueError, TypeError, OverflowError):
-                name = f"{chained.label} (SQLite rowid {rowid}) [{chained.name}]"
-            for column, raw in zip(columns, raws, strict=True):
-                ok = session.execute(sql_text(
-                    f"SELECT {_sqlite_canonical(column)} FROM {chained.name} "
-                    "WHERE rowid = :r"), {"r": rowid}).scalar()
-                if ok:
-                    continue
-                want = ""
-                if row is not None:
-                    bind = column.type.dialect_impl(dialect).bind_processor(dialect)
-                    value = row[column.name]
-                    try:
-                        want = f" ({(bind(value) if bind else value)!r})"
-                    except (TypeError, ValueError):
-                        want = ""
-                problems.append(
-                    f"{name}: {column.name} is stored as {raw}, not in the form the registry "
-                    f"writes{want}: SQL compares the stored form, so the registry's own "
-                    "queries read this row differently (edited outside the registry)")
-        if len(problems) > limit:
-            break
-    return problems
-
-
-def adopt_migration(payload: Mapping[str, Any]) -> str | None:
-    """The migration an adopt event says wrote it (adopt events of ``0003_history`` from before
-    they named it: by their note)."""
-    named = payload.get("migration")
-    if isinstance(named, str):
-        return named
-    if str(payload.get("note", "")).startswith(_LEGACY_ADOPT_NOTE):
-        return "0003_history"
-    return None
-
-
-def adopt_problems(session: Session, trust: Trust | None) -> dict[int, str]:
-    """Why each adopt event that does not count does not (sequence number → reason).
-
-    An adopt event restates every row as it is: whoever can append one can launder any edit.
-    It counts only when
-
-    * it names a migration that adopts (:data:`ADOPTING_MIGRATIONS`), and no earlier adopt
-      names the same one (a migration runs once);
-    * what that migration may adopt holds: ``0003_history`` adopts only a history in which no
-      earlier event is signed;
-    * the first signed event after it is signed by a key the verifier trusts (with ``trust``)
-      and is the operator's **seal** naming it (sequence number and hash) — or, for
-      ``0003_history`` (whose adopt events were signed by the operator's next write before
-      seals named them), any such event.
-
-    An adopt event with no signed event after it yet counts for the rows (it awaits its seal;
-    ``verify`` reports it as unsigned).
-    """
-    adopts = session.execute(select(Event.seq, Event.hash, Event.payload)
-                             .where(Event.kind == ADOPT).order_by(Event.seq)).all()
-    if not adopts:
-        return {}
-    first_signed = session.execute(select(func.min(Event.seq)).where(
-        Event.signature.is_not(None), Event.signature != "")).scalar()
-    seen: set[str] = set()
-    out: dict[int, str] = {}
-    for seq, hash_, text_ in adopts:
-        try:
-            payload = json.loads(text_)
-            payload = payload if isinstance(payload, dict) else {}
-        except ValueError:
-            payload = {}
-        migration = adopt_migration(payload)
-        if migration not in ADOPTING_MIGRATIONS:
-            out[seq] = (f"it names no migration that adopts ({migration!r}; the ones that do: "
-                        f"{', '.join(ADOPTING_MIGRATIONS)})")
-            continue
-        if migration in seen:
-            out[seq] = f"migration {migration} adopted the registry before (it runs once)"
-            continue
-        seen.add(migration)
-        if migration == "0003_history" and first_signed is not None and first_signed < seq:
-            out[seq] = (f"migration {migration} adopts only {ADOPTING_MIGRATIONS[migration]}, "
-                        f"but event {first_signed} before it is signed")
-            continue
-        sealer = session.execute(select(Event).where(
-            Event.seq > seq, Event.signature.is_not(None), Event.signature != "")
-            .order_by(Event.seq).limit(1)).scalar_one_or_none()
-        if sealer is None:
-            continue  # awaits its seal: reported as unsigned
-        if trust is not None and trust.check(sealer.signer or "", head_message(
-                sealer.seq, sealer.hash), sealer.signature or "") != "ok":
-            out[seq] = (f"the first signed event after it ({sealer.seq}) is not signed by a key "
-                        "you trust")
-            continue
-        if _seal_names(sealer, seq, hash_) or migration == "0003_history":
-            continue
-        out[seq] = (f"the operator did not seal it: the first signed event after it "
-                    f"({sealer.seq}, {sealer.kind}) is not a seal naming it")
-    return out
-
-
-def _seal_names(ev: Any, seq: int, hash_: str) -> bool:
-    if ev.kind != SEAL:
-        return False
-    try:
-        named = json.loads(ev.payload).get("adopts", [])
-    except (ValueError, AttributeError):
-        return False
-    return [seq, hash_] in named
-
 
 def verify(session: Session, *, trust: Trust | None = None, checkpoint: Checkpoint | None = None,
            max_problems: int = 50, pending: Sequence[Mapping[str, Any]] = ()) -> VerifyResult:
@@ -950,59 +574,3 @@ def _check_checkpoint(v: _Verifier, cp: Checkpoint, trust: Trust | None, last_se
                    f"{cp.hash[:12]}…): the history up to it was rewritten")
     return out
 
-
-
-
-def adopt_history(connection: Connection, note: str, *, migration: str) -> int | None:
-    """Append an ``adopt`` event that restates every row of every chained table as it is now.
-
-    For migrations that change what a row digest covers (``0003_history`` on a registry that had
-    history before signed heads, or a later migration adding a column to a chained table):
-    hash columns are rewritten, and the event records every row in batch form, and names the
-    ``migration`` (one of :data:`ADOPTING_MIGRATIONS`). Events before it are then checked for
-    their links and signatures only. It is written unsigned; a registry that signs writes
-    nothing more until the operator seals it (``greenlink registry checkpoint --seal``, which
-    shows it and the rows it restates differently). :func:`adopt_problems` says when it counts.
-    Returns its sequence number, or ``None`` when the registry has no events (nothing to adopt).
-    """
-    if migration not in ADOPTING_MIGRATIONS:
-        raise ValueError(f"migration {migration!r} is not one that adopts "
-                         f"({', '.join(ADOPTING_MIGRATIONS)}): add it to ADOPTING_MIGRATIONS")
-    present = set(sa_inspect(connection).get_table_names())
-    last = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc())
-                              .limit(1)).one_or_none()
-    if last is None:
-        return None
-    batches = []
-    for c in CHAINED:
-        if c.name not in present:
-            continue
-        pk = [col.name for col in c.table.primary_key.columns]
-        hashes: list[str] = []
-        keys: list[tuple[str, ...]] = []
-        fixes: list[dict[str, Any]] = []
-        for row in connection.execute(select(c.table).order_by(
-                *[c.table.c[k] for k in c.key])).mappings():
-            h = row_hash(c, row)
-            hashes.append(h)
-            keys.append(key_of(c, row))
-            if c.hash_column and row[c.hash_column] != h:
-                fixes.append({**{f"k_{k}": row[k] for k in pk}, "h": h})
-        if fixes and c.hash_column:
-            connection.execute(update(c.table).where(
-                *[c.table.c[k] == bindparam(f"k_{k}") for k in pk]).values(
-                {c.hash_column: bindparam("h")}), fixes)
-        if hashes:
-            batches.append(batch_record(c.name, hashes, keys=keys))
-    seq = int(last.seq) + 1
-    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    payload = canonical({"note": note, "migration": migration, BATCHES_KEY: batches})
-    h = event_hash(str(last.hash), seq, at, ADOPT, payload)
-    connection.execute(insert(Event).values(seq=seq, at=at, kind=ADOPT, payload=payload,
-                                            prev_hash=str(last.hash), hash=h))
-    if connection.execute(select(ChainHead.id).where(ChainHead.id == 1)).first() is None:
-        connection.execute(insert(ChainHead).values(id=1, seq=seq, hash=h))
-    else:
-        connection.execute(update(ChainHead).where(ChainHead.id == 1).values(
-            seq=seq, hash=h, signer=None, signature=None))
-    return seq

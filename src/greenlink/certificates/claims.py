@@ -56,7 +56,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from greenlink.certificates import audit, identity
+from greenlink.certificates import digests, identity
 from greenlink.certificates.errors import ClaimRefused
 from greenlink.certificates.models import (
     CLAIM_KIND,
@@ -181,7 +181,7 @@ class ClaimRequest:
                 "reason": self.reason, "lines": [ln.canonical() for ln in self.lines]}
 
     def digest(self) -> str:
-        return hashlib.sha256(audit.canonical(self.canonical()).encode()).hexdigest()
+        return hashlib.sha256(digests.canonical(self.canonical()).encode()).hexdigest()
 
     def resolved_id(self) -> str:
         """The claim id: the caller's, else ``<kind or purpose>-<16 hex digits of the
@@ -640,7 +640,7 @@ def new_record(request: ClaimRequest, claim_id: str, seq: int, parts: Sequence[C
 
 def serial_json(serials: Sequence[Mapping[str, Any]]) -> str:
     """The GEC serials of a claim part as stored (canonical JSON)."""
-    return audit.canonical([dict(x) for x in serials])
+    return digests.canonical([dict(x) for x in serials])
 
 
 # ------------------------------------------------------------------------------- queries

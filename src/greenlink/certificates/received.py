@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from greenlink.certificates.audit import canonical
+from greenlink.certificates.digests import canonical
 from greenlink.certificates.models import BUNDLE_SPLIT, WITHDRAWN, Event
 from greenlink.certificates.models import GranularCertificateBundle as Bundle
 

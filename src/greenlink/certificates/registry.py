@@ -62,7 +62,21 @@ from sqlalchemy.orm import NO_VALUE, Session, sessionmaker
 
 from greenlink.certificates import audit, heads, identity
 from greenlink.certificates import claims as claim_rules
+from greenlink.certificates.adopt import SEAL
+from greenlink.certificates.chained import BUNDLE_FIELDS, BUNDLES, BY_MODEL, CHAINED, Chained
 from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
+from greenlink.certificates.digests import (
+    BATCHES_KEY,
+    GENESIS,
+    ROWS_KEY,
+    _text,
+    batch_record,
+    canonical,
+    event_hash,
+    format_template,
+    key_of,
+    row_hash,
+)
 from greenlink.certificates.errors import ClaimRefused, NothingToClaim, RegistryError
 from greenlink.certificates.heads import Checkpoint, Signer, Trust
 from greenlink.certificates.models import (
@@ -138,7 +152,7 @@ MAX_BATCH = 512
 @dataclass
 class _Change:
     obj: Any
-    chained: audit.Chained
+    chained: Chained
     before: str | None
     deleted: bool = False
 
@@ -160,7 +174,7 @@ class _Tx:
         self.batches.append(record)
 
 
-def _committed_row(session: Session, chained: audit.Chained, obj: Any) -> dict[str, Any]:
+def _committed_row(session: Session, chained: Chained, obj: Any) -> dict[str, Any]:
     """The row as the database holds it now (before this flush): the committed values of the
     modified attributes, the current ones of the others."""
     state = inspect(obj)
@@ -182,14 +196,14 @@ def _committed_row(session: Session, chained: audit.Chained, obj: Any) -> dict[s
 
 
 def _note(tx: _Tx, obj: Any, *, new: bool = False, deleted: bool = False) -> None:
-    chained = audit.BY_MODEL.get(type(obj))
+    chained = BY_MODEL.get(type(obj))
     if chained is None:
         return
     change = tx.changes.get(id(obj))
     if change is not None:
         change.deleted = change.deleted or deleted
         return
-    before = None if new else audit.row_hash(chained, _committed_row(tx.session, chained, obj))
+    before = None if new else row_hash(chained, _committed_row(tx.session, chained, obj))
     tx.changes[id(obj)] = _Change(obj, chained, before, deleted)
 
 
@@ -218,7 +232,7 @@ def _apply_defaults(obj: Any, table: Any) -> None:
             setattr(obj, col.name, col.default.arg)
 
 
-def _row_of(chained: audit.Chained, obj: Any) -> dict[str, Any]:
+def _row_of(chained: Chained, obj: Any) -> dict[str, Any]:
     return {name: getattr(obj, name) for name in chained.columns}
 
 
@@ -235,7 +249,7 @@ def _finish(tx: _Tx) -> None:
         if c.stamp_column:
             setattr(change.obj, c.stamp_column, tx.seq)
         if c.hash_column:
-            setattr(change.obj, c.hash_column, audit.row_hash(c, _row_of(c, change.obj)))
+            setattr(change.obj, c.hash_column, row_hash(c, _row_of(c, change.obj)))
     s.flush()
     records: list[list[Any]] = []
     for change in tx.changes.values():
@@ -247,16 +261,16 @@ def _finish(tx: _Tx) -> None:
             after = None
         else:
             row = _row_of(c, change.obj)
-            after = audit.row_hash(c, row)
+            after = row_hash(c, row)
         if change.before is None and after is None:
             continue  # inserted and deleted again
-        records.append([c.name, list(audit.key_of(c, row)), change.before, after])
-    order = {c.name: i for i, c in enumerate(audit.CHAINED)}
+        records.append([c.name, list(key_of(c, row)), change.before, after])
+    order = {c.name: i for i, c in enumerate(CHAINED)}
     records.sort(key=lambda r: (order[r[0]], r[1]))
     if records:
-        tx.payload[audit.ROWS_KEY] = records
+        tx.payload[ROWS_KEY] = records
     if tx.batches:
-        tx.payload[audit.BATCHES_KEY] = tx.batches
+        tx.payload[BATCHES_KEY] = tx.batches
 
 
 class _Writer:
@@ -288,8 +302,8 @@ class _Writer:
         if conn.execute(select(func.max(_EVENTS.c.seq))).scalar():
             raise RegistryError("the registry's chain head is missing although it has events; "
                                 "nothing is written (run `greenlink registry verify`)")
-        conn.execute(insert(_HEAD).values(id=1, seq=0, hash=audit.GENESIS))
-        return 0, audit.GENESIS
+        conn.execute(insert(_HEAD).values(id=1, seq=0, hash=GENESIS))
+        return 0, GENESIS
 
     def _check_tail(self, conn: Connection, head: Any) -> None:
         """Refuse to extend a history whose head is not the last event, or whose last event
@@ -303,7 +317,7 @@ class _Writer:
                             .order_by(_EVENTS.c.seq.desc()).limit(1)).one_or_none()
         stored = (int(head.seq), str(head.hash), head.signer or None, head.signature or None)
         if last is None:
-            if stored[:2] == (0, audit.GENESIS):
+            if stored[:2] == (0, GENESIS):
                 return  # an empty registry
             raise RegistryError(f"the registry's chain head names event {head.seq}, but it has "
                                 "no events: nothing is written (run `greenlink registry "
@@ -349,10 +363,10 @@ class _Writer:
     def append(self, seq: int, kind: str, payload: dict[str, Any]) -> None:
         """Append the event of an operation (buffered until :meth:`commit_events`)."""
         assert seq == self.next_seq
-        text = audit.canonical(payload)
+        text = canonical(payload)
         at = _now()
         prev = self.pending[-1]["hash"] if self.pending else self.head_hash
-        h = audit.event_hash(prev, seq, at, kind, text)
+        h = event_hash(prev, seq, at, kind, text)
         self.pending.append({"seq": seq, "at": at, "kind": kind, "payload": text,
                              "prev_hash": prev, "hash": h, "signer": None, "signature": None})
         if self.head_each_op:  # readers inside the transaction see the new head
@@ -409,17 +423,17 @@ class _Writer:
                 continue
             assert row is not None
             seq = self.next_seq
-            before = hashes.get(v.bundle_id) or audit.row_hash(audit.BUNDLES, row)
+            before = hashes.get(v.bundle_id) or row_hash(BUNDLES, row)
             sender = row["account_id"]
             row["account_id"] = v.to_account
             row["last_event_seq"] = seq
-            after = audit.row_hash(audit.BUNDLES, row)
+            after = row_hash(BUNDLES, row)
             row["hash"] = hashes[v.bundle_id] = after
             changed[v.bundle_id] = row
             self.append(seq, job.kind, {
                 "bundle": v.bundle_id, "moved": v.bundle_id, "sender": sender,
                 "to": v.to_account, "quantity_wh": row["bundle_quantity"],
-                audit.ROWS_KEY: [[audit.BUNDLES.name, [str(v.bundle_id)], before, after]]})
+                ROWS_KEY: [[BUNDLES.name, [str(v.bundle_id)], before, after]]})
             job.result, job.ok = v.bundle_id, True
         if changed:
             conn.execute(update(t).where(t.c.id == bindparam("b_id")).values(
@@ -748,7 +762,7 @@ class Registry:
                                   next_wh_id=1, **fields))
             tx.payload = {"device": device_id, "account": account_id, "capacity_kw":
                           float(capacity_kw), "energy_source": energy_source,
-                          "is_storage": is_storage, **{k: audit._text(v)
+                          "is_storage": is_storage, **{k: _text(v)
                                                        for k, v in fields.items()}}
         self._run("add_device", op)
 
@@ -768,7 +782,7 @@ class Registry:
             tx.payload = {"metadata_id": m.id, "country": country_of_issuance,
                           "grid": connected_grid_identification, "issuing_body": issuing_body,
                           "zone": issue_market_zone, "dissemination_level": dissemination_level,
-                          **{k: audit._text(v) for k, v in fields.items()}}
+                          **{k: _text(v) for k, v in fields.items()}}
             return m.id
         return self._run("add_metadata", op)
 
@@ -842,9 +856,9 @@ class Registry:
                        "bundle_quantity", "energy_source", "device_id",
                        "production_starting_interval", "production_ending_interval",
                        "is_storage"]
-            hash_line, hash_order = audit.format_template(audit.BUNDLE_FIELDS, template,
-                                                          varying, audit._text)
-            copy_line, copy_order = audit.format_template(cols, template, varying, _copy_text)
+            hash_line, hash_order = format_template(BUNDLE_FIELDS, template,
+                                                          varying, _text)
+            copy_line, copy_order = format_template(cols, template, varying, _copy_text)
             # the varying values of a row, in this order, picked for each template
             canonical_order = ["id", "issuance_id", "account_id",
                                "certificate_bundle_id_range_start",
@@ -855,7 +869,7 @@ class Registry:
             hash_pick = itemgetter(*[canonical_order.index(n) for n in hash_order])
             copy_pick = itemgetter(*[canonical_order.index(n) for n in copy_order])
             # hour starts lie on the quarter-hour grid (checked above): whole seconds, so the
-            # vectorised texts equal _copy_text (COPY) and audit._text (digest) of each instant
+            # vectorised texts equal _copy_text (COPY) and _text (digest) of each instant
             ends = starts + pd.Timedelta(hours=1)
             start_text = starts.strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
             end_text = ends.strftime("%Y-%m-%dT%H:%M:%S+00:00").tolist()
@@ -870,8 +884,8 @@ class Registry:
             copied: dict[str, tuple[str, str, str, str, str]] = {}
             for dev_id, d in devices.items():
                 prefix = f"{dev_id}-{energy_carrier}-"
-                canon[dev_id] = (audit._text(prefix), audit._text(d.account_id),
-                                 audit._text(d.energy_source), audit._text(dev_id),
+                canon[dev_id] = (_text(prefix), _text(d.account_id),
+                                 _text(d.energy_source), _text(dev_id),
                                  "1" if d.is_storage else "0")
                 copied[dev_id] = (_copy_text(prefix), _copy_text(d.account_id),
                                   _copy_text(d.energy_source), _copy_text(dev_id),
@@ -920,7 +934,7 @@ class Registry:
                 else:
                     for i in range(0, len(bundle_rows), 10000):
                         s.execute(insert(Bundle), bundle_rows[i:i + 10000])
-                tx.add_batch(audit.batch_record(audit.BUNDLES.name, hashes,
+                tx.add_batch(batch_record(BUNDLES.name, hashes,
                                                 id_range=(first_id, next_id - 1)))
             tx.payload.update(count=len(hashes), accounts=accounts, metadata_id=metadata_id,
                               wh=int(energy.sum()))
@@ -933,7 +947,7 @@ class Registry:
             raise RegistryError(f"bundle {b.id}: cannot split {quantity} Wh off "
                                 f"{b.bundle_quantity} Wh (need 0 < quantity < size)")
         next_id = self._next_bundle_id(tx.session)
-        base = _row_of(audit.BUNDLES, b)
+        base = _row_of(BUNDLES, b)
         children = []
         ranges = [(b.certificate_bundle_id_range_start,
                    b.certificate_bundle_id_range_start + quantity - 1),
@@ -1252,10 +1266,10 @@ class Registry:
             for i in range(0, len(new), 10000):
                 s.execute(insert(Consumption), new[i:i + 10000])
             if new:
-                chained = audit.BY_MODEL[Consumption]
-                tx.add_batch(audit.batch_record(
-                    chained.name, [audit.row_hash(chained, r) for r in new],
-                    keys=[audit.key_of(chained, r) for r in new]))
+                chained = BY_MODEL[Consumption]
+                tx.add_batch(batch_record(
+                    chained.name, [row_hash(chained, r) for r in new],
+                    keys=[key_of(chained, r) for r in new]))
             tx.payload.update(rows=len(table), wh=total)
             return len(table)
         return self._run("consumption_table", op)
@@ -1271,10 +1285,10 @@ class Registry:
         def op(tx: _Tx) -> Any:
             result = store_gec_rows(tx.session, parsed, mapping)
             if result.stored_rows:
-                chained = audit.BY_MODEL[GecRecord]
-                tx.add_batch(audit.batch_record(
-                    chained.name, [audit.row_hash(chained, r) for r in result.stored_rows],
-                    keys=[audit.key_of(chained, r) for r in result.stored_rows]))
+                chained = BY_MODEL[GecRecord]
+                tx.add_batch(batch_record(
+                    chained.name, [row_hash(chained, r) for r in result.stored_rows],
+                    keys=[key_of(chained, r) for r in result.stored_rows]))
             tx.payload.update(gec_file=Path(parsed.name).name, sha256=parsed.sha256,
                               imported=result.imported, digest=result.digest)
             return result
@@ -1407,7 +1421,7 @@ class Registry:
         The only way to sign over events this registry did not sign (every other write
         refuses them). The whole history is verified first: refused when any row, link or
         signature fails, or an adopt event would not count (:func:`greenlink.certificates
-        .audit.adopt_problems`). ``through``: the head ``(seq, hash)`` the operator was shown
+        .adopt.adopt_problems`). ``through``: the head ``(seq, hash)`` the operator was shown
         (:meth:`unsigned_tail`); refused when the history has changed since.
         """
         if self.signer is None:
@@ -1430,7 +1444,7 @@ class Registry:
             tx.payload = {"note": note, "signer": signer.fingerprint, "sealed": tail.sealed,
                           "adopts": tail.adopts}
             return tx.seq
-        job = _Job(audit.SEAL, op)
+        job = _Job(SEAL, op)
         self._run_batch([job], sealing=tail.through)
         if job.error is not None:
             raise job.error

@@ -73,7 +73,8 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("signer", sa.String(length=64), nullable=True))
             batch_op.add_column(sa.Column("signature", sa.String(length=128), nullable=True))
-    from greenlink.certificates.audit import GENESIS, adopt_history
+    from greenlink.certificates.adopt import adopt_history
+    from greenlink.certificates.digests import GENESIS
 
     if context.is_offline_mode():  # an SQL script: for a new, empty registry
         op.execute(f"INSERT INTO gc_chain_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')")
