@@ -47,7 +47,7 @@ def test_only_the_claim_path_sets_a_claimed_cancelled_or_withdrawn_status() -> N
                       for s in ("CLAIMED", "CANCELLED", "WITHDRAWN"))]
     assert setters == ["_claim_bundle"]
     for path in SRC.rglob("*.py"):
-        if path.name != "registry.py":
+        if path.name != "lifecycle.py":
             text = path.read_text(encoding="utf-8")
             assert "certificate_bundle_status = " not in text, path
 
@@ -94,7 +94,7 @@ def test_the_registry_issues_every_hour_meter_ingest_accepts(tmp_path: Path) -> 
     is capacity × 1 h × the same margin (data/metering/defaults.toml): a plant metering 4 %
     above its rating is stored and issued, 6 % above is refused at ingest."""
     from greenlink.certificates.from_meters import issue_from_store
-    from greenlink.certificates.registry import hour_limit_wh, rating_margin
+    from greenlink.certificates.issuance import hour_limit_wh, rating_margin
     from greenlink.errors import GreenlinkError
     from greenlink.metering.validate import ValidationParams
 

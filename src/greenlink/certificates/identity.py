@@ -18,8 +18,10 @@ Ids identical to a known one are not variants: a user's account has the user's i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from greenlink.certificates.errors import RegistryError
 
 #: Longest id of an account, a device or a user.
 MAX_ID_CHARS = 64
@@ -124,3 +126,20 @@ def refusal(value: str, what: str, known: Mapping[str, Iterable[str]], *,
         if other is not None:
             return variant_message(what, value, kind, other)
     return None
+
+
+def refuse_variants(s: Any, kind: str, ids: Sequence[str]) -> None:
+    """Refuse new ids (of an account, a device or a user) that are malformed, or variants of
+    an id the registry knows or of each other (:func:`refusal`)."""
+    if not ids:
+        return
+    for value in ids:
+        problem = id_problem(value, f"{kind} id")
+        if problem is not None:
+            raise RegistryError(problem)
+    known = known_ids(s)
+    for i, value in enumerate(ids):
+        problem = refusal(value, f"{kind} id", {**known, kind: [*known.get(kind, []),
+                                                                *ids[:i]]}, new=False)
+        if problem is not None:
+            raise RegistryError(problem)

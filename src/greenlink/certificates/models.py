@@ -14,7 +14,7 @@ each Wh has a sequential id per device, so a bundle is the id range
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -47,6 +47,13 @@ WITHDRAWN = "Withdrawn"
 LOCKED = "Locked"
 RESERVED = "Reserved"
 BUNDLE_SPLIT = "Bundle Split"
+
+
+def as_utc(ts: datetime) -> datetime:
+    """A time as an aware UTC datetime (a naive one, as SQLite reads times back, is UTC)."""
+    if ts.tzinfo is None:
+        return ts.replace(tzinfo=UTC)
+    return ts.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
