@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from greenlink.certificates import claim_limits
 from greenlink.certificates import claims as claim_rules
 from greenlink.certificates.chained import BUNDLES
 from greenlink.certificates.claims import ClaimLine, ClaimRequest, ClaimResult
@@ -190,9 +191,9 @@ class ClaimOps:
         for bid in sorted({ln.bundle_id for ln in request.lines if ln.bundle_id is not None}):
             self._lock_bundle(s, bid)  # exists; locked in id order
         withdraw = request.kind == WITHDRAW_KIND
-        who = None if withdraw else claim_rules.resolve_beneficiary(s, request)
-        cap = None if who is None else claim_rules.HourlyCap(s, who, claim_id)
-        gec = None if withdraw else claim_rules.GecLink(s, str(request.beneficiary),
+        who = None if withdraw else claim_limits.resolve_beneficiary(s, request)
+        cap = None if who is None else claim_limits.HourlyCap(s, who, claim_id)
+        gec = None if withdraw else claim_limits.GecLink(s, str(request.beneficiary),
                                                         str(request.purpose))
         parts: list[ClaimPart] = []
         outcomes: list[claim_rules.LineOutcome] = []
@@ -290,8 +291,8 @@ class ClaimOps:
         return b
 
     def _claim_bundle(self, tx: Tx, request: ClaimRequest, claim_id: str, line_no: int,
-                      line: ClaimLine, b: Bundle, cap: claim_rules.HourlyCap | None,
-                      gec: claim_rules.GecLink | None) -> ClaimPart:
+                      line: ClaimLine, b: Bundle, cap: claim_limits.HourlyCap | None,
+                      gec: claim_limits.GecLink | None) -> ClaimPart:
         """Cancel (or withdraw) one whole bundle for the claim: cap, subject, GEC serials."""
         hour = as_utc(b.production_starting_interval)
         wh = int(b.bundle_quantity)
