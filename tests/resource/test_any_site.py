@@ -26,7 +26,8 @@ from greenlink.resource.builtin_weather import (
     TMYX_ATTRIBUTION,
     builtin_weather_path,
 )
-from greenlink.resource.weather import load_weather, monthly_ghi_sums_kwh_m2
+from greenlink.resource.calibration import monthly_ghi_sums_kwh_m2
+from greenlink.resource.weather import load_weather
 from greenlink.scenario.load import load_scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parents[2]

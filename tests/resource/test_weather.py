@@ -13,16 +13,11 @@ import pvlib
 import pytest
 
 from greenlink.errors import InputError
+from greenlink.resource.calibration import calibrate_to_monthly_ghi, monthly_ghi_sums_kwh_m2
 from greenlink.resource.stations import station_climate
-from greenlink.resource.weather import (
-    WEATHER_COLUMNS,
-    WeatherYear,
-    calibrate_to_monthly_ghi,
-    detect_time_shift_minutes,
-    load_weather,
-    monthly_ghi_sums_kwh_m2,
-    read_weather_file,
-)
+from greenlink.resource.time_shift import detect_time_shift_minutes
+from greenlink.resource.weather import WeatherYear, load_weather
+from greenlink.resource.weather_files import WEATHER_COLUMNS, read_weather_file
 
 TMY3_GREENSBORO = Path(pvlib.__file__).parent / "data" / "723170TYA.CSV"
 

@@ -108,8 +108,9 @@ def risk_context(loaded: LoadedScenario, ruleset: str | None = None) -> RiskCont
 # ------------------------------------------------------------------------------ one year
 def weather_of(ctx: RiskContext, spec: YearSpec) -> WeatherYear:
     """The weather year of ``spec``."""
+    from greenlink.resource.calibration import calibrate_to_monthly_ghi
     from greenlink.resource.synthetic import synthetic_weather
-    from greenlink.resource.weather import calibrate_to_monthly_ghi, read_weather_file
+    from greenlink.resource.weather_files import read_weather_file
 
     sc = ctx.inputs.scenario
     site = sc.site
@@ -124,7 +125,8 @@ def weather_of(ctx: RiskContext, spec: YearSpec) -> WeatherYear:
         return WeatherYear(data=data, source=f"synthetic year {spec.seed}",
                            time_shift_minutes=30, calibration="none", notes=())
     assert spec.path is not None and sc.weather is not None
-    from greenlink.resource.weather import detect_time_shift_minutes, monthly_ghi_sums_kwh_m2
+    from greenlink.resource.calibration import monthly_ghi_sums_kwh_m2
+    from greenlink.resource.time_shift import detect_time_shift_minutes
 
     data, _meta = read_weather_file(spec.path, sc.weather.kind, sc.time.year, site.timezone)
     if spec.scale is not None:
@@ -203,7 +205,8 @@ def weather_folder_specs(ctx: RiskContext, folder: Path) -> list[YearSpec]:
     """One year per weather file in ``folder``; with ``calibration = "station"`` every file is
     scaled month by month by the same factor (station mean ÷ the files' mean), so the years keep
     their spread around the station climatology."""
-    from greenlink.resource.weather import monthly_ghi_sums_kwh_m2, read_weather_file
+    from greenlink.resource.calibration import monthly_ghi_sums_kwh_m2
+    from greenlink.resource.weather_files import read_weather_file
 
     sc = ctx.inputs.scenario
     if sc.weather is None or sc.weather.kind == "synthetic":
