@@ -260,9 +260,13 @@ def display_width(text: str) -> int:
 
 # ----------------------------------------------------------------------------- HTML fonts
 
-#: Where a page's font stack names the shipped CJK font (after the system's own fonts).
-CSS_FONT_STACK = ('system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", '
-                  f'Arial, "{CJK_FONT_NAME}", sans-serif')
+#: A page's font stack: the shipped CJK font first, but its ``@font-face`` covers only the CJK
+#: range (``unicode-range``), so Latin text keeps the system's fonts. (Named after system-ui, a
+#: browser may take a system font without the glyphs for Chinese and draw boxes.)
+CSS_FONT_STACK = (f'"{CJK_FONT_NAME}", system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", '
+                  '"Helvetica Neue", Arial, sans-serif')
+#: The characters the page takes from the CJK font (see :func:`_wants_cjk_font`).
+CSS_UNICODE_RANGE = "U+2E80-FFFF"
 
 
 def _wants_cjk_font(char: str) -> bool:
@@ -300,7 +304,8 @@ def _font_face(chars: str) -> str:
     subset.save_font(font, buf, options)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     return (f'@font-face {{ font-family: "{CJK_FONT_NAME}"; font-style: normal; '
-            f"font-weight: 100 900; src: url(data:font/woff;base64,{data}) format(\"woff\"); }}")
+            f"font-weight: 100 900; unicode-range: {CSS_UNICODE_RANGE}; "
+            f"src: url(data:font/woff;base64,{data}) format(\"woff\"); }}")
 
 
 def cjk_font_face(text: str) -> str:

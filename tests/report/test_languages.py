@@ -70,7 +70,8 @@ def test_chinese_figures_use_the_shipped_font(small: tuple[pd.DataFrame, dict[st
     for text in ("冬季", "平均功率", "绿电（直供）", "负荷", "1月", "储存电量", "园区", "按年匹配"):
         assert text in labels, text
     assert "'Greenlink Sans SC'" in "".join(svgs)
-    assert '"Greenlink Sans SC", sans-serif' in html  # the page's font stack
+    assert 'font: 14px/1.5 "Greenlink Sans SC", system-ui' in html  # the page's font stack
+    assert "unicode-range: U+2E80-FFFF" in html  # Latin text keeps the system's fonts
     face = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
     assert face is not None
     font = TTFont(io.BytesIO(base64.b64decode(face.group(1))))

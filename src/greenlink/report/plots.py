@@ -60,6 +60,8 @@ COLOURS: dict[str, str] = {
 #: draws them with the same font (embedded by :func:`greenlink.i18n.embed_cjk_font`).
 _RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "greenlink",
                        "font.family": i18n.SANS_FAMILY, "font.sans-serif": i18n.SANS_FAMILY}
+_SVG_FONTS = ", ".join(f"'{name}'" for name in i18n.SANS_FAMILY)
+_SVG_FONTS_FOR_BROWSERS = ", ".join(f"'{name}'" for name in reversed(i18n.SANS_FAMILY))
 _MONTH_ABBR = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
                N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
 _MAX_LINE_POINTS = 1000
@@ -136,6 +138,10 @@ def figure_to_svg(fig: Figure, prefix: str) -> str:
     svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
     svg = svg.replace('id="', f'id="{prefix}-').replace('href="#', f'href="#{prefix}-')
     svg = svg.replace("url(#", f"url(#{prefix}-")
+    # matplotlib took Latin from DejaVu and the rest from the CJK font; a browser given DejaVu
+    # first may draw Chinese with it (boxes), so the CJK font, whose @font-face on the page
+    # covers only the CJK range, comes first
+    svg = svg.replace(_SVG_FONTS, _SVG_FONTS_FOR_BROWSERS)
     return svg.replace("<svg ", f'<svg class="plot" role="img" aria-label="{prefix}" ', 1)
 
 
