@@ -1,11 +1,13 @@
 """The dashboard in a real browser, in English and in Chinese (the browser's Accept-Language):
-the log-in page, the list of parks, a park's page with a simulation, and a tenant's page, each at
-1280 px, with the report's layout measure (``tests/report/test_layout_browser.py``): nothing
-wider than the page, nothing cut off, no two pieces of text overlapping; Chinese characters drawn
-with the font the dashboard serves (the test machine has no CJK font). Screenshots are saved in
-the test's temporary folder as ``dashboard_{page}_{lang}.png``: ``dashboard_login_en.png``,
-``dashboard_parks_en.png``, ``dashboard_park_en.png``, ``dashboard_tenant_en.png`` and the same
-with ``zh-CN``."""
+the log-in page, the list of parks, a park's page with a simulation, a tenant's page, the
+certificates, CBAM, shipments, audit and job pages, each at 1280 px, with the layout measure of
+``tests/report/test_layout_browser.py``: nothing wider than the page, nothing cut off, no two
+pieces of text overlapping; Chinese characters drawn with the font the dashboard serves (the
+test machine has no CJK font). Screenshots are saved in the test's temporary folder as
+``dashboard_{page}_{lang}.png``: ``dashboard_login_en.png``, ``dashboard_parks_en.png``,
+``dashboard_park_en.png``, ``dashboard_tenant_en.png``, ``dashboard_certificates_en.png``,
+``dashboard_cbam_en.png``, ``dashboard_shipments_en.png``, ``dashboard_audit_en.png``,
+``dashboard_job_en.png`` and the same with ``zh-CN``."""
 
 from __future__ import annotations
 
@@ -33,14 +35,18 @@ __all__ = ["browser"]  # the Chromium fixture, shared with test_browser.py
 OPERATOR = f"operator@{DEMO_DOMAIN}"
 TENANT = f"alu_extruder@{DEMO_DOMAIN}"
 #: (page name, who signs in, path: ``{park}`` is the demo park's id)
+IMPORTER = f"importer@{DEMO_DOMAIN}"
 PAGES = [("login", None, "/login"), ("parks", OPERATOR, "/parks"),
          ("park", OPERATOR, "/parks/{park}"),
-         ("tenant", TENANT, "/parks/{park}/users/alu_extruder")]
+         ("tenant", TENANT, "/parks/{park}/users/alu_extruder"),
+         ("certificates", OPERATOR, "/parks/{park}/certificates"),
+         ("cbam", TENANT, "/parks/{park}/cbam"), ("shipments", IMPORTER, "/shipments"),
+         ("audit", OPERATOR, "/audit"), ("job", OPERATOR, "/jobs/{job}")]
 ACCEPT = {"en": "en-GB,en;q=0.9", "zh-CN": "zh-CN,zh;q=0.9"}
 
 
 @pytest.fixture(scope="module")
-def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, int]]:
     """uvicorn on a free loopback port serving the demo service, the example park simulated."""
     import uvicorn
 
@@ -64,7 +70,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, i
     while not srv.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", park_id
+    yield f"http://127.0.0.1:{port}", park_id, job.id
     srv.should_exit = True
     thread.join(timeout=30)
     ctx.close()
@@ -80,16 +86,16 @@ def _log_in(page: Any, base: str, email: str) -> None:
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 @pytest.mark.parametrize(("name", "who", "path"), PAGES, ids=[p[0] for p in PAGES])
-def test_dashboard_page_fits_in_each_language(browser: Any, dashboard: tuple[str, int],
+def test_dashboard_page_fits_in_each_language(browser: Any, dashboard: tuple[str, int, int],
                                               tmp_path: Path, lang: str, name: str,
                                               who: str | None, path: str) -> None:
-    base, park_id = dashboard
+    base, park_id, job_id = dashboard
     context = browser.new_context(viewport={"width": SCREEN_WIDTH_PX, "height": 900},
                                   extra_http_headers={"Accept-Language": ACCEPT[lang]})
     page = context.new_page()
     if who:
         _log_in(page, base, who)
-    answer = page.goto(base + path.format(park=park_id))
+    answer = page.goto(base + path.format(park=park_id, job=job_id))
     assert answer is not None and answer.status == 200
     page.evaluate("() => document.fonts.ready.then(() => true)")
     assert page.evaluate("() => document.documentElement.lang") == lang
