@@ -256,3 +256,74 @@ def display_width(text: str) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+# ----------------------------------------------------------------------------- HTML fonts
+
+#: A page's font stack: the shipped CJK font first, but its ``@font-face`` covers only the CJK
+#: range (``unicode-range``), so Latin text keeps the system's fonts. (Named after system-ui, a
+#: browser may take a system font without the glyphs for Chinese and draw boxes.)
+CSS_FONT_STACK = (f'"{CJK_FONT_NAME}", system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", '
+                  '"Helvetica Neue", Arial, sans-serif')
+#: The characters the page takes from the CJK font (see :func:`_wants_cjk_font`).
+CSS_UNICODE_RANGE = "U+2E80-FFFF"
+
+
+def _wants_cjk_font(char: str) -> bool:
+    """Characters the page takes from the CJK font: CJK symbols and punctuation, kana,
+    ideographs, full-width forms (from U+2E80 on; Latin and general punctuation stay with the
+    system's fonts)."""
+    return ord(char) >= 0x2E80
+
+
+@cache
+def _cjk_cmap() -> frozenset[int]:
+    from fontTools.ttLib import TTFont
+
+    with TTFont(cjk_font_path(), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+@cache
+def _font_face(chars: str) -> str:
+    import base64
+
+    from fontTools import subset
+
+    options = subset.Options()
+    options.flavor = "woff"  # zlib-compressed; WOFF2 would need brotli
+    options.layout_features = []
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]  # keep the copyright and licence notice
+    options.name_languages = ["*"]
+    options.notdef_outline = True
+    font = subset.load_font(cjk_font_path(), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    buf = io.BytesIO()
+    subset.save_font(font, buf, options)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return (f'@font-face {{ font-family: "{CJK_FONT_NAME}"; font-style: normal; '
+            f"font-weight: 100 900; unicode-range: {CSS_UNICODE_RANGE}; "
+            f"src: url(data:font/woff;base64,{data}) format(\"woff\"); }}")
+
+
+def cjk_font_face(text: str) -> str:
+    """A CSS ``@font-face`` rule carrying the shipped CJK font subset to the characters of
+    ``text`` that it draws (WOFF, base64), or ``""`` when ``text`` has none."""
+    cmap = _cjk_cmap()
+    chars = "".join(sorted({c for c in text if _wants_cjk_font(c) and ord(c) in cmap}))
+    return _font_face(chars) if chars else ""
+
+
+def embed_cjk_font(page: str) -> str:
+    """``page`` (an HTML document) with the CJK font subset to its own characters embedded as a
+    ``<style>`` before ``</head>``, so that Chinese text and SVG labels naming the font family
+    draw on a machine without CJK fonts, offline. Unchanged when the page has no such
+    characters (an English page)."""
+    rule = cjk_font_face(page)
+    if not rule:
+        return page
+    head_end = page.find("</head>")
+    style = f"<style>{rule}</style>\n"
+    return page[:head_end] + style + page[head_end:] if head_end >= 0 else style + page

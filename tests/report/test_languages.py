@@ -50,3 +50,54 @@ def test_language_from_context(small: tuple[pd.DataFrame, dict[str, Any]]) -> No
     with i18n.use_lang("zh-CN"):
         assert '<html lang="zh-CN">' in render_report(*small)
     assert '<html lang="en">' in render_report(*small)
+
+
+def test_chinese_figures_use_the_shipped_font(small: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    """Figure labels in Chinese, measured with the shipped CJK font (no glyph is missing from
+    the fonts matplotlib lays them out with) and drawn by the page with the same font, which the
+    page embeds: a WOFF subset holding every CJK character of the page."""
+    import base64
+    import io
+    import warnings
+
+    from fontTools.ttLib import TTFont
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
+        html = render_report(*small, lang="zh-CN")
+    svgs = re.findall(r"<svg.*?</svg>", html, flags=re.S)
+    labels = "".join(re.findall(r"<text[^>]*>([^<]*)</text>", "".join(svgs)))
+    for text in ("冬季", "平均功率", "绿电（直供）", "负荷", "1月", "储存电量", "园区", "按年匹配"):
+        assert text in labels, text
+    assert "'Greenlink Sans SC'" in "".join(svgs)
+    assert 'font: 14px/1.5 "Greenlink Sans SC", system-ui' in html  # the page's font stack
+    assert "unicode-range: U+2E80-FFFF" in html  # Latin text keeps the system's fonts
+    face = re.search(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+    assert face is not None
+    font = TTFont(io.BytesIO(base64.b64decode(face.group(1))))
+    cmap = font.getBestCmap()
+    used = {c for c in re.sub(r"<style.*?</style>", "", html, flags=re.S) if ord(c) >= 0x2E80}
+    assert used and all(ord(c) in cmap for c in used), sorted(c for c in used
+                                                              if ord(c) not in cmap)
+    assert len(face.group(1)) < 400_000  # a subset, not the 2.2 MB font
+
+
+def test_english_report_embeds_only_its_few_chinese_glyphs(
+        small: tuple[pd.DataFrame, dict[str, Any]]) -> None:
+    """The English subtitle names the term 绿电直连: those four glyphs, no more."""
+    html = render_report(*small, lang="en")
+    faces = re.findall(r"url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+    assert len(faces) == 1 and len(faces[0]) < 20_000
+    assert "@font-face" not in i18n.embed_cjk_font("<html><head></head><body>Park</body></html>")
+
+
+def test_chinese_finance_and_optimisation_sections() -> None:
+    from greenlink.report.finance import _fmt_years, headline_rows
+    from greenlink.report.optimization import _cost_label
+
+    with i18n.use_lang("zh-CN"):
+        assert _cost_label("fee_system_operation") == "直连线路费用：系统运行费"
+        assert _cost_label("fee_new_thing").startswith("直连线路费用：")
+        assert _fmt_years(None) == "项目寿命内无法回收"
+        assert _fmt_years(6.25) == "6.2 年"
+    assert headline_rows is not None

@@ -3,11 +3,14 @@
 media, nothing is wider than the page, nothing is cut off in a scrolled box, and no two pieces of
 text overlap — table cells, headings and every label of the inline figures (issue 14, point 7).
 
-Two reports: the Jiangsu example park simulated (five users with long names, 13 policy rules,
-products, CBAM tables of up to 16 columns) and a small park through ``greenlink finance
---optimize`` (the optimisation and lifetime-finance sections). Screenshots of each are saved in
-the test's temporary folder: ``jiangsu_1280.png``, ``jiangsu_a4_print.png``,
-``optimised_1280.png``, ``optimised_a4_print.png`` (and ``jiangsu_a4.pdf``, printed by Chromium).
+Two reports, each in English and in Chinese: the Jiangsu example park simulated (five users with
+long names, 13 policy rules, products, CBAM tables of up to 16 columns) and a small park through
+``greenlink finance --optimize`` (the optimisation and lifetime-finance sections). Screenshots of
+each are saved in the test's temporary folder, ``{report}_{lang}_{width}.png``:
+``jiangsu_en_1280.png``, ``jiangsu_en_a4_print.png``, ``jiangsu_zh-CN_1280.png``,
+``jiangsu_zh-CN_a4_print.png``, ``optimised_en_1280.png``, ``optimised_en_a4_print.png``,
+``optimised_zh-CN_1280.png``, ``optimised_zh-CN_a4_print.png`` (and ``jiangsu_a4.pdf``, printed
+by Chromium). The Chinese pages draw with the CJK font they embed: the test machine has none.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from greenlink import i18n
 from greenlink.workflows.finance import run_finance, write_finance
 from greenlink.workflows.run import run_scenario, write_outputs
 from tests.scenario.parks import park_toml, write_park
@@ -106,32 +110,46 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``{report}`` (English) and ``{report}_zh-CN``: the same results written in each
+    language."""
     folder = tmp_path_factory.mktemp("reports")
-    write_outputs(run_scenario(EXAMPLE), folder / "jiangsu")
+    simulated = run_scenario(EXAMPLE)
     park = write_park(folder / "park", park_toml() + OPTIMIZE)
-    write_finance(run_finance(park, optimise=True), folder / "optimised")
-    return {"jiangsu": folder / "jiangsu" / "report.html",
-            "optimised": folder / "optimised" / "report.html"}
+    optimised = run_finance(park, optimise=True)
+    out = {}
+    for lang in i18n.LANGUAGES:
+        suffix = "" if lang == "en" else f"_{lang}"
+        with i18n.use_lang(lang):
+            write_outputs(simulated, folder / f"jiangsu{suffix}")
+            write_finance(optimised, folder / f"optimised{suffix}")
+        out[f"jiangsu{suffix}"] = folder / f"jiangsu{suffix}" / "report.html"
+        out[f"optimised{suffix}"] = folder / f"optimised{suffix}" / "report.html"
+    return out
 
 
 def _measure(browser: Any, report: Path, width: int, media: str, shot: Path) -> dict[str, Any]:
     page = browser.new_page(viewport={"width": width, "height": 900})
     page.emulate_media(media=media)
     page.goto(report.as_uri())
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     result: dict[str, Any] = page.evaluate(LAYOUT_JS)
+    result["fonts"] = page.evaluate(
+        "() => [...document.fonts].map(f => [f.family.replace(/\"/g, ''), f.status])")
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     return result
 
 
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
 @pytest.mark.parametrize("which", ["jiangsu", "optimised"])
 @pytest.mark.parametrize(("width", "media", "suffix"), [
     (SCREEN_WIDTH_PX, "screen", "1280"), (A4_WIDTH_PX, "print", "a4_print")])
 def test_report_fits_and_no_text_overlaps(browser: Any, reports: dict[str, Path],
                                           tmp_path: Path, which: str, width: int, media: str,
-                                          suffix: str) -> None:
-    shot = tmp_path / f"{which}_{suffix}.png"
-    got = _measure(browser, reports[which], width, media, shot)
+                                          suffix: str, lang: str) -> None:
+    shot = tmp_path / f"{which}_{lang}_{suffix}.png"
+    report = reports[which if lang == "en" else f"{which}_{lang}"]
+    got = _measure(browser, report, width, media, shot)
     assert got["viewport"] == width
     assert got["page_width"] <= width, got["too_wide"][:5]
     assert got["too_wide"] == []
@@ -140,6 +158,8 @@ def test_report_fits_and_no_text_overlaps(browser: Any, reports: dict[str, Path]
     # the measurement saw the page: text of the tables and every figure's labels
     assert got["texts"] > 300 and got["svg_texts"] > 40
     assert shot.stat().st_size > 50_000
+    # the embedded CJK font (every page shows 绿电直连) loaded and drew
+    assert ["Greenlink Sans SC", "loaded"] in got["fonts"], got["fonts"]
 
 
 def test_policy_table_and_user_labels_are_whole_at_1280(browser: Any,
@@ -166,3 +186,57 @@ def test_a4_pdf_prints(browser: Any, reports: dict[str, Path], tmp_path: Path) -
     page.pdf(path=str(pdf), format="A4", print_background=True)
     page.close()
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 100_000
+
+
+def test_chinese_report_is_in_chinese(browser: Any, reports: dict[str, Path]) -> None:
+    """The zh-CN pages: figure labels, the optimisation and finance headings, and no Chinese
+    character drawn with a font that lacks it."""
+    page = browser.new_page(viewport={"width": SCREEN_WIDTH_PX, "height": 900})
+    page.goto(reports["optimised_zh-CN"].as_uri())
+    assert page.evaluate("() => document.documentElement.lang") == "zh-CN"
+    headings = page.evaluate("() => [...document.querySelectorAll('h2')].map(h => h.textContent)")
+    assert "容量优化（HiGHS）" in headings and "全生命周期财务" in headings
+    labels = page.evaluate("() => [...document.querySelectorAll('svg text')]"
+                           ".map(t => t.textContent).join(' ')")
+    assert "平均功率" in labels and "项目现金流（税后）" in labels
+    assert no_tofu(page) > 100
+    page.goto(reports["jiangsu_zh-CN"].as_uri())
+    assert no_tofu(page) > 300
+    page.close()
+
+
+#: Each element with Chinese in its own text: how many such characters.
+_CJK_OWN_TEXT = r"""
+() => [...document.querySelectorAll('body *')].map((el, i) => {
+  el.dataset.cjk = i;
+  const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+  return [i, [...own].filter(c => c.codePointAt(0) >= 0x2E80 && !/\s/.test(c)).length];
+}).filter(([, n]) => n > 0)
+"""
+
+
+_OUTER = "i => document.querySelector(`[data-cjk='${i}']`).outerHTML.slice(0, 160)"
+
+
+def no_tofu(page: Any) -> int:
+    """Every Chinese character of the page's HTML text is drawn with the embedded CJK font (the
+    browser's own account of the fonts it used, per element); returns how many elements were
+    checked. Machines without CJK fonts would otherwise draw boxes."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+    elements = page.evaluate(_CJK_OWN_TEXT)
+    wrong = []
+    for index, count in elements:
+        node = cdp.send("DOM.querySelector",
+                        {"nodeId": root, "selector": f'[data-cjk="{index}"]'})["nodeId"]
+        fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        if not fonts:  # not drawn: in a closed <details>
+            continue
+        drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] == "Greenlink Sans SC")
+        if drawn < count:
+            wrong.append((page.evaluate(_OUTER, index), count, fonts))
+    cdp.detach()
+    assert wrong == [], wrong[:5]
+    return len(elements)

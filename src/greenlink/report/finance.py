@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.report.numbers import format_fixed
 from greenlink.report.plots import _new_figure, _style_axes, figure_to_svg
 from greenlink.summary import FinanceSummary
@@ -27,7 +29,9 @@ def _fmt_rate(value: float | None) -> str:
 
 
 def _fmt_years(value: float | None) -> str:
-    return "never within the project life" if value is None else f"{value:.1f} years"
+    if value is None:
+        return _("never within the project life")
+    return _("{n} years").format(n=f"{value:.1f}")
 
 
 def _fmt_price(value: float | None, currency: str) -> str:
@@ -38,26 +42,29 @@ def headline_rows(s: FinanceSummary) -> list[tuple[str, str]]:
     """(label, text) of the headline figures."""
     c = s.currency
     rows = [
-        ("initial capex", _fmt_money(s.initial_capex, c)),
-        (f"project NPV at {s.discount_rate_nominal:.2%} (nominal)", _fmt_money(s.npv_project, c)),
-        ("project IRR (after tax)", _fmt_rate(s.irr_project)),
-        ("equity NPV", _fmt_money(s.npv_equity, c)),
-        ("equity IRR", _fmt_rate(s.irr_equity)),
-        ("payback", _fmt_years(s.payback_years)),
-        ("discounted payback", _fmt_years(s.discounted_payback_years)),
-        ("LCOE of green supply (nominal / real)",
+        (_("initial capex"), _fmt_money(s.initial_capex, c)),
+        (_("project NPV at {rate} (nominal)").format(rate=f"{s.discount_rate_nominal:.2%}"),
+         _fmt_money(s.npv_project, c)),
+        (_("project IRR (after tax)"), _fmt_rate(s.irr_project)),
+        (_("equity NPV"), _fmt_money(s.npv_equity, c)),
+        (_("equity IRR"), _fmt_rate(s.irr_equity)),
+        (_("payback"), _fmt_years(s.payback_years)),
+        (_("discounted payback"), _fmt_years(s.discounted_payback_years)),
+        (_("LCOE of green supply (nominal / real)"),
          f"{_fmt_price(s.lcoe_green_supply_nominal_per_kwh, c)} / "
          f"{_fmt_price(s.lcoe_green_supply_real_per_kwh, c)}"),
-        ("LCOE of the generators (nominal)", _fmt_price(s.lcoe_generation_nominal_per_kwh, c)),
-        ("LCOS of the battery (nominal / real)",
+        (_("LCOE of the generators (nominal)"),
+         _fmt_price(s.lcoe_generation_nominal_per_kwh, c)),
+        (_("LCOS of the battery (nominal / real)"),
          f"{_fmt_price(s.lcos_nominal_per_kwh, c)} / {_fmt_price(s.lcos_real_per_kwh, c)}"),
-        ("year-1 savings on grid purchases", _fmt_money(s.year1_savings, c)),
-        ("year-1 export revenue", _fmt_money(s.year1_export_revenue, c)),
-        (f"year-1 direct-line fees ({s.fees_source})", _fmt_money(s.year1_fees, c)),
+        (_("year-1 savings on grid purchases"), _fmt_money(s.year1_savings, c)),
+        (_("year-1 export revenue"), _fmt_money(s.year1_export_revenue, c)),
+        (_("year-1 direct-line fees ({source})").format(source=s.fees_source),
+         _fmt_money(s.year1_fees, c)),
     ]
     if s.debt_amount > 0:
-        rows += [("debt", _fmt_money(s.debt_amount, c)),
-                 ("minimum / mean DSCR", f"{s.min_dscr or 0:.2f} / {s.mean_dscr or 0:.2f}")]
+        rows += [(_("debt"), _fmt_money(s.debt_amount, c)),
+                 (_("minimum / mean DSCR"), f"{s.min_dscr or 0:.2f} / {s.mean_dscr or 0:.2f}")]
     return rows
 
 
@@ -68,22 +75,23 @@ def cash_flow_svg(yearly: pd.DataFrame, currency: str) -> str:
     years = yearly["year"].to_numpy()
     cash = yearly["cash_flow_project"].to_numpy() / 1e6
     ax.bar(years, cash, color=np.where(cash >= 0, "#2e7d32", "#c62828"), width=0.8,
-           label="project cash flow (after tax)")
+           label=_("project cash flow (after tax)"))
     ax.plot(years, np.cumsum(cash), color="#1565c0", marker="o", markersize=2.5,
-            label="cumulative")
+            label=_("cumulative"))
     if "cash_flow_equity" in yearly and np.any(yearly["debt_service"].to_numpy() > 0):
         ax.plot(years, yearly["cash_flow_equity"].to_numpy() / 1e6, color="#6a1b9a",
-                linestyle="--", label="equity cash flow")
+                linestyle="--", label=_("equity cash flow"))
     ax.axhline(0, color="#424242", linewidth=0.6)
-    ax.set_xlabel("year", fontsize=8)
-    ax.set_ylabel(f"million {currency}", fontsize=8)
+    ax.set_xlabel(_("year"), fontsize=8)
+    ax.set_ylabel(_("million {currency}").format(currency=currency), fontsize=8)
     ax.legend(fontsize=7, frameon=False)
     _style_axes(ax)
     return figure_to_svg(fig, "finance-cash")
 
 
 def _table_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in frame.columns)
+    head = "".join(f"<th>{html.escape(_(_COLUMNS.get(str(c), str(c).replace('_', ' '))))}</th>"
+                   for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
@@ -100,13 +108,18 @@ def _table_html(frame: pd.DataFrame) -> str:
             f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
-# user-facing text of the section (one place, for translation later)
-_WHAT_IT_CONTAINS = (
-    "<p class='muted'>What these figures contain: capex (with battery augmentation or "
-    "replacement), O&amp;M, the direct-line fees of the fee schedule (per-kWh fees and the T&amp;D "
-    "capacity charge), tax and debt, against the grid purchases avoided and the export revenue, "
-    "year by year over the project life. The Cost table of the energy flows counts one year's "
-    "energy at the tariff only.</p>")
+_WHAT_IT_CONTAINS = N_(
+    "What these figures contain: capex (with battery augmentation or replacement), O&M, the "
+    "direct-line fees of the fee schedule (per-kWh fees and the T&D capacity charge), tax and "
+    "debt, against the grid purchases avoided and the export revenue, year by year over the "
+    "project life. The Cost table of the energy flows counts one year's energy at the tariff "
+    "only.")
+#: Headers of the yearly cash-flow table (the xlsx keeps the column names).
+_COLUMNS = {"year": N_("year"), "revenue": N_("revenue"), "opex": N_("opex"),
+            "ebitda": N_("EBITDA"), "capex": N_("capex"), "tax_project": N_("tax (project)"),
+            "cash_flow_project": N_("cash flow (project)"),
+            "cumulative_project": N_("cumulative (project)"),
+            "debt_service": N_("debt service"), "cash_flow_equity": N_("cash flow (equity)")}
 
 _SHOWN = ("year", "revenue", "opex", "ebitda", "capex", "tax_project", "cash_flow_project",
           "cumulative_project", "debt_service", "cash_flow_equity")
@@ -119,21 +132,25 @@ def finance_html(s: FinanceSummary, yearly: pd.DataFrame) -> str:
     shown = yearly[[c for c in _SHOWN if c in yearly.columns]].copy()
     dscr = yearly["dscr"].to_numpy() if "dscr" in yearly else None
     parts = [
-        "<section id='finance'><h2>Lifetime finance</h2>",
-        f"<p>{s.project_life_years} years, money in {html.escape(s.currency)} (nominal), "
-        f"inflation {s.inflation:.1%}, real discount rate {s.real_discount_rate:.1%}; "
-        + ("sizes chosen by the optimiser" if s.sized_by_optimiser else "the scenario's sizes")
-        + ". Each year is re-dispatched with degraded PV and the battery's usable capacity; "
-        "savings are the grid purchases avoided at the tariff. Terms and their sources: "
-        "data/finance/SOURCES.md.</p>",
-        _WHAT_IT_CONTAINS,
+        "<section id='finance'><h2>" + html.escape(_("Lifetime finance")) + "</h2>",
+        "<p>" + html.escape(_(
+            "{years} years, money in {currency} (nominal), inflation {inflation}, real discount "
+            "rate {rate}; {sizes}. Each year is re-dispatched with degraded PV and the battery's "
+            "usable capacity; savings are the grid purchases avoided at the tariff. Terms and "
+            "their sources: data/finance/SOURCES.md.").format(
+            years=s.project_life_years, currency=s.currency, inflation=f"{s.inflation:.1%}",
+            rate=f"{s.real_discount_rate:.1%}",
+            sizes=_("sizes chosen by the optimiser") if s.sized_by_optimiser
+            else _("the scenario's sizes"))) + "</p>",
+        "<p class='muted'>" + html.escape(_(_WHAT_IT_CONTAINS)) + "</p>",
         f"<table class='kv'><tbody>{rows}</tbody></table>",
         f"<figure>{cash_flow_svg(yearly, s.currency)}</figure>",
-        "<h3>Yearly cash flow</h3>", _table_html(shown),
+        "<h3>" + html.escape(_("Yearly cash flow")) + "</h3>", _table_html(shown),
     ]
     if dscr is not None and np.isfinite(dscr).any():
-        parts.append(f"<p>DSCR by year: {', '.join(f'{v:.2f}' for v in dscr if np.isfinite(v))}"
-                     "</p>")
+        values = ", ".join(f"{v:.2f}" for v in dscr if np.isfinite(v))
+        parts.append("<p>" + html.escape(_("DSCR by year: {values}").format(values=values))
+                     + "</p>")
     if s.notes:
         parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in s.notes) + "</ul>")
     parts.append("</section>")

@@ -655,7 +655,8 @@ def render_report(table: pd.DataFrame, summary: Mapping[str, Any],
     """
     with i18n.use_lang(i18n.current_lang(lang)):
         template = _environment().get_template(TEMPLATE_NAME)
-        return template.render(**report_context(table, summary, title, files))
+        return i18n.embed_cjk_font(
+            template.render(**report_context(table, summary, title, files)))
 
 
 def write_report(path: str | Path, table: pd.DataFrame, summary: Mapping[str, Any],

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.report.numbers import format_fixed, format_number
 
 
@@ -14,39 +16,40 @@ def _num(x: Any, digits: int = 0) -> str:
     return format_fixed(x, digits)
 
 
-# user-facing texts of the section (one place, for translation later)
 _COST_LABELS = {
-    "pv_annuity_and_om": "PV: capex (annuity) and O&M",
-    "wind_annuity_and_om": "wind: capex (annuity) and O&M",
-    "battery_energy_annuity": "battery energy: capex (annuity)",
-    "battery_power_annuity_and_om": "battery power: capex (annuity) and O&M",
-    "battery_variable_om": "battery: variable O&M",
-    "import_energy_cost": "grid purchases (energy at the tariff)",
-    "carbon_cost": "carbon cost",
-    "fee_system_operation": "direct-line fee: system operation",
-    "fee_cross_subsidy": "direct-line fee: policy cross-subsidy",
-    "fee_re_fund": "direct-line fee: renewable energy fund",
-    "fee_other_funds": "direct-line fee: other government funds",
-    "td_capacity_charge": "T&D capacity charge",
-    "export_revenue": "export revenue",
-    "demand_charge": "demand charge",
-    "penalties_for_missed_rules": "penalties for missed rules",
-    "total": "total",
+    "pv_annuity_and_om": N_("PV: capex (annuity) and O&M"),
+    "wind_annuity_and_om": N_("wind: capex (annuity) and O&M"),
+    "battery_energy_annuity": N_("battery energy: capex (annuity)"),
+    "battery_power_annuity_and_om": N_("battery power: capex (annuity) and O&M"),
+    "battery_variable_om": N_("battery: variable O&M"),
+    "import_energy_cost": N_("grid purchases (energy at the tariff)"),
+    "carbon_cost": N_("carbon cost"),
+    "fee_system_operation": N_("direct-line fee: system operation"),
+    "fee_cross_subsidy": N_("direct-line fee: policy cross-subsidy"),
+    "fee_re_fund": N_("direct-line fee: renewable energy fund"),
+    "fee_other_funds": N_("direct-line fee: other government funds"),
+    "td_capacity_charge": N_("T&D capacity charge"),
+    "export_revenue": N_("export revenue"),
+    "demand_charge": N_("demand charge"),
+    "penalties_for_missed_rules": N_("penalties for missed rules"),
+    "total": N_("total"),
 }
-_COST_HEADING = "Cost of the modelled period: capex, O&M, energy and fees"
-_COST_NOTE = ("The total contains the capex of the chosen sizes as an annuity over their "
-              "lifetimes (discount rate {rate}), their O&M, the grid purchases at the tariff, "
-              "the direct-line fees and charges ({fees}) and the demand charge, less the export "
-              "revenue. The Cost table of the energy flows above counts the energy at the tariff "
-              "only.")
-_COST_NOTE_FINANCE = " The lifetime finance section below carries the same costs year by year."
+_COST_HEADING = N_("Cost of the modelled period: capex, O&M, energy and fees")
+_COST_NOTE = N_("The total contains the capex of the chosen sizes as an annuity over their "
+                "lifetimes (discount rate {rate}), their O&M, the grid purchases at the tariff, "
+                "the direct-line fees and charges ({fees}) and the demand charge, less the "
+                "export revenue. The Cost table of the energy flows above counts the energy at "
+                "the tariff only.")
+_COST_NOTE_FINANCE = N_("The lifetime finance section below carries the same costs year by "
+                        "year.")
 
 
 def _cost_label(key: str) -> str:
     if key in _COST_LABELS:
-        return _COST_LABELS[key]
+        return _(_COST_LABELS[key])
     if key.startswith("fee_"):
-        return "direct-line fee: " + key.removeprefix("fee_").replace("_", " ")
+        return _("direct-line fee: {name}").format(
+            name=key.removeprefix("fee_").replace("_", " "))
     return key.replace("_", " ")
 
 
@@ -76,14 +79,14 @@ def _table(head: list[str], rows: list[list[str]], numeric: set[int] | None = No
 
 def _sizes(opt: dict[str, Any]) -> list[tuple[str, str]]:
     sizes = opt["sizes"]
-    rows = [(f"PV {k}", f"{_num(v)} kWp") for k, v in sizes["pv_kw_dc"].items()]
-    rows += [(f"wind {k}", f"{_num(v)} kW") for k, v in sizes["wind_kw"].items()]
+    rows = [(_("PV {id}").format(id=k), f"{_num(v)} kWp") for k, v in sizes["pv_kw_dc"].items()]
+    rows += [(_("wind {id}").format(id=k), f"{_num(v)} kW") for k, v in sizes["wind_kw"].items()]
     batteries = sizes.get("batteries") or {}
     for bid, b in batteries.items():
-        name = f"battery {bid}" if len(batteries) > 1 else "battery"
+        name = _("battery {id}").format(id=bid) if len(batteries) > 1 else _("battery")
         rows.append((name, f"{_num(b['energy_kwh'])} kWh / {_num(b['power_kw'])} kW"))
     if not batteries:
-        rows.append(("battery", "none"))
+        rows.append((_("battery"), _("none")))
     return rows
 
 
@@ -92,82 +95,92 @@ def optimization_html(opt: dict[str, Any], with_finance: bool = False) -> str:
     finance section, which the cost note points to)."""
     cur = opt.get("currency", "")
     method = opt.get("method", {})
-    status = "all rules and targets met" if opt["feasible"] else "INFEASIBLE as posed"
-    parts = ["<section id='optimization'><h2>Optimisation (HiGHS)</h2>",
-             f"<p>Status: {html.escape(str(opt['status']))}; {status}.</p>"]
+    status = _("all rules and targets met") if opt["feasible"] else _("INFEASIBLE as posed")
+    parts = ["<section id='optimization'><h2>" + html.escape(_("Optimisation (HiGHS)"))
+             + "</h2>", "<p>" + html.escape(_("Status: {status}; {verdict}.").format(
+                 status=opt["status"], verdict=status)) + "</p>"]
     gap = method.get("gap")
     if method.get("dispatch") == "relaxed":
         dep = method.get("departures", {})
         msgs = dep.get("messages", [])
-        text = "the plain LP (relaxed dispatch)"
+        text = _("the plain LP (relaxed dispatch)")
         if msgs:
             worth = method.get("worth_of_departures")
-            extra = f" A realizable dispatch at these sizes costs {_num(worth)} {cur} more." \
+            extra = " " + _("A realizable dispatch at these sizes costs {amount} {currency} "
+                            "more.").format(amount=_num(worth), currency=cur) \
                 if worth is not None else ""
-            parts.append("<div class='note'><b>This dispatch cannot happen as computed.</b> It "
-                         + "; ".join(html.escape(m) for m in msgs) + "." + html.escape(extra)
+            parts.append("<div class='note'><b>"
+                         + html.escape(_("This dispatch cannot happen as computed."))
+                         + "</b> " + html.escape(_("It {reasons}.").format(
+                             reasons="; ".join(msgs)) + extra)
                          + "</div>")
-        parts.append(f"<p class='muted'>Method: {html.escape(text)}.</p>")
+        parts.append("<p class='muted'>" + html.escape(_("Method: {method}.").format(
+            method=text)) + "</p>")
     else:
-        found = "exact at these generation sizes" if gap is None else \
-            f"within {100 * gap:.2f} % of the least cost (lower bound " \
-            f"{_num(method.get('lower_bound'))} {cur})"
-        parts.append("<p class='muted'>Method: realizable dispatch (green serves the loads "
-                     "first; batteries charge only from green left over unless grid charging "
-                     "is allowed; never import and export together), " + html.escape(found)
-                     + ".</p>")
+        found = _("exact at these generation sizes") if gap is None else _(
+            "within {gap} % of the least cost (lower bound {bound} {currency})").format(
+            gap=f"{100 * gap:.2f}", bound=_num(method.get("lower_bound")), currency=cur)
+        parts.append("<p class='muted'>" + html.escape(_(
+            "Method: realizable dispatch (green serves the loads first; batteries charge only "
+            "from green left over unless grid charging is allowed; never import and export "
+            "together), {found}.").format(found=found)) + "</p>")
     departure = method.get("allocation_departure")
     if departure:
         parts.append(f"<div class='note'>{html.escape(departure['message'])}</div>")
     rate = (opt.get("cost_parameters") or {}).get("discount_rate")
-    fees = (opt.get("direct_line_fees") or {}).get("source") or "none"
-    parts += ["<div class='grid2'><div><h3>Sizes</h3>", _kv(_sizes(opt)), "</div><div>",
-              f"<h3>{html.escape(_COST_HEADING)}</h3>",
+    fees = (opt.get("direct_line_fees") or {}).get("source") or _("none")
+    parts += ["<div class='grid2'><div><h3>" + html.escape(_("Sizes")) + "</h3>",
+              _kv(_sizes(opt)), "</div><div>",
+              f"<h3>{html.escape(_(_COST_HEADING))}</h3>",
               _kv([(_cost_label(k), f"{_num(v)} {cur}")
                    for k, v in opt["cost_breakdown"].items()
                    if v is not None and (abs(v) > 0.5 or k == "total")]
-                  + [("levelised cost of green supply",
+                  + [(_("levelised cost of green supply"),
                       f"{_num(opt['lcoe_green_per_kwh'], 4)} {cur}/kWh")]),
-              "<p class='muted'>" + html.escape(_COST_NOTE.format(
+              "<p class='muted'>" + html.escape(_(_COST_NOTE).format(
                   rate="–" if rate is None else f"{format_number(100 * float(rate))} %",
-                  fees=fees) + (_COST_NOTE_FINANCE if with_finance else "")) + "</p>",
+                  fees=fees) + (" " + _(_COST_NOTE_FINANCE) if with_finance else "")) + "</p>",
               "</div></div>"]
     binding = opt.get("binding", [])
-    parts.append("<h3>What binds</h3>")
+    parts.append("<h3>" + html.escape(_("What binds")) + "</h3>")
     if binding:
         parts.append("<ul>" + "".join(f"<li>{html.escape(b['message'])}</li>" for b in binding)
                      + "</ul>")
     else:
-        parts.append("<p class='muted'>No size sits at a bound and no rule or target binds.</p>")
+        parts.append("<p class='muted'>" + html.escape(
+            _("No size sits at a bound and no rule or target binds.")) + "</p>")
     req_rows = [[f"{r['id']}", r["scope"], r["period"],
                  f"{r['operator']} {_threshold(r['threshold'])}",
-                 ("binds" if r["binding"] else "met") if r["met"] else
-                 f"missed by {r['relax_by_points']:.2f} points",
+                 (_("binds") if r["binding"] else _("met")) if r["met"] else
+                 _("missed by {points} points").format(points=f"{r['relax_by_points']:.2f}"),
                  _num(r["shadow_price_per_point"]) if r["binding"] else ""]
                 for r in opt["requirements"]]
     if req_rows:
-        parts += ["<h3>Rules and targets</h3>",
-                  _table(["requirement", "scope", "period", "threshold", "state",
-                          f"saving per point ({cur})"], req_rows, {5})]
+        parts += ["<h3>" + html.escape(_("Rules and targets")) + "</h3>",
+                  _table([_("requirement"), _("scope"), _("period"), _("threshold"), _("state"),
+                          _("saving per point ({currency})").format(currency=cur)],
+                         req_rows, {5})]
     if opt["relaxations_needed"]:
-        parts.append("<h3>What must relax</h3><ul>" + "".join(
+        parts.append("<h3>" + html.escape(_("What must relax")) + "</h3><ul>" + "".join(
             f"<li>{html.escape(r['message'])}</li>" for r in opt["relaxations_needed"])
             + "</ul>")
     agreement = opt.get("agreement")
     if agreement:
-        verdict = "agree" if agreement["agree"] else "differ"
+        heading = _("Optimiser and simulate at these sizes: they agree") if agreement["agree"] \
+            else _("Optimiser and simulate at these sizes: they differ")
         cost = agreement["cost"]
-        parts.append(f"<h3>Optimiser and simulate at these sizes: they {verdict}</h3>")
+        parts.append(f"<h3>{html.escape(heading)}</h3>")
         rows = [[k["scope"], k["kpi"].replace("_", " "),
                  _num(100 * k["optimiser"], 2) if k["optimiser"] is not None else "–",
                  _num(100 * k["simulate"], 2) if k["simulate"] is not None else "–",
                  _num(k["difference_points"], 2)] for k in agreement["kpis"]]
-        rows.append(["park", f"cost ({cur})", _num(cost["optimiser"]), _num(cost["simulate"]),
+        rows.append(["park", _("cost ({currency})").format(currency=cur), _num(cost["optimiser"]),
+                     _num(cost["simulate"]),
                      f"{100 * cost['relative_difference']:+.2f} %"])
-        parts.append(_table(["scope", "share (%)", "optimiser", "simulate",
-                             "difference (points)"], rows, {2, 3, 4}))
+        parts.append(_table([_("scope"), _("share (%)"), _("optimiser"), _("simulate"),
+                             _("difference (points)")], rows, {2, 3, 4}))
         if agreement["reasons"]:
-            parts.append("<p>Why they differ:</p><ul>" + "".join(
+            parts.append("<p>" + html.escape(_("Why they differ:")) + "</p><ul>" + "".join(
                 f"<li>{html.escape(r)}</li>" for r in agreement["reasons"]) + "</ul>")
     monthly = opt.get("monthly_costs") or []
     if monthly:
@@ -175,15 +188,17 @@ def optimization_html(opt: dict[str, Any], with_finance: bool = False) -> str:
                  _num(sum(v for k, v in m.items() if k.startswith("fee_"))),
                  _num(m["td_capacity_charge"]), _num(m.get("demand_charge", 0.0)),
                  _num(m["export_revenue"]), _num(m["total"])] for m in monthly]
-        parts += ["<h3>Operating cost by month</h3>",
-                  _table(["month", "import", "direct-line fees", "T&D capacity", "demand charge",
-                          "export", "total"], rows, {1, 2, 3, 4, 5, 6})]
+        parts += ["<h3>" + html.escape(_("Operating cost by month")) + "</h3>",
+                  _table([_("month"), _("import"), _("direct-line fees"), _("T&D capacity"),
+                          _("demand charge"), _("export"), _("total")], rows,
+                         {1, 2, 3, 4, 5, 6})]
     stages = method.get("stages", [])
     if stages:
         rows = [[s["name"], _num(s["columns"]), _num(s["rows"]), _num(s["solve_seconds"], 1),
                  _num(s["objective"])] for s in stages]
-        parts += ["<h3>Solves</h3>",
-                  _table(["solve", "columns", "rows", "seconds", f"objective ({cur})"], rows,
+        parts += ["<h3>" + html.escape(_("Solves")) + "</h3>",
+                  _table([_("solve"), _("columns"), _("rows"), _("seconds"),
+                          _("objective ({currency})").format(currency=cur)], rows,
                          {1, 2, 3, 4})]
     parts.append("</section>")
     return "".join(parts)

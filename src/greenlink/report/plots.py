@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -24,15 +23,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, PercentFormatter, ScalarFormatter
 
-from greenlink import flows
+from greenlink import flows, i18n
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 SEASONS: dict[str, tuple[int, int, int]] = {
-    "Winter (DJF)": (12, 1, 2),
-    "Spring (MAM)": (3, 4, 5),
-    "Summer (JJA)": (6, 7, 8),
-    "Autumn (SON)": (9, 10, 11),
+    N_("Winter (DJF)"): (12, 1, 2),
+    N_("Spring (MAM)"): (3, 4, 5),
+    N_("Summer (JJA)"): (6, 7, 8),
+    N_("Autumn (SON)"): (9, 10, 11),
 }
 
 COLOURS: dict[str, str] = {
@@ -53,8 +55,15 @@ COLOURS: dict[str, str] = {
     "physical": "#1b5e20",
 }
 
-_RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "greenlink"}
-_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Text stays text in the SVG (small, selectable); its font list names the shipped CJK font
+#: after DejaVu, so matplotlib measures Chinese labels with that font's metrics and the page
+#: draws them with the same font (embedded by :func:`greenlink.i18n.embed_cjk_font`).
+_RC: dict[Any, Any] = {"svg.fonttype": "none", "svg.hashsalt": "greenlink",
+                       "font.family": i18n.SANS_FAMILY, "font.sans-serif": i18n.SANS_FAMILY}
+_SVG_FONTS = ", ".join(f"'{name}'" for name in i18n.SANS_FAMILY)
+_SVG_FONTS_FOR_BROWSERS = ", ".join(f"'{name}'" for name in reversed(i18n.SANS_FAMILY))
+_MONTH_ABBR = (N_("Jan"), N_("Feb"), N_("Mar"), N_("Apr"), N_("May"), N_("Jun"), N_("Jul"),
+               N_("Aug"), N_("Sep"), N_("Oct"), N_("Nov"), N_("Dec"))
 _MAX_LINE_POINTS = 1000
 _USER_ROW_INCHES = 0.5  # height of one user's row in the per-user figure
 
@@ -115,9 +124,11 @@ def figure_to_svg(fig: Figure, prefix: str) -> str:
         The ``<svg ...>...</svg>`` element.
     """
     buffer = io.StringIO()
-    with matplotlib.rc_context(_RC), warnings.catch_warnings():
-        # text stays text: the browser draws glyphs (e.g. CJK) that matplotlib's font lacks
-        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+    i18n.register_cjk_font()
+    # texts made before now took the default family: every one gets the list with the CJK font
+    for text in fig.findobj(Text):
+        text.set_fontfamily(i18n.SANS_FAMILY)
+    with matplotlib.rc_context(_RC):
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight",
                     pad_inches=0.05)
     svg = buffer.getvalue()
@@ -127,6 +138,10 @@ def figure_to_svg(fig: Figure, prefix: str) -> str:
     svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg, count=2)
     svg = svg.replace('id="', f'id="{prefix}-').replace('href="#', f'href="#{prefix}-')
     svg = svg.replace("url(#", f"url(#{prefix}-")
+    # matplotlib took Latin from DejaVu and the rest from the CJK font; a browser given DejaVu
+    # first may draw Chinese with it (boxes), so the CJK font, whose @font-face on the page
+    # covers only the CJK range, comes first
+    svg = svg.replace(_SVG_FONTS, _SVG_FONTS_FOR_BROWSERS)
     return svg.replace("<svg ", f'<svg class="plot" role="img" aria-label="{prefix}" ', 1)
 
 
@@ -160,12 +175,12 @@ def _empty_panel(ax: Axes, message: str) -> None:
 # (1) typical day per season
 
 _PROFILE_SERIES: tuple[tuple[str, str, str], ...] = (
-    (flows.GENERATION_KWH, "generation", "Generation (available)"),
-    (flows.LOAD_KWH, "load", "Load"),
-    (flows.BATTERY_CHARGE_KWH, "charge", "Battery charge"),
-    (flows.BATTERY_DISCHARGE_KWH, "discharge", "Battery discharge"),
-    (flows.IMPORT_KWH, "import", "Grid import"),
-    (flows.EXPORT_KWH, "export", "Export"),
+    (flows.GENERATION_KWH, "generation", N_("Generation (available)")),
+    (flows.LOAD_KWH, "load", N_("Load")),
+    (flows.BATTERY_CHARGE_KWH, "charge", N_("Battery charge")),
+    (flows.BATTERY_DISCHARGE_KWH, "discharge", N_("Battery discharge")),
+    (flows.IMPORT_KWH, "import", N_("Grid import")),
+    (flows.EXPORT_KWH, "export", N_("Export")),
 )
 
 
@@ -233,9 +248,9 @@ def seasonal_profile_svg(table: pd.DataFrame) -> str:
     axes = fig.subplots(1, 4, sharey=True)
     for ax, season in zip(axes, SEASONS, strict=True):
         _style_axes(ax)
-        ax.set_title(season, fontsize=9)
+        ax.set_title(_(season), fontsize=9)
         if season not in profiles:
-            _empty_panel(ax, "no data in this season")
+            _empty_panel(ax, _("no data in this season"))
             continue
         profile = profiles[season]
         for name, key, label in _PROFILE_SERIES:
@@ -243,11 +258,11 @@ def seasonal_profile_svg(table: pd.DataFrame) -> str:
             if key == "generation":
                 ax.fill_between(x, y, step="post", color=COLOURS[key], alpha=0.25, linewidth=0)
             ax.step(x, y, where="post", color=COLOURS[key], linewidth=1.2 if key == "load" else 1.0,
-                    label=label)
+                    label=_(label))
         ax.set_xlim(0, 24)
         ax.set_xticks([0, 6, 12, 18, 24])
         ax.set_xticklabels(["0h", "6h", "12h", "18h", "24h"])
-    axes[0].set_ylabel(f"mean power [{unit}]", fontsize=8)
+    axes[0].set_ylabel(_("mean power [{unit}]").format(unit=unit), fontsize=8)
     handles, labels = next(((a.get_legend_handles_labels()) for a in axes if a.lines), ([], []))
     if handles:
         fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8,
@@ -292,8 +307,8 @@ def monthly_energy(table: pd.DataFrame) -> pd.DataFrame:
 def _month_labels(months: Sequence[str]) -> list[str]:
     years = {m[:4] for m in months}
     if len(years) == 1:
-        return [_MONTH_ABBR[int(m[5:7]) - 1] for m in months]
-    return [f"{_MONTH_ABBR[int(m[5:7]) - 1]}\n{m[:4]}" for m in months]
+        return [_(_MONTH_ABBR[int(m[5:7]) - 1]) for m in months]
+    return [_(_MONTH_ABBR[int(m[5:7]) - 1]) + "\n" + m[:4] for m in months]
 
 
 def monthly_energy_svg(table: pd.DataFrame) -> str:
@@ -318,21 +333,22 @@ def monthly_energy_svg(table: pd.DataFrame) -> str:
     ax = fig.add_subplot()
     _style_axes(ax)
     bottom = np.zeros(len(data))
-    for key, label in (("green_direct", "Green, direct"), ("green_battery", "Green, via battery"),
-                       ("grid", "Grid")):
+    for key, label in (("green_direct", _("Green, direct")),
+                       ("green_battery", _("Green, via battery")), ("grid", _("Grid"))):
         ax.bar(x, data[key], 0.7, bottom=bottom, color=COLOURS[key], label=label)
         bottom = bottom + data[key].to_numpy()
-    ax.bar(x, -data["export"], 0.7, color=COLOURS["export"], label="Export")
+    ax.bar(x, -data["export"], 0.7, color=COLOURS["export"], label=_("Export"))
     ax.bar(x, -data["curtailed"], 0.7, bottom=-data["export"], color=COLOURS["curtailed"],
-           label="Curtailed")
+           label=_("Curtailed"))
     ax.plot(x, data["load"], color=COLOURS["load"], marker="_", markersize=18, linestyle="none",
-            markeredgewidth=1.6, label="Load")
+            markeredgewidth=1.6, label=_("Load"))
     ax.axhline(0.0, color="#424242", linewidth=0.8)
     ax.set_xticks(x)
     ax.set_xticklabels(_month_labels(list(data.index)))
     ax.set_xlim(-0.6, len(data) - 0.4)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(v):,.0f}"))
-    ax.set_ylabel(f"energy [{unit}]\n← export / curtailed   supply →", fontsize=8)
+    ax.set_ylabel(_("energy [{unit}]").format(unit=unit) + "\n"
+                  + _("← export / curtailed   supply →"), fontsize=8)
     fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return figure_to_svg(fig, "monthly")
 
@@ -406,7 +422,7 @@ def battery_week_svg(table: pd.DataFrame, start: str | pd.Timestamp | None = Non
     _style_axes(ax)
     soc = column(week, flows.BATTERY_SOC_KWH).to_numpy()
     if len(week) == 0 or not np.any(soc > 0):
-        _empty_panel(ax, "no battery energy stored in this week")
+        _empty_panel(ax, _("no battery energy stored in this week"))
         return figure_to_svg(fig, "battery")
     green = np.minimum(column(week, flows.BATTERY_SOC_GREEN_KWH).to_numpy(), soc)
     step = pd.Timedelta(hours=flows.interval_hours(index))
@@ -414,17 +430,17 @@ def battery_week_svg(table: pd.DataFrame, start: str | pd.Timestamp | None = Non
     ends, soc, green = (_thin(v, _MAX_LINE_POINTS) for v in (ends, soc, green))
     unit, divisor = energy_unit(float(soc.max()))
     ax.fill_between(ends, 0, green / divisor, color=COLOURS["soc_green"], linewidth=0,
-                    label="Green part")
+                    label=_("Green part"))
     ax.fill_between(ends, green / divisor, soc / divisor, color=COLOURS["soc_grid"],
-                    linewidth=0, label="Grid part")
-    ax.plot(ends, soc / divisor, color="#212121", linewidth=1.0, label="Total stored")
+                    linewidth=0, label=_("Grid part"))
+    ax.plot(ends, soc / divisor, color="#212121", linewidth=1.0, label=_("Total stored"))
     ax.set_ylim(bottom=0)
     ax.set_xlim(ends[0], ends[-1])
     ax.xaxis.set_major_locator(mdates.DayLocator())
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
-    ax.set_ylabel(f"stored energy [{unit}]", fontsize=8)
-    ax.set_title(f"Week from {begin:%Y-%m-%d} (local time, state at end of interval)",
-                 fontsize=9, loc="left")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(_("%a %d %b")))
+    ax.set_ylabel(_("stored energy [{unit}]").format(unit=unit), fontsize=8)
+    ax.set_title(_("Week from {date} (local time, state at end of interval)").format(
+        date=f"{begin:%Y-%m-%d}"), fontsize=9, loc="left")
     fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return figure_to_svg(fig, "battery")
 
@@ -433,9 +449,9 @@ def battery_week_svg(table: pd.DataFrame, start: str | pd.Timestamp | None = Non
 # (4) green share per user
 
 SHARE_KINDS: tuple[tuple[str, str, str], ...] = (
-    ("annual_matched_share", "annual", "Annual-matched"),
-    ("hourly_matched_share", "hourly", "Hourly-matched"),
-    ("green_share_of_consumption", "physical", "Physically delivered"),
+    ("annual_matched_share", "annual", N_("Annual-matched")),
+    ("hourly_matched_share", "hourly", N_("Hourly-matched")),
+    ("green_share_of_consumption", "physical", N_("Physically delivered")),
 )
 
 
@@ -460,7 +476,7 @@ def user_share_table(users: Sequence[Mapping[str, Any]],
     rows: list[dict[str, float]] = []
     names: list[str] = []
     if park:
-        names.append("Park")
+        names.append(_("Park"))
         rows.append({k: _as_float(park.get(k)) for k in keys})
     for user in users:
         names.append(str(user.get("name") or user.get("id") or "?"))
@@ -542,7 +558,7 @@ def user_share_svg(users: Sequence[Mapping[str, Any]],
     ax.grid(axis="y", visible=False)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
     if groups == 0:
-        _empty_panel(ax, "no users")
+        _empty_panel(ax, _("no users"))
         return figure_to_svg(fig, "users")
     y = np.arange(groups)
     height = 0.84 / len(SHARE_KINDS)
@@ -550,7 +566,7 @@ def user_share_svg(users: Sequence[Mapping[str, Any]],
         values = table[key].to_numpy(dtype=float)
         offset = (i - (len(SHARE_KINDS) - 1) / 2) * height
         bars = ax.barh(y + offset, np.nan_to_num(values), height, color=COLOURS[colour],
-                       label=label)
+                       label=_(label))
         text = ["" if np.isnan(v) else f"{v:.0%}" for v in values]
         ax.bar_label(bars, labels=text, fontsize=6.5, padding=2, color="#424242")
     ax.set_yticks(y)
@@ -559,7 +575,7 @@ def user_share_svg(users: Sequence[Mapping[str, Any]],
     ax.set_xlim(0, 1.12)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.set_xlabel("green share of consumption", fontsize=8)
+    ax.set_xlabel(_("green share of consumption"), fontsize=8)
     fig.legend(loc="outside right upper", fontsize=8, frameon=False)
     return figure_to_svg(fig, "users")
 

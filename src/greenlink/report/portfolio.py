@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pandas as pd
 
-_CSS = ("body{font-family:system-ui,sans-serif;margin:2em;color:#212121}table{border-collapse:"
-        "collapse}td,th{border:1px solid #ddd;padding:4px 8px;font-size:13px}th{background:"
-        "#f5f5f5}.error{color:#c62828}.fail{color:#c62828;font-weight:600}.ok{color:#2e7d32}")
+from greenlink import i18n
+from greenlink.i18n import gettext as _
+
+_CSS = ("body{font-family:" + i18n.CSS_FONT_STACK + ";margin:2em;color:#212121}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:4px 8px;"
+        "font-size:13px}th{background:#f5f5f5}.error{color:#c62828}.fail{color:#c62828;font-weight:600}.ok{color:#2e7d32}")
 _SHARES = ("green_share_of_consumption", "hourly_matched_share", "self_use_share_of_generation",
            "export_share_of_generation", "irr_project", "irr_equity",
            "probability_all_rules_pass", "worst_rule_failure_probability")
@@ -24,7 +27,7 @@ def _cell(key: str, value: object) -> str:
     if key in _SHARES and isinstance(value, int | float):
         return f"{value:.1%}"
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
     return html.escape(str(value))
@@ -49,11 +52,15 @@ def write_portfolio_html(path: Path, table: pd.DataFrame, out_dir: Path) -> Path
             cells.append(f"<td{css}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     failed = int((table["status"] != "ok").sum()) if "status" in table else 0
-    text = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Portfolio"
-            f"</title><style>{_CSS}</style></head><body><h1>Portfolio of {len(table)} parks</h1>"
-            f"<p>{len(table) - failed} simulated and checked, {failed} failed (see the error "
-            f"column). Click a park for its report.</p><table><thead><tr>{head}</tr></thead>"
+    e = html.escape
+    text = (f"<!doctype html><html lang='{i18n.html_lang()}'><head><meta charset='utf-8'>"
+            "<title>" + e(_("Portfolio")) + f"</title><style>{_CSS}</style></head><body><h1>"
+            + e(_("Portfolio of {n} parks").format(n=len(table))) + "</h1><p>"
+            + e(_("{ok} simulated and checked, {failed} failed (see the error column). Click a "
+                  "park for its report.").format(ok=len(table) - failed, failed=failed))
+            + f"</p><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></body></html>\n")
+    text = i18n.embed_cjk_font(text)
     tmp = path.with_name("." + path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

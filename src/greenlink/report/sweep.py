@@ -13,6 +13,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from greenlink import i18n
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.report.plots import figure_to_svg
 
 #: Columns a sweep table shows as shares (percent) and as money.
@@ -26,7 +29,7 @@ def _plain(value: object, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         x = float(value)
         if digits == 0 and abs(x) < 100 and x != int(x):
@@ -56,12 +59,12 @@ def tradeoff_svg(table: pd.DataFrame, benefit: str, label: str,
     ok = table.dropna(subset=["total_cost", benefit])
     front = pareto_front(ok, benefit=benefit) if len(ok) else pd.Series(dtype=bool)
     if len(ok):
-        ax.scatter(100 * ok[benefit], ok["total_cost"], s=22, color="#90a4ae", label="variant",
-                   zorder=2)
+        ax.scatter(100 * ok[benefit], ok["total_cost"], s=22, color="#90a4ae",
+                   label=_("variant"), zorder=2)
         best = ok[front].sort_values(benefit)
         ax.plot(100 * best[benefit], best["total_cost"], "-o", color="#2e7d32", ms=4,
-                label="Pareto front", zorder=3)
-        for _, row in ok.iterrows():
+                label=_("Pareto front"), zorder=3)
+        for _i, row in ok.iterrows():
             ax.annotate(variant_label(row, params or []) if len(ok) <= 12 else
                         f"v{int(row['variant'])}", (100 * row[benefit], row["total_cost"]),
                         textcoords="offset points", xytext=(5, 4), fontsize=7, color="#455a64")
@@ -69,7 +72,7 @@ def tradeoff_svg(table: pd.DataFrame, benefit: str, label: str,
     ax.xaxis.set_major_formatter(PercentFormatter(decimals=1))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _p: f"{y:,.0f}"))
     ax.set_xlabel(label, fontsize=9)
-    ax.set_ylabel("total cost of the modelled period", fontsize=9)
+    ax.set_ylabel(_("total cost of the modelled period"), fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)
     return figure_to_svg(fig, f"sweep-{benefit.replace('_', '-')}")
 
@@ -103,17 +106,17 @@ def sweep_html(table: pd.DataFrame, params: list[str] | None = None,
     plots = ""
     if "total_cost" in table.columns:
         plots = "".join(
-            f"<figure>{tradeoff_svg(table, col, name, params)}<figcaption>{html.escape(cap)}"
-            "</figcaption></figure>" for col, name, cap in (
-                ("green_share_of_consumption", "green share of consumption",
-                 "Cost against the green share of consumption; each point is a variant."),
-                ("hourly_matched_share", "hourly-matched share",
-                 "Cost against the hourly-matched (24/7) share.")))
+            f"<figure>{tradeoff_svg(table, col, _(name), params)}<figcaption>"
+            f"{html.escape(_(cap))}</figcaption></figure>" for col, name, cap in (
+                ("green_share_of_consumption", N_("green share of consumption"),
+                 N_("Cost against the green share of consumption; each point is a variant.")),
+                ("hourly_matched_share", N_("hourly-matched share"),
+                 N_("Cost against the hourly-matched (24/7) share."))))
     shown = [c for c in table.columns if c not in ("binding", "relaxations", "error")
              or table[c].astype(str).str.len().any()]
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in shown)
     body = []
-    for _, row in table.iterrows():
+    for _i, row in table.iterrows():
         cells = []
         for c in shown:
             text, css = _cell(c, row[c])
@@ -122,21 +125,26 @@ def sweep_html(table: pd.DataFrame, params: list[str] | None = None,
         body.append("<tr>" + "".join(cells) + "</tr>")
     feasible = int(table["feasible"].fillna(False).astype(bool).sum()) \
         if "feasible" in table.columns else 0
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>greenlink sweep: {len(table)} variants</title><style>{_report_css()}</style>"
-        "</head><body><header>"
-        f"<h1>Sweep: {len(table)} variants</h1><p class='subtitle'>{feasible} meet every rule "
-        "and target; parameters: " + html.escape(", ".join(params) or "none") + "</p></header>"
-        + ("<p>Data: <a href='sweep.xlsx'>sweep.xlsx</a> · <a href='sweep.csv'>sweep.csv</a>"
-           "</p>" if xlsx else "") +
-        f"<section><h2>Trade-offs</h2>{plots}<p class='muted'>Pareto front: no other variant "
-        "that meets every rule and target is both cheaper and greener.</p></section>"
-        "<section><h2>Variants</h2><div class='table-wrap'><table><thead><tr>"
-        f"{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
-        "<footer><p>greenlink sweep; costs over the modelled period in the tariff's currency."
-        "</p></footer></body></html>")
+    e = html.escape
+    data = ("<p>" + e(_("Data:")) + " <a href='sweep.xlsx'>sweep.xlsx</a> · "
+            "<a href='sweep.csv'>sweep.csv</a></p>") if xlsx else ""
+    page = (
+        f"<!DOCTYPE html><html lang='{i18n.html_lang()}'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>"
+        + e(_("greenlink sweep: {n} variants").format(n=len(table)))
+        + f"</title><style>{_report_css()}</style></head><body><header><h1>"
+        + e(_("Sweep: {n} variants").format(n=len(table))) + "</h1><p class='subtitle'>"
+        + e(_("{feasible} meet every rule and target; parameters: {params}").format(
+            feasible=feasible, params=", ".join(params) or _("none")))
+        + "</p></header>" + data + "<section><h2>" + e(_("Trade-offs")) + f"</h2>{plots}"
+        "<p class='muted'>"
+        + e(_("Pareto front: no other variant that meets every rule and target is both "
+              "cheaper and greener.")) + "</p></section><section><h2>" + e(_("Variants"))
+        + f"</h2><div class='table-wrap'><table><thead><tr>{head}</tr></thead><tbody>"
+        f"{''.join(body)}</tbody></table></div></section><footer><p>"
+        + e(_("greenlink sweep; costs over the modelled period in the tariff's currency."))
+        + "</p></footer></body></html>")
+    return i18n.embed_cjk_font(page)
 
 
 def write_sweep(table: pd.DataFrame, out_dir: str | Path, params: list[str] | None = None,

@@ -84,6 +84,10 @@ def create_app(settings: Settings, ctx: ServiceContext | None = None) -> FastAPI
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("greenlink.web") / "static")),
               name="static")
+    # the CJK font greenlink ships, for Chinese pages on machines without one (greenlink.css
+    # names it for the CJK range only, so a browser fetches it when a page shows Chinese)
+    app.mount("/fonts", StaticFiles(directory=str(resources.files("greenlink") / "fonts")),
+              name="fonts")
 
     @app.exception_handler(GreenlinkError)
     async def _greenlink_error(request: Request, exc: GreenlinkError) -> object:

@@ -14,6 +14,7 @@ from greenlink.api.deps import Caller, Ctx, client_address, session_cookie_name
 from greenlink.api.ids import MAX_ID, FormId, Id
 from greenlink.api.uploads import read_uploads
 from greenlink.errors import GreenlinkError
+from greenlink.i18n import N_
 from greenlink.service import accounts, audit, cbam, certificates, jobs, parks, shipments
 from greenlink.service.context import ServiceContext
 from greenlink.service.errors import NotFound, ServiceError, TooManyRequests, public_text
@@ -41,7 +42,37 @@ def _margin(value: Any, kpi: str = "") -> str:
     return f"{v * 100:+.1f} pts" if "share" in kpi else f"{v:+,.3g}"
 
 
-templates.env.filters.update(pct=_pct, gwh=_gwh, margin=_margin)
+#: Words the pages show for states and kinds that the service stores in English.
+_LABELS = {"pass": N_("pass"), "fail": N_("fail"), "not_applicable": N_("not applicable"),
+           "no_data": N_("no data"), "succeeded": N_("succeeded"), "failed": N_("failed"),
+           "queued": N_("queued"), "running": N_("running"), "simulate": N_("simulation"),
+           "optimize": N_("optimisation"), "cbam_template": N_("CBAM template")}
+
+
+def _label(value: Any) -> str:
+    """A stored state or kind (``not_applicable``, ``succeeded``) in the page's language."""
+    text = str(value)
+    return i18n.gettext(_LABELS[text]) if text in _LABELS else text.replace("_", " ")
+
+
+_COLUMNS = {"rank": N_("Rank"), "tonnes_per_year": N_("Tonnes per year"),
+            "cost_grid_eur": N_("Cost, grid (EUR)"), "cost_dc_eur": N_("Cost, direct (EUR)"),
+            "saving_eur": N_("Saving (EUR)"),
+            "cost_default_eur": N_("Cost at the default values (EUR)")}
+
+
+def _column(name: Any) -> str:
+    """A column of a service table as a heading (``cost_dc_2030_eur``: cost, direct, 2030)."""
+    text = str(name)
+    if text in _COLUMNS:
+        return i18n.gettext(_COLUMNS[text])
+    year = text.removeprefix("cost_dc_").removesuffix("_eur")
+    if text.startswith("cost_dc_") and year.isdigit():
+        return i18n.gettext("Cost, direct, {year} (EUR)").format(year=year)
+    return text.replace("_", " ")
+
+
+templates.env.filters.update(pct=_pct, gwh=_gwh, margin=_margin, label=_label, column=_column)
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True)
