@@ -16,14 +16,8 @@ import pytest
 from greenlink.errors import InputError
 from greenlink.flows import normalise
 from greenlink.report import plots
-from greenlink.report.html import (
-    format_cell,
-    format_share,
-    header_label,
-    policy_table,
-    render_report,
-    write_report,
-)
+from greenlink.report.html import render_report, write_report
+from greenlink.report.tables import format_cell, format_share, header_label, policy_table
 
 USERS = {"fab": ("Fab & Co <Works>", 0.7), "office": ("Office 办公楼", 0.3)}
 MAX_BYTES = 3 * 1024 * 1024

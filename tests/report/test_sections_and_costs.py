@@ -14,9 +14,10 @@ from typer.testing import CliRunner
 
 from greenlink.cli.main import app
 from greenlink.report import plots
-from greenlink.report.html import format_cell, format_value, records_table, render_report
+from greenlink.report.html import render_report
 from greenlink.report.numbers import format_number, format_year, is_year_key
 from greenlink.report.optimization import optimization_html
+from greenlink.report.tables import format_cell, format_value, records_table
 from greenlink.workflows.finance import run_finance, write_finance
 from greenlink.workflows.optimise import optimize_scenario, write_optimization
 from tests.report.test_html import synthetic_flows, synthetic_summary
