@@ -4,8 +4,10 @@
     python scripts/i18n_catalogue.py --check  # exit 1 when code and catalogue disagree
 
 Messages are the string literals passed to ``_``, ``gettext``, ``N_``, ``ngettext`` and
-``pgettext`` in ``src/greenlink/**.py``, and ``_(…)`` / ``{% trans %}`` in the Jinja templates
-(``report/templates``, ``web/templates``). After an update, translate the new entries of the
+``pgettext`` in ``src/greenlink/**.py``, ``_(…)`` / ``{% trans %}`` in the Jinja templates
+(``report/templates``, ``web/templates``), and every help text of the ``greenlink`` command tree
+(Typer takes a command's help from its docstring: those are messages too; ``--help`` shows them
+translated). After an update, translate the new entries of the
 ``.po`` (empty ``msgstr``) and remove the ``fuzzy`` flag from those Babel guessed.
 """
 
@@ -15,6 +17,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -46,7 +49,33 @@ def extract() -> Catalog:
             comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
         catalog.add(message, None, [(f"src/greenlink/{filename}", None)],
                     auto_comments=comments, context=context)
+    for message, filename in cli_help():
+        catalog.add(message, None, [(filename, None)])
     return catalog
+
+
+def cli_help() -> list[tuple[str, str]]:
+    """(help text, file) of every command, group and parameter of the ``greenlink`` app, as
+    click holds them (a command's docstring cleaned as Typer does), in the English source."""
+    import typer.main
+
+    from greenlink.cli.main import app
+
+    out: list[tuple[str, str]] = []
+
+    def where(callback: object) -> str:
+        module = getattr(callback, "__module__", "") or "greenlink.cli.main"
+        return "src/" + module.replace(".", "/") + ".py"
+
+    def walk(command: Any) -> None:
+        file = where(command.callback)
+        out.extend((text, file) for text in (command.help, command.short_help) if text)
+        out.extend((p.help, file) for p in command.params if getattr(p, "help", None))
+        for sub in getattr(command, "commands", {}).values():
+            walk(sub)
+
+    walk(typer.main.get_command(app))
+    return out
 
 
 def key(message_id: str | tuple[str, ...], context: str | None) -> tuple[str, str | None]:

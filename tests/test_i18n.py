@@ -134,3 +134,19 @@ def test_cli_unknown_lang_is_a_usage_error(clean_env: pytest.MonkeyPatch) -> Non
     result = runner.invoke(app, ["--lang", "xx", "schema"])
     assert result.exit_code == 2
     assert "unknown language 'xx'" in result.output
+
+
+def test_help_in_the_chosen_language(clean_env: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    zh = runner.invoke(app, ["--lang", "zh-CN", "simulate", "--help"], terminal_width=200)
+    assert zh.exit_code == 0, zh.output
+    assert "场景 TOML 文件" in zh.output and "输出文件夹" in zh.output
+    assert "scenario TOML file" not in zh.output
+    clean_env.setenv("GREENLINK_LANG", "zh-CN")
+    root = runner.invoke(app, ["--help"], terminal_width=200)
+    assert "规划、核验并证明绿电直连" in root.output and "启动 REST API" in root.output
+    clean_env.delenv("GREENLINK_LANG")
+    en = runner.invoke(app, ["simulate", "--help"], terminal_width=200)  # back to English
+    assert "scenario TOML file" in en.output and "场景" not in en.output
+    en_root = runner.invoke(app, ["--lang", "en", "--help"], terminal_width=200)
+    assert "Start the REST API" in en_root.output

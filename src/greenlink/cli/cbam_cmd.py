@@ -8,33 +8,33 @@ from typing import Annotated, Any
 
 import typer
 
-from greenlink.cli.common import user_errors, xlsx_format
+from greenlink.cli.common import user_errors, wrote, xlsx_format
 from greenlink.i18n import N_
 from greenlink.i18n import gettext as _
 from greenlink.workflows import cbam as svc
 from greenlink.workflows.cbam import phase_in_span
 
-cbam_app = typer.Typer(help="EU CBAM and carbon accounting: goods, embedded emissions, "
-                            f"liability per year, exposure map {phase_in_span()}, Commission "
-                            "template, Scope 2.",
+cbam_app = typer.Typer(help=N_("EU CBAM and carbon accounting: goods, embedded emissions, "
+                               "liability per year, exposure map over the phase-in years, "
+                               "Commission template, Scope 2."),
                        no_args_is_help=True)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "jiangsu_park" / "park.toml"
-ScenarioOpt = Annotated[Path, typer.Option("--scenario", "-s", help="scenario TOML file "
-                                           "(default: the Jiangsu example park)")]
-FlowsOpt = Annotated[Path | None, typer.Option("--flows", help="flows.parquet/csv of a run "
-                                               "(default: simulate the scenario)")]
-InstOpt = Annotated[str, typer.Option("--installation", "-i", help="installation id")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
+ScenarioOpt = Annotated[Path, typer.Option("--scenario", "-s", help=N_("scenario TOML file "
+                                           "(default: the Jiangsu example park)"))]
+FlowsOpt = Annotated[Path | None, typer.Option("--flows", help=N_("flows.parquet/csv of a run "
+                                               "(default: simulate the scenario)"))]
+InstOpt = Annotated[str, typer.Option("--installation", "-i", help=N_("installation id"))]
+JsonOpt = Annotated[bool, typer.Option("--json", help=N_("print JSON"))]
 
 # user-facing texts of the xlsx outputs (in the catalogue, translated where printed)
 _MSG_OUT_NOT_XLSX = N_("--out {out}: these tables are written as xlsx")
 _EXPECTED_OUT = N_("a file name ending in .xlsx (or --json to print JSON)")
 _MSG_WROTE = N_("wrote {path}")
-OutOpt = Annotated[Path | None, typer.Option("--out", help="write the tables to this xlsx file "
-                                             "(units in the second, frozen header row)")]
-FormatOpt = Annotated[str | None, typer.Option("--format", help="xlsx: write the tables to "
-                                               "--out (default cbam-<command>.xlsx)")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help=N_("write the tables to this xlsx file "
+                                             "(units in the second, frozen header row)"))]
+FormatOpt = Annotated[str | None, typer.Option("--format", help=N_("xlsx: write the tables to "
+                                               "--out (default cbam-<command>.xlsx)"))]
 
 
 def _wants_xlsx(fmt: str | None, out: Path | None) -> bool:
@@ -78,12 +78,12 @@ def _print(obj: Any) -> None:
 
 @cbam_app.command()
 def goods(codes: Annotated[list[str], typer.Argument(
-              help="CN codes: 8 digits, or a 4-digit heading / 6-digit subheading to list the "
-                   "CBAM codes beneath it")],
+              help=N_("CN codes: 8 digits, or a 4-digit heading / 6-digit subheading to list the "
+                   "CBAM codes beneath it"))],
           year: Annotated[int | None, typer.Option(
-              help="CN year (the year of import); default: the latest shipped")] = None,
+              help=N_("CN year (the year of import); default: the latest shipped"))] = None,
           date: Annotated[str | None, typer.Option(
-              help="date of import, YYYY-MM-DD (sets the CN year)")] = None,
+              help=N_("date of import, YYYY-MM-DD (sets the CN year)"))] = None,
           as_json: JsonOpt = False) -> None:
     """Is each CN code a CBAM good in the CN year of import; sector, goods category, indirect
     emissions counted. A bad code reports its error; the others still answer (exit code 2 when
@@ -97,7 +97,8 @@ def goods(codes: Annotated[list[str], typer.Argument(
                 on = dt.date.fromisoformat(date)
             except ValueError:
                 from greenlink.errors import InputError, Problem
-                raise InputError(Problem(f"unreadable date {date!r}", location="--date",
+                raise InputError(Problem(_("unreadable date {date!r}").format(date=date),
+                                         location="--date",
                                          expected="YYYY-MM-DD")) from None
         rows = svc.goods(codes, year, on)
     bad = any("error" in r for r in rows)
@@ -106,10 +107,12 @@ def goods(codes: Annotated[list[str], typer.Argument(
     else:
         for r in rows:
             if "error" in r:
-                typer.echo(f"{r['input']}  error: {r['error']} (expected {r['expected']})")
+                typer.echo(_("{input}  error: {error} (expected {expected})").format(
+                    input=r["input"], error=r["error"], expected=r["expected"]))
             elif "goods" in r:
-                typer.echo(f"{r['input']}  CN {r['cn_year']}: {len(r['goods'])} CBAM code(s) "
-                           f"under {r['expanded_from']}" + "".join(
+                typer.echo(_("{input}  CN {cn_year}: {n} CBAM code(s) under {parent}").format(
+                    input=r["input"], cn_year=r["cn_year"], n=len(r["goods"]),
+                    parent=r["expanded_from"]) + "".join(
                                f"; {n}" for n in r["notes"]))
                 for g in r["goods"]:
                     typer.echo(f"  {_good_line(g)}  {g['description']}")
@@ -120,16 +123,18 @@ def goods(codes: Annotated[list[str], typer.Argument(
 
 
 def _good_line(r: dict[str, Any]) -> str:
-    status = "CBAM good" if r["is_cbam_good"] else "not a CBAM good"
-    extra = (f"{r['sector']}, {r['goods_category']}, indirect emissions "
-             f"{'counted' if r['indirect_emissions_counted'] else 'NOT counted'}"
-             if r["is_cbam_good"] else (r["note"] or ""))
+    status = _("CBAM good") if r["is_cbam_good"] else _("not a CBAM good")
+    extra = (_("{sector}, {category}, indirect emissions counted").format(
+        sector=r["sector"], category=r["goods_category"]) if r["indirect_emissions_counted"]
+        else _("{sector}, {category}, indirect emissions NOT counted").format(
+            sector=r["sector"], category=r["goods_category"])) if r["is_cbam_good"] else (
+        r["note"] or "")
     return f"{r['cn_code']}  {status} (CN {r['cn_year']})  {extra}"
 
 
 @cbam_app.command()
 def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-        audit: Annotated[bool, typer.Option("--audit", help="print the audit trail")] = False,
+        audit: Annotated[bool, typer.Option("--audit", help=N_("print the audit trail"))] = False,
         as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Specific embedded emissions per process, the electricity EF route and why."""
     with user_errors():
@@ -143,13 +148,15 @@ def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt 
             _print(report if audit else {k: v for k, v in report.items() if k != "audit"})
             return
         for p in report["processes"]:
-            typer.echo(f"{p['process']} CN {p['cn_code']}: SEE direct {p['see_direct_t_per_t']}"
-                       f", indirect {p['see_indirect_t_per_t']} (grid-only "
-                       f"{p['see_indirect_grid_t_per_t']}) t CO2e/t; counted for CBAM "
-                       f"{p['see_counted_t_per_t']}; route {p['ef_route']} "
-                       f"({p['ef_template_code']}): {p['route_reason']}")
+            typer.echo(_("{process} CN {cn}: SEE direct {direct}, indirect {indirect} "
+                         "(grid-only {grid}) t CO2e/t; counted for CBAM {counted}; route "
+                         "{route} ({code}): {reason}").format(
+                process=p["process"], cn=p["cn_code"], direct=p["see_direct_t_per_t"],
+                indirect=p["see_indirect_t_per_t"], grid=p["see_indirect_grid_t_per_t"],
+                counted=p["see_counted_t_per_t"], route=p["ef_route"],
+                code=p["ef_template_code"], reason=p["route_reason"]))
             if p["missing_evidence"]:
-                typer.echo(f"  missing evidence: {p['missing_evidence']}")
+                typer.echo(_("  missing evidence: {what}").format(what=p["missing_evidence"]))
         if audit:
             for a in report["audit"]:
                 typer.echo(f"  [{a['subject']}] {a['quantity']} = {a['value']:.6g} {a['unit']}"
@@ -158,8 +165,8 @@ def see(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt 
 
 @cbam_app.command()
 def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-              price: Annotated[float | None, typer.Option(help="CBAM price EUR/t (default: "
-                                                          "Q1 2026, 75.36)")] = None,
+              price: Annotated[float | None, typer.Option(help=N_("CBAM price EUR/t (default: "
+                                                          "Q1 2026, 75.36)"))] = None,
               as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """CBAM certificates and cost per shipment and year: grid-only vs direct connection."""
     with user_errors():
@@ -173,17 +180,19 @@ def liability(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flo
             _print(report)
             return
         for y in report["per_year"]:
-            typer.echo(f"{y['year']}: {y['tonnes']:.0f} t; certificates grid-only "
-                       f"{y['certificates_grid']:.0f}, with direct connection "
-                       f"{y['certificates_dc']:.0f}, default values {y['certificates_default']:.0f}"
-                       f"; cost EUR {y['cost_dc_eur']:,.0f} (saving {y['saving_eur']:,.0f})")
+            typer.echo(_("{year}: {tonnes:.0f} t; certificates grid-only {grid:.0f}, with "
+                         "direct connection {dc:.0f}, default values {default:.0f}; cost EUR "
+                         "{cost:,.0f} (saving {saving:,.0f})").format(
+                year=y["year"], tonnes=y["tonnes"], grid=y["certificates_grid"],
+                dc=y["certificates_dc"], default=y["certificates_default"],
+                cost=y["cost_dc_eur"], saving=y["saving_eur"]))
         for note in report["assumptions"]:
-            typer.echo(f"assumption: {note}")
+            typer.echo(_("assumption: {note}").format(note=note))
 
 
 @cbam_app.command()
 def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-             by: Annotated[str, typer.Option(help="sku or customer")] = "sku",
+             by: Annotated[str, typer.Option(help=N_("sku or customer"))] = "sku",
              as_json: JsonOpt = False, out: OutOpt = None, fmt: FormatOpt = None) -> None:
     """Rank SKUs or customers by CBAM cost over the phase-in years, with and without direct
     connection."""
@@ -198,17 +207,19 @@ def exposure(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: Flow
             _print(frame.to_dict("records"))
             return
         for r in frame.to_dict("records"):
-            typer.echo(f"{r['rank']}. {r[by]}: {r['tonnes_per_year']:.0f} t/yr; {years} EUR "
-                       f"{r['cost_grid_eur']:,.0f} grid-only, {r['cost_dc_eur']:,.0f} with direct "
-                       f"connection (saving {r['saving_eur']:,.0f})")
+            typer.echo(_("{rank}. {name}: {tonnes:.0f} t/yr; {years} EUR {grid:,.0f} "
+                         "grid-only, {dc:,.0f} with direct connection (saving "
+                         "{saving:,.0f})").format(
+                rank=r["rank"], name=r[by], tonnes=r["tonnes_per_year"], years=years,
+                grid=r["cost_grid_eur"], dc=r["cost_dc_eur"], saving=r["saving_eur"]))
 
 
 @cbam_app.command()
 def template(installation: InstOpt,
-             out: Annotated[Path, typer.Option("--out", help="xlsx file to write")],
+             out: Annotated[Path, typer.Option("--out", help=N_("xlsx file to write"))],
              scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-             recalc: Annotated[bool, typer.Option(help="recalculate with LibreOffice and "
-                                                  "compare")] = False) -> None:
+             recalc: Annotated[bool, typer.Option(help=N_("recalculate with LibreOffice and "
+                                                  "compare"))] = False) -> None:
     """Fill the Commission's communication template for an installation."""
     with user_errors():
         loaded, table = svc.context(scenario, flows)
@@ -230,9 +241,10 @@ def scope2(scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
             _print(rows)
             return
         for r in rows:
-            typer.echo(f"{r['user']}: location-based {r['location_based_t']:,.0f} t, "
-                       f"market-based {r['market_based_t']:,.0f} t, 24/7 score "
-                       f"{r['hourly_matched_score']:.1%}")
+            typer.echo(_("{user}: location-based {location:,.0f} t, market-based "
+                         "{market:,.0f} t, 24/7 score {score:.1%}").format(
+                user=r["user"], location=r["location_based_t"], market=r["market_based_t"],
+                score=r["hourly_matched_score"]))
 
 
 @cbam_app.command()
@@ -246,8 +258,8 @@ def declaration(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE,
 
 @cbam_app.command()
 def pact(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
-         company: Annotated[str, typer.Option(help="company name")] = "",
-         out: Annotated[Path | None, typer.Option(help="JSON file to write")] = None) -> None:
+         company: Annotated[str, typer.Option(help=N_("company name"))] = "",
+         out: Annotated[Path | None, typer.Option(help=N_("JSON file to write"))] = None) -> None:
     """Product carbon footprints in the WBCSD PACT ProductFootprint shape."""
     with user_errors():
         loaded, table = svc.context(scenario, flows)
@@ -257,23 +269,23 @@ def pact(installation: InstOpt, scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt
             _print(data)
         else:
             out.write_text(svc.dumps(data), encoding="utf-8")
-            typer.echo(f"wrote {out}")
+            typer.echo(wrote(out))
 
 
 @cbam_app.command()
 def claim(installation: InstOpt,
-          registry: Annotated[str, typer.Option(help="registry database URL")],
-          account: Annotated[str, typer.Option(help="registry account holding the "
-                                               "certificates")],
+          registry: Annotated[str, typer.Option(help=N_("registry database URL"))],
+          account: Annotated[str, typer.Option(help=N_("registry account holding the "
+                                               "certificates"))],
           scenario: ScenarioOpt = EXAMPLE, flows: FlowsOpt = None,
           purpose: Annotated[str, typer.Option(
-              help="product_batch | shipment")] = "product_batch",
+              help=N_("product_batch | shipment"))] = "product_batch",
           claim_id: Annotated[str | None, typer.Option(
-              "--claim-id", help="the claim's id (default: derived from the batches, so the "
-              "same claim run again changes nothing)")] = None,
+              "--claim-id", help=N_("the claim's id (default: derived from the batches, so the "
+              "same claim run again changes nothing)"))] = None,
           key_dir: Annotated[Path | None, typer.Option(
               "--key-dir", envvar="GREENLINK_KEY_DIR",
-              help="operator's key folder that signs the registry's history")] = None) -> None:
+              help=N_("operator's key folder that signs the registry's history"))] = None) -> None:
     """Cancel the certificates of the hours each batch ran in (no double claim): all hours or
     none; the same claim again changes nothing; the GEC serials behind it are printed."""
     from greenlink.errors import InputError, Problem
@@ -287,9 +299,11 @@ def claim(installation: InstOpt,
         done = svc.claim_batches(acc, table, registry, account, purpose=purpose,
                                  claim_id=claim_id, key_dir=key_dir)
         hours, result = done.hours, done.result
-        typer.echo(f"claim {result.claim_id}: {len(hours)} batch-hours, cancelled "
-                   f"{hours['cancelled_wh'].sum() / 1e6:,.3f} MWh, not backed "
-                   f"{hours['shortfall_wh'].sum() / 1e6:,.3f} MWh"
-                   + (f" — made before (registry event {result.event_seq}): nothing changed"
-                      if result.replayed else ""))
-        typer.echo(f"GEC serials: {result.serial_text() or 'none (no GEC needed)'}")
+        typer.echo(_("claim {claim}: {n} batch-hours, cancelled {cancelled:,.3f} MWh, not "
+                     "backed {short:,.3f} MWh").format(
+            claim=result.claim_id, n=len(hours), cancelled=hours["cancelled_wh"].sum() / 1e6,
+            short=hours["shortfall_wh"].sum() / 1e6)
+                   + (_(" — made before (registry event {seq}): nothing changed").format(
+                       seq=result.event_seq) if result.replayed else ""))
+        typer.echo(_("GEC serials: {serials}").format(
+            serials=result.serial_text() or _("none (no GEC needed)")))

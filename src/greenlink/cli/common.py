@@ -15,7 +15,8 @@ for table cells.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,8 @@ _EXPECTED_FORMAT = N_("xlsx (or leave --format out)")
 _MSG_LANG = N_("unknown language {lang!r}; one of: en, zh-CN")
 _MSG_WROTE = N_("wrote {path}")
 DEBUG_ENV = "GREENLINK_DEBUG"
-LANG_HELP = ("language of messages and of the reports written: en or zh-CN (else "
-             "GREENLINK_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG; else en)")
+LANG_HELP = N_("language of messages and of the reports written: en or zh-CN (else "
+                "GREENLINK_LANG, else the locale: LC_ALL, LC_MESSAGES, LANG; else en)")
 
 
 _debug = {"on": False}
@@ -119,9 +120,63 @@ def user_errors() -> Iterator[None]:
         unexpected(exc)
 
 
+def lang_in_args(args: Sequence[str]) -> str | None:
+    """The value of the ``greenlink`` app's own ``--lang`` option in its arguments (those before
+    the subcommand's name), or None."""
+    items = list(args)
+    for i, arg in enumerate(items):
+        if arg == "--lang":
+            return items[i + 1] if i + 1 < len(items) else None
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+        if arg == "--" or not arg.startswith("-"):
+            return None
+    return None
+
+
+#: The English help texts of the click objects whose help :func:`localize_help` translated.
+_help_en: weakref.WeakKeyDictionary[Any, tuple[str | None, ...]] = weakref.WeakKeyDictionary()
+
+
+def _translated(obj: Any, fields: tuple[str, ...]) -> None:
+    if obj not in _help_en:
+        _help_en[obj] = tuple(getattr(obj, field, None) for field in fields)
+    for field, english in zip(fields, _help_en[obj], strict=True):
+        if english:
+            setattr(obj, field, _(english))
+
+
+def localize_help(command: Any) -> None:
+    """Put the help texts of ``command``, its parameters and its subcommands (all the way
+    down) in the current language. Typer takes them from the ``help=`` texts (marked ``N_``)
+    and the commands' docstrings (``scripts/i18n_catalogue.py`` extracts those from the command
+    tree) when the app is built; click shows whatever the objects hold when it renders help, so
+    translating them before the arguments are parsed puts ``--help`` in the chosen language.
+    The English originals are kept: translating again in another language is exact."""
+    _translated(command, ("help", "short_help"))
+    for param in command.params:
+        _translated(param, ("help",))
+    for sub in getattr(command, "commands", {}).values():
+        localize_help(sub)
+
+
 class GuardedGroup(TyperGroup):
     """The ``greenlink`` command group: whatever a command raises that is not a click exit
-    becomes a clear message and exit code 2 (:func:`user_errors` for the whole command)."""
+    becomes a clear message and exit code 2 (:func:`user_errors` for the whole command).
+
+    Before it parses its arguments it sets the language (``--lang`` among them, else the
+    environment) and translates the help texts of the whole command tree, so ``greenlink
+    --lang zh-CN simulate --help`` and ``GREENLINK_LANG=zh-CN greenlink --help`` are Chinese."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:  # typer's own click Context
+        if parent is None:
+            try:
+                set_lang(lang_in_args(args))
+            except ValueError:  # the --lang option itself says so, in the language of the env
+                set_lang(None)
+            localize_help(self)
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: Any) -> Any:  # typer's own click Context
         with user_errors():

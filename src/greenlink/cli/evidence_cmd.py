@@ -19,22 +19,24 @@ import typer
 from greenlink import jsonio
 from greenlink.cli.common import plain_console as console
 from greenlink.cli.common import user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 evidence_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                           help="Signed evidence packs: build, and verify offline.")
+                           help=N_("Signed evidence packs: build, and verify offline."))
 keys_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                       help="Operator signing keys (Ed25519) for evidence packs.")
+                       help=N_("Operator signing keys (Ed25519) for evidence packs."))
 
 KeyDir = Annotated[Path | None, typer.Option(
     "--key-dir", envvar="GREENLINK_KEY_DIR",
-    help="key folder (default ~/.greenlink/keys)")]
+    help=N_("key folder (default ~/.greenlink/keys)"))]
 Keyring = Annotated[Path | None, typer.Option(
     "--keyring", envvar="GREENLINK_KEYRING",
-    help="verifier's keyring of trusted fingerprints (default "
-         "<config dir>/greenlink/trusted_keys.json)")]
+    help=N_("verifier's keyring of trusted fingerprints (default "
+         "<config dir>/greenlink/trusted_keys.json)"))]
 #: Exit codes of ``evidence verify``.
 EXIT_PASS, EXIT_FAIL, EXIT_UNTRUSTED = 0, 1, 3
 
@@ -53,9 +55,9 @@ def generate(key_dir: KeyDir = None) -> None:
     with user_errors():
         folder = _key_dir(key_dir)
         info = generate_key(folder)
-        console.print(f"signing key written to {folder}")
-        console.print(f"fingerprint {info.fingerprint}  (give it to verifiers out of band)",
-                      highlight=False)
+        console.print(_("signing key written to {folder}").format(folder=folder))
+        console.print(_("fingerprint {fingerprint}  (give it to verifiers out of band)").format(
+            fingerprint=info.fingerprint), highlight=False)
 
 
 @keys_app.command()
@@ -67,7 +69,8 @@ def show(key_dir: KeyDir = None) -> None:
         folder = _key_dir(key_dir)
         for k in show_keys(folder):
             console.print(f"{k.status:8} #{k.sequence}  {k.fingerprint}", highlight=False)
-        console.print(f"public key file: {folder / PUBLIC_NAME}", highlight=False)
+        console.print(_("public key file: {path}").format(path=folder / PUBLIC_NAME),
+                      highlight=False)
 
 
 @keys_app.command()
@@ -77,9 +80,10 @@ def rotate(key_dir: KeyDir = None) -> None:
 
     with user_errors():
         old, new = rotate_key(_key_dir(key_dir))
-        console.print(f"retired {old.fingerprint}", highlight=False)
-        console.print(f"active  {new.fingerprint}  (give it to verifiers out of band)",
+        console.print(_("retired {fingerprint}").format(fingerprint=old.fingerprint),
                       highlight=False)
+        console.print(_("active  {fingerprint}  (give it to verifiers out of band)").format(
+            fingerprint=new.fingerprint), highlight=False)
 
 
 def _keyring(path: Path | None) -> Path:
@@ -93,13 +97,13 @@ def _read_public(path: Path) -> Ed25519PublicKey:
     from greenlink.signing.keys import load_public_key
 
     if not path.is_file():
-        raise InputError(Problem("key file not found", file=str(path)))
+        raise InputError(Problem(_("key file not found"), file=str(path)))
     return load_public_key(path.read_bytes(), str(path))
 
 
 @keys_app.command("trust")
-def trust_cmd(pubkey: Annotated[Path, typer.Argument(help="operator's public key (PEM)")],
-              label: Annotated[str, typer.Option("--label", help="who the key is")] = "",
+def trust_cmd(pubkey: Annotated[Path, typer.Argument(help=N_("operator's public key (PEM)"))],
+              label: Annotated[str, typer.Option("--label", help=N_("who the key is"))] = "",
               keyring: Keyring = None) -> None:
     """Trust a public key for `evidence verify`: add its fingerprint to your keyring.
 
@@ -111,12 +115,13 @@ def trust_cmd(pubkey: Annotated[Path, typer.Argument(help="operator's public key
     with user_errors():
         fp = fingerprint(_read_public(pubkey))
         path = trust(fp, label or pubkey.stem, _keyring(keyring))
-        console.print(f"trusted {fp} ({label or pubkey.stem}) in {path}", highlight=False,
+        console.print(_("trusted {fingerprint} ({label}) in {path}").format(
+            fingerprint=fp, label=label or pubkey.stem, path=path), highlight=False,
                       soft_wrap=True)
 
 
 @keys_app.command("untrust")
-def untrust_cmd(key: Annotated[str, typer.Argument(help="fingerprint, or a public key file")],
+def untrust_cmd(key: Annotated[str, typer.Argument(help=N_("fingerprint, or a public key file"))],
                 keyring: Keyring = None) -> None:
     """Remove a key from your keyring: packs it signed verify as UNTRUSTED again."""
     from greenlink.signing.keys import fingerprint
@@ -125,7 +130,8 @@ def untrust_cmd(key: Annotated[str, typer.Argument(help="fingerprint, or a publi
     with user_errors():
         fp = key if is_fingerprint(key) else fingerprint(_read_public(Path(key)))
         path = untrust(fp, _keyring(keyring))
-        console.print(f"no longer trusted: {fp} (keyring {path})", highlight=False, soft_wrap=True)
+        console.print(_("no longer trusted: {fingerprint} (keyring {path})").format(
+            fingerprint=fp, path=path), highlight=False, soft_wrap=True)
 
 
 @keys_app.command("trusted")
@@ -138,12 +144,13 @@ def trusted_cmd(keyring: Keyring = None) -> None:
         keys = read_trusted(path)
         for fp, label in keys.items():
             console.print(f"{fp}  {label}", highlight=False, soft_wrap=True)
-        console.print(f"{len(keys)} trusted key(s) in {path}", highlight=False, soft_wrap=True)
+        console.print(_("{n} trusted key(s) in {path}").format(n=len(keys), path=path),
+                      highlight=False, soft_wrap=True)
 
 
 @evidence_app.command()
-def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)")],
-          out: Annotated[Path, typer.Option("--out", help="pack file to write (.zip)")],
+def build(claim: Annotated[Path, typer.Option("--claim", help=N_("claim file (TOML)"))],
+          out: Annotated[Path, typer.Option("--out", help=N_("pack file to write (.zip)"))],
           key_dir: KeyDir = None) -> None:
     """Build a signed evidence pack for a claim."""
     from greenlink.workflows.evidence import build_from_claim_file
@@ -151,25 +158,26 @@ def build(claim: Annotated[Path, typer.Option("--claim", help="claim file (TOML)
     with user_errors():
         built = build_from_claim_file(claim, _key_dir(key_dir), out)
         console.print(built.claim["statement"], highlight=False)
-        console.print(f"pack {out} ({built.files} files, {len(built.data):,} bytes), signed by "
-                      f"{built.fingerprint}", highlight=False)
+        console.print(_("pack {out} ({files} files, {size:,} bytes), signed by "
+                        "{fingerprint}").format(out=out, files=built.files, size=len(built.data),
+                                                fingerprint=built.fingerprint), highlight=False)
 
 
 @evidence_app.command()
 def verify(pack: Path,
            key: Annotated[Path | None, typer.Option(
-               "--key", help="operator's public key (PEM); else the signer must be in the "
-                             "keyring")] = None,
+               "--key", help=N_("operator's public key (PEM); else the signer must be in the "
+                             "keyring"))] = None,
            keyring: Keyring = None,
            against: Annotated[list[Path] | None, typer.Option(
-               "--against", help="other packs: flag certificate ranges claimed twice")] = None,
+               "--against", help=N_("other packs: flag certificate ranges claimed twice"))] = None,
            # the limits' defaults are those of greenlink.evidence.pack.PackLimits
            max_member_mb: Annotated[float, typer.Option(
-               "--max-member-mb", help="largest member, MiB unpacked")] = 256.0,
+               "--max-member-mb", help=N_("largest member, MiB unpacked"))] = 256.0,
            max_pack_mb: Annotated[float, typer.Option(
-               "--max-pack-mb", help="largest pack, MiB unpacked")] = 1024.0,
+               "--max-pack-mb", help=N_("largest pack, MiB unpacked"))] = 1024.0,
            max_ratio: Annotated[float, typer.Option(
-               "--max-ratio", help="largest compression ratio of a member over 1 MiB")] = 100.0,
+               "--max-ratio", help=N_("largest compression ratio of a member over 1 MiB"))] = 100.0,
            as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Verify a pack offline: trusted signature, hashes, recomputed claim and statement.
 
@@ -198,25 +206,30 @@ def verify(pack: Path,
                                "files_checked": report.files_checked,
                                "notes": list(report.notes)}, indent=2))
     elif report.status == "PASS":
-        console.print(f"PASS {pack}: signature by {report.fingerprint} (trusted: "
-                      f"{report.trusted_by}), {report.files_checked} file hashes, claim "
-                      "recomputed and equal, statement and summary regenerated and equal",
+        console.print(_("PASS {pack}: signature by {fingerprint} (trusted: {trusted_by}), "
+                        "{files} file hashes, claim recomputed and equal, statement and summary "
+                        "regenerated and equal").format(
+                          pack=pack, fingerprint=report.fingerprint,
+                          trusted_by=report.trusted_by, files=report.files_checked),
                       highlight=False, soft_wrap=True)
         console.print(str(report.claim.get("statement", "")), highlight=False, soft_wrap=True)
         for note in report.notes:
-            console.print(f"note: {note}", highlight=False, soft_wrap=True)
+            console.print(_("note: {note}").format(note=note), highlight=False, soft_wrap=True)
     elif report.status == "UNTRUSTED":
-        console.print(f"UNTRUSTED {pack}: signed by {report.fingerprint}, a key you have not "
-                      f"trusted (not given with --key, not in the keyring {ring}).",
+        console.print(_("UNTRUSTED {pack}: signed by {fingerprint}, a key you have not trusted "
+                        "(not given with --key, not in the keyring {ring}).").format(
+                          pack=pack, fingerprint=report.fingerprint, ring=ring),
                       highlight=False, markup=False, soft_wrap=True)
-        console.print("The pack is internally consistent, but anyone can make a consistent "
-                      "pack with a key of their own: its claim is not verified. If "
-                      f"{report.fingerprint} is the operator's fingerprint (compare it out of "
-                      "band), run `greenlink keys trust OPERATOR.pub` or pass --key.",
+        console.print(_("The pack is internally consistent, but anyone can make a consistent "
+                        "pack with a key of their own: its claim is not verified. If "
+                        "{fingerprint} is the operator's fingerprint (compare it out of band), "
+                        "run `greenlink keys trust OPERATOR.pub` or pass --key.").format(
+                          fingerprint=report.fingerprint),
                       highlight=False, markup=False, soft_wrap=True)
     else:
         console.print(f"FAIL {pack}: {report.failure}", highlight=False, markup=False,
                       soft_wrap=True)
         for note in report.notes:
-            console.print(f"note: {note}", highlight=False, markup=False, soft_wrap=True)
+            console.print(_("note: {note}").format(note=note), highlight=False, markup=False,
+                          soft_wrap=True)
     raise typer.Exit(code=code)

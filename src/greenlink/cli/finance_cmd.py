@@ -12,17 +12,21 @@ import typer
 from rich.table import Table
 
 from greenlink.cli.common import console, progress_bar, user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 
-def finance(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-            out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-finance"),
+def finance(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+            out: Annotated[Path, typer.Option(
+                help=N_("output folder"))] = Path("greenlink-finance"),
             terms: Annotated[Path | None, typer.Option(
-                help="finance terms TOML (tables of data/finance/defaults.toml; keys left out "
-                "keep their defaults)")] = None,
+                help=N_("finance terms TOML (tables of data/finance/defaults.toml; keys left out "
+                "keep their defaults)"))] = None,
             optimize: Annotated[bool, typer.Option(
-                "--optimize", help="size the plants with the optimiser first, then finance "
-                "the optimum")] = False,
-            ruleset: Annotated[str | None, typer.Option(help="rule-set id or TOML file")] = None,
+                "--optimize", help=N_("size the plants with the optimiser first, then finance "
+                "the optimum"))] = False,
+            ruleset: Annotated[str | None, typer.Option(
+                help=N_("rule-set id or TOML file"))] = None,
             quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Yearly cash flow over the project life: NPV, IRR, payback, LCOE, LCOS, debt and DSCR;
     finance.json, finance.xlsx and a finance section in report.html."""
@@ -36,12 +40,12 @@ def finance(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")]
     if quiet:
         return
     table = Table(title="lifetime finance", show_header=True)
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table.add_column(_("figure"))
+    table.add_column(_("value"), justify="right")
     for label, text in headline_rows(case.summary()):
         table.add_row(label, text)
     console.print(table)
     for note in case.result.notes:
         console.print(f"  {note}", style="dim", highlight=False)
     for name, path in written.items():
-        console.print(f"wrote {name}: {path}", highlight=False)
+        console.print(_("wrote {name}: {path}").format(name=name, path=path), highlight=False)

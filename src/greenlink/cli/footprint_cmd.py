@@ -10,6 +10,8 @@ from typing import Annotated, Any
 import typer
 
 from greenlink.cli.common import user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.jsonio import dumps
 from greenlink.workflows import footprint as svc
 
@@ -29,7 +31,8 @@ def _parse_sets(items: list[str] | None) -> dict[str, str]:
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise InputError(Problem(f"cannot read --set {item!r}", location="--set",
+            raise InputError(Problem(_("cannot read --set {item!r}").format(item=item),
+                                     location="--set",
                                      expected="RULE=VALUE, e.g. ppa_counted=true"))
         out[key.strip()] = value.strip()
     return out
@@ -56,19 +59,19 @@ def _line(f: dict[str, Any]) -> list[str]:
 
 
 def footprint(
-    regime: Annotated[str, typer.Option("--regime", "-r", help="regime id or TOML file "
-                                        "(greenlink regimes list)")],
-    user: Annotated[str | None, typer.Option("--user", "-u", help="the park user whose "
-                                             "products to show")] = None,
-    sku: Annotated[str | None, typer.Option("--sku", help="one product")] = None,
-    scenario: Annotated[Path, typer.Option("--scenario", "-s", help="scenario TOML file "
-                                           "(default: the Jiangsu example park)")] = EXAMPLE,
-    flows: Annotated[Path | None, typer.Option("--flows", help="flows.parquet/csv of a run "
-                                               "(default: simulate the scenario)")] = None,
+    regime: Annotated[str, typer.Option("--regime", "-r", help=N_("regime id or TOML file "
+                                        "(greenlink regimes list)"))],
+    user: Annotated[str | None, typer.Option("--user", "-u", help=N_("the park user whose "
+                                             "products to show"))] = None,
+    sku: Annotated[str | None, typer.Option("--sku", help=N_("one product"))] = None,
+    scenario: Annotated[Path, typer.Option("--scenario", "-s", help=N_("scenario TOML file "
+                                           "(default: the Jiangsu example park)"))] = EXAMPLE,
+    flows: Annotated[Path | None, typer.Option("--flows", help=N_("flows.parquet/csv of a run "
+                                               "(default: simulate the scenario)"))] = None,
     set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="your reading of an unsettled rule: RULE=VALUE (repeatable), e.g. "
-                      "ppa_counted=true")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+        "--set", help=N_("your reading of an unsettled rule: RULE=VALUE (repeatable), e.g. "
+                      "ppa_counted=true"))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("print JSON"))] = False,
 ) -> None:
     """Product footprints per declared unit, with the electricity modelled by the regime's rule;
     every unsettled rule it used is named."""

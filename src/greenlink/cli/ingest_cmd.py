@@ -24,35 +24,35 @@ from greenlink.workflows.meters import ColumnMapping
 _MSG_LAYOUT = N_("--layout must be auto, long or wide")
 _MSG_DECIMAL = N_("--decimal must be '.' or ','")
 
-ingest_app = typer.Typer(add_completion=False, help="Ingest meter files into the park's store.")
+ingest_app = typer.Typer(add_completion=False, help=N_("Ingest meter files into the park's store."))
 
 
 @ingest_app.command()
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="CSV (UTF-8, GBK or GB18030), xlsx or "
-                                                "Parquet meter files")],
-    scenario: Annotated[Path, typer.Option("--scenario", "-s", help="scenario TOML")],
-    store: Annotated[Path | None, typer.Option(help="DuckDB store (default "
-                                               "greenlink-store/<scenario>/meters.duckdb)")
+    files: Annotated[list[Path], typer.Argument(help=N_("CSV (UTF-8, GBK or GB18030), xlsx or "
+                                                "Parquet meter files"))],
+    scenario: Annotated[Path, typer.Option("--scenario", "-s", help=N_("scenario TOML"))],
+    store: Annotated[Path | None, typer.Option(help=N_("DuckDB store (default "
+                                               "greenlink-store/<scenario>/meters.duckdb)"))
                      ] = None,
-    layout: Annotated[str, typer.Option(help="auto | long | wide")] = "auto",
-    timezone: Annotated[str | None, typer.Option(help="zone of naive time stamps (default: "
-                                                 "the park's)")] = None,
-    time_column: Annotated[str, typer.Option(help="name of the time column")] = "timestamp",
-    meter_column: Annotated[str, typer.Option(help="long layout: meter id column")
+    layout: Annotated[str, typer.Option(help=N_("auto | long | wide"))] = "auto",
+    timezone: Annotated[str | None, typer.Option(help=N_("zone of naive time stamps (default: "
+                                                 "the park's)"))] = None,
+    time_column: Annotated[str, typer.Option(help=N_("name of the time column"))] = "timestamp",
+    meter_column: Annotated[str, typer.Option(help=N_("long layout: meter id column"))
                             ] = "meter_id",
-    value_column: Annotated[str, typer.Option(help="long layout: value column")] = "value",
-    unit_column: Annotated[str, typer.Option(help="long layout: optional unit column")
+    value_column: Annotated[str, typer.Option(help=N_("long layout: value column"))] = "value",
+    unit_column: Annotated[str, typer.Option(help=N_("long layout: optional unit column"))
                            ] = "unit",
-    fill: Annotated[bool, typer.Option("--fill", help="fill short gaps linearly (flagged)")
+    fill: Annotated[bool, typer.Option("--fill", help=N_("fill short gaps linearly (flagged)"))
                     ] = False,
-    tolerance: Annotated[float | None, typer.Option(help="balance closure tolerance, fraction "
-                                                    "(default 0.02)")] = None,
-    report: Annotated[Path | None, typer.Option(help="write the validation report (.json, or "
-                                                "issues as .csv)")] = None,
-    sheet: Annotated[str | None, typer.Option(help="xlsx files: the worksheet (default: the "
-                                              "first)")] = None,
-    decimal: Annotated[str, typer.Option(help="decimal mark of the files: '.' or ','")] = ".",
+    tolerance: Annotated[float | None, typer.Option(help=N_("balance closure tolerance, fraction "
+                                                    "(default 0.02)"))] = None,
+    report: Annotated[Path | None, typer.Option(help=N_("write the validation report (.json, or "
+                                                "issues as .csv)"))] = None,
+    sheet: Annotated[str | None, typer.Option(help=N_("xlsx files: the worksheet (default: the "
+                                              "first)"))] = None,
+    decimal: Annotated[str, typer.Option(help=N_("decimal mark of the files: '.' or ','"))] = ".",
 ) -> None:
     """Read, validate and store meter files; print the validation summary per meter."""
     from greenlink.scenario.load import load_scenario
@@ -84,4 +84,4 @@ def ingest(
         console.print(table)
         if report is not None:
             result.write(report)
-            say(f"report: {report}")
+            say(_("report: {report}").format(report=report))

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["app", "console", "err_console", "fail", "progress_bar", "user_errors"]
 
 app = typer.Typer(cls=GuardedGroup, add_completion=False, no_args_is_help=True,
-                  help="Plan, verify and prove green-power direct connection (绿电直连).")
+                  help=N_("Plan, verify and prove green-power direct connection (绿电直连)."))
 
 # user-facing texts of this module (in the catalogue, translated where printed)
 _MSG_INIT = N_("wrote {files} in {folder}; next: greenlink validate {toml}")
@@ -80,37 +80,37 @@ def _mount_subcommands() -> None:
     from greenlink.cli.serve_cmd import serve, users_app
     from greenlink.cli.settle_cmd import contracts_app, settle
 
-    app.command("serve", help="Start the REST API and web dashboard.")(serve)
-    app.add_typer(users_app, name="users", help="Service accounts: create users, demo users.")
+    app.command("serve", help=N_("Start the REST API and web dashboard."))(serve)
+    app.add_typer(users_app, name="users", help=N_("Service accounts: create users, demo users."))
 
     app.add_typer(evidence_app, name="evidence",
-                  help="Signed evidence packs: build, verify offline.")
-    app.add_typer(keys_app, name="keys", help="Signing keys: generate, show, rotate; "
-                  "keys you trust for verify: trust, untrust, trusted.")
-    app.command("optimize", help="Size PV, battery (and wind) at least cost under the rules "
-                "and targets; dispatch every interval (HiGHS).")(optimize)
-    app.command("sweep", help="Run many optimisation variants on Dask; trade-off table and "
-                "Pareto front.")(sweep)
-    app.command("finance", help="Lifetime cash flows: NPV, IRR, payback, LCOE, LCOS, tax, "
-                "debt and DSCR over the project life.")(finance)
-    app.command("risk", help="Compliance risk from many weather years: distributions, the "
-                "probability of failing each rule, the margin needed at P90.")(risk)
+                  help=N_("Signed evidence packs: build, verify offline."))
+    app.add_typer(keys_app, name="keys", help=N_("Signing keys: generate, show, rotate; "
+                  "keys you trust for verify: trust, untrust, trusted."))
+    app.command("optimize", help=N_("Size PV, battery (and wind) at least cost under the rules "
+                "and targets; dispatch every interval (HiGHS)."))(optimize)
+    app.command("sweep", help=N_("Run many optimisation variants on Dask; trade-off table and "
+                "Pareto front."))(sweep)
+    app.command("finance", help=N_("Lifetime cash flows: NPV, IRR, payback, LCOE, LCOS, tax, "
+                "debt and DSCR over the project life."))(finance)
+    app.command("risk", help=N_("Compliance risk from many weather years: distributions, the "
+                "probability of failing each rule, the margin needed at P90."))(risk)
     app.add_typer(portfolio_app, name="portfolio",
-                  help="Many parks on Dask: simulate, check, finance, risk; one results table.")
-    app.command("ingest", help="Ingest meter files into the park's store.")(ingest)
+                  help=N_("Many parks on Dask: simulate, check, finance, risk; one results table."))
+    app.command("ingest", help=N_("Ingest meter files into the park's store."))(ingest)
     app.add_typer(registry_app, name="registry",
-                  help="Granular certificates: issue, transfer, claim, verify.")
+                  help=N_("Granular certificates: issue, transfer, claim, verify."))
 
     app.command("settle")(settle)
-    app.add_typer(contracts_app, name="contracts", help="Contracts: list, what-ifs.")
+    app.add_typer(contracts_app, name="contracts", help=N_("Contracts: list, what-ifs."))
 
-    app.add_typer(rules_app, name="rules", help="List, show and compare policy rule sets.")
-    app.add_typer(cbam_app, name="cbam", help="EU CBAM: goods, embedded emissions, liability, "
-                  "exposure, Scope 2, PACT, the Commission's template.")
-    app.add_typer(regimes_app, name="regimes", help="List, show and compare footprint regimes "
-                  "(CBAM, EU Battery Regulation, GHG Protocol Scope 2 hourly, PACT).")
-    app.command("footprint", help="Product footprints per declared unit under a regime's "
-                "electricity rule (e.g. the Battery Regulation per kWh).")(footprint)
+    app.add_typer(rules_app, name="rules", help=N_("List, show and compare policy rule sets."))
+    app.add_typer(cbam_app, name="cbam", help=N_("EU CBAM: goods, embedded emissions, liability, "
+                  "exposure, Scope 2, PACT, the Commission's template."))
+    app.add_typer(regimes_app, name="regimes", help=N_("List, show and compare footprint regimes "
+                  "(CBAM, EU Battery Regulation, GHG Protocol Scope 2 hourly, PACT)."))
+    app.command("footprint", help=N_("Product footprints per declared unit under a regime's "
+                "electricity rule (e.g. the Battery Regulation per kWh)."))(footprint)
 
 
 def example_dir(name: str = "jiangsu") -> Path:
@@ -187,7 +187,7 @@ def _simulate_to(scenario: Path, out: Path, quiet: bool, xlsx: bool = False) -> 
 
 
 @app.command()
-def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-demo"),
+def demo(out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-demo"),
          quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate the bundled Jiangsu example park, write flows, summary and report, and build and
     verify a signed evidence pack for one cement shipment."""
@@ -203,12 +203,13 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
         say(pack.statement)
         cbam = result.summary.cbam
         for f in cbam.footprints if cbam is not None else []:
-            console.print(f"{f.name} (CN {f.cn_code}): not a CBAM good, CBAM cost EUR "
-                          f"{f.cbam_exposure_eur:,.0f}; {f.regime_title} [{f.regime_status}]: "
-                          f"{f.total or 0:,.1f} {f.unit} ({f.boundary}; grid only "
-                          f"{f.electricity_grid_only or 0:,.1f}, green share counted "
-                          f"{f.green_share_counted or 0:.0%})", highlight=False, soft_wrap=True,
-                          markup=False)
+            console.print(_("{name} (CN {cn}): not a CBAM good, CBAM cost EUR {cost:,.0f}; "
+                            "{regime} [{status}]: {total:,.1f} {unit} ({boundary}; grid only "
+                            "{grid:,.1f}, green share counted {share:.0%})").format(
+                name=f.name, cn=f.cn_code, cost=f.cbam_exposure_eur, regime=f.regime_title,
+                status=f.regime_status, total=f.total or 0, unit=f.unit, boundary=f.boundary,
+                grid=f.electricity_grid_only or 0, share=f.green_share_counted or 0),
+                          highlight=False, soft_wrap=True, markup=False)
         say(_("verify with: {command}").format(
             command=f"greenlink evidence verify {path} --key {pack.public_key}"))
     if not pack.ok:
@@ -216,11 +217,11 @@ def demo(out: Annotated[Path, typer.Option(help="output folder")] = Path("greenl
 
 
 @app.command()
-def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-             out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-out"),
+def simulate(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+             out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-out"),
              fmt: Annotated[str | None, typer.Option(
-                 "--format", help="xlsx: also flows.xlsx and summary.xlsx for Excel (units in "
-                 "the second header row; the report links them)")] = None,
+                 "--format", help=N_("xlsx: also flows.xlsx and summary.xlsx for Excel (units in "
+                 "the second header row; the report links them)"))] = None,
              quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate a scenario year: flows.parquet/csv, summary.json and report.html in OUT."""
     with user_errors():
@@ -228,7 +229,7 @@ def simulate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
 
 
 @app.command()
-def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run")]) -> None:
+def report(folder: Annotated[Path, typer.Argument(help=N_("folder of a simulate run"))]) -> None:
     """Re-render report.html from a run's flows.parquet and summary.json."""
     from greenlink.workflows.run import rerender_report
 
@@ -238,9 +239,9 @@ def report(folder: Annotated[Path, typer.Argument(help="folder of a simulate run
 
 
 @app.command()
-def validate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-             series: Annotated[bool, typer.Option(help="also read every file the scenario "
-                                                  "names (series, weather, batches, …)")] = True
+def validate(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+             series: Annotated[bool, typer.Option(help=N_("also read every file the scenario "
+                                                  "names (series, weather, batches, …)"))] = True
              ) -> None:
     """Check a scenario file and every file it names; list every problem at once."""
     from greenlink.workflows.validate import validate_scenario
@@ -258,11 +259,11 @@ def validate(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
 
 
 @app.command()
-def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-          ruleset: Annotated[str | None, typer.Option(help="rule-set id or TOML file")] = None,
+def check(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+          ruleset: Annotated[str | None, typer.Option(help=N_("rule-set id or TOML file"))] = None,
           set_: Annotated[list[str] | None, typer.Option(
-              "--set", help="what-if: RULE=VALUE overrides a threshold (repeatable)")] = None,
-          as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+              "--set", help=N_("what-if: RULE=VALUE overrides a threshold (repeatable)"))] = None,
+          as_json: Annotated[bool, typer.Option("--json", help=N_("print JSON"))] = False) -> None:
     """Simulate and check the policy rules: exit 0 all pass, 1 some fail, 2 bad input."""
     from greenlink.workflows.run import run_scenario
 
@@ -282,11 +283,11 @@ def check(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
 
 
 @app.command()
-def init(folder: Annotated[Path, typer.Argument(help="folder to create")],
+def init(folder: Annotated[Path, typer.Argument(help=N_("folder to create"))],
          example: Annotated[str, typer.Option(
-             help="minimal: one factory, rooftop PV and a battery (validates and simulates as "
+             help=N_("minimal: one factory, rooftop PV and a battery (validates and simulates as "
                   "written); jiangsu: the full example park with meters, contracts and CBAM "
-                  "batches and shipments")] = "minimal") -> None:
+                  "batches and shipments"))] = "minimal") -> None:
     """Write a commented starter scenario and the files it names into FOLDER."""
     with user_errors():
         source = example_dir(example)
@@ -306,10 +307,10 @@ def init(folder: Annotated[Path, typer.Argument(help="folder to create")],
 
 
 @app.command()
-def schema(out: Annotated[Path | None, typer.Option(help="write to this file")] = None,
-           markdown: Annotated[bool, typer.Option(help="field reference in Markdown")] = False,
+def schema(out: Annotated[Path | None, typer.Option(help=N_("write to this file"))] = None,
+           markdown: Annotated[bool, typer.Option(help=N_("field reference in Markdown"))] = False,
            summary: Annotated[bool, typer.Option(
-               "--summary", help="the JSON Schema of summary.json instead")] = False) -> None:
+               "--summary", help=N_("the JSON Schema of summary.json instead"))] = False) -> None:
     """Print (or write) the JSON Schema of the scenario file (or its Markdown reference), or of
     a run's summary.json."""
     from greenlink.scenario.schema import scenario_json_schema, scenario_reference_markdown

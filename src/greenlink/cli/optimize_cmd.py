@@ -25,10 +25,12 @@ from rich.table import Table
 from rich.text import Text
 
 from greenlink.cli.common import err_console, user_errors, xlsx_format
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 console = Console(markup=False)  # user text prints as it is (no Rich markup)
 optimize_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                           help="Optimal sizing and dispatch (HiGHS), and sweeps on Dask.")
+                           help=N_("Optimal sizing and dispatch (HiGHS), and sweeps on Dask."))
 
 
 def _money(x: float) -> str:
@@ -38,8 +40,8 @@ def _money(x: float) -> str:
 def _print_result(opt: dict[str, Any]) -> None:
     cur = opt["currency"]
     table = Table(title="optimal sizes and costs", show_header=True)
-    table.add_column("item")
-    table.add_column("value", justify="right")
+    table.add_column(_("item"))
+    table.add_column(_("value"), justify="right")
     for pid, kw in opt["sizes"]["pv_kw_dc"].items():
         table.add_row(f"PV {pid}", f"{kw:,.0f} kWp")
     for wid, kw in opt["sizes"]["wind_kw"].items():
@@ -55,22 +57,26 @@ def _print_result(opt: dict[str, Any]) -> None:
     if method.get("dispatch") == "relaxed":
         dep = method.get("departures", {})
         for msg in dep.get("messages", []):
-            console.print(f"[yellow]not realizable:[/] the dispatch {msg}", highlight=False)
+            console.print(Text(_("not realizable:"), style="yellow"),
+                          Text(_("the dispatch {message}").format(message=msg)), highlight=False)
         worth = method.get("worth_of_departures")
         if worth is not None:
-            console.print(f"a realizable dispatch at these sizes costs {_money(worth)} {cur} more",
-                          highlight=False)
+            console.print(_("a realizable dispatch at these sizes costs {money} {currency} "
+                            "more").format(money=_money(worth), currency=cur), highlight=False)
     elif method.get("gap") is not None:
-        console.print(f"realizable dispatch; within {100 * method['gap']:.2f} % of the least cost "
-                      f"(lower bound {_money(method['lower_bound'])} {cur})", highlight=False)
+        console.print(_("realizable dispatch; within {gap:.2f} % of the least cost (lower bound "
+                        "{bound} {currency})").format(gap=100 * method["gap"],
+                                                      bound=_money(method["lower_bound"]),
+                                                      currency=cur), highlight=False)
     else:
-        console.print("realizable dispatch; exact at these generation sizes", highlight=False)
+        console.print(_("realizable dispatch; exact at these generation sizes"), highlight=False)
     departure = method.get("allocation_departure")
     if departure:
-        console.print(f"[yellow]note:[/] {departure['message']}", highlight=False)
+        console.print(Text(_("note:"), style="yellow"), Text(str(departure["message"])),
+                      highlight=False)
     binding = opt.get("binding", [])
     if binding:
-        console.print("[bold]what binds[/]")
+        console.print(_("[bold]what binds[/]"))
         for b in binding:
             console.print(f"  • {b['message']}", highlight=False, soft_wrap=True)
     agreement = opt.get("agreement")
@@ -78,15 +84,18 @@ def _print_result(opt: dict[str, Any]) -> None:
         cost = agreement["cost"]
         worst = max((abs(k["difference_points"]) for k in agreement["kpis"]
                      if k["difference_points"] is not None), default=0.0)
-        head = "agrees with" if agreement["agree"] else "differs from"
-        console.print(f"the optimiser {head} simulate at these sizes: shares within "
-                      f"{worst:.2f} points, cost {_money(cost['optimiser'])} against "
-                      f"{_money(cost['simulate'])} {cur} "
-                      f"({100 * cost['relative_difference']:+.2f} %)", highlight=False)
+        head = (_("the optimiser agrees with simulate at these sizes: shares within {worst:.2f} "
+                  "points, cost {optimiser} against {simulate} {currency} ({relative:+.2f} %)")
+                if agreement["agree"] else
+                _("the optimiser differs from simulate at these sizes: shares within {worst:.2f} "
+                  "points, cost {optimiser} against {simulate} {currency} ({relative:+.2f} %)"))
+        console.print(head.format(worst=worst, optimiser=_money(cost["optimiser"]),
+                                  simulate=_money(cost["simulate"]), currency=cur,
+                                  relative=100 * cost["relative_difference"]), highlight=False)
         for reason in agreement.get("reasons", []):
             console.print(f"  • {reason}", highlight=False, soft_wrap=True)
     for relax in opt["relaxations_needed"]:
-        console.print(Text("infeasible: ", style="red"), Text(str(relax["message"])),
+        console.print(Text(_("infeasible: "), style="red"), Text(str(relax["message"])),
                       highlight=False, soft_wrap=True)
 
 
@@ -115,10 +124,11 @@ def _progress(enabled: bool) -> Iterator[tuple[Callable[[str], None], Callable[[
 
 
 @optimize_app.command("optimize")
-def optimize(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-             out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-opt"),
-             ruleset: Annotated[str | None, typer.Option(help="rule-set id or TOML file")] = None,
-             threads: Annotated[int, typer.Option(help="HiGHS threads")] = 1,
+def optimize(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+             out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-opt"),
+             ruleset: Annotated[str | None, typer.Option(
+                 help=N_("rule-set id or TOML file"))] = None,
+             threads: Annotated[int, typer.Option(help=N_("HiGHS threads"))] = 1,
              quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Size PV, batteries (and wind) and dispatch the year at least cost under the rules."""
     from greenlink.workflows.optimise import optimize_scenario, write_optimization
@@ -135,20 +145,20 @@ def optimize(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")
 
 
 @optimize_app.command("sweep")
-def sweep(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+def sweep(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
           param: Annotated[list[str], typer.Option(
-              "--param", help="PATH=V1,V2,... (repeatable), e.g. battery.cost=300,400 or "
-              "grid.export_limit_kw=0,5000")],
-          out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-sweep"),
+              "--param", help=N_("PATH=V1,V2,... (repeatable), e.g. battery.cost=300,400 or "
+              "grid.export_limit_kw=0,5000"))],
+          out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-sweep"),
           scheduler: Annotated[str | None, typer.Option(
-              help="Dask scheduler address; 'local' runs in this process; by default the first "
+              help=N_("Dask scheduler address; 'local' runs in this process; by default the first "
               "variant runs here and the rest go to a local Dask cluster only where that is "
-              "faster")] = None,
+              "faster"))] = None,
           workers: Annotated[int | None, typer.Option(
-              help="local cluster workers (given: the rest of the variants run on a local "
-              "cluster)")] = None,
+              help=N_("local cluster workers (given: the rest of the variants run on a local "
+              "cluster)"))] = None,
           fmt: Annotated[str | None, typer.Option(
-              "--format", help="xlsx: also write sweep.xlsx for Excel")] = None,
+              "--format", help=N_("xlsx: also write sweep.xlsx for Excel"))] = None,
           quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Optimise every combination of the parameters; write a table and a report."""
     from rich.progress import MofNCompleteColumn

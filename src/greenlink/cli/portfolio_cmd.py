@@ -14,28 +14,30 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from greenlink.cli.common import console, user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 portfolio_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                            help="Many parks at once on Dask.")
+                            help=N_("Many parks at once on Dask."))
 
 
 @portfolio_app.command("run")
-def run(parks: Annotated[list[Path], typer.Argument(help="park scenario files, or folders of "
-                                                     "them")],
-        out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-portfolio"),
+def run(parks: Annotated[list[Path], typer.Argument(help=N_("park scenario files, or folders of "
+                                                     "them"))],
+        out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-portfolio"),
         scheduler: Annotated[str | None, typer.Option(
-            help="Dask scheduler address (tcp://host:8786); default a local cluster; 'local' "
-            "runs in this process")] = None,
-        workers: Annotated[int | None, typer.Option(help="local cluster workers")] = None,
-        finance: Annotated[bool, typer.Option("--finance", help="lifetime finance of each "
-                                              "park")] = False,
-        terms: Annotated[Path | None, typer.Option(help="finance terms TOML")] = None,
-        risk_years: Annotated[int, typer.Option(help="weather years of a risk run per park "
-                                                "(0: none)")] = 0,
-        optimize: Annotated[bool, typer.Option("--optimize", help="optimise each park's sizes "
-                                               "first")] = False,
-        park_files: Annotated[bool, typer.Option(help="write each park's flows, summary and "
-                                                 "report under parks/<name>/")] = True,
+            help=N_("Dask scheduler address (tcp://host:8786); default a local cluster; 'local' "
+            "runs in this process"))] = None,
+        workers: Annotated[int | None, typer.Option(help=N_("local cluster workers"))] = None,
+        finance: Annotated[bool, typer.Option("--finance", help=N_("lifetime finance of each "
+                                              "park"))] = False,
+        terms: Annotated[Path | None, typer.Option(help=N_("finance terms TOML"))] = None,
+        risk_years: Annotated[int, typer.Option(help=N_("weather years of a risk run per park "
+                                                "(0: none)"))] = 0,
+        optimize: Annotated[bool, typer.Option("--optimize", help=N_("optimise each park's sizes "
+                                               "first"))] = False,
+        park_files: Annotated[bool, typer.Option(help=N_("write each park's flows, summary and "
+                                                 "report under parks/<name>/"))] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate and check every park (and, on request, finance, risk, optimise); a failing
     park is reported without stopping the others. Writes portfolio.parquet, portfolio.xlsx and
@@ -61,6 +63,6 @@ def run(parks: Annotated[list[Path], typer.Argument(help="park scenario files, o
                             "error") if c in table.columns]
         console.print(table[cols].to_string(index=False), highlight=False, soft_wrap=True)
         for name, path in written.items():
-            console.print(f"wrote {name}: {path}", highlight=False)
+            console.print(_("wrote {name}: {path}").format(name=name, path=path), highlight=False)
     passed = "all_rules_passed" in table and bool(table["all_rules_passed"].fillna(False).all())
     raise typer.Exit(code=0 if errors.empty and passed else 1)

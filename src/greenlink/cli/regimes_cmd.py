@@ -11,10 +11,12 @@ from rich.table import Table
 
 from greenlink import jsonio
 from greenlink.cli.common import user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.workflows import footprint as svc
 
-regimes_app = typer.Typer(help="Footprint regimes (CBAM, EU Battery Regulation, GHG Protocol "
-                               "Scope 2 hourly, PACT): list, show, diff.",
+regimes_app = typer.Typer(help=N_("Footprint regimes (CBAM, EU Battery Regulation, GHG Protocol "
+                               "Scope 2 hourly, PACT): list, show, diff."),
                           no_args_is_help=True)
 
 
@@ -33,7 +35,7 @@ def _fmt(value: Any) -> str:
 
 
 @regimes_app.command("list")
-def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False
+def list_cmd(as_json: Annotated[bool, typer.Option("--json", help=N_("print JSON"))] = False
              ) -> None:
     """List the shipped regimes."""
     with user_errors():
@@ -52,8 +54,8 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="print JSON")]
 
 @regimes_app.command("show")
 def show_cmd(
-    regime: Annotated[str, typer.Argument(help="shipped regime id or path to a TOML file")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the regime as JSON")] = False,
+    regime: Annotated[str, typer.Argument(help=N_("shipped regime id or path to a TOML file"))],
+    as_json: Annotated[bool, typer.Option("--json", help=N_("print the regime as JSON"))] = False,
 ) -> None:
     """Show one regime: metadata, sources and its electricity rules."""
     with user_errors():
@@ -62,8 +64,8 @@ def show_cmd(
         sys.stdout.write(jsonio.dumps(r.to_dict()) + "\n")
         return
     meta = Table(title=f"{r.id} (version {r.version})", show_header=False)
-    meta.add_column("field")
-    meta.add_column("value", overflow="fold")
+    meta.add_column(_("field"))
+    meta.add_column(_("value"), overflow="fold")
     for name in ("title", "document", "status", "confidence", "declared_unit",
                  "declared_unit_note", "cn_prefixes", "scope_note", "note"):
         meta.add_row(name, _fmt(getattr(r, name)))
@@ -82,9 +84,9 @@ def show_cmd(
 
 @regimes_app.command("diff")
 def diff_cmd(
-    a: Annotated[str, typer.Argument(help="first regime (id or TOML path)")],
-    b: Annotated[str, typer.Argument(help="second regime (id or TOML path)")],
-    as_json: Annotated[bool, typer.Option("--json", help="print the diff as JSON")] = False,
+    a: Annotated[str, typer.Argument(help=N_("first regime (id or TOML path)"))],
+    b: Annotated[str, typer.Argument(help=N_("second regime (id or TOML path)"))],
+    as_json: Annotated[bool, typer.Option("--json", help=N_("print the diff as JSON"))] = False,
 ) -> None:
     """Show what differs between two regimes (metadata, and every rule's value and
     confidence)."""
@@ -95,10 +97,10 @@ def diff_cmd(
         return
     console = _console()
     if d.identical:
-        console.print(f"{d.a_id} and {d.b_id}: no differences")
+        console.print(_("{a} and {b}: no differences").format(a=d.a_id, b=d.b_id))
         return
     table = Table(title=f"{d.a_id} → {d.b_id}")
-    for col in ("what", d.a_id, d.b_id):
+    for col in (_("what"), d.a_id, d.b_id):
         table.add_column(col, overflow="fold")
     for name in d.parameters_only_in_a:
         table.add_row(f"rule {name}", "present", "—")

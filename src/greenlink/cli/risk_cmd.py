@@ -15,20 +15,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from greenlink.cli.common import console, user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
 
-def risk(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
-         years: Annotated[int, typer.Option(help="synthetic weather years to simulate")] = 500,
+def risk(scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
+         years: Annotated[int, typer.Option(help=N_("synthetic weather years to simulate"))] = 500,
          weather_dir: Annotated[Path | None, typer.Option(
-             help="a folder of actual-year weather files (the scenario's weather kind) instead "
-             "of synthetic years")] = None,
-         seed: Annotated[int, typer.Option(help="seed of the first synthetic year")] = 1,
-         out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-risk"),
-         ruleset: Annotated[str | None, typer.Option(help="rule-set id or TOML file")] = None,
+             help=N_("a folder of actual-year weather files (the scenario's weather kind) instead "
+             "of synthetic years"))] = None,
+         seed: Annotated[int, typer.Option(help=N_("seed of the first synthetic year"))] = 1,
+         out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-risk"),
+         ruleset: Annotated[str | None, typer.Option(help=N_("rule-set id or TOML file"))] = None,
          scheduler: Annotated[str | None, typer.Option(
-             help="Dask scheduler address; default a local cluster; 'local' runs in-process")
+             help=N_("Dask scheduler address; default a local cluster; 'local' runs in-process"))
          ] = None,
-         workers: Annotated[int | None, typer.Option(help="local cluster workers")] = None,
+         workers: Annotated[int | None, typer.Option(help=N_("local cluster workers"))] = None,
          quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Simulate the park in many weather years and check every rule in each: P10/P50/P90/P99
     of generation, shares and cost, the probability of failing each rule in a year, the
@@ -58,5 +60,5 @@ def risk(scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
                           ("holds" if needed <= 0 else f"needs +{fmt(needed)}"))
         console.print(table)
         for name, path in written.items():
-            console.print(f"wrote {name}: {path}", highlight=False)
+            console.print(_("wrote {name}: {path}").format(name=name, path=path), highlight=False)
     raise typer.Exit(code=0 if all(r.failure_probability <= 0.10 for r in s.rules) else 1)

@@ -12,9 +12,11 @@ from rich.table import Table
 
 from greenlink import jsonio
 from greenlink.errors import GreenlinkError
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.workflows.rules import RuleSet, diff, list_rulesets, load_ruleset
 
-rules_app = typer.Typer(help="Policy rule sets: list, show, diff.", no_args_is_help=True)
+rules_app = typer.Typer(help=N_("Policy rule sets: list, show, diff."), no_args_is_help=True)
 
 T = TypeVar("T")
 
@@ -55,8 +57,8 @@ def list_cmd() -> None:
 
 def _show_tables(rs: RuleSet) -> list[Table]:
     meta = Table(title=f"{rs.id} (version {rs.version})", show_header=False)
-    meta.add_column("field")
-    meta.add_column("value")
+    meta.add_column(_("field"))
+    meta.add_column(_("value"))
     meta.add_row("title", rs.title)
     meta.add_row("title (en)", rs.title_en)
     meta.add_row("document", rs.document_number)
@@ -87,8 +89,10 @@ def _show_tables(rs: RuleSet) -> list[Table]:
 
 @rules_app.command("show")
 def show_cmd(
-    ruleset: Annotated[str, typer.Argument(help="Shipped rule-set id or path to a TOML file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the rule set as JSON.")] = False,
+    ruleset: Annotated[str, typer.Argument(
+        help=N_("Shipped rule-set id or path to a TOML file."))],
+    as_json: Annotated[bool, typer.Option(
+        "--json", help=N_("Print the rule set as JSON."))] = False,
 ) -> None:
     """Show one rule set: metadata, parameters and rules."""
     rs = _guard(lambda: load_ruleset(ruleset))
@@ -102,9 +106,9 @@ def show_cmd(
 
 @rules_app.command("diff")
 def diff_cmd(
-    a: Annotated[str, typer.Argument(help="First rule set (id or TOML path).")],
-    b: Annotated[str, typer.Argument(help="Second rule set (id or TOML path).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
+    a: Annotated[str, typer.Argument(help=N_("First rule set (id or TOML path)."))],
+    b: Annotated[str, typer.Argument(help=N_("Second rule set (id or TOML path)."))],
+    as_json: Annotated[bool, typer.Option("--json", help=N_("Print the diff as JSON."))] = False,
 ) -> None:
     """Show what differs between two rule sets (rules matched by id)."""
     ra = _guard(lambda: load_ruleset(a))
@@ -115,10 +119,10 @@ def diff_cmd(
         return
     console = _console()
     if d.identical:
-        console.print(f"{d.a_id} and {d.b_id}: no differences")
+        console.print(_("{a} and {b}: no differences").format(a=d.a_id, b=d.b_id))
         return
     table = Table(title=f"{d.a_id} → {d.b_id}")
-    for col in ("what", d.a_id, d.b_id):
+    for col in (_("what"), d.a_id, d.b_id):
         table.add_column(col, overflow="fold")
     for rid in d.rules_only_in_a:
         table.add_row(f"rule {rid}", "present", "—")

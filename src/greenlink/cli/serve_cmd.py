@@ -9,30 +9,34 @@ import typer
 
 from greenlink.cli.common import plain_console as console
 from greenlink.cli.common import user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 from greenlink.service.roles import Role
 
 if TYPE_CHECKING:
     from greenlink.service.context import ServiceContext
 
 users_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                        help="Create service accounts (the first admin/operator) and demo users.")
+                        help=N_("Create service accounts (the first admin/operator) and demo "
+                                "users."))
 
 DbOption = Annotated[str | None, typer.Option(
-    "--db", help="database URL (default sqlite:///<data>/service.db; "
-                 "postgresql+psycopg://user@host/db for PostgreSQL)")]
+    "--db", help=N_("database URL (default sqlite:///<data>/service.db; "
+                 "postgresql+psycopg://user@host/db for PostgreSQL)"))]
 DataOption = Annotated[Path | None, typer.Option(
-    "--data", help="folder for stored parks and results (default ./greenlink-service)")]
+    "--data", help=N_("folder for stored parks and results (default ./greenlink-service)"))]
 
 
 def serve(db: DbOption = None, data: DataOption = None,
-          host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-          max_upload_mb: Annotated[float, typer.Option(help="largest request body [MB]")] = 20.0,
+          host: Annotated[str, typer.Option(help=N_("address to listen on"))] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help=N_("TCP port"))] = 8000,
+          max_upload_mb: Annotated[float, typer.Option(
+              help=N_("largest request body [MB]"))] = 20.0,
           insecure_cookies: Annotated[bool, typer.Option(
               "--insecure-cookies",
-              help="session cookies without the Secure flag, and no HSTS: only for plain "
+              help=N_("session cookies without the Secure flag, and no HSTS: only for plain "
                    "http on your own machine (default: Secure, for a service behind HTTPS; "
-                   "also GREENLINK_COOKIE_SECURE=0)")] = False,
+                   "also GREENLINK_COOKIE_SECURE=0)"))] = False,
           ) -> None:
     """Start the web service (API at /api/v1, spec at /openapi.json, dashboard at /);
     migrations are applied on start."""
@@ -47,11 +51,11 @@ def serve(db: DbOption = None, data: DataOption = None,
     with user_errors():
         settings = make_settings(db, data, **overrides)
         app = create_app(settings)
-    console.print(f"greenlink service on http://{host}:{port}/  (data {settings.data_dir})",
-                  highlight=False)
+    console.print(_("greenlink service on {url}  (data {data})").format(
+        url=f"http://{host}:{port}/", data=settings.data_dir), highlight=False)
     if settings.cookie_secure:
-        console.print("cookies are Secure: open the dashboard through HTTPS (a TLS proxy), or "
-                      "start with --insecure-cookies for plain http on this machine",
+        console.print(_("cookies are Secure: open the dashboard through HTTPS (a TLS proxy), or "
+                      "start with --insecure-cookies for plain http on this machine"),
                       highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 
@@ -64,10 +68,10 @@ def _open(db: str | None, data: Path | None) -> ServiceContext:
 
 
 @users_app.command("create")
-def create_user(email: Annotated[str, typer.Argument(help="login email")],
-                role: Annotated[Role, typer.Option(help="role of the user")],
-                organisation: Annotated[str, typer.Option("--org", help="organisation name "
-                                                          "(created if missing)")],
+def create_user(email: Annotated[str, typer.Argument(help=N_("login email"))],
+                role: Annotated[Role, typer.Option(help=N_("role of the user"))],
+                organisation: Annotated[str, typer.Option("--org", help=N_("organisation name "
+                                                          "(created if missing)"))],
                 password: Annotated[str, typer.Option(prompt=True, hide_input=True,
                                                       confirmation_prompt=True)],
                 db: DbOption = None, data: DataOption = None) -> None:
@@ -80,13 +84,13 @@ def create_user(email: Annotated[str, typer.Argument(help="login email")],
             user = create(ctx, None, email, password, role, organisation, create_org=True)
         finally:
             ctx.close()
-    console.print(f"created {user.email} ({user.role}) in organisation {organisation!r}",
-                  highlight=False)
+    console.print(_("created {email} ({role}) in organisation {organisation!r}").format(
+        email=user.email, role=user.role, organisation=organisation), highlight=False)
 
 
 @users_app.command("demo")
-def demo(password: Annotated[str, typer.Option(help="password of every demo account "
-                                               "(demo only!)")] = "greenlink-demo",
+def demo(password: Annotated[str, typer.Option(help=N_("password of every demo account "
+                                               "(demo only!)"))] = "greenlink-demo",
          db: DbOption = None, data: DataOption = None) -> None:
     """Create demo accounts and upload the example park (operator, verifier, importer, admin and
     one tenant per example user)."""
@@ -98,8 +102,8 @@ def demo(password: Annotated[str, typer.Option(help="password of every demo acco
             park_id, made = seed_demo(ctx, password)
         finally:
             ctx.close()
-    console.print(f"example park uploaded as park {park_id}; accounts (password {password!r}):",
-                  highlight=False)
+    console.print(_("example park uploaded as park {park}; accounts (password "
+                    "{password!r}):").format(park=park_id, password=password), highlight=False)
     for acc in made:
         extra = f" → {acc.park_user_id}" if acc.park_user_id else ""
         console.print(f"  {acc.email:<34} {acc.role}{extra}", highlight=False)

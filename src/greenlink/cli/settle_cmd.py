@@ -15,34 +15,36 @@ from rich.table import Table
 
 from greenlink import jsonio
 from greenlink.cli.common import user_errors
+from greenlink.i18n import N_
+from greenlink.i18n import gettext as _
 
-settle_app = typer.Typer(add_completion=False, help="Monthly settlement and statements.")
+settle_app = typer.Typer(add_completion=False, help=N_("Monthly settlement and statements."))
 contracts_app = typer.Typer(add_completion=False, no_args_is_help=True,
-                            help="Contracts: compare structures on a year (what-ifs).")
+                            help=N_("Contracts: compare structures on a year (what-ifs)."))
 _console = Console(width=160, markup=False)  # user names print as they are
 
 
 @settle_app.command("settle")
 def settle(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file with [[contracts]]")],
+    scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file with [[contracts]]"))],
     month: Annotated[str, typer.Option("--month", help="YYYY-MM")],
     flows: Annotated[Path | None, typer.Option(
-        help="flows table (Parquet/CSV): simulated, or metered and allocated; default: "
-             "simulate the scenario")] = None,
-    out: Annotated[Path, typer.Option(help="output folder")] = Path("greenlink-settlement"),
-    fees: Annotated[Path | None, typer.Option(help="fee schedule TOML (default: shipped "
-                                              "data of the scenario's province)")] = None,
+        help=N_("flows table (Parquet/CSV): simulated, or metered and allocated; default: "
+             "simulate the scenario"))] = None,
+    out: Annotated[Path, typer.Option(help=N_("output folder"))] = Path("greenlink-settlement"),
+    fees: Annotated[Path | None, typer.Option(help=N_("fee schedule TOML (default: shipped "
+                                              "data of the scenario's province)"))] = None,
     fees_as_of: Annotated[str | None, typer.Option(
-        help="judge fee effective dates at this date (YYYY-MM-DD); default the month's "
-             "first day")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="comma-separated: json,html,pdf,xlsx "
-                                     "(xlsx: settlement.xlsx for Excel)")] = "json,html,pdf",
+        help=N_("judge fee effective dates at this date (YYYY-MM-DD); default the month's "
+             "first day"))] = None,
+    fmt: Annotated[str, typer.Option("--format", help=N_("comma-separated: json,html,pdf,xlsx "
+                                     "(xlsx: settlement.xlsx for Excel)"))] = "json,html,pdf",
     fx: Annotated[Path | None, typer.Option(
-        help="exchange-rate CSV (date,currency,cny_per_unit[,status,source]) replacing the "
-             "shipped PBOC/CFETS central parity series")] = None,
+        help=N_("exchange-rate CSV (date,currency,cny_per_unit[,status,source]) replacing the "
+             "shipped PBOC/CFETS central parity series"))] = None,
     registry: Annotated[str | None, typer.Option(
-        help="certificate registry database (URL or SQLite path) to reconcile the buyer "
-             "statements with its transfers")] = None,
+        help=N_("certificate registry database (URL or SQLite path) to reconcile the buyer "
+             "statements with its transfers"))] = None,
 ) -> None:
     """Settle one month: a statement per tenant and contract, one per overseas buyer's PPA
     (JSON, HTML, PDF) and the green supply agreements' view, reconciled to the kWh with the
@@ -77,21 +79,22 @@ def settle(
     for rate in s.fx_rates:
         _console.print(f"FX: {rate.describe()}", markup=False)
     for note in s.notes:
-        _console.print(f"note: {note}", markup=False)
-    _console.print(f"{len(run.files)} files in {out / s.month}", markup=False)
+        _console.print(_("note: {note}").format(note=note), markup=False)
+    _console.print(_("{n} files in {folder}").format(n=len(run.files), folder=out / s.month),
+                   markup=False)
 
 
 @contracts_app.command("whatif")
 def whatif(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
     variant: Annotated[list[Path] | None, typer.Option(
-        help="TOML file of [[contracts]] to compare (repeatable); the scenario's own contracts "
-             "and 'no contracts' are always included")] = None,
-    flows: Annotated[Path | None, typer.Option(help="flows table; default: simulate")] = None,
-    battery: Annotated[bool, typer.Option(help="also simulate without the battery to value "
-                                          "it")] = True,
-    fees_as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD for every month")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON records")] = False,
+        help=N_("TOML file of [[contracts]] to compare (repeatable); the scenario's own contracts "
+             "and 'no contracts' are always included"))] = None,
+    flows: Annotated[Path | None, typer.Option(help=N_("flows table; default: simulate"))] = None,
+    battery: Annotated[bool, typer.Option(help=N_("also simulate without the battery to value "
+                                          "it"))] = True,
+    fees_as_of: Annotated[str | None, typer.Option(help=N_("YYYY-MM-DD for every month"))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help=N_("print JSON records"))] = False,
 ) -> None:
     """Compare contract structures over the year: cost per tenant, shortfall risk, battery value."""
     from greenlink.workflows.settle import run_whatif
@@ -124,7 +127,7 @@ def _fmt(value: object, column: str) -> str:
 
 @contracts_app.command("list")
 def list_contracts(
-    scenario: Annotated[Path, typer.Argument(help="scenario TOML file")],
+    scenario: Annotated[Path, typer.Argument(help=N_("scenario TOML file"))],
 ) -> None:
     """List the scenario's contracts: PPAs, battery services, green supply agreements."""
     from greenlink.workflows.settle import contract_rows
