@@ -1,6 +1,6 @@
 """``scripts/untranslated.py`` finds no unmarked English in the report's and dashboard's
-templates, the statements' templates and the report modules (the CLI's subcommands are still
-listed by the script: docs/languages.md)."""
+templates, the statements' templates, the report modules and the CLI (messages and --help
+texts)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _tool() -> ModuleType:
 
 
 def test_pages_have_no_untranslated_text() -> None:
-    found = [f for f in _tool().findings() if not f.startswith("src/greenlink/cli/")]
+    found = _tool().findings()
     assert found == [], "\n".join(found)
 
 
@@ -36,6 +36,10 @@ def test_the_scan_sees_unmarked_text(tmp_path: Path) -> None:
     assert sorted(f.split(": ", 1)[1] for f in found) == ["'Plain words here'", "'a chart'"]
     module = tmp_path / "m.py"
     module.write_text('say("wrote the file")\nsay(_("marked text"))\n'
-                      'page = "<h2>Heading here</h2>"\n', encoding="utf-8")
+                      'page = "<h2>Heading here</h2>"\n'
+                      'opt = typer.Option(help="output folder here")\n'
+                      'ok = typer.Option(help=N_("marked help text"))\n'
+                      'console.print(f"wrote {n} files to the folder")\n', encoding="utf-8")
     found = list(tool.module_findings(module))
-    assert [f.split(": ", 1)[1] for f in found] == ["'wrote the file'", "'Heading here'"]
+    assert sorted(f.split(": ", 1)[1] for f in found) == [
+        "' files to the folder'", "'Heading here'", "'output folder here'", "'wrote the file'"]
