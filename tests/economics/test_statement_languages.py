@@ -59,3 +59,25 @@ def test_zh_statements(tmp_path: Path) -> None:
             assert json.loads(zh.read_text("utf-8")) == json.loads(en.read_text("utf-8"))
     en_pdf = next(p for p in en_files if p.parent.name == "tenants" and p.suffix == ".pdf")
     assert "Statement" in pdf_text(en_pdf) and "结算单" not in pdf_text(en_pdf)
+
+
+def test_zh_buyer_statement_and_embedded_font(tmp_path: Path) -> None:
+    """An overseas buyer's statement in zh-CN: its parties, FX and attribute lines in Chinese in
+    the PDF's text and the HTML page, and the HTML page carries the CJK font for its own
+    characters (a reader without CJK fonts still sees them); in English no font is embedded."""
+    from .test_cross_border import FX, NO_FEES, SLEEVED
+
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    with i18n.use_lang("zh-CN"):
+        files = write_settlement(s, tmp_path / "zh")
+    en_files = write_settlement(s, tmp_path / "en")
+    pdf = next(p for p in files if p.parent.name == "buyers" and p.suffix == ".pdf")
+    text = pdf_text(pdf).replace("\n", "")
+    for words in ("买方", "卖方", "电量交付给", "交付电量", "小时级证书", "中国绿色电力证书",
+                  "碳足迹声明", "电量：合同"):
+        assert words in text, (words, text[:800])
+    html = pdf.with_suffix(".html").read_text(encoding="utf-8")
+    assert "@font-face" in html and "登记簿账户" in html and "以 EUR 计价" in html
+    en_html = next(p for p in en_files if p.parent.name == "buyers" and p.suffix == ".html")
+    page = en_html.read_text(encoding="utf-8")
+    assert "@font-face" not in page and "energy delivered to" in page

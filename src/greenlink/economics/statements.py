@@ -235,7 +235,7 @@ def _subtotals(lines: list[Line], local: str) -> list[tuple[str, str]]:
 
 def statement_html(settlement: Settlement, statement: Statement) -> str:
     local = settlement.currency
-    return _HTML.render(
+    return i18n.embed_cjk_font(_HTML.render(
         html_lang=i18n.html_lang(), labels=_labels(local),
         title=_("Statement {month} — {tenant}").format(month=statement.month,
                                                        tenant=statement.tenant_name),
@@ -250,13 +250,13 @@ def statement_html(settlement: Settlement, statement: Statement) -> str:
         subtotals=_subtotals(list(statement.lines), local),
         currency=local, total=f"{statement.total:,}", checks=[],
         notes=[*settlement.notes, *statement.notes], rounding=settlement.rounding_rule,
-        signatures=[])
+        signatures=[]))
 
 
 def contract_html(settlement: Settlement, contract_id: str) -> str:
     rows = settlement.contract_lines(contract_id)
     local = settlement.currency
-    return _HTML.render(
+    return i18n.embed_cjk_font(_HTML.render(
         html_lang=i18n.html_lang(), labels=_labels(local),
         title=_("Contract statement {month} — {contract}").format(month=settlement.month,
                                                                   contract=contract_id),
@@ -265,47 +265,62 @@ def contract_html(settlement: Settlement, contract_id: str) -> str:
         numeric=_NUMERIC | {f"amount {local}"}, rows=_rows(rows, local),
         subtotals=_subtotals([ln for _tenant, ln in rows], local), currency=local,
         total=f"{sum((ln.amount_local for _tenant, ln in rows), Decimal('0.00')):,}", checks=[],
-        notes=[], rounding=settlement.rounding_rule, signatures=[])
+        notes=[], rounding=settlement.rounding_rule, signatures=[]))
 
 
 def _attribute_rows(b: BuyerStatement) -> list[tuple[str, str]]:
     a = b.attributes
-    rows = [("energy delivered", f"{a.energy_kwh:,} kWh"),
-            ("granular certificates", f"{a.certificates_wh:,} Wh (1 certificate = 1 Wh; hourly, "
-                                      f"device {a.seller_device})"),
-            ("China green certificates (GEC)", f"{a.gec:,} (1 GEC = 1 MWh; {a.gec_remainder_kwh:,}"
-                                               " kWh below a whole MWh)"),
-            ("footprint claim", a.claim),
-            ("registry account / GEC holder", f"{a.registry_account or '—'} / "
-                                              f"{a.gec_holder or '—'}"),
-            ("per", a.per)]
+    rows = [(_("energy delivered"), f"{a.energy_kwh:,} kWh"),
+            (_("granular certificates"),
+             _("{wh} Wh (1 certificate = 1 Wh; hourly, device {device})").format(
+                 wh=f"{a.certificates_wh:,}", device=a.seller_device)),
+            (_("China green certificates (GEC)"),
+             _("{gec} (1 GEC = 1 MWh; {rest} kWh below a whole MWh)").format(
+                 gec=f"{a.gec:,}", rest=f"{a.gec_remainder_kwh:,}")),
+            (_("footprint claim"), a.claim),
+            (_("registry account / GEC holder"),
+             f"{a.registry_account or '—'} / {a.gec_holder or '—'}"),
+            (_("attributes per"), a.per)]
     for x in a.shipments:
-        rows.append((f"shipment {x.shipment_id}", f"{x.sku} {x.quantity_t} t: asked "
-                     f"{x.requested_kwh:,} kWh, assigned {x.assigned_kwh:,} kWh "
-                     f"({x.certificates} GEC)"))
+        rows.append((_("shipment {id}").format(id=x.shipment_id),
+                     _("{sku} {t} t: asked {asked} kWh, assigned {assigned} kWh ({gec} GEC)")
+                     .format(sku=x.sku, t=x.quantity_t, asked=f"{x.requested_kwh:,}",
+                             assigned=f"{x.assigned_kwh:,}", gec=x.certificates)))
     if a.per == "shipment":
-        rows.append(("not assigned to a shipment", f"{a.unassigned_kwh:,} kWh (the buyer's, "
-                                                    "held for later shipments)"))
+        rows.append((_("not assigned to a shipment"),
+                     _("{kwh} kWh (the buyer's, held for later shipments)").format(
+                         kwh=f"{a.unassigned_kwh:,}")))
     return rows
+
+
+def _buyer_parties(settlement: Settlement, b: BuyerStatement) -> str:
+    return _("{scenario}; buyer {buyer} ({country}); seller {seller}; energy delivered to "
+             "{tenant}; structure {structure}; priced in {currency}").format(
+        scenario=settlement.scenario_name, buyer=b.buyer_id, country=b.buyer_country,
+        seller=b.seller, tenant=b.tenant, structure=b.structure, currency=b.currency)
+
+
+def _buyer_fx(b: BuyerStatement) -> str:
+    if b.fx is not None:
+        return b.fx.describe()
+    return _("no conversion: the contract is in {currency}").format(currency=b.local_currency)
 
 
 def buyer_statement_html(settlement: Settlement, b: BuyerStatement) -> str:
     local = b.local_currency
-    fx = b.fx.describe() if b.fx is not None else f"no conversion: the contract is in {local}"
-    return _HTML.render(
+    fx = _buyer_fx(b)
+    return i18n.embed_cjk_font(_HTML.render(
         html_lang=i18n.html_lang(), labels=_labels(local),
         title=_("Buyer statement {month} — {contract} — {buyer}").format(
             month=b.month, contract=b.contract_id, buyer=b.buyer_name),
-        subtitle=f"{settlement.scenario_name}; buyer {b.buyer_id} ({b.buyer_country}); seller "
-                 f"{b.seller}; energy delivered to {b.tenant}; {b.structure}; priced in "
-                 f"{b.currency}",
+        subtitle=_buyer_parties(settlement, b),
         intro=[f"FX: {fx}", _(_BUYER_VIEW)],
         meters=None, energy_kwh="", headers=_headers(local, False), contracts=[b.volume],
         attributes=_attribute_rows(b), numeric=_NUMERIC | {f"amount {local}"},
         rows=_rows([(b.buyer_id, ln) for ln in b.lines], local),
         subtotals=_subtotals(list(b.lines), local), currency=local,
         total=f"{b.total_local:,}", checks=[*b.checks, *b.registry], notes=list(b.notes),
-        rounding=settlement.rounding_rule, signatures=_signatories(b))
+        rounding=settlement.rounding_rule, signatures=_signatories(b)))
 
 
 def _signatories(b: BuyerStatement) -> list[str]:
@@ -320,10 +335,10 @@ _BUYER_VIEW = N_("Amounts from the buyer's view: positive, the buyer pays; negat
 
 
 def buyers_html(settlement: Settlement) -> str:
-    return _BUYERS_HTML.render(
+    return i18n.embed_cjk_font(_BUYERS_HTML.render(
         html_lang=i18n.html_lang(),
         title=_("Overseas buyers — green energy assigned, {month}").format(
-            month=settlement.month), periods=list(settlement.buyers))
+            month=settlement.month), periods=list(settlement.buyers)))
 
 
 # --------------------------------------------------------------------------- PDF
@@ -435,14 +450,13 @@ def contract_pdf(settlement: Settlement, contract_id: str, path: Path) -> None:
 
 def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -> None:
     v = b.volume
-    fx = b.fx.describe() if b.fx is not None else f"no conversion (contract in {b.local_currency})"
-    header = [settlement.scenario_name,
-              f"buyer {b.buyer_name} ({b.buyer_id}, {b.buyer_country}); seller {b.seller}; "
-              f"energy delivered to {b.tenant}; structure {b.structure}; priced in {b.currency}",
-              f"FX: {fx}",
-              f"energy: contracted {v.contracted_kwh:,} kWh = delivered {v.delivered_kwh:,} + "
-              f"seller shortfall {v.shortfall_kwh:,} + buyer under-take {v.undertake_kwh:,} + "
-              f"above cap {v.above_cap_kwh:,}",
+    header = [_buyer_parties(settlement, b) + f" — {b.buyer_name}",
+              f"FX: {_buyer_fx(b)}",
+              _("energy: contracted {contracted} kWh = delivered {delivered} + seller shortfall "
+                "{shortfall} + buyer under-take {undertake} + above cap {above}").format(
+                  contracted=f"{v.contracted_kwh:,}", delivered=f"{v.delivered_kwh:,}",
+                  shortfall=f"{v.shortfall_kwh:,}", undertake=f"{v.undertake_kwh:,}",
+                  above=f"{v.above_cap_kwh:,}"),
               *[f"{k}: {val}" for k, val in _attribute_rows(b)],
               _(_BUYER_VIEW)]
     _write_pdf(path, _("Buyer statement {month} - {contract}").format(month=b.month,
@@ -457,7 +471,7 @@ def buyer_statement_pdf(settlement: Settlement, b: BuyerStatement, path: Path) -
 
 def buyers_pdf(settlement: Settlement, path: Path) -> None:
     table = [["agreement", "buyer", "seller", "shipment", "SKU", "t", "kWh asked",
-              "kWh assigned", "certificates"]]
+              "kWh assigned", "certificates"]]  # keys: column_label translates them
     header = []
     for b in settlement.buyers:
         header.append(_buyer_line(b))
@@ -471,10 +485,13 @@ def buyers_pdf(settlement: Settlement, path: Path) -> None:
 
 
 def _buyer_line(b: BuyerPeriod) -> str:
-    return (f"{b.buyer_name} ({b.buyer_country}), agreement {b.agreement_id}: matched "
-            f"{b.matched_green_kwh:,} kWh, available {b.available_kwh:,}, assigned "
-            f"{b.assigned_kwh:,} ({b.certificates} certificates), unassigned "
-            f"{b.unassigned_kwh:,}")
+    return _("{buyer} ({country}), agreement {agreement}: matched {matched} kWh, available "
+             "{available}, assigned {assigned} ({certificates} certificates), unassigned "
+             "{unassigned}").format(
+        buyer=b.buyer_name, country=b.buyer_country, agreement=b.agreement_id,
+        matched=f"{b.matched_green_kwh:,}", available=f"{b.available_kwh:,}",
+        assigned=f"{b.assigned_kwh:,}", certificates=b.certificates,
+        unassigned=f"{b.unassigned_kwh:,}")
 
 
 # --------------------------------------------------------------------------- files
