@@ -8,12 +8,16 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from greenlink import flows
 from greenlink.certificates.db import open_registry
+from greenlink.certificates.received import merged, total_wh, without
 from greenlink.economics.settlement import settle
 from greenlink.workflows.settle import reconcile_with_registry
 
@@ -142,3 +146,61 @@ def test_certificates_of_another_month_or_device_do_not_count(tmp_path):
     (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
                                    ).buyer_statements
     assert b.reconciled, b.registry
+
+
+def test_a_round_trip_or_a_withdrawal_is_no_delivery(tmp_path):
+    """Certificates sent to the buyer and taken straight back (then sold to another buyer), or
+    withdrawn by the issuing body after the transfer, were not delivered: a mismatch."""
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    reg = _registry(tmp_path / "a", hours_transferred=744)
+    reg.whitelist("park", "buyer-x")
+    reg.add_account("buyer-y", "Buyer Y", accepts_from=["park"])
+    back = reg.bundles(account_id="buyer-x")["id"].tolist()
+    for bundle_id in back[:10]:  # ten hours taken back and resold: 10 × 50,000 Wh missing
+        reg.transfer(int(bundle_id), "park", from_account="buyer-x")
+        reg.transfer(int(bundle_id), "buyer-y", from_account="park")
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    assert not b.reconciled
+    assert any(r.startswith("MISMATCH") and "36,700,000 Wh" in r and
+               "500,000 Wh still to transfer" in r for r in b.registry), b.registry
+
+    reg = _registry(tmp_path / "b", hours_transferred=744)
+    for bundle_id in reg.bundles(account_id="buyer-x")["id"].tolist()[:3]:
+        reg.withdraw(int(bundle_id), reason="meter data wrong")
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    assert any(r.startswith("MISMATCH") and "150,000 Wh still to transfer" in r
+               for r in b.registry), b.registry
+
+
+def test_sent_back_and_delivered_again_counts_once(tmp_path):
+    s = settle(tiny_flows(months=1), tiny_scenario(SLEEVED), "2025-01", fees=NO_FEES, fx=FX)
+    reg = _registry(tmp_path, hours_transferred=744)
+    reg.whitelist("park", "buyer-x")
+    first = int(reg.bundles(account_id="buyer-x")["id"].iloc[0])
+    reg.transfer(first, "park", from_account="buyer-x")
+    reg.transfer(first, "buyer-x", from_account="park")
+    (b,) = reconcile_with_registry(s, reg, "Asia/Shanghai", as_of=date(2025, 3, 1)
+                                   ).buyer_statements
+    assert b.reconciled, b.registry
+
+
+@given(st.lists(st.tuples(st.booleans(), st.integers(0, 60), st.integers(0, 15)), max_size=25))
+def test_range_arithmetic_matches_a_set_of_ids(steps):
+    """merged/without on inclusive id ranges behave as a set of ids (an independent model)."""
+    ranges: list[tuple[int, int]] = []
+    ids: set[int] = set()
+    for add, lo, width in steps:
+        span = (lo, lo + width)
+        if add:
+            ranges = merged([*ranges, span])
+            ids |= set(range(lo, lo + width + 1))
+        else:
+            ranges = without(ranges, span)
+            ids -= set(range(lo, lo + width + 1))
+        assert {i for lo_, hi_ in ranges for i in range(lo_, hi_ + 1)} == ids
+        assert total_wh(ranges) == len(ids)
+        assert all(a[1] + 1 < b[0] for a, b in pairwise(ranges))

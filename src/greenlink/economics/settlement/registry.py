@@ -14,9 +14,9 @@ class RegistryTransfers:
     :func:`greenlink.workflows.settle.registry_transfers`).
 
     ``certificates_wh``: granular certificates of the seller's device, produced in the month,
-    held by (or claimed in) the buyer's registry account; ``gec``: GECs of the device's
-    production month whose last record transfers them to, or cancels them for, the buyer's GEC
-    label. ``None`` where the buyer names no account or label.
+    that the buyer's registry account received and kept (not sent back, not withdrawn);
+    ``gec``: GECs of the device's production month whose last record transfers them to, or
+    cancels them for, the buyer's GEC label. ``None`` where the buyer names no account or label.
     """
 
     certificates_wh: int | None
@@ -32,7 +32,7 @@ def registry_checks(b: BuyerStatement, t: RegistryTransfers) -> tuple[str, ...]:
     out = list(t.notes)
     if t.certificates_wh is not None:
         ranges = ", ".join(f"{lo}–{hi}" for lo, hi in t.bundle_ranges) or "none"
-        text = (f"granular certificates in {a.registry_account}'s account for {b.month}: "
+        text = (f"granular certificates received and kept by {a.registry_account} for {b.month}: "
                 f"{t.certificates_wh:,} Wh (ids {ranges}); statement {a.certificates_wh:,} Wh")
         if t.certificates_wh == a.certificates_wh:
             out.append(f"ok: {text}")
