@@ -411,6 +411,16 @@ COLLIDING = {
     "trailing space": ("summary /x.html", "ends with a dot or space"),
     "full-width letters": ("\uff43\uff4c\uff41\uff49\uff4d.json", "case-insensitive"),
     "Windows device": ("data/CON.csv", "device name"),
+    # NTFS compares upper-cased names: 'ı'.upper() == 'I', so this one overwrites claim.json
+    "dotless i": ("cla\u0131m.json", "case-insensitive"),
+    "superscript device": ("data/COM\u00b9.csv", "device name"),
+    "console device": ("data/CONIN$.csv", "device name"),
+    "8.3 alias": ("summary/SUMMAR~1.HTM", "short (8.3) name"),
+    "question mark": ("claim?json", "Windows cannot store"),
+    "star": ("summary/*.html", "Windows cannot store"),
+    "member under a file": ("claim.json/x", "its folder"),
+    "member under a file, case-folded": ("CLAIM.json/x", "its folder"),
+    "over 255 bytes": ("data/" + "a" * 300 + ".csv", "255 bytes"),
 }
 
 
@@ -577,3 +587,17 @@ def test_dry_run_still_refuses_a_second_pack(tmp_path: Path, key: Ed25519Private
     with pytest.raises(GreenlinkError, match="second pack"):
         with_registry_certificates(request_for(tiny_flows(), "u"), reg, account_id="park")
     assert _registry_state(reg) == state
+
+
+@pytest.mark.parametrize("name", ["aux.toml", "Com1.toml", "park:2025.toml", "park~1.toml",
+                                  unicodedata.normalize("NFD", "Zürich.toml"), "铝型材厂.toml"])
+def test_any_scenario_file_name_packs_and_verifies(name: str, tmp_path: Path,
+                                                   key: Ed25519PrivateKey) -> None:
+    """The scenario travels in the pack under a safe member name whatever its file is called
+    (a Windows device name, a colon, NFD as macOS lists it, Chinese)."""
+    path = tmp_path / "p.zip"
+    build_green_share_pack(request_for(tiny_flows(), "u", scenario_name=name), key, path)
+    report = verify_pack(path, key.public_key())
+    assert report.status == "PASS", (report.status, report.failure)
+    scenario = [m for m in read_pack(path) if m.startswith("scenario/")]
+    assert len(scenario) == 1 and pack_mod.unsafe_name(scenario[0]) is None, scenario

@@ -39,6 +39,7 @@ import pandas as pd
 
 from greenlink import flows
 from greenlink.evidence.manifest import sha256_hex
+from greenlink.evidence.pack import unsafe_name
 from greenlink.evidence.tables import (
     fail,
     first_mismatch,
@@ -250,7 +251,7 @@ def claim_document(request: GreenShareRequest, result: GreenShareResult,
         "method": ("hourly matching (24/7 CFE): share = Σ_h min(a_u,h, load_u,h) / Σ_h "
                    "load_u,h, a_u,h = user green + load-share of the park's undelivered green "
                    "supply in the clock hour (greenlink.policy.kpis.hourly_green_supply_kwh)"),
-        "scenario": {"file": f"scenario/{request.scenario_name}",
+        "scenario": {"file": scenario_member(request.scenario_name),
                      "sha256": sha256_hex(request.scenario_toml.encode("utf-8"))},
         "topology": {"single_line_diagram": request.topology.single_line_diagram,
                      "single_line_diagram_sha256": request.topology.single_line_diagram_sha256,
@@ -459,3 +460,13 @@ def recompute_green_share(members: Mapping[str, bytes]) -> GreenShareResult:
     if sha256_hex(members[scen]) != _get(doc, "scenario.sha256"):
         raise fail(CLAIM_FILE, f"does not match the SHA-256 of {scen}", field="scenario.sha256")
     return result
+
+
+def scenario_member(file_name: str) -> str:
+    """The pack member of the scenario file: ``scenario/<its name in NFC>``, or
+    ``scenario/scenario.toml`` when that name is not a safe member name (``aux.toml``,
+    ``park:2025.toml`` …), so that any scenario file can be packed."""
+    import unicodedata
+
+    member = f"scenario/{unicodedata.normalize('NFC', file_name)}"
+    return member if unsafe_name(member) is None else "scenario/scenario.toml"

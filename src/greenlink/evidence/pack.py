@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import io
 import os
+import re
 import stat
 import tempfile
 import unicodedata
@@ -143,8 +144,14 @@ def write_pack(path: Path, members: Mapping[str, bytes], timestamp: dt.datetime)
 
 
 #: Names Windows reserves for devices, in any folder and with any extension.
-_DEVICES = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                      *(f"lpt{i}" for i in range(1, 10))})
+_DEVICES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
+                      *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))})
+#: Characters Windows cannot store in a name (zip readers replace them, so two names can meet).
+_NOT_ON_WINDOWS = frozenset('<>"|?*')
+#: A component that looks like a Windows short (8.3) alias of another: ``SUMMAR~1.HTM``.
+_SHORT_ALIAS = re.compile(r"~\d")
+#: Longest component most file systems store (bytes of UTF-8).
+MAX_COMPONENT_BYTES = 255
 
 
 def unsafe_name(name: str) -> str | None:
@@ -152,8 +159,10 @@ def unsafe_name(name: str) -> str | None:
 
     Refused besides path tricks: names not in Unicode NFC (macOS shows them as the NFC member),
     invisible, format or control characters (U+200B, U+202E, U+0085 …) and spaces other than
-    U+0020, components ending in a dot or space or named like a Windows device (Windows drops or
-    maps them) — each can make a listing or an unpacked folder show one member as another.
+    U+0020, characters Windows cannot store (``<>"|?*``), components that start with a space,
+    end in a dot or space, look like a short 8.3 alias (``~1``), are longer than 255 bytes or
+    are named like a Windows device (``CON``, ``COM¹``, ``CONIN$`` …) — each can make a listing
+    or an unpacked folder show one member as another, or lose one.
     """
     if not name:
         return "empty name"
@@ -165,6 +174,8 @@ def unsafe_name(name: str) -> str | None:
         if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") or (
                 unicodedata.category(c) == "Zs" and c != " "):
             return f"control, invisible or unusual space character U+{ord(c):04X} in the name"
+        if c in _NOT_ON_WINDOWS:
+            return f"character {c!r} that Windows cannot store"
     if unicodedata.normalize("NFC", name) != name:
         return "name not in Unicode NFC (another reader may show it as a different member)"
     parts = name.split("/")
@@ -177,31 +188,46 @@ def unsafe_name(name: str) -> str | None:
     for part in parts:
         if part.endswith((".", " ")) or part.startswith(" "):
             return f"component {part!r} starts with a space or ends with a dot or space"
-        if part.split(".")[0].rstrip(" ").casefold() in _DEVICES:
+        if fold(part.split(".")[0]).rstrip(" ") in _DEVICES:
             return f"component {part!r} is a Windows device name"
+        if _SHORT_ALIAS.search(part):
+            return f"component {part!r} looks like a Windows short (8.3) name"
+        if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:
+            return f"component longer than {MAX_COMPONENT_BYTES} bytes"
     return None
 
 
 def fold(name: str) -> str:
-    """The name as a case-insensitive, compatibility-normalising file system sees it."""
-    return unicodedata.normalize("NFKC", name).casefold()
+    """The name as case-insensitive, compatibility-normalising file systems see it: NFKC, then
+    upper case (NTFS compares upper-cased names: ``ı`` meets ``i``), then case folding."""
+    return unicodedata.normalize("NFKC", name).upper().casefold()
 
 
 def collision(names: list[str]) -> tuple[str, str] | None:
     """The first (member, other) pair whose names are one file on a case-insensitive file
-    system; ``member`` is the one not already in folded form (else the later one)."""
+    system, or where one member's name is another's folder (``claim.json`` and
+    ``claim.json/x`` cannot both be unpacked); ``member`` is the one not already in folded form
+    (else the later one)."""
     seen: dict[str, str] = {}
+    folders: dict[str, str] = {}
     for name in names:
         key = fold(name)
-        other = seen.get(key)
+        other = seen.get(key) or folders.get(key)
+        if other is None:
+            parts = key.split("/")
+            other = next((seen[f] for f in ("/".join(parts[:i]) for i in range(1, len(parts)))
+                          if f in seen), None)
         if other is not None:
             return (other, name) if fold(other) != other and fold(name) == name else (name, other)
         seen[key] = name
+        parts = key.split("/")
+        for i in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:i]), name)
     return None
 
 
 def collision_reason(other: str) -> str:
-    return f"same name as member {other!r} on a case-insensitive file system"
+    return (f"same name as member {other!r} (or its folder) on a case-insensitive file system")
 
 
 def _check_name(name: str, source: str) -> None:
