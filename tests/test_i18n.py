@@ -150,3 +150,46 @@ def test_help_in_the_chosen_language(clean_env: pytest.MonkeyPatch) -> None:
     assert "scenario TOML file" in en.output and "场景" not in en.output
     en_root = runner.invoke(app, ["--lang", "en", "--help"], terminal_width=200)
     assert "Start the REST API" in en_root.output
+
+
+def test_cli_lang_lasts_only_for_its_invocation(clean_env: pytest.MonkeyPatch) -> None:
+    """A program that runs greenlink in its own process (a test, a notebook) keeps its
+    language: after ``greenlink --lang zh-CN …`` its own messages are English again."""
+    from greenlink.cli.rules_cmd import rules_app
+
+    before = i18n.current_lang()
+    result = runner.invoke(app, ["--lang", "zh-CN", "rules", "show", "nope"])
+    assert "应为" in result.output
+    assert i18n.current_lang() == before == "en"
+    assert i18n.gettext("done") == "done"
+    sub = runner.invoke(rules_app, ["show", "nope"])  # a sub-app invoked directly
+    assert "expected" in sub.output and "应为" not in sub.output
+    with i18n.use_lang("zh-CN"):  # and a caller's own choice survives an invocation too
+        runner.invoke(app, ["--lang", "en", "rules", "list"])
+        assert i18n.current_lang() == "zh-CN"
+
+
+def test_cli_help_texts_are_english_again_after_an_invocation(
+        clean_env: pytest.MonkeyPatch) -> None:
+    import typer
+    from click.testing import CliRunner as ClickRunner
+
+    command = typer.main.get_command(app)  # the same click objects for the whole test
+    simulate = command.commands["simulate"]  # type: ignore[attr-defined]
+    english = simulate.help
+    zh = ClickRunner().invoke(command, ["--lang", "zh-CN", "simulate", "--help"],
+                       terminal_width=200)
+    assert "场景 TOML 文件" in zh.output
+    assert simulate.help == english and "场景" not in (simulate.help or "")
+
+
+def test_cli_lang_after_the_subcommand(clean_env: pytest.MonkeyPatch) -> None:
+    for args in (["rules", "show", "nope", "--lang", "zh-CN"],
+                 ["rules", "show", "--lang=zh-CN", "nope"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2 and "应为" in result.output, result.output
+    help_zh = runner.invoke(app, ["simulate", "--help", "--lang", "zh-CN"], terminal_width=200)
+    assert "场景 TOML 文件" in help_zh.output
+    assert i18n.current_lang() == "en"
+    bad = runner.invoke(app, ["rules", "list", "--lang", "xx"])
+    assert bad.exit_code == 2 and "unknown language 'xx'" in bad.output

@@ -24,11 +24,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import insert, select, text, update
 
+from greenlink.certificates import identity
 from greenlink.certificates.adopt import SEAL, adopt_history
 from greenlink.certificates.chained import BY_NAME
 from greenlink.certificates.digests import bundle_hash, canonical, event_hash, key_of, row_hash
 from greenlink.certificates.errors import ClaimRefused
-from greenlink.certificates.registry import RegistryError
+from greenlink.certificates.registry import Registry, RegistryError
 from greenlink.cli.registry_cmd import registry_app
 from greenlink.errors import InputError
 from tests.adversary.test_registry_history import (
@@ -281,6 +282,75 @@ def test_a_gec_record_naming_a_variant_of_a_registered_id_is_refused(db_url: str
     problem = info.value.problems[0]
     assert problem.file == str(records) and "row 2" in str(problem.location)
     assert "'ALU'" in problem.message and "'alu'" in problem.message
+
+
+#: Ids registered before each case below, and look-alikes of them that must be refused.
+KNOWN_IDS = ["alu_extruder", "pace", "COPE", "claim-2025", "line0"]
+LOOK_ALIKES = {
+    "armenian-seh-for-u": "alu_extr\u057dder",
+    "armenian-oh-for-o": "c\u0585pe",
+    "whole-cyrillic-pace": "\u0440\u0430\u0441\u0435",
+    "whole-cyrillic-upper-cope": "\u0421\u041e\u0420\u0415",
+    "whole-greek-lunate-sigma": "\u03f2\u03bf\u03c1\u03b5",
+    "combining-grapheme-joiner": "alu_extruder\u034f",
+    "variation-selector": "alu\ufe0f_extruder",
+    "hangul-filler": "alu_extruder\u3164",
+    "soft-hyphen": "alu_ex\u00adtruder",
+    "tag-character": "alu_extruder\U000e0041",
+    "latin-dotless-i": "cla\u0131m-2025",
+    "latin-alpha": "\u0251lu_extruder",
+    "latin-small-capital-a": "\u1d00lu_extruder",
+    "capital-i-for-l": "aIu_extruder",
+    "digit-one-for-l": "a1u_extruder",
+    "letter-o-for-zero": "lineO",
+    "small-o-for-zero": "lineo",
+}
+LEGITIMATE_IDS = {
+    "chinese": "铝型材厂", "chinese-phase": "铝型材厂-2期", "japanese-latin": "株式会社ABC",
+    "ascii-digits": "tenant_07", "ascii-mixed": "A-1_b2", "latin-umlaut": "Müller_GmbH",
+    "all-greek": "ΑΛΟΥΜΙΝΙΟ", "all-cyrillic": "Алюминий-1", "line1": "line1", "line2": "line2",
+    "steel": "steel", "alu": "alu",
+}
+
+
+def _registry_with(db_url: str, ids: list[str]) -> Registry:
+    reg = build(db_url)
+    for value in ids:
+        reg.add_account(value)
+    return reg
+
+
+@pytest.mark.parametrize("name", list(LOOK_ALIKES.values()), ids=list(LOOK_ALIKES))
+def test_look_alike_and_invisible_variants_are_refused(db_url: str, name: str) -> None:
+    reg = _registry_with(db_url, KNOWN_IDS)
+    before = reg.events()
+    with pytest.raises(RegistryError, match=r"differs from|invisible|mixes"):
+        reg.add_account(name)
+    with pytest.raises(RegistryError, match=r"differs from|invisible|mixes"):
+        reg.record_consumption(name, H0, 100)
+    assert reg.events() == before
+
+
+def test_legitimate_ids_are_accepted_next_to_each_other(db_url: str) -> None:
+    """Chinese, Japanese, all-Greek and all-Cyrillic ids, and ASCII ids that differ in more
+    than look (line1 and line2; alu and steel, both already in the registry)."""
+    reg = _registry_with(db_url, KNOWN_IDS)
+    for value in LEGITIMATE_IDS.values():
+        if value not in ("alu", "steel"):
+            reg.add_account(value)  # raises when refused
+    reg.record_consumption("line2", H0, 100)
+
+
+@pytest.mark.parametrize("name", list(LEGITIMATE_IDS.values()), ids=list(LEGITIMATE_IDS))
+def test_legitimate_ids_pass_the_id_rule(name: str) -> None:
+    known = {"account": [*KNOWN_IDS, *(v for v in LEGITIMATE_IDS.values() if v != name)]}
+    assert identity.refusal(name, "account id", known) is None
+
+
+@pytest.mark.parametrize("name", list(LOOK_ALIKES.values()), ids=list(LOOK_ALIKES))
+def test_look_alikes_fail_the_id_rule_for_every_kind(name: str) -> None:
+    for kind in ("account", "user", "device"):
+        assert identity.refusal(name, "id", {kind: KNOWN_IDS}) is not None
 
 
 # --------------------------------------------------------------------------- GEC serials

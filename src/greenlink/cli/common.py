@@ -14,6 +14,7 @@ for table cells.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -134,6 +135,29 @@ def lang_in_args(args: Sequence[str]) -> str | None:
     return None
 
 
+def hoist_lang(args: Sequence[str]) -> list[str]:
+    """``args`` with the ``--lang`` options given after the subcommand (``greenlink rules list
+    --lang zh-CN``) moved to the front, where the ``greenlink`` app's own option is parsed.
+    Arguments after ``--`` stay where they are."""
+    items = list(args)
+    end = items.index("--") if "--" in items else len(items)
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < end:
+        arg = items[i]
+        if arg == "--lang":
+            front.extend(items[i:i + 2])
+            i += 2
+            continue
+        if arg.startswith("--lang="):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return [*front, *rest, *items[end:]]
+
+
 #: The English help texts of the click objects whose help :func:`localize_help` translated.
 _help_en: weakref.WeakKeyDictionary[Any, tuple[str | None, ...]] = weakref.WeakKeyDictionary()
 
@@ -160,17 +184,42 @@ def localize_help(command: Any) -> None:
         localize_help(sub)
 
 
+def _english(obj: Any, fields: tuple[str, ...]) -> None:
+    for field, english in zip(fields, _help_en.pop(obj, ()), strict=False):
+        setattr(obj, field, english)
+
+
+def restore_help(command: Any) -> None:
+    """Put back the English help texts :func:`localize_help` replaced."""
+    _english(command, ("help", "short_help"))
+    for param in command.params:
+        _english(param, ("help",))
+    for sub in getattr(command, "commands", {}).values():
+        restore_help(sub)
+
+
 class GuardedGroup(TyperGroup):
     """The ``greenlink`` command group: whatever a command raises that is not a click exit
     becomes a clear message and exit code 2 (:func:`user_errors` for the whole command).
 
-    Before it parses its arguments it sets the language (``--lang`` among them, else the
-    environment) and translates the help texts of the whole command tree, so ``greenlink
-    --lang zh-CN simulate --help`` and ``GREENLINK_LANG=zh-CN greenlink --help`` are Chinese."""
+    Before it parses its arguments it sets the language (``--lang`` among them, before or
+    after the subcommand, else the environment) and translates the help texts of the whole
+    command tree, so ``greenlink --lang zh-CN simulate --help`` and ``GREENLINK_LANG=zh-CN
+    greenlink --help`` are Chinese. Both last as long as the invocation: it runs in a copy of
+    the caller's context (the language it sets is gone when it returns) and the English help
+    texts are put back, so a program that runs ``greenlink`` in its own process (a test, a
+    notebook) keeps its own language."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return contextvars.copy_context().run(super().main, *args, **kwargs)
+        finally:
+            restore_help(self)
 
     def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
                      **extra: Any) -> Any:  # typer's own click Context
         if parent is None:
+            args = hoist_lang(args)
             try:
                 set_lang(lang_in_args(args))
             except ValueError:  # the --lang option itself says so, in the language of the env
