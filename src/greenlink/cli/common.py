@@ -277,3 +277,43 @@ def xlsx_format(fmt: str | None, out: Path | None = None) -> bool:
         return True
     raise InputError(Problem(_(_MSG_FORMAT).format(fmt=fmt), location="--format",
                              expected=_(_EXPECTED_FORMAT)))
+
+
+_MSG_SAME = N_("{a} and {b}: no differences")
+_MSG_PRESENT = N_("present")
+
+
+def shown_value(value: Any) -> str:
+    """A rule's or parameter's value as a diff table shows it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "any"
+    return str(value)
+
+
+def print_diff(out: Console, a_id: str, b_id: str, only: Sequence[tuple[str, Sequence[str],
+                                                                      Sequence[str]]],
+               changed: Iterable[Any]) -> None:
+    """The table of a rule-set or regime diff: for each ``(label, only in a, only in b)`` the
+    names present on one side only (``label`` a message with ``{name}``), then each changed
+    value (``.path``, ``.a``, ``.b``)."""
+    from rich.table import Table
+
+    changed = list(changed)
+    if not changed and not any(in_a or in_b for _label, in_a, in_b in only):
+        out.print(_(_MSG_SAME).format(a=a_id, b=b_id))
+        return
+    table = Table(title=f"{a_id} → {b_id}")
+    for col in (_("what"), a_id, b_id):
+        table.add_column(col, overflow="fold")
+    for label, in_a, in_b in only:
+        for name in in_a:
+            table.add_row(_(label).format(name=name), _(_MSG_PRESENT), "—")
+        for name in in_b:
+            table.add_row(_(label).format(name=name), "—", _(_MSG_PRESENT))
+    for change in changed:
+        table.add_row(change.path, shown_value(change.a), shown_value(change.b))
+    out.print(table)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from greenlink import jsonio
-from greenlink.cli.common import user_errors
+from greenlink.cli.common import print_diff, shown_value, user_errors
 from greenlink.i18n import N_
 from greenlink.i18n import gettext as _
 from greenlink.workflows import footprint as svc
@@ -24,14 +24,7 @@ def _console() -> Console:
     return Console(width=160, markup=False)  # names from regime files print as they are
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return ", ".join(map(str, value)) or "any"
-    return str(value)
+_RULE = N_("rule {name}")
 
 
 @regimes_app.command("list")
@@ -47,7 +40,7 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help=N_("print JSON
     for col in ("id", "status", "confidence", "per", "scope (CN)", "unsettled rules", "title"):
         table.add_column(col)
     for r in regimes:
-        table.add_row(r.id, r.status, r.confidence, r.declared_unit, _fmt(r.cn_prefixes),
+        table.add_row(r.id, r.status, r.confidence, r.declared_unit, shown_value(r.cn_prefixes),
                       str(len(r.readings())), r.title)
     _console().print(table)
 
@@ -68,14 +61,14 @@ def show_cmd(
     meta.add_column(_("value"), overflow="fold")
     for name in ("title", "document", "status", "confidence", "declared_unit",
                  "declared_unit_note", "cn_prefixes", "scope_note", "note"):
-        meta.add_row(name, _fmt(getattr(r, name)))
+        meta.add_row(name, shown_value(getattr(r, name)))
     for src in r.sources:
         meta.add_row(f"source {src.id}", src.title + (f" — {src.note}" if src.note else ""))
     rules = Table(title="Electricity rules")
     for col in ("rule", "value", "choices", "confidence", "source", "description"):
         rules.add_column(col, overflow="fold")
     for name, p in r.parameters.items():
-        rules.add_row(name, _fmt(p.value), _fmt(p.choices), p.confidence, p.source,
+        rules.add_row(name, shown_value(p.value), shown_value(p.choices), p.confidence, p.source,
                       p.description)
     console = _console()
     console.print(meta)
@@ -95,17 +88,5 @@ def diff_cmd(
     if as_json:
         sys.stdout.write(jsonio.dumps(d.to_dict()) + "\n")
         return
-    console = _console()
-    if d.identical:
-        console.print(_("{a} and {b}: no differences").format(a=d.a_id, b=d.b_id))
-        return
-    table = Table(title=f"{d.a_id} → {d.b_id}")
-    for col in (_("what"), d.a_id, d.b_id):
-        table.add_column(col, overflow="fold")
-    for name in d.parameters_only_in_a:
-        table.add_row(f"rule {name}", "present", "—")
-    for name in d.parameters_only_in_b:
-        table.add_row(f"rule {name}", "—", "present")
-    for change in d.changed:
-        table.add_row(change.path, _fmt(change.a), _fmt(change.b))
-    console.print(table)
+    print_diff(_console(), d.a_id, d.b_id,
+               [(_RULE, d.parameters_only_in_a, d.parameters_only_in_b)], d.changed)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from greenlink import jsonio
+from greenlink.cli.common import print_diff, shown_value
 from greenlink.errors import GreenlinkError
 from greenlink.i18n import N_
 from greenlink.i18n import gettext as _
@@ -34,12 +35,8 @@ def _guard(action: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+_RULE = N_("rule {name}")
+_PARAMETER = N_("parameter {name}")
 
 
 @rules_app.command("list")
@@ -50,8 +47,8 @@ def list_cmd() -> None:
     for col in ("id", "document", "status", "in force", "version", "rules", "title"):
         table.add_column(col)
     for rs in rulesets:
-        table.add_row(rs.id, rs.document_number, rs.status, _fmt(rs.dates.in_force), rs.version,
-                      str(len(rs.rules)), rs.title_en)
+        table.add_row(rs.id, rs.document_number, rs.status, shown_value(rs.dates.in_force),
+                      rs.version, str(len(rs.rules)), rs.title_en)
     _console().print(table)
 
 
@@ -66,7 +63,7 @@ def _show_tables(rs: RuleSet) -> list[Table]:
     meta.add_row("issuing bodies", ", ".join(rs.issuing_bodies))
     meta.add_row("status", rs.status)
     meta.add_row("published / in force",
-                 f"{_fmt(rs.dates.published)} / {_fmt(rs.dates.in_force)}")
+                 f"{shown_value(rs.dates.published)} / {shown_value(rs.dates.in_force)}")
     for src in rs.sources:
         meta.add_row(f"source {src.id}", src.url or src.title)
 
@@ -74,15 +71,17 @@ def _show_tables(rs: RuleSet) -> list[Table]:
     for col in ("name", "type", "value", "choices", "confidence"):
         params.add_column(col)
     for name, p in rs.parameters.items():
-        params.add_row(name, p.type, _fmt(p.value),
-                       ", ".join(map(str, p.choices)) if p.choices else "—", _fmt(p.confidence))
+        params.add_row(name, p.type, shown_value(p.value),
+                       ", ".join(map(str, p.choices)) if p.choices else "—",
+                       shown_value(p.confidence))
 
     rules = Table(title="Rules")
     for col in ("id", "metric", "op", "threshold", "scope", "period", "confidence", "applies if"):
         rules.add_column(col)
     for r in rs.rules:
-        cond = " and ".join(f"{c.parameter} {c.operator} {_fmt(c.value)}" for c in r.applies_if)
-        rules.add_row(r.id, r.metric, r.operator, _fmt(r.threshold), r.scope, r.period,
+        cond = " and ".join(f"{c.parameter} {c.operator} {shown_value(c.value)}"
+                            for c in r.applies_if)
+        rules.add_row(r.id, r.metric, r.operator, shown_value(r.threshold), r.scope, r.period,
                       r.confidence, cond or "—")
     return [meta, params, rules]
 
@@ -117,21 +116,6 @@ def diff_cmd(
     if as_json:
         sys.stdout.write(jsonio.dumps(d.to_dict()) + "\n")
         return
-    console = _console()
-    if d.identical:
-        console.print(_("{a} and {b}: no differences").format(a=d.a_id, b=d.b_id))
-        return
-    table = Table(title=f"{d.a_id} → {d.b_id}")
-    for col in (_("what"), d.a_id, d.b_id):
-        table.add_column(col, overflow="fold")
-    for rid in d.rules_only_in_a:
-        table.add_row(f"rule {rid}", "present", "—")
-    for rid in d.rules_only_in_b:
-        table.add_row(f"rule {rid}", "—", "present")
-    for name in d.parameters_only_in_a:
-        table.add_row(f"parameter {name}", "present", "—")
-    for name in d.parameters_only_in_b:
-        table.add_row(f"parameter {name}", "—", "present")
-    for change in d.changed:
-        table.add_row(change.path, _fmt(change.a), _fmt(change.b))
-    console.print(table)
+    print_diff(_console(), d.a_id, d.b_id,
+               [(_RULE, d.rules_only_in_a, d.rules_only_in_b),
+                (_PARAMETER, d.parameters_only_in_a, d.parameters_only_in_b)], d.changed)
