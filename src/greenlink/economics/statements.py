@@ -18,9 +18,11 @@ import re
 import shutil
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -524,35 +526,28 @@ def write_settlement(settlement: Settlement, out_dir: str | Path,
             path.write_text(jsonio.dumps(data), encoding="utf-8")
 
         dump(tmp / "settlement.json", settlement_dict(settlement))
+        def write(base: Path, data: Callable[[], dict[str, Any]], html: Callable[[], str],
+                  pdf: Callable[[Path], None]) -> None:
+            """One statement in each format asked for: ``base``.json/.html/.pdf."""
+            if "json" in formats:
+                dump(base.with_suffix(".json"), data())
+            if "html" in formats:
+                base.with_suffix(".html").write_text(html(), encoding="utf-8")
+            if "pdf" in formats:
+                pdf(base.with_suffix(".pdf"))
+
         for st in settlement.statements:
-            base = tmp / "tenants" / st.tenant
-            if "json" in formats:
-                dump(base.with_suffix(".json"), statement_dict(settlement, st))
-            if "html" in formats:
-                base.with_suffix(".html").write_text(statement_html(settlement, st),
-                                                     encoding="utf-8")
-            if "pdf" in formats:
-                statement_pdf(settlement, st, base.with_suffix(".pdf"))
+            write(tmp / "tenants" / st.tenant, partial(statement_dict, settlement, st),
+                  partial(statement_html, settlement, st), partial(statement_pdf, settlement, st))
         for cid in _contract_ids(settlement):
-            base = tmp / "contracts" / cid
-            if "json" in formats:
-                dump(base.with_suffix(".json"), contract_dict(settlement, cid))
-            if "html" in formats:
-                base.with_suffix(".html").write_text(contract_html(settlement, cid),
-                                                     encoding="utf-8")
-            if "pdf" in formats:
-                contract_pdf(settlement, cid, base.with_suffix(".pdf"))
+            write(tmp / "contracts" / cid, partial(contract_dict, settlement, cid),
+                  partial(contract_html, settlement, cid), partial(contract_pdf, settlement, cid))
         if settlement.buyer_statements:
             (tmp / "buyers").mkdir()
         for b in settlement.buyer_statements:
-            base = tmp / "buyers" / b.contract_id
-            if "json" in formats:
-                dump(base.with_suffix(".json"), buyer_statement_dict(settlement, b))
-            if "html" in formats:
-                base.with_suffix(".html").write_text(buyer_statement_html(settlement, b),
-                                                     encoding="utf-8")
-            if "pdf" in formats:
-                buyer_statement_pdf(settlement, b, base.with_suffix(".pdf"))
+            write(tmp / "buyers" / b.contract_id, partial(buyer_statement_dict, settlement, b),
+                  partial(buyer_statement_html, settlement, b),
+                  partial(buyer_statement_pdf, settlement, b))
         if "json" in formats:
             dump(tmp / "buyers.json", buyers_dict(settlement))
         if "html" in formats:
