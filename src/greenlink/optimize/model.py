@@ -71,6 +71,38 @@ def _columns(lp: LpBuilder, name: str, where: np.ndarray, lo: float | np.ndarray
     return out
 
 
+#: Share by which an implied bound is widened: a bound that could bind would share the dual of
+#: the row it is implied by (and "what binds" would miss a size's shadow price); widened, it
+#: never binds and only gives the interior-point solver a finite box.
+IMPLIED_SLACK = 1e-3
+
+
+def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
+                 ) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
+    """Per battery, finite upper bounds that the rows already imply: green charge (T,) and grid
+    charge (T,) per interval, and the state of charge above its minimum.
+
+    Green charge is at most the generation at the sizes' upper bounds (and ``store_cap``),
+    every charge at most the power's upper bound times ``Δt`` and the usable energy's upper
+    bound over the charge efficiency; the state at most the usable energy's upper bound. The
+    LP's optimum is unchanged; the interior-point solver, given a box instead of a half-line
+    for these columns, takes a quarter less time on a year of hourly dispatch (one site,
+    relaxed LP, measured with ``benchmarks/optimize_vs_pypsa.py --headline``).
+    """
+    widen = 1.0 + IMPLIED_SLACK
+    generation = np.minimum(store_cap, oi.generation_kwh(oi.pv_max_kw, oi.wind_max_kw)
+                            if np.isfinite(oi.pv_max_kw).all()
+                            and np.isfinite(oi.wind_max_kw).all() else INF)
+    green, grid, state = [], [], []
+    for b in oi.batteries:
+        usable = b.window * b.max_kwh
+        per_interval = min(b.max_kw * oi.dt_h, usable / b.spec.charge_efficiency)
+        green.append(np.minimum(generation, per_interval) * widen)
+        grid.append(np.full(oi.n_intervals, per_interval * widen))
+        state.append(usable * widen)
+    return green, grid, state
+
+
 def period_ends(oi: OptimizationInputs) -> np.ndarray:
     """(T,) intervals whose stored energy a rule reads: each requirement period's last interval
     and the one before its first."""
@@ -185,23 +217,25 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
     no_surplus = {DISPATCH: ~can_store, SIZING: reg.kind != SURPLUS}.get(
         mode, np.ones(n_t, dtype=bool))
 
-    def per_battery(name: str, where: np.ndarray, cap: np.ndarray, cost: np.ndarray | float,
-                    only: list[bool] | None = None) -> np.ndarray:
+    def per_battery(name: str, where: np.ndarray, cap: np.ndarray | list[np.ndarray],
+                    cost: np.ndarray | float, only: list[bool] | None = None) -> np.ndarray:
         out = np.full((n_b, n_t), NONE, dtype=np.int64)
         for k, b in enumerate(bats):
             if only is not None and not only[k]:
                 continue
-            # no bound from the power's upper bound here: it would take the power's shadow
-            # price (two tight bounds on one vertex) and "what binds" would miss it
-            out[k] = _columns(lp, f"{name}_{b.id}", where, 0.0, cap, cost)
+            # no bound from the power's upper bound itself here: it would take the power's
+            # shadow price (two tight bounds on one vertex) and "what binds" would miss it
+            out[k] = _columns(lp, f"{name}_{b.id}", where, 0.0,
+                              cap[k] if isinstance(cap, list) else cap, cost)
         return out
 
     grid_ok = [b.spec.grid_charging for b in bats]
-    charge = per_battery("charge_kwh", can_store, store_cap, 0.0)
+    green_cap, grid_cap, state_cap = implied_caps(oi, store_cap)
+    charge = per_battery("charge_kwh", can_store, green_cap, 0.0)
     discharge = per_battery("discharge_kwh", can_serve, serve_cap,
                             f_green + c.battery_variable_per_kwh - price)
-    grid_charge = per_battery("grid_charge_kwh", oi.cheap & no_surplus, np.full(n_t, INF),
-                              price, grid_ok)
+    grid_charge = per_battery("grid_charge_kwh", oi.cheap & no_surplus, grid_cap, price,
+                              grid_ok)
     discharge_grid = per_battery("discharge_grid_kwh", can_serve, serve_cap,
                                  c.battery_variable_per_kwh - price, grid_ok)
     soc = np.full((n_b, n_t), NONE, dtype=np.int64)
@@ -209,9 +243,10 @@ def build_model(oi: OptimizationInputs, mode: str = RELAXED, *, reg: Regimes | N
     ends = period_ends(oi)
     for k, b in enumerate(bats):
         kept = states_kept(charge[k] >= 0, grid_charge[k] >= 0, ends)
-        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", kept, 0.0, INF, 0.0)
+        soc[k] = _columns(lp, f"soc_above_min_kwh_{b.id}", kept, 0.0, state_cap[k], 0.0)
         if grid_ok[k]:
-            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", kept, 0.0, INF, 0.0)
+            soc_grid[k] = _columns(lp, f"soc_grid_above_min_kwh_{b.id}", kept, 0.0,
+                                   state_cap[k], 0.0)
     export = np.full(n_t, NONE, dtype=np.int64)
     if oi.export_cap_kwh > 0:
         export = _columns(lp, flows.EXPORT_KWH, can_store, 0.0,
