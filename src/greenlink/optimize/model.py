@@ -35,6 +35,7 @@ from greenlink import flows
 from greenlink.dispatch.allocation import allocate
 from greenlink.optimize.constraints import (
     DISPATCH,
+    IMPLIED_SLACK,
     NONE,
     RELAXED,
     SIZING,
@@ -71,12 +72,6 @@ def _columns(lp: LpBuilder, name: str, where: np.ndarray, lo: float | np.ndarray
     return out
 
 
-#: Share by which an implied bound is widened: a bound that could bind would share the dual of
-#: the row it is implied by (and "what binds" would miss a size's shadow price); widened, it
-#: never binds and only gives the interior-point solver a finite box.
-IMPLIED_SLACK = 1e-3
-
-
 def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
                  ) -> tuple[list[np.ndarray], list[np.ndarray], list[float]]:
     """Per battery, finite upper bounds that the rows already imply: green charge (T,) and grid
@@ -95,7 +90,7 @@ def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
                             and np.isfinite(oi.wind_max_kw).all() else INF)
     green, grid, state = [], [], []
     for b in oi.batteries:
-        usable = b.window * b.max_kwh
+        usable = b.window * b.max_kwh if b.window > 0 else 0.0  # never inf × 0
         per_interval = min(b.max_kw * oi.dt_h, usable / b.spec.charge_efficiency)
         green.append(np.minimum(generation, per_interval) * widen)
         grid.append(np.full(oi.n_intervals, per_interval * widen))
