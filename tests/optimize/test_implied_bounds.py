@@ -78,8 +78,9 @@ def test_implied_bounds_change_no_optimum_and_never_bind(case: tuple, mode: str)
 
 
 def test_the_caps_by_hand() -> None:
-    """20 kW / 60 kWh battery, window 0.8, η_c 0.95, PV ≤ 60 kWp: green charge per hour ≤
-    min(60 × profile, 20, 48 / 0.95) widened by 0.1 %; state ≤ 48 kWh widened likewise."""
+    """20 kW / 60 kWh battery, window 0.8, PV ≤ 60 kWp: green charge per hour ≤
+    min(60 × profile, 20) widened by 0.1 %, grid charge ≤ 20 likewise; state ≤ 48 kWh widened
+    likewise; the power row ≥ −20 widened likewise."""
     bat = [{"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.95,
             "discharge_efficiency": 0.95, "soc_min": 0.1, "soc_max": 0.9, "soc_initial": 0.1,
             "grid_charging": True}]
@@ -95,3 +96,33 @@ def test_the_caps_by_hand() -> None:
     lp, _v = model.build_model(oi)
     (rows,) = [r for name, r in lp.row_blocks.items() if name.endswith("_power")]
     np.testing.assert_allclose(np.concatenate(lp._rlo)[rows], -20.0 * 1.001)
+
+
+@st.composite
+def cycling_parks(draw: st.DrawFn) -> tuple:
+    """A fast battery (up to 10 C) and the rule set's self-use share: charging counts as
+    self-use, so the LP may charge and discharge in one interval to meet the rule — more
+    charge in an interval than the battery holds."""
+    n = 24 * draw(st.integers(1, 2))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
+    hours = np.arange(n) % 24
+    sun = np.clip(np.sin((hours - 6) / 12 * np.pi), 0, None) * rng.uniform(0.5, 1.0, n)
+    load = rng.uniform(2.0, 6.0, n)
+    max_kwh = draw(st.floats(2.0, 20.0))
+    spec = {"rules": "all", "pv": {"capex_per_kw_dc": 0.0, "fixed_om_per_kw_year": 0.0},
+            "battery": {"capex_per_kwh": 0.01 * 8760 / n, "capex_per_kw": 0.0,
+                        "fixed_om_per_kw_year": 0.0, "variable_om_per_kwh": 0.0,
+                        "max_energy_kwh": max_kwh,
+                        "max_power_kw": max_kwh * draw(st.floats(0.5, 10.0))},
+            "penalty_per_kwh": draw(st.sampled_from([1.0, 100.0]))}
+    bat = [{"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.9,
+            "discharge_efficiency": 0.9, "soc_min": 0.1, "soc_max": 0.9, "soc_initial": 0.1}]
+    sc = scenario(pv_max_kw=draw(st.floats(5.0, 60.0)), battery=False, export_kw=0.0,
+                  optimize=spec, extra={"batteries": bat})
+    return sc, park(sc, load, sun), False
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cycling_parks(), st.sampled_from([RELAXED, SIZING, DISPATCH]))
+def test_implied_bounds_hold_where_the_lp_cycles_the_battery(case: tuple, mode: str) -> None:
+    test_implied_bounds_change_no_optimum_and_never_bind.hypothesis.inner_test(case, mode)

@@ -77,12 +77,14 @@ def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
     """Per battery, finite upper bounds that the rows already imply: green charge (T,) and grid
     charge (T,) per interval, and the state of charge above its minimum.
 
-    Green charge is at most the generation at the sizes' upper bounds (and ``store_cap``),
-    every charge at most the power's upper bound times ``Δt`` and the usable energy's upper
-    bound over the charge efficiency; the state at most the usable energy's upper bound. The
+    Green charge is at most the generation at the sizes' upper bounds (the generation row) and
+    ``store_cap``; every charge at most the power's upper bound times ``Δt`` (the power row);
+    the state at most the usable energy's upper bound (the state-of-charge row). Not the usable
+    energy over the charge efficiency: an interval that charges and discharges at once (which a
+    relaxation may, e.g. the hourly one for quarter-hours that alternate) can charge more. The
     LP's optimum is unchanged; the interior-point solver, given a box instead of a half-line
     for these columns, takes a quarter less time on a year of hourly dispatch (one site,
-    relaxed LP, measured with ``benchmarks/optimize_vs_pypsa.py --headline``).
+    relaxed LP, ``benchmarks/optimize_vs_pypsa.py --headline``).
     """
     widen = 1.0 + IMPLIED_SLACK
     generation = np.minimum(store_cap, oi.generation_kwh(oi.pv_max_kw, oi.wind_max_kw)
@@ -90,11 +92,10 @@ def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
                             and np.isfinite(oi.wind_max_kw).all() else INF)
     green, grid, state = [], [], []
     for b in oi.batteries:
-        usable = b.window * b.max_kwh if b.window > 0 else 0.0  # never inf × 0
-        per_interval = min(b.max_kw * oi.dt_h, usable / b.spec.charge_efficiency)
+        per_interval = b.max_kw * oi.dt_h
         green.append(np.minimum(generation, per_interval) * widen)
         grid.append(np.full(oi.n_intervals, per_interval * widen))
-        state.append(usable * widen)
+        state.append(b.window * b.max_kwh * widen if b.window > 0 else 0.0)  # never inf × 0
     return green, grid, state
 
 
