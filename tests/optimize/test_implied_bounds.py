@@ -70,7 +70,7 @@ def test_implied_bounds_change_no_optimum_and_never_bind(case: tuple, mode: str)
     start, index, value = lp.matrix()
     a = sp.csc_matrix((value, index, start), shape=(lp.n_rows, lp.n_cols))
     activity = a @ sol.x
-    lower = np.concatenate(lp._rlo)
+    lower = np.concatenate(lp._rlo) if lp.n_rows else np.zeros(0)
     for name, rows in lp.row_blocks.items():
         if name.endswith("_power"):
             assert (lower[rows] < 0).all() and np.isfinite(lower[rows]).all()
@@ -79,8 +79,8 @@ def test_implied_bounds_change_no_optimum_and_never_bind(case: tuple, mode: str)
 
 def test_the_caps_by_hand() -> None:
     """20 kW / 60 kWh battery, window 0.8, PV ≤ 60 kWp: green charge per hour ≤
-    min(60 × profile, 20) widened by 0.1 %, grid charge ≤ 20 likewise; state ≤ 48 kWh widened
-    likewise; the power row ≥ −20 widened likewise."""
+    min(60 × profile, 20) widened by 0.1 % and 1 Wh, grid charge ≤ 20 likewise; state ≤ 48 kWh
+    widened likewise; the power row ≥ −20 widened likewise."""
     bat = [{"id": "bess", "energy_kwh": 1.0, "power_kw": 1.0, "charge_efficiency": 0.95,
             "discharge_efficiency": 0.95, "soc_min": 0.1, "soc_max": 0.9, "soc_initial": 0.1,
             "grid_charging": True}]
@@ -90,12 +90,12 @@ def test_the_caps_by_hand() -> None:
     sun = np.array([0.0, 0.1, 0.5, 0.9])
     oi = optimization_inputs(park(sc, np.full(4, 10.0), sun))
     green, grid, state = model.implied_caps(oi, np.full(4, INF))
-    np.testing.assert_allclose(green[0], np.array([0.0, 6.0, 20.0, 20.0]) * 1.001)
-    np.testing.assert_allclose(grid[0], np.full(4, 20.0 * 1.001))
-    assert state[0] == pytest.approx(48.0 * 1.001)
+    np.testing.assert_allclose(green[0], np.array([0.0, 6.0, 20.0, 20.0]) * 1.001 + 0.001)
+    np.testing.assert_allclose(grid[0], np.full(4, 20.0 * 1.001 + 0.001))
+    assert state[0] == pytest.approx(48.0 * 1.001 + 0.001)
     lp, _v = model.build_model(oi)
     (rows,) = [r for name, r in lp.row_blocks.items() if name.endswith("_power")]
-    np.testing.assert_allclose(np.concatenate(lp._rlo)[rows], -20.0 * 1.001)
+    np.testing.assert_allclose(np.concatenate(lp._rlo)[rows], -(20.0 * 1.001 + 0.001))
 
 
 @st.composite

@@ -40,10 +40,17 @@ NONE = -1  # no column
 #: Generation coefficients below this share of a profile's peak are left out of the rows (dawn
 #: and dusk values of 1e-8 kWh per kWp only widen the matrix's range).
 SMALL = 1e-7
-#: Share by which an implied bound is widened: a bound that could bind would share the dual of
-#: the row or bound it is implied by (and "what binds" would miss a size's shadow price);
-#: widened, it never binds and only gives the interior-point solver a finite box.
+#: Share by which an implied bound is widened, and a margin (kWh) on top, far above the solver's
+#: feasibility tolerance (1e-7) even where the bound itself is tiny: a bound that could bind
+#: would share the dual of the row or bound it is implied by (and "what binds" would miss a
+#: size's shadow price); widened, it never binds and only gives the interior-point solver a box.
 IMPLIED_SLACK = 1e-3
+IMPLIED_MARGIN_KWH = 1e-3
+
+
+def widened(bound: float | np.ndarray) -> float | np.ndarray:
+    """An implied upper bound (kWh, ≥ 0) widened so that it never binds."""
+    return bound * (1.0 + IMPLIED_SLACK) + IMPLIED_MARGIN_KWH
 
 
 @dataclass
@@ -351,7 +358,7 @@ def define_battery_constraints(lp: LpBuilder, oi: OptimizationInputs, v: Variabl
         vals.append(np.full(len(idx), -oi.dt_h))
         # implied lower side (no flow at the largest power), widened so that it never binds:
         # the interior-point solver takes a third fewer iterations with the row boxed
-        floor = -cand.max_kw * oi.dt_h * (1.0 + IMPLIED_SLACK)
+        floor = -widened(cand.max_kw * oi.dt_h)
         _add(lp, f"battery_{cand.id}_power", len(idx), rows, cols, vals,
              floor if np.isfinite(floor) else -INF, 0.0)
 

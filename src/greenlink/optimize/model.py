@@ -35,7 +35,6 @@ from greenlink import flows
 from greenlink.dispatch.allocation import allocate
 from greenlink.optimize.constraints import (
     DISPATCH,
-    IMPLIED_SLACK,
     NONE,
     RELAXED,
     SIZING,
@@ -46,6 +45,7 @@ from greenlink.optimize.constraints import (
     define_grid_constraints,
     define_load_balance_constraints,
     define_requirement_constraints,
+    widened,
 )
 from greenlink.optimize.inputs import OptimizationInputs
 from greenlink.optimize.lp import INF, LpBuilder
@@ -86,16 +86,15 @@ def implied_caps(oi: OptimizationInputs, store_cap: np.ndarray
     for these columns, takes a quarter less time on a year of hourly dispatch (one site,
     relaxed LP, ``benchmarks/optimize_vs_pypsa.py --headline``).
     """
-    widen = 1.0 + IMPLIED_SLACK
     generation = np.minimum(store_cap, oi.generation_kwh(oi.pv_max_kw, oi.wind_max_kw)
                             if np.isfinite(oi.pv_max_kw).all()
                             and np.isfinite(oi.wind_max_kw).all() else INF)
     green, grid, state = [], [], []
     for b in oi.batteries:
         per_interval = b.max_kw * oi.dt_h
-        green.append(np.minimum(generation, per_interval) * widen)
-        grid.append(np.full(oi.n_intervals, per_interval * widen))
-        state.append(b.window * b.max_kwh * widen if b.window > 0 else 0.0)  # never inf × 0
+        green.append(np.asarray(widened(np.minimum(generation, per_interval))))
+        grid.append(np.full(oi.n_intervals, widened(per_interval)))
+        state.append(float(widened(b.window * b.max_kwh if b.window > 0 else 0.0)))  # no inf×0
     return green, grid, state
 
 
