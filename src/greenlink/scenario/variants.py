@@ -95,7 +95,9 @@ def apply_params(scenario: Scenario, changes: dict[str, Any]) -> Scenario:
     InputError
         A path that names nothing, or a value the scenario model rejects.
     """
-    data = scenario.model_dump(mode="python", exclude_none=True)
+    # what the file said, not the defaults filled in: a validator may tell a default from a
+    # value the user gave (a PPA to a buyer outside the park refuses `surplus` given at all)
+    data = scenario.model_dump(mode="python", exclude_unset=True, exclude_none=True)
     for path, value in changes.items():
         _set(data, path.split("."), value, path)
     try:
