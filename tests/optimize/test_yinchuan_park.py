@@ -44,20 +44,7 @@ path = "builtin:yinchuan"
 [allocation]
 method = "pro_rata"
 
-[[users]]
-id = "dc"
-kind = "data_centre"
-load = { path = "loads.csv", column = "dc_kw" }
-
-[[users]]
-id = "glass"
-kind = "factory"
-load = { path = "loads.csv", column = "glass_kw" }
-
-[[users]]
-id = "cells"
-kind = "factory"
-load = { path = "loads.csv", column = "cells_kw" }
+USERS
 
 [[pv]]
 id = "ground"
@@ -105,7 +92,9 @@ rules = "none"
 fees = "none"
 wind = { max_capacity_kw = { wind = 30000 } }
 battery = { max_energy_kwh = 200000, max_power_kw = 50000 }
-"""
+""".replace("USERS", "\n".join(
+    f'[[users]]\nid = "{u}"\nkind = "{kind}"\nload = {{ path = "loads.csv", column = "{u}_kw" }}'
+    for u, kind in (("dc", "data_centre"), ("glass", "factory"), ("cells", "factory"))))
 
 
 def _loads() -> pd.DataFrame:
